@@ -1,0 +1,30 @@
+/* ferry config: the effective configuration, each value's origin, secrets
+ * masked. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "agent/cli.h"
+#include "conf/conf.h"
+
+int cmd_config(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err e = ERR_INIT;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return FX_USAGE;
+		cli->json = 1;
+	}
+	if (optind < argc)
+		return cli_usage_error("config", "unexpected argument '%s'",
+				       argv[optind]);
+	if (cli_conf(cli, &e) < 0)
+		return cli_fail(&e);
+	conf_dump(cli->conf, stdout, cli->json);
+	return FX_OK;
+}

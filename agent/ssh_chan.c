@@ -1,0 +1,471 @@
+/*
+ * Channels as pumps between libssh2 and local descriptors: remote commands
+ * (stdin/stdout/stderr pipes) and forwarded TCP connections (a socket).
+ * Each direction has one bounded buffer, so a slow reader stalls only its
+ * own channel and SSH flow control does the rest.
+ */
+#include "agent/ssh_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/log.h"
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static struct ssh_chan *chan_new(enum chan_kind kind)
+{
+	struct ssh_chan *c = xcalloc(1, sizeof(*c));
+
+	c->kind = kind;
+	c->up.fd = c->down.fd = c->derr.fd = -1;
+	return c;
+}
+
+void chan_free(struct ssh_chan *c)
+{
+	close_fd(&c->up.fd);
+	close_fd(&c->down.fd);
+	close_fd(&c->derr.fd);
+	/* Never libssh2 calls here: this may run off the I/O thread.  A
+	 * channel not freed by chan_finish() goes with the session. */
+	free(c);
+}
+
+void chan_abort(struct ssh_chan *c, const char *why)
+{
+	if (c->finished)
+		return;
+	snprintf(c->failed, sizeof(c->failed), "%s", why);
+	close_fd(&c->up.fd);
+	close_fd(&c->down.fd);
+	close_fd(&c->derr.fd);
+	c->finished = 1;
+}
+
+static int chan_fail(struct ssh *s, struct ssh_chan *c, int rc)
+{
+	if (ssh_fatal(rc)) {
+		ssh_mark_dead(s, ssh_errmsg(s));
+		return 1;
+	}
+	chan_abort(c, ssh_errmsg(s));
+	pthread_cond_broadcast(&s->cond);
+	return 1;
+}
+
+/* local -> channel */
+static int pump_up(struct ssh *s, struct ssh_chan *c)
+{
+	struct pump *p = &c->up;
+	int progress = 0;
+
+	for (;;) {
+		if (p->len == 0 && p->fd >= 0 && !p->eof) {
+			ssize_t n = read(p->fd, p->buf, sizeof(p->buf));
+
+			if (n > 0) {
+				p->len = (size_t)n;
+				p->off = 0;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				p->eof = 1;
+			}
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+				progress++;
+		}
+		if (p->len > p->off) {
+			ssize_t rc = libssh2_channel_write(c->ch, p->buf + p->off,
+							   p->len - p->off);
+
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				break;
+			if (rc < 0)
+				return chan_fail(s, c, (int)rc);
+			p->off += (size_t)rc;
+			if (p->off == p->len)
+				p->len = p->off = 0;
+			progress++;
+			continue;
+		}
+		break;
+	}
+	if (p->eof && p->len == 0 && !c->eof_sent) {
+		int rc = libssh2_channel_send_eof(c->ch);
+
+		if (rc == 0) {
+			c->eof_sent = 1;
+			progress++;
+		} else if (rc != LIBSSH2_ERROR_EAGAIN) {
+			return chan_fail(s, c, rc);
+		}
+	}
+	return progress;
+}
+
+/* channel stream -> local */
+static int pump_down(struct ssh *s, struct ssh_chan *c, struct pump *p,
+		     int stream)
+{
+	int progress = 0;
+
+	for (;;) {
+		if (p->len > p->off) {
+			ssize_t n = p->fd >= 0 ?
+				write(p->fd, p->buf + p->off, p->len - p->off) : -1;
+
+			if (n < 0 && p->fd >= 0 && (errno == EAGAIN || errno == EINTR))
+				return progress;
+			if (n < 0) {
+				/* The reader went away: drop its data but keep
+				 * draining the channel so the command can end. */
+				if (c->kind == CHAN_FORWARD) {
+					close_fd(&c->up.fd);
+					c->up.eof = 1;
+				}
+				close_fd(&p->fd);
+				p->len = p->off = 0;
+			} else {
+				p->off += (size_t)n;
+				if (p->off == p->len)
+					p->len = p->off = 0;
+			}
+			progress++;
+			continue;
+		}
+		if (p->eof)
+			return progress;
+		ssize_t rc = libssh2_channel_read_ex(c->ch, stream, p->buf,
+						     sizeof(p->buf));
+
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return progress;
+		if (rc < 0)
+			return chan_fail(s, c, (int)rc);
+		if (rc == 0)
+			p->eof = 1;
+		p->len = (size_t)rc;
+		p->off = 0;
+		progress++;
+	}
+}
+
+/* Close, wait for the server's close, collect the exit status, free. */
+static int chan_finish(struct ssh *s, struct ssh_chan *c)
+{
+	char *sig = NULL;
+	size_t siglen = 0;
+	int rc;
+
+	if (!c->close_sent) {
+		rc = libssh2_channel_close(c->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (rc < 0 && ssh_fatal(rc))
+			return chan_fail(s, c, rc);
+		c->close_sent = 1;
+	}
+	rc = libssh2_channel_wait_closed(c->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (rc < 0 && ssh_fatal(rc))
+		return chan_fail(s, c, rc);
+	c->st.exited = 1;
+	c->st.code = libssh2_channel_get_exit_status(c->ch);
+	if (libssh2_channel_get_exit_signal(c->ch, &sig, &siglen, NULL, NULL,
+					    NULL, NULL) == 0 && sig) {
+		c->st.exited = 0;
+		snprintf(c->st.signal, sizeof(c->st.signal), "%.*s", (int)siglen,
+			 sig);
+		libssh2_free(s->session, sig);
+	}
+	rc = libssh2_channel_free(c->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	c->ch = NULL;
+	close_fd(&c->up.fd);
+	close_fd(&c->down.fd);
+	close_fd(&c->derr.fd);
+	c->finished = 1;
+	pthread_cond_broadcast(&s->cond);
+	return 1;
+}
+
+int chan_pump(struct ssh *s, struct ssh_chan *c)
+{
+	int progress = 0;
+
+	if (!c->closing) {
+		progress += pump_up(s, c);
+		if (c->finished)
+			return progress;
+		progress += pump_down(s, c, &c->down, 0);
+		if (c->kind == CHAN_EXEC && !c->finished)
+			progress += pump_down(s, c, &c->derr,
+					      SSH_EXTENDED_DATA_STDERR);
+		if (c->finished)
+			return progress;
+		if (!c->down.eof || c->down.len ||
+		    (c->kind == CHAN_EXEC && (!c->derr.eof || c->derr.len)))
+			return progress;
+		/* The remote side has said all it will say. */
+		if (c->kind == CHAN_FORWARD) {
+			if (c->down.fd >= 0)
+				shutdown(c->down.fd, SHUT_WR);
+			close_fd(&c->down.fd);
+			if (!c->eof_sent)
+				return progress;
+		}
+		c->closing = 1;
+		progress++;
+	}
+	return progress + chan_finish(s, c);
+}
+
+int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	if (c->finished || c->closing)
+		return 0;
+	if (n < max && c->up.fd >= 0 && !c->up.eof && c->up.len == 0)
+		pfd[n++] = (struct pollfd){ c->up.fd, POLLIN, 0 };
+	if (n < max && c->down.fd >= 0 && c->down.len > c->down.off)
+		pfd[n++] = (struct pollfd){ c->down.fd, POLLOUT, 0 };
+	if (n < max && c->derr.fd >= 0 && c->derr.len > c->derr.off)
+		pfd[n++] = (struct pollfd){ c->derr.fd, POLLOUT, 0 };
+	return n;
+}
+
+int chan_has_pending(struct ssh_chan *c)
+{
+	if (!c->ch || c->closing)
+		return 0;
+	if (!c->down.eof && c->down.len == 0 && libssh2_poll_channel_read(c->ch, 0))
+		return 1;
+	return c->kind == CHAN_EXEC && !c->derr.eof && c->derr.len == 0 &&
+	       libssh2_poll_channel_read(c->ch, 1);
+}
+
+/* ---- exec ------------------------------------------------------------ */
+
+struct ssh_proc {
+	struct ssh *s;
+	struct ssh_chan *c;
+};
+
+struct exec_req {
+	struct ssh_req r;
+	const char *cmd;
+	struct ssh_chan *c;
+};
+
+static int exec_step(struct ssh *s, struct ssh_req *r)
+{
+	struct exec_req *x = (struct exec_req *)r;
+	int rc;
+
+	if (!x->c->ch) {
+		x->c->ch = libssh2_channel_open_session(s->session);
+		if (!x->c->ch) {
+			rc = libssh2_session_last_errno(s->session);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				return rc;
+			err_set(&r->err, FX_CONN, "ssh %s: cannot open a channel: %s",
+				s->name, ssh_errmsg(s));
+			return rc < 0 ? rc : -1;
+		}
+	}
+	rc = libssh2_channel_exec(x->c->ch, x->cmd);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return rc;
+	if (rc < 0) {
+		err_set(&r->err, FX_REMOTE, "ssh %s: exec refused: %s", s->name,
+			ssh_errmsg(s));
+		libssh2_channel_free(x->c->ch);
+		x->c->ch = NULL;
+		return rc;
+	}
+	x->c->next = s->chans;
+	s->chans = x->c;
+	return 0;
+}
+
+int ssh_exec(struct ssh *s, const char *cmd, struct ssh_proc **p, int *in,
+	     int *out, int *err, struct err *e)
+{
+	int pi[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	struct exec_req x = { 0 };
+	struct ssh_chan *c;
+
+	if (pipe2(pi, O_CLOEXEC) < 0 || pipe2(po, O_CLOEXEC) < 0 ||
+	    pipe2(pe, O_CLOEXEC) < 0) {
+		err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	c = chan_new(CHAN_EXEC);
+	c->up.fd = pi[0];
+	c->down.fd = po[1];
+	c->derr.fd = pe[1];
+	fcntl(pi[0], F_SETFL, O_NONBLOCK);
+	fcntl(po[1], F_SETFL, O_NONBLOCK);
+	fcntl(pe[1], F_SETFL, O_NONBLOCK);
+	x.r.step = exec_step;
+	x.cmd = cmd;
+	x.c = c;
+	log_debug("ssh %s: exec %s", s->name, cmd);
+	if (ssh_call(s, &x.r, e) < 0) {
+		chan_free(c);	/* closes pi[0], po[1], pe[1] */
+		pi[0] = po[1] = pe[1] = -1;
+		goto fail;
+	}
+	*p = xcalloc(1, sizeof(**p));
+	(*p)->s = s;
+	(*p)->c = c;
+	*in = pi[1];
+	*out = po[0];
+	*err = pe[0];
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (pi[i] >= 0)
+			close(pi[i]);
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	return -1;
+}
+
+int ssh_proc_wait(struct ssh_proc *p, struct proc_status *st, struct err *e)
+{
+	struct ssh *s = p->s;
+	struct ssh_chan *c = p->c;
+	int r = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (!c->finished)
+		pthread_cond_wait(&s->cond, &s->mu);
+	for (struct ssh_chan **pp = &s->chans; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (c->failed[0])
+		r = err_set(e, FX_CONN, "ssh %s: %s", s->name, c->failed);
+	else
+		*st = c->st;
+	chan_free(c);
+	free(p);
+	return r;
+}
+
+/* ---- forwarding ------------------------------------------------------ */
+
+struct fwd_req {
+	struct ssh_req r;
+	struct forward *f;
+	int fd;
+};
+
+static int fwd_step(struct ssh *s, struct ssh_req *r)
+{
+	struct fwd_req *x = (struct fwd_req *)r;
+	LIBSSH2_CHANNEL *ch;
+	struct ssh_chan *c;
+	int rc;
+
+	ch = libssh2_channel_direct_tcpip_ex(s->session, x->f->host, x->f->port,
+					     "127.0.0.1", x->f->lport);
+	if (!ch) {
+		rc = libssh2_session_last_errno(s->session);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return rc;
+		log_warn("tunnel to %s:%d via %s: %s", x->f->host, x->f->port,
+			 s->name, ssh_errmsg(s));
+		return rc < 0 ? rc : -1;
+	}
+	c = chan_new(CHAN_FORWARD);
+	c->ch = ch;
+	c->up.fd = x->fd;
+	c->down.fd = dup(x->fd);
+	x->fd = -1;
+	c->next = s->chans;
+	s->chans = c;
+	return 0;
+}
+
+static void fwd_release(struct ssh_req *r)
+{
+	struct fwd_req *x = (struct fwd_req *)r;
+
+	close_fd(&x->fd);
+	free(x);
+}
+
+void forward_accept(struct ssh *s, struct forward *f)
+{
+	for (;;) {
+		int fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct fwd_req *x;
+
+		if (fd < 0)
+			return;
+		x = xcalloc(1, sizeof(*x));
+		x->r.step = fwd_step;
+		x->r.release = fwd_release;
+		x->f = f;
+		x->fd = fd;
+		ssh_enqueue_locked(s, &x->r);
+	}
+}
+
+int ssh_forward(struct ssh *s, const char *host, int port, int *lport,
+		struct err *e)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+	struct forward *f;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, FX_FAIL, "tunnel: socket: %s", strerror(errno));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 128) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		err_set(e, FX_FAIL, "tunnel: listen on 127.0.0.1: %s",
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->lfd = fd;
+	f->lport = ntohs(a.sin_port);
+	f->host = xstrdup(host);
+	f->port = port;
+	pthread_mutex_lock(&s->mu);
+	f->next = s->fwds;
+	s->fwds = f;
+	pthread_mutex_unlock(&s->mu);
+	ssh_wake(s);
+	*lport = f->lport;
+	log_verbose("tunnel 127.0.0.1:%d -> %s:%d via %s", f->lport, host, port,
+		    s->name);
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * xport: "the server", whether reached over SSH or (host = local) this very
+ * machine.  Commands, files and tunnels behave the same either way, so every
+ * feature also runs on the server itself.
+ */
+#ifndef FERRY_XPORT_H
+#define FERRY_XPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "agent/buf.h"
+#include "agent/err.h"
+#include "agent/proc.h"
+#include "agent/ssh.h"
+
+struct conf;
+struct xport;
+struct xproc;
+
+/* Connects as [server] says; FX_CONN on failure.  Free with xport_close(). */
+int xport_open(struct xport **out, const struct conf *c, struct err *e)
+	__attribute__((warn_unused_result));
+void xport_close(struct xport *x);
+const char *xport_name(const struct xport *x);
+int xport_is_local(const struct xport *x);
+
+/*
+ * Starts cmd (a shell command line: quote arguments with sh_quote()).  The
+ * caller owns *in (write, close for EOF), *out and *err (read), and must
+ * call xproc_wait(), which frees p.
+ */
+int xport_spawn(struct xport *x, const char *cmd, struct xproc **p, int *in,
+		int *out, int *err, struct err *e)
+	__attribute__((warn_unused_result));
+int xproc_wait(struct xproc *p, struct proc_status *st, struct err *e);
+
+/* What xport_run() does with the streams. */
+struct xrun {
+	const char *in;		/* stdin bytes, or NULL for none */
+	size_t inlen;
+	struct buf *out;	/* collect stdout here ... */
+	int out_fd;		/* ... or copy it to this fd (-1: discard) */
+	struct buf *err;	/* collect stderr here ... */
+	int err_fd;		/* ... or copy it to this fd (-1: discard) */
+	size_t max;		/* cap for collected output (0: 1 MiB) */
+};
+
+#define XRUN_INIT { NULL, 0, NULL, -1, NULL, -1, 0 }
+
+/* Runs cmd to completion, streaming as the output arrives. */
+int xport_run(struct xport *x, const char *cmd, struct xrun *io,
+	      struct proc_status *st, struct err *e)
+	__attribute__((warn_unused_result));
+
+/*
+ * Makes host:port (as the server sees it) reachable from here: over SSH a
+ * tunnel on 127.0.0.1:*lport; locally the address itself.  Caller frees
+ * *lhost.
+ */
+int xport_forward(struct xport *x, const char *host, int port, char **lhost,
+		  int *lport, struct err *e) __attribute__((warn_unused_result));
+
+/* Writes everything read from fd to path, atomically: a temporary name in
+ * the same directory, fsync, rename.  A failure leaves no partial file. */
+int xport_put(struct xport *x, int fd, const char *path, int mode,
+	      struct err *e) __attribute__((warn_unused_result));
+/* Copies path into fd. */
+int xport_get(struct xport *x, const char *path, int fd, struct err *e)
+	__attribute__((warn_unused_result));
+int xport_stat(struct xport *x, const char *path, struct ssh_stat *st,
+	       int *missing, struct err *e);
+
+
+
+/* xport_forward() for an http(s) URL: *out is the URL to use from here
+ * (same scheme and path, host:port through the tunnel).  Caller frees. */
+int xport_forward_url(struct xport *x, const char *url, char **out,
+		      struct err *e) __attribute__((warn_unused_result));
+#endif

@@ -1,0 +1,87 @@
+/*
+ * conf: ferry's configuration.  Keys live in one table (conf_keys.c); the
+ * loader fills values from the file, expands ${VAR}s (environment first,
+ * then [project] env_file), reads *_file secrets, validates every value and
+ * then fills defaults, remembering where each effective value came from
+ * (OpenSSH readconf.c: unset, file, default).
+ *
+ * Errors are one line naming FILE:LINE and exit code FX_USAGE.
+ */
+#ifndef FERRY_CONF_H
+#define FERRY_CONF_H
+
+#include <stdio.h>
+
+#include "agent/buf.h"
+#include "agent/err.h"
+
+enum conf_type {
+	CT_STR,
+	CT_INT,		/* choices "MIN..MAX" */
+	CT_PORT,
+	CT_BOOL,
+	CT_DURATION,	/* stored as milliseconds */
+	CT_ENUM,	/* choices "a|b|c" */
+	CT_LIST,	/* comma list */
+	CT_PATH,	/* ~ and config-relative paths resolved */
+	CT_PATHS,	/* comma list of paths */
+	CT_URL,
+};
+
+#define CK_SECRET   0x01	/* masked in output; KEY_file allowed */
+#define CK_REQUIRED 0x02
+#define CK_REPEAT   0x04	/* may repeat; values accumulate */
+#define CK_FILEVAR  0x08	/* KEY_file reads the value from a file */
+
+struct conf_key {
+	const char *section;	/* "group.*" matches every [group.NAME] */
+	const char *name;
+	enum conf_type type;
+	const char *def;	/* default as written in a file; NULL: unset */
+	unsigned flags;
+	const char *choices;
+	const char *help;
+};
+
+extern const struct conf_key conf_keys[];
+extern const size_t conf_nkeys;
+/* Sections a file may hold (patterns like "group.*" included). */
+extern const char *const conf_sections[];
+
+struct conf;
+
+/*
+ * Finds (path may be NULL: search order -c, $FERRY_CONFIG, ./ferry.ini,
+ * ~/.config/ferry/ferry.ini, /etc/ferry/ferry.ini), reads and validates the
+ * config.  Caller frees *out with conf_free().
+ */
+int conf_load(struct conf **out, const char *path, struct err *e)
+	__attribute__((warn_unused_result));
+/* Same, from text (named name in messages); for tests. */
+int conf_load_string(struct conf **out, const char *text, const char *name,
+		     struct err *e) __attribute__((warn_unused_result));
+void conf_free(struct conf *c);
+
+const char *conf_path(const struct conf *c);
+
+/* The effective value, or NULL when unset.  Valid until conf_free(). */
+const char *conf_str(const struct conf *c, const char *sect, const char *key);
+/* Ints, ports, booleans (0/1) and durations (ms); 0 when unset. */
+long long conf_num(const struct conf *c, const char *sect, const char *key);
+/* Appends the list's items to out. */
+void conf_list(const struct conf *c, const char *sect, const char *key,
+	       struct strlist *out);
+/* 1 when the file has the section (the part is "configured"). */
+int conf_has_section(const struct conf *c, const char *sect);
+/* 1 when the file sets key (as opposed to a default). */
+int conf_is_set(const struct conf *c, const char *sect, const char *key);
+/* "ferry.ini:12", "default", "ferry.ini:9 via ${PGPASS}"... */
+const char *conf_origin(const struct conf *c, const char *sect,
+			const char *key);
+/* True when [server] host = local: no SSH, everything runs here. */
+int conf_is_local(const struct conf *c);
+
+/* Prints the effective configuration, secrets masked. */
+void conf_dump(const struct conf *c, FILE *out, int json);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * Every key ferry understands.  conf/ferry.ini.example documents each one;
+ * tests/unit/test_conf.c checks that the two stay in step.
+ */
+#include "conf/conf.h"
+
+const char *const conf_sections[] = {
+	"server", "project", "backup", "postgres", "redis", "minio", "neo4j",
+	NULL,
+};
+
+#define S CK_SECRET
+#define F CK_FILEVAR
+
+const struct conf_key conf_keys[] = {
+	/* [server] */
+	{ "server", "host", CT_STR, NULL, CK_REQUIRED, NULL,
+	  "server name or address, or 'local' to run on this machine" },
+	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
+	{ "server", "user", CT_STR, NULL, 0, NULL,
+	  "SSH user (default: the local user name)" },
+	{ "server", "identity", CT_PATHS, NULL, 0, NULL,
+	  "private key files to try after ssh-agent" },
+	{ "server", "known_hosts", CT_PATH, "~/.ssh/known_hosts", 0, NULL,
+	  "OpenSSH known_hosts file" },
+	{ "server", "host_key_check", CT_ENUM, "strict", 0,
+	  "strict|accept-new|off", "host key policy" },
+	{ "server", "connect_timeout", CT_DURATION, "10s", 0, NULL,
+	  "TCP connect and SSH handshake timeout" },
+	{ "server", "keepalive", CT_DURATION, "30s", 0, NULL,
+	  "SSH keepalive interval (0 disables)" },
+
+	/* [project] */
+	{ "project", "name", CT_STR, NULL, 0, NULL,
+	  "project name (default: local_dir's folder name)" },
+	{ "project", "local_dir", CT_PATH, ".", 0, NULL,
+	  "the project's local tree" },
+	{ "project", "remote_dir", CT_STR, NULL, 0, NULL,
+	  "the project's directory on the server" },
+	{ "project", "env_file", CT_PATH, NULL, 0, NULL,
+	  "dotenv file whose variables ${VAR} may use" },
+
+	/* [backup] */
+	{ "backup", "dir", CT_PATH, "~/.local/share/ferry/backups", 0, NULL,
+	  "where archives are written" },
+	{ "backup", "name", CT_STR, NULL, 0, NULL,
+	  "archive name prefix (default: the project name)" },
+	{ "backup", "compression_level", CT_INT, "3", 0, "1..22",
+	  "zstd level" },
+	{ "backup", "threads", CT_INT, "0", 0, "0..256",
+	  "compression threads (0: all cores)" },
+	{ "backup", "keep_last", CT_INT, "3", 0, "0..100000", "retention" },
+	{ "backup", "keep_hourly", CT_INT, "0", 0, "0..100000", "retention" },
+	{ "backup", "keep_daily", CT_INT, "7", 0, "0..100000", "retention" },
+	{ "backup", "keep_weekly", CT_INT, "4", 0, "0..100000", "retention" },
+	{ "backup", "keep_monthly", CT_INT, "6", 0, "0..100000", "retention" },
+	{ "backup", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
+
+	/* [postgres] */
+	{ "postgres", "host", CT_STR, "127.0.0.1", 0, NULL,
+	  "host as the server sees it" },
+	{ "postgres", "port", CT_PORT, "5432", 0, NULL, "port" },
+	{ "postgres", "user", CT_STR, "postgres", 0, NULL, "role" },
+	{ "postgres", "password", CT_STR, NULL, S | F, NULL, "password" },
+	{ "postgres", "databases", CT_LIST, "all", 0, NULL,
+	  "databases to back up, or 'all'" },
+	{ "postgres", "tunnel", CT_BOOL, NULL, 0, NULL,
+	  "reach host:port through SSH (default: yes unless host = local)" },
+	{ "postgres", "jobs", CT_INT, "2", 0, "1..64",
+	  "parallel connections" },
+
+	/* [redis] */
+	{ "redis", "host", CT_STR, "127.0.0.1", 0, NULL,
+	  "host as the server sees it" },
+	{ "redis", "port", CT_PORT, "6379", 0, NULL, "port" },
+	{ "redis", "password", CT_STR, NULL, S | F, NULL, "AUTH password" },
+
+	/* [minio] */
+	{ "minio", "endpoint", CT_URL, "http://127.0.0.1:9000", 0, NULL,
+	  "S3 endpoint as the server sees it" },
+	{ "minio", "access_key", CT_STR, NULL, F, NULL, "access key id" },
+	{ "minio", "secret_key", CT_STR, NULL, S | F, NULL, "secret key" },
+	{ "minio", "region", CT_STR, "us-east-1", 0, NULL, "SigV4 region" },
+	{ "minio", "buckets", CT_LIST, "all", 0, NULL,
+	  "buckets to back up, or 'all'" },
+
+	/* [neo4j] */
+	{ "neo4j", "url", CT_URL, "http://127.0.0.1:7474", 0, NULL,
+	  "HTTP API URL as the server sees it" },
+	{ "neo4j", "user", CT_STR, "neo4j", 0, NULL, "user" },
+	{ "neo4j", "password", CT_STR, NULL, S | F, NULL, "password" },
+	{ "neo4j", "database", CT_STR, "neo4j", 0, NULL, "database" },
+	{ "neo4j", "mode", CT_ENUM, "cypher", 0, "cypher|dump",
+	  "online export or offline dump" },
+	{ "neo4j", "service", CT_STR, "neo4j", 0, NULL,
+	  "compose service running Neo4j" },
+};
+
+const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

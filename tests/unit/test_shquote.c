@@ -1,0 +1,2 @@
+#include "tests/unit/t.h"
+int main(void) { return T_DONE(); }

@@ -315,8 +315,18 @@ static void *io_main(void *arg)
 	while (!s->quit) {
 		int progress, timeout, n;
 
+		/* Channels before requests: a channel read may pull the reply
+		 * a pending request waits for off the socket, and nothing
+		 * would wake poll for it. */
 		do {
-			progress = run_requests(s) + run_channels(s);
+			int stepped = s->reqs != NULL;
+
+			progress = run_channels(s);
+			progress += run_requests(s);
+			/* ...and the other way round: an EOF or data read by a
+			 * request's step is only seen by another channel pass. */
+			if (stepped)
+				progress += run_channels(s);
 		} while (progress && !s->quit);
 		timeout = keepalive(s);
 		/* Data libssh2 already buffered for a channel does not wake

@@ -249,12 +249,17 @@ int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max)
 
 int chan_has_pending(struct ssh_chan *c)
 {
+	unsigned long avail = 0;
+
 	if (!c->ch || c->closing)
 		return 0;
-	if (!c->down.eof && c->down.len == 0 && libssh2_poll_channel_read(c->ch, 0))
-		return 1;
-	return c->kind == CHAN_EXEC && !c->derr.eof && c->derr.len == 0 &&
-	       libssh2_poll_channel_read(c->ch, 1);
+	/* Bytes already received for this channel, stdout and stderr alike;
+	 * worth another pass only when a pump has room to take them. */
+	libssh2_channel_window_read_ex(c->ch, &avail, NULL);
+	if (!avail)
+		return 0;
+	return (!c->down.eof && c->down.len == 0) ||
+	       (c->kind == CHAN_EXEC && !c->derr.eof && c->derr.len == 0);
 }
 
 /* ---- exec ------------------------------------------------------------ */

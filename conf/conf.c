@@ -257,7 +257,9 @@ static char *resolve_path(const struct conf *c, const char *p)
 		return xstrfmt("%s%s", home, p + 1);
 	if (p[0] == '/' || !c->dir)
 		return xstrdup(p);
-	return xstrfmt("%s/%s", c->dir, p);
+	if (!strcmp(p, "."))
+		return xstrdup(c->dir);
+	return xstrfmt("%s/%s", c->dir, p[0] == '.' && p[1] == '/' ? p + 2 : p);
 }
 
 static int read_secret_file(struct conf *c, struct val *v, const char *path,
@@ -374,8 +376,8 @@ static int finish_val(struct conf *c, struct val *v)
 	int r = 0;
 
 	if (expand_vars(v->raw, &out, lookup, &l, &why, NULL) < 0) {
-		r = fail(c, v->line, "%s in [%s] %s: %s", v->key->name, v->section,
-			 v->from_file ? "(_file)" : "", buf_str(&why));
+		r = fail(c, v->line, "%s%s in [%s]: %s", v->key->name,
+			 v->from_file ? "_file" : "", v->section, buf_str(&why));
 		goto out;
 	}
 	buf_printf(&origin, "%s:%d", c->path, v->line);

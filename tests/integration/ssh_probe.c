@@ -1,1 +1,249 @@
-int main(void){return 0;}
+/*
+ * ssh_probe: drives the transport library directly for the integration
+ * tests (tests/integration/transport.sh).  Not installed.
+ *
+ *   ssh_probe exec CONFIG CMD          stream CMD's output; last line on
+ *                                      stdout: "== exit N" / "== signal S"
+ *   ssh_probe put CONFIG LOCAL REMOTE  atomic upload
+ *   ssh_probe get CONFIG REMOTE LOCAL  download
+ *   ssh_probe stream CONFIG            output arrives while CMD still runs
+ *   ssh_probe tunnel-pg CONFIG N       N concurrent libpq sessions, one tunnel
+ *   ssh_probe mixed CONFIG             exec + SFTP + tunnel at once
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/log.h"
+#include "agent/xport.h"
+#include "conf/conf.h"
+
+static struct conf *conf;
+static struct xport *xp;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const struct err *e)
+{
+	fprintf(stderr, "ssh_probe: %s\n", e->msg);
+	exit(err_exit(e));
+}
+
+static int do_exec(const char *cmd)
+{
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	char text[64];
+
+	io.out_fd = 1;
+	io.err_fd = 2;
+	if (xport_run(xp, cmd, &io, &st, &e) < 0)
+		die(&e);
+	printf("== %s\n", st.exited ? (snprintf(text, sizeof(text), "exit %d",
+		st.code), text) : (snprintf(text, sizeof(text), "signal %s",
+		st.signal), text));
+	return 0;
+}
+
+static int do_put(const char *local, const char *remote)
+{
+	struct err e = ERR_INIT;
+	int fd = open(local, O_RDONLY);
+
+	if (fd < 0 || xport_put(xp, fd, remote, 0640, &e) < 0)
+		die(&e);
+	close(fd);
+	return 0;
+}
+
+static int do_get(const char *remote, const char *local)
+{
+	struct err e = ERR_INIT;
+	int fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || xport_get(xp, remote, fd, &e) < 0)
+		die(&e);
+	close(fd);
+	return 0;
+}
+
+/* The first line must arrive about 2 s before the command ends. */
+static int do_stream(void)
+{
+	struct xproc *p;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	char buf[256];
+	int in, out, er;
+	double t0 = now(), first = -1;
+	ssize_t n;
+
+	if (xport_spawn(xp, "echo first; sleep 2; echo second", &p, &in, &out,
+			&er, &e) < 0)
+		die(&e);
+	close(in);
+	while ((n = read(out, buf, sizeof(buf))) > 0)
+		if (first < 0)
+			first = now() - t0;
+	close(out);
+	close(er);
+	if (xproc_wait(p, &st, &e) < 0)
+		die(&e);
+	printf("first=%.2f total=%.2f\n", first, now() - t0);
+	return first >= 0 && now() - t0 - first > 1.5 ? 0 : 1;
+}
+
+struct pgjob {
+	const char *conninfo;
+	int ok;
+	int seen;
+	char why[256];
+};
+
+static void *pg_thread(void *arg)
+{
+	struct pgjob *j = arg;
+	PGconn *c = PQconnectdb(j->conninfo);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(j->why, sizeof(j->why), "%s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	/* Sleep, then count the sessions of this test alive at that moment. */
+	r = PQexec(c, "SELECT pg_sleep(1), count(*) FROM pg_stat_activity "
+		   "WHERE application_name = 'ferry-tunnel-test'");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		j->ok = 1;
+		j->seen = atoi(PQgetvalue(r, 0, 1));
+	} else {
+		snprintf(j->why, sizeof(j->why), "%s", PQerrorMessage(c));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return NULL;
+}
+
+static int run_pg(int n)
+{
+	struct err e = ERR_INIT;
+	struct pgjob *jobs = calloc((size_t)n, sizeof(*jobs));
+	pthread_t *th = calloc((size_t)n, sizeof(*th));
+	char *host = NULL, conninfo[512];
+	int port, okc = 0, maxseen = 0;
+	double t0;
+
+	if (xport_forward(xp, "127.0.0.1", 5432, &host, &port, &e) < 0)
+		die(&e);
+	snprintf(conninfo, sizeof(conninfo), "host=%s port=%d user=postgres "
+		 "password=%s dbname=postgres application_name=ferry-tunnel-test "
+		 "connect_timeout=10", host, port,
+		 conf_str(conf, "postgres", "password"));
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		jobs[i].conninfo = conninfo;
+		pthread_create(&th[i], NULL, pg_thread, &jobs[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		okc += jobs[i].ok;
+		if (jobs[i].seen > maxseen)
+			maxseen = jobs[i].seen;
+		if (!jobs[i].ok)
+			fprintf(stderr, "connection %d: %s\n", i, jobs[i].why);
+	}
+	printf("connections=%d ok=%d concurrent=%d seconds=%.2f\n", n, okc,
+	       maxseen, now() - t0);
+	free(host);
+	free(jobs);
+	free(th);
+	return okc == n && maxseen == n ? 0 : 1;
+}
+
+static void *exec_thread(void *arg)
+{
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	struct buf out = BUF_INIT;
+	int *ok = arg;
+
+	/* 32 MiB through a 1 MiB cap: the reader keeps draining. */
+	io.out = &out;
+	*ok = xport_run(xp, "head -c 33554432 /dev/zero; echo done >&2", &io,
+			&st, &e) == 0 && st.exited && st.code == 0 &&
+		out.len == (1u << 20);
+	buf_release(&out);
+	return NULL;
+}
+
+static int do_mixed(const char *scratch)
+{
+	pthread_t t;
+	int exec_ok = 0, pg, put = 0;
+	char local[512], remote[512];
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	pthread_create(&t, NULL, exec_thread, &exec_ok);
+	snprintf(local, sizeof(local), "%s/mixed.bin", scratch);
+	f = fopen(local, "w");
+	for (int i = 0; i < 4 << 20; i++)
+		fputc(i * 7, f);
+	fclose(f);
+	snprintf(remote, sizeof(remote), "%s/mixed.bin",
+		 conf_str(conf, "project", "remote_dir"));
+	int fd = open(local, O_RDONLY);
+	put = xport_put(xp, fd, remote, 0600, &e) == 0;
+	close(fd);
+	pg = run_pg(4);
+	pthread_join(t, NULL);
+	printf("exec=%d sftp=%d tunnel=%d\n", exec_ok, put, pg == 0);
+	return exec_ok && put && pg == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+	int r = 2;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ssh_probe CMD CONFIG ...\n");
+		return 2;
+	}
+	if (getenv("SSH_PROBE_DEBUG"))
+		log_set_level(LOG_DEBUG);
+	if (conf_load(&conf, argv[2], &e) < 0 || xport_open(&xp, conf, &e) < 0)
+		die(&e);
+	if (!strcmp(argv[1], "exec") && argc == 4)
+		r = do_exec(argv[3]);
+	else if (!strcmp(argv[1], "put") && argc == 5)
+		r = do_put(argv[3], argv[4]);
+	else if (!strcmp(argv[1], "get") && argc == 5)
+		r = do_get(argv[3], argv[4]);
+	else if (!strcmp(argv[1], "stream"))
+		r = do_stream();
+	else if (!strcmp(argv[1], "tunnel-pg") && argc == 4)
+		r = run_pg(atoi(argv[3]));
+	else if (!strcmp(argv[1], "mixed") && argc == 4)
+		r = do_mixed(argv[3]);
+	fflush(stdout);
+	xport_close(xp);
+	conf_free(conf);
+	return r;
+}

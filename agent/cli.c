@@ -182,6 +182,11 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 
 /* ---- multi-call names: the old scripts' interfaces -------------------- */
 
+static const struct option help_opt[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int legacy_deploy(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -238,7 +243,7 @@ static int legacy_logs(struct cli *cli, int argc, char **argv)
 	int ch, r;
 
 	strlist_add(&args, "logs");
-	while ((ch = getopt(argc, argv, "+c:fn:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:fn:h", help_opt, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			strlist_add(&args, "-f");
@@ -282,7 +287,7 @@ static int legacy_backup(struct cli *cli, int argc, char **argv)
 	char *args[] = { "backup", NULL };
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:h", help_opt, NULL)) != -1) {
 		if (ch == 'c') {
 			cli->config_path = optarg;
 		} else if (ch == 'h') {

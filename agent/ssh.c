@@ -315,25 +315,25 @@ static void *io_main(void *arg)
 	while (!s->quit) {
 		int progress, timeout, n;
 
-		/* Channels before requests: a channel read may pull the reply
-		 * a pending request waits for off the socket, and nothing
-		 * would wake poll for it. */
-		do {
-			int stepped = s->reqs != NULL;
+		/* One pass, then always poll: a busy channel must not starve
+		 * the listeners and the wake pipe.  Channels go before requests
+		 * (a channel read may pull the reply a request waits for off the
+		 * socket) and again after them (a request's step may read data
+		 * or an EOF meant for a channel). */
+		int stepped = s->reqs != NULL;
 
-			progress = run_channels(s);
-			progress += run_requests(s);
-			/* ...and the other way round: an EOF or data read by a
-			 * request's step is only seen by another channel pass. */
-			if (stepped)
-				progress += run_channels(s);
-		} while (progress && !s->quit);
+		progress = run_channels(s);
+		progress += run_requests(s);
+		if (stepped)
+			progress += run_channels(s);
 		timeout = keepalive(s);
 		/* Data libssh2 already buffered for a channel does not wake
 		 * poll on the socket: look before sleeping. */
 		for (struct ssh_chan *c = s->chans; c; c = c->next)
 			if (!s->dead && !c->finished && chan_has_pending(c))
 				timeout = 0;
+		if (progress)
+			timeout = 0;
 		n = build_poll(s, pfd);
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -360,9 +360,10 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	libssh2_session_set_blocking(s->session, 1);
 	libssh2_session_set_timeout(s->session, (long)o->connect_timeout_ms);
 	prefs = ssh_hostkey_prefs(o);
-	if (prefs)
-		libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY,
-					    prefs);
+	if (prefs && libssh2_session_method_pref(s->session,
+			LIBSSH2_METHOD_HOSTKEY, prefs) < 0)
+		log_debug("host key preference '%s' refused: %s", prefs,
+			  ssh_errmsg(s));
 	rc = libssh2_session_handshake(s->session, s->sock);
 	if (rc)
 		return err_set(e, FX_CONN, "ssh %s: handshake failed: %s",

@@ -81,10 +81,10 @@ const char *ssh_hostkey_prefs(const struct ssh_opts *o)
 	int missing, rc;
 
 	if (o->policy == HK_OFF)
-		return NULL;
+		return DEFAULT_ORDER;
 	tmp = libssh2_session_init();
 	if (!tmp)
-		return NULL;
+		return DEFAULT_ORDER;
 	kh = load_known(tmp, o->known_hosts, &missing);
 	if (kh) {
 		/* Key type 0 matches any type; a dummy key then "mismatches"
@@ -103,8 +103,20 @@ const char *ssh_hostkey_prefs(const struct ssh_opts *o)
 	}
 	libssh2_session_free(tmp);
 	if (!first)
-		return NULL;
-	snprintf(prefs, sizeof(prefs), "%s,%s", first, DEFAULT_ORDER);
+		return DEFAULT_ORDER;
+	/* The known type first, then the others; libssh2 wants no repeats. */
+	snprintf(prefs, sizeof(prefs), "%s", first);
+	for (const char *p = DEFAULT_ORDER; *p;) {
+		size_t n = strcspn(p, ",");
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		if (!strstr(first, name))
+			snprintf(prefs + strlen(prefs), sizeof(prefs) - strlen(prefs),
+				 ",%s", name);
+		p += n + (p[n] == ',');
+	}
+	log_debug("host key preference: %s", prefs);
 	return prefs;
 }
 

@@ -1,0 +1,96 @@
+# The command line: help, version, exit codes, multi-call names, config
+# errors and `ferry config`.  Needs no server.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+cd "$SCRATCH"
+
+expect_exit "--help exits 0" 0 "$FERRY" --help
+HELP=$OUT
+for c in deploy up down ps logs exec backup restore list verify prune daemon \
+	 schedule check config history; do
+	contains "--help lists $c" "$HELP" "  $c "
+	expect_exit "$c --help exits 0" 0 "$FERRY" "$c" --help
+	contains "$c --help shows usage" "$OUT" "usage: ferry $c"
+done
+contains "--help documents exit codes" "$("$FERRY" --help)" "7 lock held"
+expect_exit "--version exits 0" 0 "$FERRY" --version
+contains "--version names ferry" "$OUT" "ferry 0."
+expect_exit "no command: usage, exit 2" 2 "$FERRY"
+expect_exit "unknown command: exit 2" 2 "$FERRY" frobnicate
+contains "unknown command is named" "$ERR" "unknown command 'frobnicate'"
+expect_exit "unknown option: exit 2" 2 "$FERRY" --frobnicate
+expect_exit "check with a stray argument: exit 2" 2 "$FERRY" -c /dev/null check extra
+
+# multi-call names
+for n in deploy-to-dev remote-logs backup-dev-data; do ln -sf "$FERRY" "$n"; done
+expect_exit "deploy-to-dev --help" 0 ./deploy-to-dev --help
+contains "deploy-to-dev keeps its flags" "$OUT" "[--build] [--service NAME] [--type TYPE]"
+expect_exit "deploy-to-dev rejects unknown flags" 2 ./deploy-to-dev --bogus
+expect_exit "remote-logs --help" 0 ./remote-logs --help
+contains "remote-logs keeps its flags" "$OUT" "[-f] [-n NUM] [SERVICE]"
+expect_exit "remote-logs -n needs a number" 2 ./remote-logs -n many
+contains "remote-logs -n error says why" "$ERR" "-n takes a number of lines, not 'many'"
+expect_exit "remote-logs takes one service" 2 ./remote-logs a b
+expect_exit "backup-dev-data --help" 0 ./backup-dev-data --help
+expect_exit "backup-dev-data rejects arguments" 2 ./backup-dev-data now
+
+# config discovery and errors (exit 2, FILE:LINE)
+expect_exit "missing -c file: exit 2" 2 "$FERRY" -c nonexistent.ini config
+contains "missing file is named" "$ERR" "nonexistent.ini"
+mkdir -p empty && (cd empty && HOME="$SCRATCH/empty" FERRY_CONFIG= "$FERRY" config) >/dev/null 2>err.txt && st=0 || st=$?
+same "no config anywhere: exit 2" "$st" 2
+contains "no config: search order named" "$(cat err.txt)" "tried ./ferry.ini"
+
+printf '[server]\nhost = h\n\n[postgres]\npasword = x\n' >bad.ini
+expect_exit "unknown key: exit 2" 2 "$FERRY" -c bad.ini config
+same "unknown key message" "$ERR" "ferry: bad.ini:5: unknown key 'pasword' in [postgres]"
+printf '[server]\nhost = h\nport = 70000\n' >bad.ini
+expect_exit "bad port: exit 2" 2 "$FERRY" -c bad.ini check
+same "bad port message" "$ERR" "ferry: bad.ini:3: bad value '70000' for port in [server]: expected a port number from 1 to 65535"
+printf '[server]\nhost = h\nkeepalive = often\n' >bad.ini
+expect_exit "bad duration: exit 2" 2 "$FERRY" -c bad.ini config
+printf '[server]\nhost = h\n[redis\n' >bad.ini
+expect_exit "syntax error: exit 2" 2 "$FERRY" -c bad.ini config
+same "syntax error message" "$ERR" "ferry: bad.ini:3: syntax error: expected '[section]' or 'key = value'"
+printf '[server]\nport = 22\n' >bad.ini
+expect_exit "missing host: exit 2" 2 "$FERRY" -c bad.ini config
+same "missing host message" "$ERR" "ferry: bad.ini: missing required key 'host' in [server]"
+FERRY_CONFIG="$SCRATCH/bad.ini" expect_exit "FERRY_CONFIG is used" 2 "$FERRY" config
+
+# `ferry config`: origins, masking, env_file, *_file
+printf 'DB_PASS="pw from env file"\n' >app.env
+printf 'secret-in-a-file\n' >neo.secret
+cat >good.ini <<INI
+[server]
+host = \${FERRY_TEST_HOST:-dev.example.invalid}
+[project]
+env_file = app.env
+[postgres]
+password = \${DB_PASS}
+[neo4j]
+password_file = neo.secret
+[redis]
+password = literal-redis-secret
+INI
+chmod 600 good.ini
+expect_exit "config prints" 0 "$FERRY" -c good.ini config
+lacks "config masks env_file secret" "$OUT" "pw from env file"
+lacks "config masks _file secret" "$OUT" "secret-in-a-file"
+lacks "config masks literal secret" "$OUT" "literal-redis-secret"
+contains "config shows origin file:line" "$OUT" "good.ini:2"
+contains "config shows defaults" "$OUT" "; default"
+contains "config shows env_file origin" "$OUT" "via env_file"
+same "private config: no warning" "$ERR" ""
+FERRY_TEST_HOST=from.env.invalid expect_exit "config with env var" 0 "$FERRY" -c good.ini config
+contains "environment variable expands" "$OUT" "from.env.invalid"
+expect_exit "config --json" 0 "$FERRY" -c good.ini config --json
+if printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["server"]["port"]["value"]=="22"'; then
+	ok "config --json is JSON with values"
+else
+	notok "config --json is JSON with values"
+fi
+lacks "config --json masks secrets" "$OUT" "literal-redis-secret"
+chmod 644 good.ini
+expect_exit "readable config still loads" 0 "$FERRY" -c good.ini config
+contains "readable config with literal secret warns" "$ERR" "literal secret 'password' in [redis]"
+lacks "warning does not print the secret" "$ERR" "literal-redis-secret"

@@ -1,0 +1,57 @@
+# Sourced by tests/integration/*.sh.  Each check prints one line:
+#   ok - NAME | not ok - NAME: why | skip - NAME: reason
+# tests/run counts them.  FERRY is the binary under test; SCRATCH a private
+# directory removed by tests/run.
+
+: "${FERRY:?tests/run sets FERRY}"
+: "${SCRATCH:?tests/run sets SCRATCH}"
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+skip() { echo "skip - $*"; }
+
+# expect_exit NAME CODE CMD...: runs CMD, keeps its output in $OUT/$ERR.
+expect_exit() {
+	local name=$1 want=$2 got
+	shift 2
+	set +e
+	"$@" >"$SCRATCH/out" 2>"$SCRATCH/err"
+	got=$?
+	set -e
+	OUT=$(cat "$SCRATCH/out")
+	ERR=$(cat "$SCRATCH/err")
+	if [ "$got" = "$want" ]; then
+		ok "$name"
+	else
+		notok "$name: exit $got, want $want; stderr: $(head -c 400 "$SCRATCH/err")"
+	fi
+}
+
+# contains NAME HAYSTACK NEEDLE
+contains() {
+	case "$2" in
+	*"$3"*) ok "$1" ;;
+	*) notok "$1: '$3' not in: $(printf '%s' "$2" | head -c 400)" ;;
+	esac
+}
+
+# lacks NAME HAYSTACK NEEDLE
+lacks() {
+	case "$2" in
+	*"$3"*) notok "$1: '$3' must not appear" ;;
+	*) ok "$1" ;;
+	esac
+}
+
+# same NAME GOT WANT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: got '$2', want '$3'"; fi
+}
+
+# needs_sandbox: skip the whole file (with REASON) when there is none.
+needs_sandbox() {
+	if [ -z "${SBX_DIR:-}" ]; then
+		skip "$1: ${SBX_SKIP_REASON:-no sandbox}"
+		exit 0
+	fi
+}

@@ -348,6 +348,34 @@ static void *io_main(void *arg)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
+/* Only names libssh2 supports: its method_pref() mishandles (overlapping
+ * memcpy) the removal of unsupported ones. */
+static int set_hostkey_pref(struct ssh *s, const char *prefs)
+{
+	const char **algs = NULL;
+	struct buf ok = BUF_INIT;
+	int n, r;
+
+	n = libssh2_session_supported_algs(s->session, LIBSSH2_METHOD_HOSTKEY,
+					   &algs);
+	if (n <= 0)
+		return -1;
+	for (const char *p = prefs; *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (int i = 0; i < n; i++)
+			if (strlen(algs[i]) == len && !strncmp(algs[i], p, len))
+				buf_printf(&ok, "%s%.*s", ok.len ? "," : "",
+					   (int)len, p);
+		p += len + (p[len] == ',');
+	}
+	libssh2_free(s->session, algs);
+	r = ok.len ? libssh2_session_method_pref(s->session,
+			LIBSSH2_METHOD_HOSTKEY, buf_str(&ok)) : -1;
+	buf_release(&ok);
+	return r < 0 ? -1 : 0;
+}
+
 static int session_start(struct ssh *s, const struct ssh_opts *o,
 			 struct err *e)
 {
@@ -360,8 +388,7 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	libssh2_session_set_blocking(s->session, 1);
 	libssh2_session_set_timeout(s->session, (long)o->connect_timeout_ms);
 	prefs = ssh_hostkey_prefs(o);
-	if (prefs && libssh2_session_method_pref(s->session,
-			LIBSSH2_METHOD_HOSTKEY, prefs) < 0)
+	if (prefs && set_hostkey_pref(s, prefs) < 0)
 		log_debug("host key preference '%s' refused: %s", prefs,
 			  ssh_errmsg(s));
 	rc = libssh2_session_handshake(s->session, s->sock);

@@ -132,7 +132,12 @@ static void values(void)
 	T_STREQ(conf_str(c, "redis", "password"), "from-env-file", "env_file variables");
 	T_OK(strstr(conf_origin(c, "redis", "password"), "via env_file") != NULL, "origin says env_file");
 	T_OK(strstr(conf_origin(c, "postgres", "password"), "from file") != NULL, "origin says from file");
-	T_STREQ(conf_origin(c, "server", "port"), xstrfmt("%s:4", path), "origin file:line");
+	{
+		char *want = xstrfmt("%s:4", path);
+
+		T_STREQ(conf_origin(c, "server", "port"), want, "origin file:line");
+		free(want);
+	}
 	T_STREQ(conf_origin(c, "server", "keepalive"), "default", "origin default");
 	T_STREQ(conf_str(c, "project", "name"), "src", "project name defaults to local_dir's name");
 	T_STREQ(conf_str(c, "backup", "name"), "src", "backup name defaults to project name");

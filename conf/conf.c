@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <ini.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "conf/conf_internal.h"
 #include "conf/dotenv.h"
 #include "conf/expand.h"
 #include "conf/value.h"
@@ -17,34 +17,9 @@
 #define LINE_MAX_LEN 65536
 #define SECRET_FILE_MAX 65536
 
-struct val {
-	const struct conf_key *key;
-	char *section;		/* the section as written: "group.web" */
-	char *raw;		/* as written; NULL for defaults */
-	char *value;		/* effective value */
-	long long num;
-	int line;		/* 0 for defaults */
-	int from_file;		/* given as KEY_file */
-	char *origin;
-};
-
-struct conf {
-	char *path;
-	char *dir;		/* relative paths are resolved against it */
-	struct val *v;
-	size_t n, cap;
-	struct strlist sections;
-	struct dotenv env;
-	/* parse state */
-	FILE *f;
-	int line;
-	struct err *e;
-	int failed;
-};
-
 /* ---- lookup ---------------------------------------------------------- */
 
-static int section_matches(const char *pattern, const char *sect)
+int conf_section_matches(const char *pattern, const char *sect)
 {
 	size_t n = strlen(pattern);
 
@@ -56,7 +31,7 @@ static int section_matches(const char *pattern, const char *sect)
 static int section_known(const char *sect)
 {
 	for (size_t i = 0; conf_sections[i]; i++)
-		if (section_matches(conf_sections[i], sect))
+		if (conf_section_matches(conf_sections[i], sect))
 			return 1;
 	return 0;
 }
@@ -64,14 +39,14 @@ static int section_known(const char *sect)
 static const struct conf_key *find_key(const char *sect, const char *name)
 {
 	for (size_t i = 0; i < conf_nkeys; i++)
-		if (section_matches(conf_keys[i].section, sect) &&
+		if (conf_section_matches(conf_keys[i].section, sect) &&
 		    !strcmp(conf_keys[i].name, name))
 			return &conf_keys[i];
 	return NULL;
 }
 
-static struct val *find_val(const struct conf *c, const char *sect,
-			    const char *name)
+struct val *conf_find_val(const struct conf *c, const char *sect,
+			   const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->v[i].section, sect) &&
@@ -187,7 +162,7 @@ static int handler(void *user, const char *section, const char *name,
 	if (!k)
 		return fail(c, c->line, "unknown key '%s' in [%s]", name,
 			    section), 0;
-	v = find_val(c, section, k->name);
+	v = conf_find_val(c, section, k->name);
 	if (v && (k->flags & CK_REPEAT) && !from_file && !v->from_file) {
 		char *joined = xstrfmt("%s\n%s", v->raw, value);
 
@@ -436,11 +411,11 @@ static void fill_defaults(struct conf *c)
 		const struct conf_key *k = &conf_keys[i];
 
 		if (k->def && !strchr(k->section, '*') &&
-		    !find_val(c, k->section, k->name))
+		    !conf_find_val(c, k->section, k->name))
 			set_default(c, k->section, k->name, k->def, "default");
 	}
 	/* Defaults that depend on other values. */
-	if (!find_val(c, "server", "user")) {
+	if (!conf_find_val(c, "server", "user")) {
 		const char *u = getenv("USER");
 
 		set_default(c, "server", "user", u && *u ? u : "root",
@@ -449,7 +424,7 @@ static void fill_defaults(struct conf *c)
 	dir = conf_str(c, "project", "local_dir");
 	base = strrchr(dir, '/');
 	base = base && base[1] ? base + 1 : (char *)dir;
-	if (!find_val(c, "project", "name")) {
+	if (!conf_find_val(c, "project", "name")) {
 		char real[PATH_MAX];
 		const char *b = base;
 
@@ -459,11 +434,11 @@ static void fill_defaults(struct conf *c)
 		}
 		set_default(c, "project", "name", b, "default (local_dir name)");
 	}
-	if (!find_val(c, "backup", "name"))
+	if (!conf_find_val(c, "backup", "name"))
 		set_default(c, "backup", "name", conf_str(c, "project", "name"),
 			    "default (project name)");
 	host = conf_str(c, "server", "host");
-	if (!find_val(c, "postgres", "tunnel"))
+	if (!conf_find_val(c, "postgres", "tunnel"))
 		set_default(c, "postgres", "tunnel",
 			    host && !strcmp(host, "local") ? "no" : "yes",
 			    "default (remote server)");
@@ -488,7 +463,7 @@ static void warn_literal_secrets(struct conf *c, const struct stat *st)
 
 static int finish(struct conf *c, const struct stat *st)
 {
-	struct val *ef = find_val(c, "project", "env_file");
+	struct val *ef = conf_find_val(c, "project", "env_file");
 
 	if (ef) {
 		if (finish_val(c, ef) < 0)
@@ -505,7 +480,7 @@ static int finish(struct conf *c, const struct stat *st)
 	for (size_t i = 0; i < conf_nkeys; i++) {
 		const struct conf_key *k = &conf_keys[i];
 
-		if ((k->flags & CK_REQUIRED) && !find_val(c, k->section, k->name))
+		if ((k->flags & CK_REQUIRED) && !conf_find_val(c, k->section, k->name))
 			return fail(c, 0, "missing required key '%s' in [%s]",
 				    k->name, k->section);
 	}
@@ -646,7 +621,7 @@ static const struct val *get(const struct conf *c, const char *sect,
 		fprintf(stderr, "ferry: bug: unknown config key %s.%s\n", sect, key);
 		abort();
 	}
-	return find_val(c, sect, key);
+	return conf_find_val(c, sect, key);
 }
 
 const char *conf_path(const struct conf *c)
@@ -707,77 +682,3 @@ int conf_is_local(const struct conf *c)
 	return h && !strcmp(h, "local");
 }
 
-/* ---- dump ------------------------------------------------------------ */
-
-static const char *shown(const struct val *v)
-{
-	return (v->key->flags & CK_SECRET) && v->value ? "********" : v->value;
-}
-
-static void dump_val(const struct val *v, FILE *out, json_t *root)
-{
-	json_t *sec;
-
-	if (!root) {
-		fprintf(out, "%-17s = %-28s ; %s\n", v->key->name,
-			shown(v) ? shown(v) : "", v->origin);
-		return;
-	}
-	sec = json_object_get(root, v->section);
-	if (!sec) {
-		sec = json_object();
-		json_object_set_new(root, v->section, sec);
-	}
-	json_object_set_new(sec, v->key->name,
-			    json_pack("{s:s?, s:s}", "value", shown(v),
-				      "origin", v->origin));
-}
-
-static void dump_section(const struct conf *c, const char *sect, FILE *out,
-			 json_t *root)
-{
-	if (!root)
-		fprintf(out, "\n[%s]\n", sect);
-	for (size_t k = 0; k < conf_nkeys; k++) {
-		const struct val *v;
-
-		if (!section_matches(conf_keys[k].section, sect))
-			continue;
-		v = find_val(c, sect, conf_keys[k].name);
-		if (v)
-			dump_val(v, out, root);
-	}
-}
-
-void conf_dump(const struct conf *c, FILE *out, int json)
-{
-	json_t *root = json ? json_object() : NULL;
-	struct strlist done = STRLIST_INIT;
-
-	if (root)
-		json_object_set_new(root, "file", json_string(c->path));
-	else
-		fprintf(out, "; effective configuration from %s\n", c->path);
-	/* Sections in table order; [group.*] instances in file order. */
-	for (size_t s = 0; conf_sections[s]; s++) {
-		for (size_t i = 0; i < c->n; i++) {
-			const char *name = c->v[i].section;
-			int seen = 0;
-
-			if (!section_matches(conf_sections[s], name))
-				continue;
-			for (size_t d = 0; d < done.n && !seen; d++)
-				seen = !strcmp(done.v[d], name);
-			if (seen)
-				continue;
-			strlist_add(&done, name);
-			dump_section(c, name, out, root);
-		}
-	}
-	strlist_release(&done);
-	if (root) {
-		json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', out);
-		json_decref(root);
-	}
-}

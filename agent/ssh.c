@@ -86,7 +86,10 @@ static void set_tcp_keepalive(int fd, long long keepalive_ms)
 	if (keepalive_ms <= 0)
 		return;
 	idle = (int)(keepalive_ms / 1000 > 0 ? keepalive_ms / 1000 : 1);
-	/* The kernel notices a dead peer even while libssh2 sits idle. */
+	/* TCP keepalives, not SSH ones: libssh2 1.10 builds its keepalive
+	 * packet on the stack, and a partly sent one would block every other
+	 * sender (see ssh_may_send()).  The kernel also notices a dead peer
+	 * while libssh2 sits idle. */
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
@@ -182,8 +185,33 @@ int ssh_call(struct ssh *s, struct ssh_req *r, struct err *e)
 	return rc < 0 ? -1 : rc;
 }
 
+/*
+ * libssh2 1.10 sends one packet at a time: while a packet is partly sent,
+ * any other call that sends fails with LIBSSH2_ERROR_BAD_USE.  So the call
+ * that left a packet half-sent (its "tag": a pump, a request) is the only
+ * one run until that packet is out.
+ */
+int ssh_may_send(struct ssh *s, const void *tag)
+{
+	return !s->out_owner || s->out_owner == tag;
+}
+
+int ssh_sent_partly(struct ssh *s, const void *tag)
+{
+	if (libssh2_session_block_directions(s->session) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND) {
+		s->out_owner = tag;
+		return 1;
+	}
+	if (s->out_owner == tag)
+		s->out_owner = NULL;
+	return 0;
+}
+
 static void finish_req(struct ssh *s, struct ssh_req *r, int rc)
 {
+	if (s->out_owner == r)
+		s->out_owner = NULL;
 	s->reqs = r->next;
 	if (!s->reqs)
 		s->reqs_tail = &s->reqs;
@@ -227,9 +255,12 @@ static int run_requests(struct ssh *s)
 
 	while (s->reqs && !s->dead) {
 		struct ssh_req *r = s->reqs;
-		int rc = r->step(s, r);
+		int rc;
 
-		if (rc == LIBSSH2_ERROR_EAGAIN)
+		if (!ssh_may_send(s, r))
+			break;
+		rc = r->step(s, r);
+		if (ssh_sent_partly(s, r) || rc == LIBSSH2_ERROR_EAGAIN)
 			break;
 		if (rc < 0 && ssh_fatal(rc)) {
 			ssh_mark_dead(s, ssh_errmsg(s));
@@ -253,24 +284,12 @@ static int run_channels(struct ssh *s)
 		/* Exec channels are freed by ssh_proc_wait(). */
 		if (c->finished && c->kind == CHAN_FORWARD) {
 			*pp = c->next;
-			chan_free(c);
+			chan_release(s, c);
 			continue;
 		}
 		pp = &c->next;
 	}
 	return progress;
-}
-
-static int keepalive(struct ssh *s)
-{
-	int next = 0, rc;
-
-	if (s->keepalive_ms <= 0 || s->dead)
-		return -1;
-	rc = libssh2_keepalive_send(s->session, &next);
-	if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN && ssh_fatal(rc))
-		ssh_mark_dead(s, ssh_errmsg(s));
-	return next > 0 ? next * 1000 : 1000;
 }
 
 static int build_poll(struct ssh *s, struct pollfd *pfd)
@@ -326,7 +345,8 @@ static void *io_main(void *arg)
 		progress += run_requests(s);
 		if (stepped)
 			progress += run_channels(s);
-		timeout = keepalive(s);
+		/* A ceiling, so that no missed wake-up can stall for long. */
+		timeout = 1000;
 		/* Data libssh2 already buffered for a channel does not wake
 		 * poll on the socket: look before sleeping. */
 		for (struct ssh_chan *c = s->chans; c; c = c->next)
@@ -402,9 +422,6 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
 	fcntl(s->sock, F_SETFL, fcntl(s->sock, F_GETFL) | O_NONBLOCK);
-	if (o->keepalive_ms > 0)
-		libssh2_keepalive_config(s->session, 1,
-			(unsigned)(o->keepalive_ms / 1000 ? o->keepalive_ms / 1000 : 1));
 	return 0;
 }
 
@@ -419,7 +436,6 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 	s->sock = -1;
 	s->wake[0] = s->wake[1] = -1;
 	s->name = xstrfmt("%s@%s:%d", o->user, o->host, o->port);
-	s->keepalive_ms = o->keepalive_ms;
 	s->reqs_tail = &s->reqs;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cond, NULL);

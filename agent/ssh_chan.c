@@ -33,6 +33,16 @@ static struct ssh_chan *chan_new(enum chan_kind kind)
 	return c;
 }
 
+void chan_release(struct ssh *s, struct ssh_chan *c)
+{
+	const void *o = s->out_owner;
+
+	if (o == &c->up || o == &c->down || o == &c->derr ||
+	    o == &c->eof_sent || o == &c->close_sent)
+		s->out_owner = NULL;
+	chan_free(c);
+}
+
 void chan_free(struct ssh_chan *c)
 {
 	close_fd(&c->up.fd);
@@ -85,11 +95,14 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 				progress++;
 		}
 		if (p->len > p->off) {
-			ssize_t rc = libssh2_channel_write(c->ch, p->buf + p->off,
-							   p->len - p->off);
+			ssize_t rc;
 
-			if (rc == LIBSSH2_ERROR_EAGAIN)
+			if (!ssh_may_send(s, p))
 				break;
+			rc = libssh2_channel_write(c->ch, p->buf + p->off,
+						   p->len - p->off);
+			if (ssh_sent_partly(s, p) || rc == LIBSSH2_ERROR_EAGAIN)
+				return progress;
 			if (rc < 0)
 				return chan_fail(s, c, (int)rc);
 			p->off += (size_t)rc;
@@ -100,9 +113,12 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 		}
 		break;
 	}
-	if (p->eof && p->len == 0 && !c->eof_sent) {
+	if (p->eof && p->len == 0 && !c->eof_sent &&
+	    ssh_may_send(s, &c->eof_sent)) {
 		int rc = libssh2_channel_send_eof(c->ch);
 
+		if (ssh_sent_partly(s, &c->eof_sent))
+			return progress;
 		if (rc == 0) {
 			c->eof_sent = 1;
 			progress++;
@@ -143,12 +159,13 @@ static int pump_down(struct ssh *s, struct ssh_chan *c, struct pump *p,
 			progress++;
 			continue;
 		}
-		if (p->eof)
+		if (p->eof || !ssh_may_send(s, p))
 			return progress;
+		/* A read may send a window adjustment. */
 		ssize_t rc = libssh2_channel_read_ex(c->ch, stream, p->buf,
 						     sizeof(p->buf));
 
-		if (rc == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_sent_partly(s, p) || rc == LIBSSH2_ERROR_EAGAIN)
 			return progress;
 		if (rc < 0)
 			return chan_fail(s, c, (int)rc);
@@ -167,16 +184,19 @@ static int chan_finish(struct ssh *s, struct ssh_chan *c)
 	size_t siglen = 0;
 	int rc;
 
+	if (!ssh_may_send(s, &c->close_sent))
+		return 0;
 	if (!c->close_sent) {
 		rc = libssh2_channel_close(c->ch);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_sent_partly(s, &c->close_sent) ||
+		    rc == LIBSSH2_ERROR_EAGAIN)
 			return 0;
 		if (rc < 0 && ssh_fatal(rc))
 			return chan_fail(s, c, rc);
 		c->close_sent = 1;
 	}
 	rc = libssh2_channel_wait_closed(c->ch);
-	if (rc == LIBSSH2_ERROR_EAGAIN)
+	if (ssh_sent_partly(s, &c->close_sent) || rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	if (rc < 0 && ssh_fatal(rc))
 		return chan_fail(s, c, rc);
@@ -190,7 +210,7 @@ static int chan_finish(struct ssh *s, struct ssh_chan *c)
 		libssh2_free(s->session, sig);
 	}
 	rc = libssh2_channel_free(c->ch);
-	if (rc == LIBSSH2_ERROR_EAGAIN)
+	if (ssh_sent_partly(s, &c->close_sent) || rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	c->ch = NULL;
 	close_fd(&c->up.fd);
@@ -297,7 +317,8 @@ static int exec_step(struct ssh *s, struct ssh_req *r)
 	if (rc < 0) {
 		err_set(&r->err, FX_REMOTE, "ssh %s: exec refused: %s", s->name,
 			ssh_errmsg(s));
-		libssh2_channel_free(x->c->ch);
+		/* Left for libssh2_session_free(): freeing sends, and a
+		 * request that has ended must not leave a packet half-sent. */
 		x->c->ch = NULL;
 		return rc;
 	}
@@ -368,12 +389,12 @@ int ssh_proc_wait(struct ssh_proc *p, struct proc_status *st, struct err *e)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->mu);
 	if (c->failed[0])
 		r = err_set(e, FX_CONN, "ssh %s: %s", s->name, c->failed);
 	else
 		*st = c->st;
-	chan_free(c);
+	chan_release(s, c);
+	pthread_mutex_unlock(&s->mu);
 	free(p);
 	return r;
 }

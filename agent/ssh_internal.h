@@ -65,7 +65,7 @@ struct ssh {
 	LIBSSH2_SESSION *session;
 	LIBSSH2_SFTP *sftp;
 	char *name;
-	long long keepalive_ms;
+	const void *out_owner;	/* see ssh_may_send() */
 
 	pthread_t io;
 	int io_started;
@@ -87,6 +87,11 @@ void ssh_enqueue_locked(struct ssh *s, struct ssh_req *r); /* I/O thread */
 void ssh_wake(struct ssh *s);
 const char *ssh_errmsg(struct ssh *s);
 int ssh_fatal(int rc);
+/* 1 when the call tagged tag may use the session now. */
+int ssh_may_send(struct ssh *s, const void *tag);
+/* After a call tagged tag: 1 if it left a packet half-sent (then only it
+ * may run until the packet is out). */
+int ssh_sent_partly(struct ssh *s, const void *tag);
 void ssh_mark_dead(struct ssh *s, const char *why);
 
 /* ssh_hostkey.c: after the handshake, before authentication. */
@@ -103,6 +108,8 @@ int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max);
 int chan_has_pending(struct ssh_chan *c);
 void chan_abort(struct ssh_chan *c, const char *why);
 void chan_free(struct ssh_chan *c);
+/* chan_free() that also forgets c's claim on the session (mu held). */
+void chan_release(struct ssh *s, struct ssh_chan *c);
 void forward_accept(struct ssh *s, struct forward *f);
 
 #endif

@@ -188,6 +188,8 @@ static void *exec_thread(void *arg)
 	*ok = xport_run(xp, "head -c 33554432 /dev/zero; echo done >&2", &io,
 			&st, &e) == 0 && st.exited && st.code == 0 &&
 		out.len == (1u << 20);
+	if (!*ok)
+		fprintf(stderr, "exec: %s (len %zu)\n", e.msg, out.len);
 	buf_release(&out);
 	return NULL;
 }
@@ -210,6 +212,8 @@ static int do_mixed(const char *scratch)
 		 conf_str(conf, "project", "remote_dir"));
 	int fd = open(local, O_RDONLY);
 	put = xport_put(xp, fd, remote, 0600, &e) == 0;
+	if (!put)
+		fprintf(stderr, "put: %s\n", e.msg);
 	close(fd);
 	pg = run_pg(4);
 	pthread_join(t, NULL);

@@ -37,15 +37,26 @@ static const struct cli_cmd commands[] = {
 	  "  -n, --tail NUM    start with the last NUM lines\n" },
 	{ "exec", cmd_pending, "SERVICE -- CMD...",
 	  "run a command in a service container", "" },
-	{ "backup", cmd_pending, "[--only COMPONENT,...] [--fail-fast]",
-	  "take a backup archive of the server's data", "" },
+	{ "backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
+	  "take a backup archive of the server's data",
+	  "  --only LIST       only these components (postgres; minio, redis,\n"
+	  "                    neo4j, logs, files arrive later)\n"
+	  "  --fail-fast       stop at the first failing component, publish nothing\n"
+	  "exit 5 when the archive was written but a component failed; 7 when\n"
+	  "another backup holds the lock\n" },
 	{ "restore", cmd_pending, "ARCHIVE|--latest [--only COMPONENT,...]",
 	  "restore an archive", "" },
-	{ "list", cmd_pending, "[--json] [--offsite]", "list archives", "" },
-	{ "verify", cmd_pending, "ARCHIVE|--latest|--all",
-	  "check archives against their manifests", "" },
-	{ "prune", cmd_pending, "[--dry-run]",
-	  "delete archives the retention policy no longer keeps", "" },
+	{ "list", cmd_list, "[--json] [--offsite]",
+	  "list archives, newest first, with what keeps them",
+	  "  --json            print them as JSON\n" },
+	{ "verify", cmd_verify, "ARCHIVE|--latest|--all [--json]",
+	  "check archives against their manifests",
+	  "  --latest          the newest archive\n"
+	  "  --all             every archive\n"
+	  "exit 6 naming the first bad member on any mismatch or damage\n" },
+	{ "prune", cmd_prune, "[--dry-run]",
+	  "delete archives the retention policy no longer keeps",
+	  "  --dry-run         say what would go, delete nothing\n" },
 	{ "daemon", cmd_pending, "", "run scheduled jobs in the foreground", "" },
 	{ "schedule", cmd_pending, "next|print|install ...",
 	  "show or install the backup schedule", "" },

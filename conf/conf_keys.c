@@ -55,6 +55,8 @@ const struct conf_key conf_keys[] = {
 	{ "backup", "keep_weekly", CT_INT, "4", 0, "0..100000", "retention" },
 	{ "backup", "keep_monthly", CT_INT, "6", 0, "0..100000", "retention" },
 	{ "backup", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
+	{ "backup", "prune_after_backup", CT_BOOL, "no", 0, NULL,
+	  "prune after each successful backup" },
 
 	/* [postgres] */
 	{ "postgres", "host", CT_STR, "127.0.0.1", 0, NULL,

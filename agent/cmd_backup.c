@@ -1,0 +1,69 @@
+/* ferry backup [--only COMPONENT,...] [--fail-fast] */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent/cli.h"
+#include "backup/backup.h"
+
+int cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "only", required_argument, NULL, 'o' },
+		{ "fail-fast", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strlist only = STRLIST_INIT;
+	struct backup_opts o = { &only, 0 };
+	struct backup_result res;
+	struct err e = ERR_INIT;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			strlist_split(&only, optarg);
+			break;
+		case 'f':
+			o.fail_fast = 1;
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		default:
+			strlist_release(&only);
+			return FX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		strlist_release(&only);
+		return cli_usage_error("backup", "unexpected argument '%s'",
+				       argv[optind]);
+	}
+	if (cli_conf(cli, &e) < 0) {
+		strlist_release(&only);
+		return cli_fail(&e);
+	}
+	r = backup_run(cli->conf, &o, &res, &e);
+	strlist_release(&only);
+	if (r < 0)
+		return cli_fail(&e);
+	if (cli->json) {
+		json_t *j = json_pack("{s:s, s:I, s:I, s:i, s:f}", "archive",
+			res.archive, "size", (json_int_t)res.size, "members",
+			(json_int_t)res.members, "failed", res.failed, "seconds",
+			res.seconds);
+
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("%s: %llu bytes, %zu members, %.1fs%s\n", res.archive,
+		       (unsigned long long)res.size, res.members, res.seconds,
+		       res.failed ? " (partial)" : "");
+	}
+	free(res.archive);
+	return r == FX_PARTIAL ? cli_fail(&e) : FX_OK;
+}

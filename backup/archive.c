@@ -1,0 +1,256 @@
+#include "backup/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/buf.h"
+
+struct arc {
+	struct archive *w;
+	int fd;
+	time_t mtime;
+	struct arc_member *m;
+	size_t n, cap;
+	char werr[256];		/* the write callback's failure */
+};
+
+struct arc_stream {
+	struct arc *a;
+	char *name;
+	unsigned char *buf;
+	size_t len;
+	unsigned part;		/* parts written so far */
+	uint64_t total;
+};
+
+void arc_sha256_hex(const unsigned char digest[32], char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
+			   size_t len)
+{
+	struct arc *a = ud;
+	const char *p = buf;
+	size_t left = len;
+
+	while (left > 0) {
+		ssize_t n = write(a->fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(a->werr, sizeof(a->werr), "%s", strerror(errno));
+			archive_set_error(w, errno, "%s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return (la_ssize_t)len;
+}
+
+static int lib_err(struct arc *a, struct err *e, const char *what)
+{
+	return err_set(e, FX_FAIL, "archive %s: %s", what,
+		       a->werr[0] ? a->werr : archive_error_string(a->w) ?
+		       archive_error_string(a->w) : "libarchive error");
+}
+
+int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
+	       struct err *e)
+{
+	struct arc *a = xcalloc(1, sizeof(*a));
+	char opt[32];
+
+	a->fd = fd;
+	a->mtime = mtime;
+	a->w = archive_write_new();
+	if (!a->w) {
+		free(a);
+		return err_set(e, FX_FAIL, "archive: out of memory");
+	}
+	if (threads <= 0)
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (archive_write_set_format_pax_restricted(a->w) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(a->w) != ARCHIVE_OK)
+		goto fail;
+	snprintf(opt, sizeof(opt), "%d", level);
+	if (archive_write_set_filter_option(a->w, "zstd", "compression-level",
+					    opt) != ARCHIVE_OK)
+		goto fail;
+	snprintf(opt, sizeof(opt), "%d", threads > 1 ? threads : 0);
+	/* Older libzstd builds lack workers: then one thread it is. */
+	archive_write_set_filter_option(a->w, "zstd", "threads", opt);
+	/* Whole blocks only at the end; no padding games mid-stream. */
+	archive_write_set_bytes_in_last_block(a->w, 1);
+	if (archive_write_open2(a->w, a, NULL, write_cb, NULL, NULL) != ARCHIVE_OK)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	lib_err(a, e, "setup");
+	arc_free(a);
+	return -1;
+}
+
+static struct arc_member *add_member(struct arc *a, const char *name)
+{
+	struct arc_member *m;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->m = xrealloc(a->m, a->cap * sizeof(*a->m));
+	}
+	m = &a->m[a->n++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	return m;
+}
+
+int arc_add(struct arc *a, const char *name, const void *data, size_t len,
+	    struct err *e)
+{
+	struct archive_entry *ent = archive_entry_new();
+	unsigned char digest[32];
+	struct arc_member *m;
+	int r = -1;
+
+	archive_entry_set_pathname(ent, name);
+	archive_entry_set_size(ent, (la_int64_t)len);
+	archive_entry_set_filetype(ent, AE_IFREG);
+	archive_entry_set_perm(ent, 0600);
+	archive_entry_set_mtime(ent, a->mtime, 0);
+	if (archive_write_header(a->w, ent) != ARCHIVE_OK) {
+		lib_err(a, e, name);
+		goto out;
+	}
+	if (len && archive_write_data(a->w, data, len) != (la_ssize_t)len) {
+		lib_err(a, e, name);
+		goto out;
+	}
+	if (archive_write_finish_entry(a->w) != ARCHIVE_OK) {
+		lib_err(a, e, name);
+		goto out;
+	}
+	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
+	m = add_member(a, name);
+	m->size = len;
+	arc_sha256_hex(digest, m->sha256);
+	r = 0;
+out:
+	archive_entry_free(ent);
+	return r;
+}
+
+int arc_stream_begin(struct arc *a, const char *name, struct arc_stream **out,
+		     struct err *e)
+{
+	struct arc_stream *s = xcalloc(1, sizeof(*s));
+
+	(void)e;
+	s->a = a;
+	s->name = xstrdup(name);
+	s->buf = xmalloc(ARC_PART);
+	*out = s;
+	return 0;
+}
+
+static int flush_part(struct arc_stream *s, int last, struct err *e)
+{
+	char *name;
+	int r;
+
+	/* A stream that fits in one part keeps its plain name. */
+	if (last && s->part == 0)
+		name = xstrdup(s->name);
+	else
+		name = xstrfmt("%s.part-%04u", s->name, s->part);
+	r = arc_add(s->a, name, s->buf, s->len, e);
+	free(name);
+	s->part++;
+	s->len = 0;
+	return r;
+}
+
+int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
+		     struct err *e)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		size_t room = ARC_PART - s->len, n = len < room ? len : room;
+
+		if (room == 0) {
+			if (flush_part(s, 0, e) < 0)
+				return -1;
+			continue;
+		}
+		memcpy(s->buf + s->len, p, n);
+		s->len += n;
+		s->total += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
+{
+	int r = 0;
+
+	/* The last part, even when empty: an empty table is still a file. */
+	if (s->len > 0 || s->part == 0)
+		r = flush_part(s, 1, e);
+	if (size)
+		*size = s->total;
+	arc_stream_abort(s);
+	return r;
+}
+
+void arc_stream_abort(struct arc_stream *s)
+{
+	if (!s)
+		return;
+	free(s->buf);
+	free(s->name);
+	free(s);
+}
+
+const struct arc_member *arc_members(const struct arc *a, size_t *n)
+{
+	*n = a->n;
+	return a->m;
+}
+
+int arc_finish(struct arc *a, struct err *e)
+{
+	if (archive_write_close(a->w) != ARCHIVE_OK)
+		return lib_err(a, e, "close");
+	return 0;
+}
+
+void arc_free(struct arc *a)
+{
+	if (!a)
+		return;
+	if (a->w)
+		archive_write_free(a->w);
+	for (size_t i = 0; i < a->n; i++)
+		free(a->m[i].name);
+	free(a->m);
+	free(a);
+}

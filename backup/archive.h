@@ -1,0 +1,62 @@
+/*
+ * archive: the writing side of a backup archive: a pax tar compressed with
+ * zstd by libarchive, into a file descriptor the caller owns.  Every member's
+ * size and SHA-256 are computed while it streams through, never by reading
+ * the archive back.
+ *
+ * Data of unknown length (a table's COPY output) is written with
+ * arc_stream_*(): up to ARC_PART bytes are buffered; a stream that fits is
+ * one member under its own name, a longer one becomes members NAME.part-0000,
+ * NAME.part-0001, ... in order (cat them to get the file back).  So memory
+ * stays bounded whatever the size and no temporary file is ever written.
+ */
+#ifndef FERRY_ARCHIVE_H
+#define FERRY_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "agent/err.h"
+
+#define ARC_PART (8u << 20)
+
+struct arc;
+struct arc_stream;
+
+/* One member as written: name, size, SHA-256 (hex). */
+struct arc_member {
+	char *name;
+	uint64_t size;
+	char sha256[65];
+};
+
+/* Writes to fd (not closed by arc_*).  level: zstd level; threads: 0 = all
+ * cores. */
+int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
+	       struct err *e) __attribute__((warn_unused_result));
+/* A member from memory. */
+int arc_add(struct arc *a, const char *name, const void *data, size_t len,
+	    struct err *e) __attribute__((warn_unused_result));
+
+int arc_stream_begin(struct arc *a, const char *name, struct arc_stream **out,
+		     struct err *e) __attribute__((warn_unused_result));
+int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
+		     struct err *e) __attribute__((warn_unused_result));
+/* Flushes the rest; *size gets the stream's total length.  Frees s. */
+int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
+	__attribute__((warn_unused_result));
+/* Drops a stream after a failure (nothing more is written). */
+void arc_stream_abort(struct arc_stream *s);
+
+/* The members written so far, in order. */
+const struct arc_member *arc_members(const struct arc *a, size_t *n);
+/* Ends the archive and flushes it to fd (no fsync: the caller does). */
+int arc_finish(struct arc *a, struct err *e) __attribute__((warn_unused_result));
+/* Frees a (after arc_finish() or on failure). */
+void arc_free(struct arc *a);
+
+/* Hex SHA-256 of a buffer, for tests and the manifest. */
+void arc_sha256_hex(const unsigned char digest[32], char out[65]);
+
+#endif

@@ -1,0 +1,44 @@
+#include "backup/component.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/buf.h"
+
+/* Components later issues fill in are listed with run = NULL, so their
+ * names are known (and refused clearly) before they exist. */
+const struct component components[] = {
+	{ "postgres", "postgres", pg_backup },
+	{ "minio", "minio", NULL },
+	{ "redis", "redis", NULL },
+	{ "neo4j", "neo4j", NULL },
+	{ "logs", "logs", NULL },
+	{ "files", "files", NULL },
+	{ NULL, NULL, NULL },
+};
+
+const struct component *component_find(const char *name)
+{
+	for (const struct component *c = components; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+char *component_member_part(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		/* '/', '%', control bytes and a leading dot (".", "..") are
+		 * escaped; UTF-8 passes through. */
+		if (*p == '/' || *p == '%' || *p < 0x20 || *p == 0x7f ||
+		    (*p == '.' && p == (const unsigned char *)name))
+			buf_printf(&b, "%%%02X", *p);
+		else
+			buf_addch(&b, *p);
+	}
+	if (!b.len)
+		buf_addstr(&b, "%00");
+	return buf_detach(&b, NULL);
+}

@@ -1,0 +1,281 @@
+#include "backup/backup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/lock.h"
+#include "agent/log.h"
+#include "agent/xport.h"
+#include "backup/archive.h"
+#include "backup/component.h"
+#include "backup/manifest.h"
+#include "backup/repo.h"
+#include "backup/retention.h"
+#include "conf/conf.h"
+
+/* The partial file a signal must not leave behind.  unlink(2) is
+ * async-signal-safe; the kernel drops the flock when we die. */
+static char partial_path[PATH_MAX];
+static struct sigaction saved[3];
+static const int caught[3] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_signal(int sig)
+{
+	if (partial_path[0])
+		unlink(partial_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_partial(const char *path)
+{
+	struct sigaction sa;
+
+	snprintf(partial_path, sizeof(partial_path), "%s", path);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(caught[i], &sa, &saved[i]);
+}
+
+static void unguard_partial(void)
+{
+	for (int i = 0; i < 3; i++)
+		sigaction(caught[i], &saved[i], NULL);
+	partial_path[0] = '\0';
+}
+
+char *backup_lock_path(const struct conf *c)
+{
+	return xstrfmt("%s/.ferry.lock", conf_str(c, "backup", "dir"));
+}
+
+static int mkdirs(const char *dir, struct err *e)
+{
+	char *p = xstrdup(dir);
+	int r = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		r = -1;
+	if (r < 0)
+		err_set(e, FX_FAIL, "backup dir %s: %s", dir, strerror(errno));
+	free(p);
+	return r;
+}
+
+/* The components to run: --only's, or every configured one ferry has. */
+static int select_components(const struct conf *c, const struct backup_opts *o,
+			     const struct component **sel, size_t *n,
+			     struct err *e)
+{
+	*n = 0;
+	if (o->only && o->only->n) {
+		for (size_t i = 0; i < o->only->n; i++) {
+			const struct component *k = component_find(o->only->v[i]);
+
+			if (!k)
+				return err_set(e, FX_USAGE, "unknown component '%s' "
+					       "(known: postgres, minio, redis, "
+					       "neo4j, logs, files)", o->only->v[i]);
+			if (!k->run)
+				return err_set(e, FX_USAGE, "component '%s' is not "
+					       "available in ferry %s yet", k->name,
+					       FERRY_VERSION);
+			sel[(*n)++] = k;
+		}
+		return 0;
+	}
+	for (const struct component *k = components; k->name; k++) {
+		if (!conf_has_section(c, k->section))
+			continue;
+		if (!k->run) {
+			log_warn("[%s] is configured, but ferry %s cannot back it "
+				 "up yet; skipped", k->section, FERRY_VERSION);
+			continue;
+		}
+		sel[(*n)++] = k;
+	}
+	if (*n == 0)
+		return err_set(e, FX_USAGE, "%s: nothing to back up (configure "
+			       "[postgres])", conf_path(c));
+	return 0;
+}
+
+struct run {
+	const struct conf *conf;
+	char *final, *partial, *stem;
+	int fd;
+	struct arc *arc;
+	json_t *manifest;
+	struct xport *x;
+	time_t start;
+};
+
+static int publish(struct run *r, struct backup_result *res, struct err *e)
+{
+	const struct arc_member *m;
+	struct stat st;
+	char *text = NULL, *side = NULL;
+	size_t n;
+	int rc = -1;
+
+	m = arc_members(r->arc, &n);
+	manifest_finish(r->manifest, time(NULL), m, n);
+	res->members = n;
+	text = json_dumps(r->manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (arc_add(r->arc, MANIFEST_NAME, text, strlen(text), e) < 0 ||
+	    arc_finish(r->arc, e) < 0)
+		goto out;
+	if (fsync(r->fd) < 0 || fstat(r->fd, &st) < 0) {
+		err_set(e, FX_FAIL, "write %s: %s", r->partial, strerror(errno));
+		goto out;
+	}
+	if (rename(r->partial, r->final) < 0) {
+		err_set(e, FX_FAIL, "rename %s: %s", r->final, strerror(errno));
+		goto out;
+	}
+	repo_sync_dir(conf_str(r->conf, "backup", "dir"));
+	side = xstrfmt("%s.manifest.json", r->stem);
+	if (repo_write_file(side, text, strlen(text), e) < 0) {
+		/* The archive is complete and holds its manifest. */
+		log_warn("%s", e->msg);
+		err_clear(e);
+	}
+	res->archive = xstrdup(r->final);
+	res->size = (uint64_t)st.st_size;
+	rc = 0;
+out:
+	free(text);
+	free(side);
+	return rc;
+}
+
+static int start(struct run *r, const struct conf *c, struct err *e)
+{
+	const char *dir = conf_str(c, "backup", "dir");
+	char stamp[17];
+
+	r->start = time(NULL);
+	repo_stamp(r->start, stamp);
+	r->stem = xstrfmt("%s/%s-%s", dir, conf_str(c, "backup", "name"), stamp);
+	r->final = xstrfmt("%s.tar.zst", r->stem);
+	r->partial = xstrfmt("%s.partial", r->final);
+	if (access(r->final, F_OK) == 0)
+		return err_set(e, FX_FAIL, "%s already exists (two backups in "
+			       "one second?)", r->final);
+	/* A partial left by a crash (SIGKILL, power loss) is garbage: this
+	 * run holds the lock, so no one else is writing it. */
+	unlink(r->partial);
+	r->fd = open(r->partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r->fd < 0)
+		return err_set(e, FX_FAIL, "create %s: %s", r->partial,
+			       strerror(errno));
+	guard_partial(r->partial);
+	if (arc_create(&r->arc, r->fd, (int)conf_num(c, "backup",
+		       "compression_level"), (int)conf_num(c, "backup", "threads"),
+		       r->start, e) < 0)
+		return -1;
+	return 0;
+}
+
+int backup_run(const struct conf *c, const struct backup_opts *o,
+	       struct backup_result *res, struct err *e)
+{
+	const struct component *sel[16];
+	struct lock lk = LOCK_INIT;
+	struct run r = { 0 };
+	struct buf failures = BUF_INIT;
+	struct timespec t0, t1;
+	char *lockpath = backup_lock_path(c);
+	size_t nsel = 0;
+	int rc = -1, failed = 0;
+
+	memset(res, 0, sizeof(*res));
+	r.conf = c;
+	r.fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (select_components(c, o, sel, &nsel, e) < 0 ||
+	    mkdirs(conf_str(c, "backup", "dir"), e) < 0 ||
+	    lock_take(&lk, lockpath, e) < 0)
+		goto out;
+	if (start(&r, c, e) < 0)
+		goto out;
+	if (xport_open(&r.x, c, e) < 0)
+		goto out;
+	r.manifest = manifest_new(conf_str(c, "backup", "name"), xport_name(r.x),
+				  r.start);
+	for (size_t i = 0; i < nsel; i++) {
+		struct bk_ctx ctx = { c, r.x, r.arc };
+		struct err ce = ERR_INIT;
+		json_t *detail = json_object();
+
+		log_verbose("backing up %s", sel[i]->name);
+		if (sel[i]->run(&ctx, detail, &ce) < 0) {
+			failed++;
+			log_error("%s: %s", sel[i]->name, ce.msg);
+			buf_printf(&failures, "%s%s failed", failures.len ? ", " : "",
+				   sel[i]->name);
+			manifest_component(r.manifest, sel[i]->name, ce.msg, detail);
+			if (o->fail_fast || (size_t)failed == nsel) {
+				*e = ce;
+				err_wrap(e, "backup %s", sel[i]->name);
+				goto out;
+			}
+			continue;
+		}
+		manifest_component(r.manifest, sel[i]->name, NULL, detail);
+	}
+	if (publish(&r, res, e) < 0)
+		goto out;
+	res->failed = failed;
+	if (!failed && conf_num(c, "backup", "prune_after_backup")) {
+		struct err pe = ERR_INIT;
+
+		/* The archive is safe; a failed prune is only reported. */
+		if (retention_prune(c, 0, stdout, &pe) < 0)
+			log_warn("prune after backup: %s", pe.msg);
+	}
+	rc = 0;
+	if (failed) {
+		err_set(e, FX_PARTIAL, "partial backup %s: %s", res->archive,
+			buf_str(&failures));
+		rc = FX_PARTIAL;
+	}
+out:
+	if (rc < 0 && r.partial)
+		unlink(r.partial);
+	if (partial_path[0])
+		unguard_partial();
+	arc_free(r.arc);
+	if (r.fd >= 0)
+		close(r.fd);
+	xport_close(r.x);
+	json_decref(r.manifest);
+	lock_release(&lk);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(r.final);
+	free(r.partial);
+	free(r.stem);
+	free(lockpath);
+	buf_release(&failures);
+	return rc;
+}

@@ -1,0 +1,204 @@
+#include "backup/verify.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/buf.h"
+#include "backup/archive.h"
+#include "backup/manifest.h"
+
+#define MANIFEST_MAX (64u << 20)
+#define CHUNK (256u * 1024)
+
+struct seen {
+	char *name;
+	uint64_t size;
+	char sha256[65];
+};
+
+int verify_safe_name(const char *name)
+{
+	const char *p = name;
+
+	if (!*name || *name == '/')
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+static int read_member(struct archive *r, struct seen *s, struct buf *keep,
+		       const char *path, struct err *e)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *chunk = xmalloc(CHUNK), digest[32];
+	la_ssize_t n;
+	int rc = 0;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((n = archive_read_data(r, chunk, CHUNK)) > 0) {
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		s->size += (uint64_t)n;
+		if (keep) {
+			if (keep->len + (size_t)n > MANIFEST_MAX) {
+				rc = err_set(e, FX_VERIFY, "%s: manifest larger "
+					     "than 64 MiB", path);
+				break;
+			}
+			buf_add(keep, chunk, (size_t)n);
+		}
+	}
+	if (n < 0)
+		rc = err_set(e, FX_VERIFY, "%s: member '%s' is damaged: %s", path,
+			     s->name, archive_error_string(r) ?
+			     archive_error_string(r) : "read error");
+	EVP_DigestFinal_ex(md, digest, NULL);
+	arc_sha256_hex(digest, s->sha256);
+	EVP_MD_CTX_free(md);
+	free(chunk);
+	return rc;
+}
+
+static int compare(json_t *m, struct seen *v, size_t n, const char *path,
+		   struct err *e)
+{
+	json_t *members = json_object_get(m, "members");
+	size_t want = json_array_size(members);
+
+	for (size_t i = 0; i < want || i < n; i++) {
+		json_t *it = json_array_get(members, i);
+		const char *name = json_string_value(json_object_get(it, "name"));
+
+		if (i >= n)
+			return err_set(e, FX_VERIFY, "%s: member '%s' is missing",
+				       path, name);
+		if (i >= want || strcmp(name, v[i].name)) {
+			for (size_t j = 0; j < want; j++)
+				if (!strcmp(json_string_value(json_object_get(
+					json_array_get(members, j), "name")),
+					v[i].name))
+					return err_set(e, FX_VERIFY, "%s: member "
+						"'%s' is out of order or '%s' is "
+						"missing", path, v[i].name,
+						name ? name : "?");
+			return err_set(e, FX_VERIFY, "%s: unexpected member '%s' "
+				       "(not in the manifest)", path, v[i].name);
+		}
+		if ((uint64_t)json_integer_value(json_object_get(it, "size")) !=
+		    v[i].size)
+			return err_set(e, FX_VERIFY, "%s: member '%s' has %llu "
+				       "bytes, the manifest says %lld", path, name,
+				       (unsigned long long)v[i].size,
+				       (long long)json_integer_value(
+					       json_object_get(it, "size")));
+		if (strcmp(json_string_value(json_object_get(it, "sha256")),
+			   v[i].sha256))
+			return err_set(e, FX_VERIFY, "%s: member '%s' does not "
+				       "match its SHA-256", path, name);
+	}
+	return 0;
+}
+
+int verify_archive(const char *path, json_t **manifest,
+		   struct verify_result *res, struct err *e)
+{
+	struct archive *r = archive_read_new();
+	struct archive_entry *ent;
+	struct buf mtext = BUF_INIT;
+	struct seen *v = NULL;
+	size_t n = 0, cap = 0;
+	json_t *m = NULL;
+	json_error_t jerr;
+	int got_manifest = 0, rc = -1, h;
+
+	memset(res, 0, sizeof(*res));
+	archive_read_support_filter_zstd(r);
+	archive_read_support_format_tar(r);
+	if (archive_read_open_filename(r, path, CHUNK) != ARCHIVE_OK) {
+		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", path,
+			archive_error_string(r));
+		goto out;
+	}
+	while ((h = archive_read_next_header(r, &ent)) != ARCHIVE_EOF) {
+		const char *name;
+		int is_manifest;
+
+		if (h < ARCHIVE_WARN) {
+			err_set(e, FX_VERIFY, "%s: damaged %s%s%s: %s", path,
+				n ? "after member '" : "at the start",
+				n ? v[n - 1].name : "", n ? "'" : "",
+				archive_error_string(r));
+			goto out;
+		}
+		name = archive_entry_pathname(ent);
+		if (!name || !verify_safe_name(name) ||
+		    archive_entry_filetype(ent) != AE_IFREG) {
+			err_set(e, FX_VERIFY, "%s: unsafe or unexpected member "
+				"'%s'", path, name ? name : "(no name)");
+			goto out;
+		}
+		if (got_manifest) {
+			err_set(e, FX_VERIFY, "%s: member '%s' after the manifest",
+				path, name);
+			goto out;
+		}
+		is_manifest = !strcmp(name, MANIFEST_NAME);
+		if (is_manifest) {
+			struct seen ms = { (char *)name, 0, { 0 } };
+
+			if (read_member(r, &ms, &mtext, path, e) < 0)
+				goto out;
+			got_manifest = 1;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].name = xstrdup(name);
+		n++;
+		if (read_member(r, &v[n - 1], NULL, path, e) < 0)
+			goto out;
+		res->bytes += v[n - 1].size;
+	}
+	if (!got_manifest) {
+		err_set(e, FX_VERIFY, "%s: no %s (truncated, or not a ferry "
+			"archive)", path, MANIFEST_NAME);
+		goto out;
+	}
+	m = json_loadb(buf_str(&mtext), mtext.len, 0, &jerr);
+	if (!m) {
+		err_set(e, FX_VERIFY, "%s: manifest is not JSON: %s", path,
+			jerr.text);
+		goto out;
+	}
+	if (manifest_check(m, path, e) < 0 || compare(m, v, n, path, e) < 0)
+		goto out;
+	res->members = n;
+	rc = 0;
+out:
+	if (rc == 0 && manifest)
+		*manifest = json_incref(m);
+	json_decref(m);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	buf_release(&mtext);
+	archive_read_free(r);
+	return rc;
+}

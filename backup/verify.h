@@ -1,0 +1,30 @@
+/*
+ * verify: decompress an archive once, recompute every member's SHA-256 and
+ * compare with its manifest: every listed member present, nothing extra,
+ * manifest last.  Damage, truncation or garbage is FX_VERIFY naming the first
+ * bad member, never a crash.
+ */
+#ifndef FERRY_VERIFY_H
+#define FERRY_VERIFY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/err.h"
+
+struct verify_result {
+	size_t members;
+	uint64_t bytes;
+};
+
+/* On success *manifest (may be NULL to ignore) is the archive's manifest;
+ * caller json_decref()s it. */
+int verify_archive(const char *path, json_t **manifest,
+		   struct verify_result *res, struct err *e)
+	__attribute__((warn_unused_result));
+/* 1 when name is a safe relative member path (no "..", not absolute, no
+ * empty or control-character components). */
+int verify_safe_name(const char *name);
+
+#endif

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <libpq-fe.h>
 #include <libssh2.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -382,6 +383,10 @@ int cli_main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Names (tables, keys, paths) are UTF-8 bytes end to end; libarchive
+	 * needs a UTF-8 ctype to write and read them in pax headers. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = run(&cli, argc, argv);
 	conf_free(cli.conf);

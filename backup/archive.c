@@ -8,11 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "agent/buf.h"
 
+/* zstd's multi-threaded jobs default to 4x the window (8 MiB at level 3)
+ * per worker, which alone breaks the 64 MB budget; 1 MiB jobs cost little
+ * ratio. */
+#define ZSTD_JOB (1u << 20)
+
 struct arc {
 	struct archive *w;
+	ZSTD_CCtx *z;
+	void *zout;
+	size_t zcap;
 	int fd;
 	time_t mtime;
 	struct arc_member *m;
@@ -40,25 +49,55 @@ void arc_sha256_hex(const unsigned char digest[32], char out[65])
 	out[64] = '\0';
 }
 
-static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
-			   size_t len)
+static int write_all(struct arc *a, const void *buf, size_t len)
 {
-	struct arc *a = ud;
 	const char *p = buf;
-	size_t left = len;
 
-	while (left > 0) {
-		ssize_t n = write(a->fd, p, left);
+	while (len > 0) {
+		ssize_t n = write(a->fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			snprintf(a->werr, sizeof(a->werr), "%s", strerror(errno));
-			archive_set_error(w, errno, "%s", strerror(errno));
 			return -1;
 		}
 		p += n;
-		left -= (size_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Feeds tar bytes to zstd; mode ZSTD_e_end closes the frame. */
+static int compress(struct arc *a, const void *buf, size_t len,
+		    ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { buf, len, 0 };
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = { a->zout, a->zcap, 0 };
+
+		left = ZSTD_compressStream2(a->z, &out, &in, mode);
+		if (ZSTD_isError(left)) {
+			snprintf(a->werr, sizeof(a->werr), "zstd: %s",
+				 ZSTD_getErrorName(left));
+			return -1;
+		}
+		if (out.pos && write_all(a, a->zout, out.pos) < 0)
+			return -1;
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
+			   size_t len)
+{
+	struct arc *a = ud;
+
+	if (compress(a, buf, len, ZSTD_e_continue) < 0) {
+		archive_set_error(w, EIO, "%s", a->werr);
+		return -1;
 	}
 	return (la_ssize_t)len;
 }
@@ -85,17 +124,28 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	}
 	if (threads <= 0)
 		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* libarchive writes the pax tar; libzstd compresses it here, so the
+	 * workers' memory can be bounded (libarchive's filter cannot). */
+	a->z = ZSTD_createCCtx();
+	a->zcap = ZSTD_CStreamOutSize();
+	a->zout = xmalloc(a->zcap);
+	if (!a->z ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_compressionLevel,
+						level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_checksumFlag, 1))) {
+		snprintf(a->werr, sizeof(a->werr), "zstd: cannot set level %d",
+			 level);
+		goto fail;
+	}
+	/* A libzstd without threads refuses workers: then one thread. */
+	if (threads > 1 &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_nbWorkers,
+						 threads)))
+		ZSTD_CCtx_setParameter(a->z, ZSTD_c_jobSize, ZSTD_JOB);
+	(void)opt;
 	if (archive_write_set_format_pax_restricted(a->w) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(a->w) != ARCHIVE_OK)
+	    archive_write_add_filter_none(a->w) != ARCHIVE_OK)
 		goto fail;
-	snprintf(opt, sizeof(opt), "%d", level);
-	if (archive_write_set_filter_option(a->w, "zstd", "compression-level",
-					    opt) != ARCHIVE_OK)
-		goto fail;
-	snprintf(opt, sizeof(opt), "%d", threads > 1 ? threads : 0);
-	/* Older libzstd builds lack workers: then one thread it is. */
-	archive_write_set_filter_option(a->w, "zstd", "threads", opt);
-	/* Whole blocks only at the end; no padding games mid-stream. */
 	archive_write_set_bytes_in_last_block(a->w, 1);
 	if (archive_write_open2(a->w, a, NULL, write_cb, NULL, NULL) != ARCHIVE_OK)
 		goto fail;
@@ -129,7 +179,7 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 	struct arc_member *m;
 	int r = -1;
 
-	archive_entry_set_pathname(ent, name);
+	archive_entry_set_pathname_utf8(ent, name);
 	archive_entry_set_size(ent, (la_int64_t)len);
 	archive_entry_set_filetype(ent, AE_IFREG);
 	archive_entry_set_perm(ent, 0600);
@@ -240,6 +290,8 @@ int arc_finish(struct arc *a, struct err *e)
 {
 	if (archive_write_close(a->w) != ARCHIVE_OK)
 		return lib_err(a, e, "close");
+	if (compress(a, NULL, 0, ZSTD_e_end) < 0)
+		return lib_err(a, e, "close");
 	return 0;
 }
 
@@ -249,6 +301,8 @@ void arc_free(struct arc *a)
 		return;
 	if (a->w)
 		archive_write_free(a->w);
+	ZSTD_freeCCtx(a->z);
+	free(a->zout);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->m[i].name);
 	free(a->m);

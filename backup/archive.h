@@ -1,6 +1,7 @@
 /*
- * archive: the writing side of a backup archive: a pax tar compressed with
- * zstd by libarchive, into a file descriptor the caller owns.  Every member's
+ * archive: the writing side of a backup archive: a pax tar written by
+ * libarchive, compressed by libzstd (multi-threaded, memory bounded, with
+ * frame checksums), into a file descriptor the caller owns.  Every member's
  * size and SHA-256 are computed while it streams through, never by reading
  * the archive back.
  *

@@ -144,7 +144,9 @@ int verify_archive(const char *path, json_t **manifest,
 				archive_error_string(r));
 			goto out;
 		}
-		name = archive_entry_pathname(ent);
+		name = archive_entry_pathname_utf8(ent);
+		if (!name)
+			name = archive_entry_pathname(ent);
 		if (!name || !verify_safe_name(name) ||
 		    archive_entry_filetype(ent) != AE_IFREG) {
 			err_set(e, FX_VERIFY, "%s: unsafe or unexpected member "

@@ -49,15 +49,18 @@ static const struct cli_cmd commands[] = {
 	  "restore an archive", "" },
 	{ "list", cmd_list, "[--json] [--offsite]",
 	  "list archives, newest first, with what keeps them",
-	  "  --json            print them as JSON\n" },
-	{ "verify", cmd_verify, "ARCHIVE|--latest|--all [--json]",
+	  "  --json            print them as JSON\n"
+	  "  --offsite         the off-site copies in [offsite] url\n" },
+	{ "verify", cmd_verify, "ARCHIVE|--latest|--all [--offsite] [--json]",
 	  "check archives against their manifests",
 	  "  --latest          the newest archive\n"
 	  "  --all             every archive\n"
+	  "  --offsite         the off-site copies (downloaded, decrypted)\n"
 	  "exit 6 naming the first bad member on any mismatch or damage\n" },
 	{ "prune", cmd_prune, "[--dry-run]",
 	  "delete archives the retention policy no longer keeps",
-	  "  --dry-run         say what would go, delete nothing\n" },
+	  "  --dry-run         say what would go, delete nothing\n"
+	  "off-site copies are pruned too when [offsite] is configured\n" },
 	{ "daemon", cmd_pending, "", "run scheduled jobs in the foreground", "" },
 	{ "schedule", cmd_pending, "next|print|install ...",
 	  "show or install the backup schedule", "" },

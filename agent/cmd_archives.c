@@ -2,7 +2,11 @@
  * ferry list, verify and prune: what the backup directory holds, whether it
  * is intact, and what the retention policy keeps.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,8 @@
 #include "agent/lock.h"
 #include "backup/backup.h"
 #include "backup/manifest.h"
+#include "backup/offsite.h"
+#include "backup/prune.h"
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "backup/verify.h"
@@ -46,38 +52,13 @@ static void components_text(json_t *m, struct buf *out)
 		buf_addstr(out, m ? "-" : "(no manifest)");
 }
 
-int cmd_list(struct cli *cli, int argc, char **argv)
+static void print_entries(int json, const struct repo_entry *list, size_t n,
+			  const struct prune_item *items, const char *where)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "offsite", no_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct repo_entry *list = NULL;
-	struct prune_item *items;
-	struct err e = ERR_INIT;
-	json_t *arr;
-	size_t n = 0;
-	int ch;
+	json_t *arr = json_array();
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 'j')
-			cli->json = 1;
-		else if (ch == 'o')
-			return cli_usage_error("list", "--offsite is not available "
-					       "in ferry %s yet", FERRY_VERSION);
-		else
-			return FX_USAGE;
-	}
-	if (optind < argc)
-		return cli_usage_error("list", "unexpected argument '%s'",
-				       argv[optind]);
-	if (scan(cli, &list, &n, &e) < 0)
-		return cli_fail(&e);
-	items = retention_plan(cli->conf, list, n);
-	arr = json_array();
-	if (!cli->json && n)
-		printf("%-40s %-20s %10s  %-22s %-8s %s\n", "ARCHIVE", "TIME (UTC)",
+	if (!json && n)
+		printf("%-44s %-20s %10s  %-22s %-8s %s\n", "ARCHIVE", "TIME (UTC)",
 		       "SIZE", "COMPONENTS", "VERIFIED", "RETENTION");
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = list[i].manifest;
@@ -89,7 +70,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 
 		manifest_time(list[i].t, when);
 		components_text(m, &comps);
-		if (cli->json) {
+		if (json) {
 			json_array_append_new(arr, json_pack(
 				"{s:s, s:s, s:I, s:s?, s:O?, s:s?, s:b, s:s}",
 				"archive", list[i].path, "time", when,
@@ -99,19 +80,71 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				"verified", ver, "kept", items[i].keep,
 				"retention", keep));
 		} else {
-			printf("%-40s %-20s %10llu  %-22s %-8s %s\n", base(list[i].path),
+			printf("%-44s %-20s %10llu  %-22s %-8s %s\n", base(list[i].path),
 			       when, (unsigned long long)list[i].size,
 			       buf_str(&comps), ver ? "yes" : "no", keep);
 		}
 		buf_release(&comps);
 	}
-	if (cli->json) {
+	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else if (!n) {
-		printf("no archives in %s\n", conf_str(cli->conf, "backup", "dir"));
+		printf("no archives in %s\n", where);
 	}
 	json_decref(arr);
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "offsite", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct repo_entry *list = NULL;
+	struct prune_item *items;
+	struct prune_policy p;
+	struct err e = ERR_INIT;
+	size_t n = 0;
+	int ch, off = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'j')
+			cli->json = 1;
+		else if (ch == 'o')
+			off = 1;
+		else
+			return FX_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_error("list", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!off) {
+		if (scan(cli, &list, &n, &e) < 0)
+			return cli_fail(&e);
+		items = retention_plan(cli->conf, list, n);
+		print_entries(cli->json, list, n, items,
+			      conf_str(cli->conf, "backup", "dir"));
+		free(items);
+		repo_free(list, n);
+		return FX_OK;
+	}
+	if (cli_conf(cli, &e) < 0)
+		return cli_fail(&e);
+	if (!offsite_configured(cli->conf))
+		return cli_usage_error("list", "--offsite needs an [offsite] "
+				       "section in %s", conf_path(cli->conf));
+	if (offsite_scan(cli->conf, &list, &n, &e) < 0)
+		return cli_fail(&e);
+	for (int i = 0; i < KEEP_N; i++)
+		p.keep[i] = conf_num(cli->conf, "offsite", prune_rule_name(i));
+	items = xcalloc(n ? n : 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i].t = list[i].t;
+	prune_plan(items, n, &p);
+	print_entries(cli->json, list, n, items,
+		      conf_str(cli->conf, "offsite", "url"));
 	free(items);
 	repo_free(list, n);
 	return FX_OK;
@@ -143,11 +176,55 @@ static void mark_verified(const char *archive)
 	free(side);
 }
 
-static int verify_one(const char *path, int json, json_t *arr)
+struct fetch {
+	const struct conf *conf;
+	const char *base;
+	int fd;
+	struct err e;
+	int rc;
+};
+
+static void *fetch_main(void *arg)
+{
+	struct fetch *f = arg;
+
+	f->rc = offsite_fetch(f->conf, f->base, f->fd, &f->e);
+	close(f->fd);
+	return NULL;
+}
+
+/* Downloads (and decrypts) into a pipe that verify reads as it comes. */
+static int verify_remote(const struct conf *c, const char *base,
+			 struct verify_result *res, struct err *e)
+{
+	struct fetch f = { c, base, -1, ERR_INIT, 0 };
+	pthread_t t;
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
+	f.fd = p[1];
+	pthread_create(&t, NULL, fetch_main, &f);
+	r = verify_fd(p[0], base, NULL, res, e);
+	close(p[0]);
+	pthread_join(t, NULL);
+	if (f.rc < 0) {
+		/* The download's own error says more than the pipe's end. */
+		*e = f.e;
+		if (e->code != FX_VERIFY && e->code != FX_CONN)
+			e->code = FX_VERIFY;
+		return -1;
+	}
+	return r;
+}
+
+static int verify_one(const struct conf *c, const char *path, int json,
+		      json_t *arr)
 {
 	struct verify_result res;
 	struct err e = ERR_INIT;
-	int r = verify_archive(path, NULL, &res, &e);
+	int r = c ? verify_remote(c, path, &res, &e) :
+		verify_archive(path, NULL, &res, &e);
 
 	if (json) {
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
@@ -160,9 +237,10 @@ static int verify_one(const char *path, int json, json_t *arr)
 	if (r < 0) {
 		if (!json)
 			cli_fail(&e);
-		return FX_VERIFY;
+		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
 	}
-	mark_verified(path);
+	if (!c)
+		mark_verified(path);
 	return FX_OK;
 }
 
@@ -172,12 +250,14 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		{ "latest", no_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "offsite", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
 	struct err e = ERR_INIT;
 	json_t *arr = json_array();
-	int ch, latest = 0, all = 0, code = FX_OK;
+	int ch, latest = 0, all = 0, off = 0, code = FX_OK;
+	const struct conf *remote = NULL;
 	size_t n = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -187,6 +267,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			all = 1;
 		else if (ch == 'j')
 			cli->json = 1;
+		else if (ch == 'o')
+			off = 1;
 		else
 			return json_decref(arr), FX_USAGE;
 	}
@@ -195,10 +277,21 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("verify", "give one ARCHIVE, --latest or "
 				       "--all");
 	}
+	if (off) {
+		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
+		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0)) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		remote = cli->conf;
+	}
 	if (optind < argc) {
-		code = verify_one(argv[optind], cli->json, arr);
+		code = verify_one(remote, argv[optind], cli->json, arr);
 	} else {
-		if (scan(cli, &list, &n, &e) < 0) {
+		int got = remote ? offsite_scan(remote, &list, &n, &e) :
+			scan(cli, &list, &n, &e);
+
+		if (got < 0) {
 			json_decref(arr);
 			return cli_fail(&e);
 		}
@@ -208,9 +301,16 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			json_decref(arr);
 			return cli_fail(&e);
 		}
-		for (size_t i = 0; i < (all ? n : 1); i++)
-			if (verify_one(list[i].path, cli->json, arr) != FX_OK)
-				code = FX_VERIFY;
+		for (size_t i = 0; i < (all ? n : 1); i++) {
+			/* Off-site objects are fetched by their archive name. */
+			char *name = remote ? xstrfmt("%s.tar.zst", base(list[i].stem)) :
+				xstrdup(list[i].path);
+			int vr = verify_one(remote, name, cli->json, arr);
+
+			if (vr != FX_OK)
+				code = vr;
+			free(name);
+		}
 		repo_free(list, n);
 	}
 	if (cli->json) {
@@ -251,6 +351,8 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 			return cli_fail(&e);
 	}
 	r = retention_prune(cli->conf, dry, stdout, &e);
+	if (r == 0 && offsite_configured(cli->conf))
+		r = offsite_prune(cli->conf, dry, stdout, &e);
 	lock_release(&lk);
 	return r < 0 ? cli_fail(&e) : FX_OK;
 }

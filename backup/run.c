@@ -17,6 +17,7 @@
 #include "backup/archive.h"
 #include "backup/component.h"
 #include "backup/manifest.h"
+#include "backup/offsite.h"
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
@@ -245,12 +246,21 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	if (publish(&r, res, e) < 0)
 		goto out;
 	res->failed = failed;
+	if (!failed && offsite_configured(c) &&
+	    offsite_upload(c, res->archive, e) < 0) {
+		/* The local archive stays; the run still fails, loudly. */
+		err_wrap(e, "archive %s written, but the off-site copy failed",
+			 res->archive);
+		goto out;
+	}
 	if (!failed && conf_num(c, "backup", "prune_after_backup")) {
 		struct err pe = ERR_INIT;
 
 		/* The archive is safe; a failed prune is only reported. */
 		if (retention_prune(c, 0, stdout, &pe) < 0)
 			log_warn("prune after backup: %s", pe.msg);
+		if (offsite_configured(c) && offsite_prune(c, 0, stdout, &pe) < 0)
+			log_warn("off-site prune after backup: %s", pe.msg);
 	}
 	rc = 0;
 	if (failed) {

@@ -113,10 +113,47 @@ static int compare(json_t *m, struct seen *v, size_t n, const char *path,
 	return 0;
 }
 
+static int verify_open(struct archive *r, const char *path, json_t **manifest,
+		       struct verify_result *res, struct err *e);
+
 int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 {
 	struct archive *r = archive_read_new();
+
+	archive_read_support_filter_zstd(r);
+	archive_read_support_format_tar(r);
+	if (archive_read_open_filename(r, path, CHUNK) != ARCHIVE_OK) {
+		memset(res, 0, sizeof(*res));
+		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", path,
+			archive_error_string(r));
+		archive_read_free(r);
+		return -1;
+	}
+	return verify_open(r, path, manifest, res, e);
+}
+
+int verify_fd(int fd, const char *label, json_t **manifest,
+	      struct verify_result *res, struct err *e)
+{
+	struct archive *r = archive_read_new();
+
+	archive_read_support_filter_zstd(r);
+	archive_read_support_format_tar(r);
+	if (archive_read_open_fd(r, fd, CHUNK) != ARCHIVE_OK) {
+		memset(res, 0, sizeof(*res));
+		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", label,
+			archive_error_string(r));
+		archive_read_free(r);
+		return -1;
+	}
+	return verify_open(r, label, manifest, res, e);
+}
+
+/* Consumes (frees) r. */
+static int verify_open(struct archive *r, const char *path, json_t **manifest,
+		       struct verify_result *res, struct err *e)
+{
 	struct archive_entry *ent;
 	struct buf mtext = BUF_INIT;
 	struct seen *v = NULL;
@@ -126,13 +163,6 @@ int verify_archive(const char *path, json_t **manifest,
 	int got_manifest = 0, rc = -1, h;
 
 	memset(res, 0, sizeof(*res));
-	archive_read_support_filter_zstd(r);
-	archive_read_support_format_tar(r);
-	if (archive_read_open_filename(r, path, CHUNK) != ARCHIVE_OK) {
-		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", path,
-			archive_error_string(r));
-		goto out;
-	}
 	while ((h = archive_read_next_header(r, &ent)) != ARCHIVE_EOF) {
 		const char *name;
 		int is_manifest;

@@ -23,6 +23,10 @@ struct verify_result {
 int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 	__attribute__((warn_unused_result));
+/* The same over a stream (a pipe from a download); label names it. */
+int verify_fd(int fd, const char *label, json_t **manifest,
+	      struct verify_result *res, struct err *e)
+	__attribute__((warn_unused_result));
 /* 1 when name is a safe relative member path (no "..", not absolute, no
  * empty or control-character components). */
 int verify_safe_name(const char *name);

@@ -313,6 +313,11 @@ static int check_type(struct conf *c, struct val *v)
 			return 0;
 		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
 			    "an http:// or https:// URL", s, k->name, v->section);
+	case CT_S3URL:
+		if (!strncmp(s, "s3://", 5) && s[5] && s[5] != '/')
+			return 0;
+		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
+			    "s3://bucket/prefix", s, k->name, v->section);
 	case CT_PATH:
 	case CT_PATHS:
 		return 0;

@@ -26,6 +26,7 @@ enum conf_type {
 	CT_PATH,	/* ~ and config-relative paths resolved */
 	CT_PATHS,	/* comma list of paths */
 	CT_URL,
+	CT_S3URL,	/* s3://bucket[/prefix] */
 };
 
 #define CK_SECRET   0x01	/* masked in output; KEY_file allowed */

@@ -5,8 +5,8 @@
 #include "conf/conf.h"
 
 const char *const conf_sections[] = {
-	"server", "project", "backup", "postgres", "redis", "minio", "neo4j",
-	NULL,
+	"server", "project", "backup", "offsite", "postgres", "redis", "minio",
+	"neo4j", NULL,
 };
 
 #define S CK_SECRET
@@ -57,6 +57,23 @@ const struct conf_key conf_keys[] = {
 	{ "backup", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
 	{ "backup", "prune_after_backup", CT_BOOL, "no", 0, NULL,
 	  "prune after each successful backup" },
+
+	/* [offsite] */
+	{ "offsite", "url", CT_S3URL, NULL, 0, NULL,
+	  "s3://bucket/prefix for off-site copies" },
+	{ "offsite", "endpoint", CT_URL, NULL, 0, NULL,
+	  "S3 endpoint (reached directly, not through the server)" },
+	{ "offsite", "access_key", CT_STR, NULL, F, NULL, "access key id" },
+	{ "offsite", "secret_key", CT_STR, NULL, S | F, NULL, "secret key" },
+	{ "offsite", "region", CT_STR, "us-east-1", 0, NULL, "SigV4 region" },
+	{ "offsite", "keep_last", CT_INT, "3", 0, "0..100000", "retention" },
+	{ "offsite", "keep_hourly", CT_INT, "0", 0, "0..100000", "retention" },
+	{ "offsite", "keep_daily", CT_INT, "7", 0, "0..100000", "retention" },
+	{ "offsite", "keep_weekly", CT_INT, "4", 0, "0..100000", "retention" },
+	{ "offsite", "keep_monthly", CT_INT, "6", 0, "0..100000", "retention" },
+	{ "offsite", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
+	{ "offsite", "encrypt_key_file", CT_PATH, NULL, 0, NULL,
+	  "32-byte key: encrypt off-site copies client-side" },
 
 	/* [postgres] */
 	{ "postgres", "host", CT_STR, "127.0.0.1", 0, NULL,

@@ -1,0 +1,336 @@
+#include "backup/offsite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/buf.h"
+#include "agent/log.h"
+#include "agent/s3.h"
+#include "agent/seal.h"
+#include "backup/prune.h"
+#include "conf/conf.h"
+
+struct site {
+	struct s3_conf s3;
+	char *bucket;
+	char *prefix;		/* "" or "a/b/" (with the slash) */
+	int sealed;
+	unsigned char key[SEAL_KEYBYTES];
+};
+
+int offsite_configured(const struct conf *c)
+{
+	return conf_has_section(c, "offsite");
+}
+
+static void site_release(struct site *s)
+{
+	free(s->bucket);
+	free(s->prefix);
+	explicit_bzero(s->key, sizeof(s->key));
+}
+
+static int site_open(const struct conf *c, struct site *s, struct err *e)
+{
+	const char *url = conf_str(c, "offsite", "url");
+	const char *keyfile = conf_str(c, "offsite", "encrypt_key_file");
+	char *prefix = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (!url || !conf_str(c, "offsite", "endpoint") ||
+	    !conf_str(c, "offsite", "access_key") ||
+	    !conf_str(c, "offsite", "secret_key"))
+		return err_set(e, FX_USAGE, "%s: [offsite] needs url, endpoint, "
+			       "access_key and secret_key", conf_path(c));
+	if (s3_parse_url(url, &s->bucket, &prefix) < 0)
+		return err_set(e, FX_USAGE, "%s: [offsite] url '%s' is not "
+			       "s3://bucket/prefix", conf_path(c), url);
+	s->prefix = *prefix ? xstrfmt("%s/", prefix) : xstrdup("");
+	free(prefix);
+	s->s3.endpoint = conf_str(c, "offsite", "endpoint");
+	s->s3.bucket = s->bucket;
+	s->s3.access_key = conf_str(c, "offsite", "access_key");
+	s->s3.secret_key = conf_str(c, "offsite", "secret_key");
+	s->s3.region = conf_str(c, "offsite", "region");
+	s->s3.timeout_ms = conf_num(c, "server", "connect_timeout");
+	if (keyfile) {
+		if (seal_load_key(keyfile, s->key, e) < 0) {
+			site_release(s);
+			return -1;
+		}
+		s->sealed = 1;
+	}
+	return 0;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static ssize_t fd_read(void *ud, void *buf, size_t cap, struct err *e)
+{
+	int fd = *(int *)ud;
+	ssize_t n;
+
+	do {
+		n = read(fd, buf, cap);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_set(e, FX_FAIL, "read: %s", strerror(errno));
+	return n;
+}
+
+int offsite_upload(const struct conf *c, const char *archive, struct err *e)
+{
+	struct site s;
+	struct buf mkey = BUF_INIT, sealed = BUF_INIT;
+	char *akey = NULL, *side = NULL, *text = NULL;
+	size_t alen = strlen(archive);
+	json_t *m = NULL;
+	int fd = -1, r = -1;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	akey = xstrfmt("%s%s%s", s.prefix, base_of(archive), s.sealed ? ".enc" : "");
+	side = xstrfmt("%.*s.manifest.json", (int)(alen - 8), archive);
+	buf_printf(&mkey, "%s%s%s", s.prefix, base_of(side), s.sealed ? ".enc" : "");
+	fd = open(archive, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, FX_FAIL, "read %s: %s", archive, strerror(errno));
+		goto out;
+	}
+	if (s.sealed) {
+		struct seal_reader *sr = seal_reader_new(fd, s.key);
+
+		r = s3_upload(&s.s3, akey, seal_read, sr, e);
+		seal_reader_free(sr);
+	} else {
+		r = s3_upload(&s.s3, akey, fd_read, &fd, e);
+	}
+	if (r < 0)
+		goto out;
+	r = -1;
+	m = json_load_file(side, 0, NULL);
+	if (!m) {
+		err_set(e, FX_FAIL, "read %s", side);
+		goto out;
+	}
+	text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (s.sealed) {
+		seal_buffer(s.key, text, strlen(text), &sealed);
+		r = s3_put(&s.s3, buf_str(&mkey), sealed.p, sealed.len, e);
+	} else {
+		r = s3_put(&s.s3, buf_str(&mkey), text, strlen(text), e);
+	}
+	if (r == 0)
+		log_info("uploaded %s to s3://%s/%s", base_of(archive), s.bucket,
+			 akey);
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(m);
+	free(text);
+	free(akey);
+	free(side);
+	buf_release(&mkey);
+	buf_release(&sealed);
+	site_release(&s);
+	return r;
+}
+
+static int to_buf(void *ud, const void *data, size_t len, struct err *e)
+{
+	struct buf *b = ud;
+
+	if (b->len + len > (16u << 20))
+		return err_set(e, FX_FAIL, "manifest larger than 16 MiB");
+	buf_add(b, data, len);
+	return 0;
+}
+
+static json_t *fetch_manifest(struct site *s, const char *key)
+{
+	struct buf raw = BUF_INIT, plain = BUF_INIT;
+	struct err e = ERR_INIT;
+	json_t *m = NULL;
+
+	if (s3_get(&s->s3, key, to_buf, &raw, &e) == 0) {
+		if (!s->sealed)
+			m = json_loadb(raw.p, raw.len, 0, NULL);
+		else if (unseal_buffer(s->key, raw.p, raw.len, &plain, &e) == 0)
+			m = json_loadb(plain.p, plain.len, 0, NULL);
+	}
+	buf_release(&raw);
+	buf_release(&plain);
+	return m;
+}
+
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct repo_entry *x = a, *y = b;
+
+	return x->t < y->t ? 1 : x->t > y->t ? -1 : 0;
+}
+
+static int scan(const struct conf *c, struct site *s, int with_manifests,
+		struct repo_entry **out, size_t *n, struct err *e)
+{
+	const char *name = conf_str(c, "backup", "name");
+	const char *suffix = s->sealed ? ".tar.zst.enc" : ".tar.zst";
+	size_t nl = strlen(name), pl = strlen(s->prefix), sl = strlen(suffix);
+	struct s3_object *o = NULL;
+	struct repo_entry *list = NULL;
+	size_t no = 0, cap = 0;
+
+	*n = 0;
+	if (s3_list(&s->s3, s->prefix, &o, &no, e) < 0)
+		return -1;
+	for (size_t i = 0; i < no; i++) {
+		const char *k = o[i].key + pl, *stamp;
+		char st[17];
+		time_t t;
+
+		if (strlen(o[i].key) < pl || strlen(k) != nl + 1 + 16 + sl ||
+		    strncmp(k, name, nl) || k[nl] != '-' ||
+		    strcmp(k + nl + 17, suffix))
+			continue;
+		stamp = k + nl + 1;
+		memcpy(st, stamp, 16);
+		st[16] = '\0';
+		if (repo_parse_stamp(st, &t) < 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = xrealloc(list, cap * sizeof(*list));
+		}
+		memset(&list[*n], 0, sizeof(list[*n]));
+		list[*n].path = xstrdup(o[i].key);
+		list[*n].stem = xstrndup(o[i].key, strlen(o[i].key) - sl);
+		list[*n].t = t;
+		list[*n].size = o[i].size;
+		if (with_manifests) {
+			char *mk = xstrfmt("%s.manifest.json%s", list[*n].stem,
+					   s->sealed ? ".enc" : "");
+
+			list[*n].manifest = fetch_manifest(s, mk);
+			free(mk);
+		}
+		(*n)++;
+	}
+	s3_objects_free(o, no);
+	if (*n)
+		qsort(list, *n, sizeof(*list), cmp_newest);
+	*out = list;
+	return 0;
+}
+
+int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
+		 struct err *e)
+{
+	struct site s;
+	int r;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	r = scan(c, &s, 1, out, n, e);
+	site_release(&s);
+	return r;
+}
+
+int offsite_prune(const struct conf *c, int dry_run, FILE *out,
+		  struct err *e)
+{
+	struct repo_entry *list = NULL;
+	struct prune_item *items;
+	struct prune_policy p;
+	struct site s;
+	size_t n = 0, gone = 0;
+	int r = 0;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	if (scan(c, &s, 0, &list, &n, e) < 0) {
+		site_release(&s);
+		return -1;
+	}
+	for (int i = 0; i < KEEP_N; i++)
+		p.keep[i] = conf_num(c, "offsite", prune_rule_name(i));
+	items = xcalloc(n ? n : 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i].t = list[i].t;
+	prune_plan(items, n, &p);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char *mk;
+
+		if (items[i].keep)
+			continue;
+		fprintf(out, "%s s3://%s/%s: %s\n", dry_run ? "would delete" :
+			"delete", s.bucket, list[i].path, items[i].reason);
+		gone++;
+		if (dry_run)
+			continue;
+		/* Manifest first: an archive without one is not a copy. */
+		mk = xstrfmt("%s.manifest.json%s", list[i].stem, s.sealed ? ".enc" : "");
+		r = s3_delete(&s.s3, mk, e);
+		if (r == 0)
+			r = s3_delete(&s.s3, list[i].path, e);
+		free(mk);
+	}
+	if (r == 0)
+		fprintf(out, "offsite: %zu kept, %zu %sdeleted\n", n - gone, gone,
+			dry_run ? "would be " : "");
+	free(items);
+	repo_free(list, n);
+	site_release(&s);
+	return r;
+}
+
+static int fd_write(void *ud, const void *buf, size_t len, struct err *e)
+{
+	int fd = *(int *)ud;
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(e, FX_FAIL, "write: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int offsite_fetch(const struct conf *c, const char *base, int fd,
+		  struct err *e)
+{
+	struct site s;
+	char *key;
+	int r;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	key = xstrfmt("%s%s%s", s.prefix, base, s.sealed ? ".enc" : "");
+	if (s.sealed) {
+		struct seal_writer *w = seal_writer_new(fd, s.key);
+
+		r = s3_get(&s.s3, key, seal_write, w, e);
+		if (r == 0)
+			r = seal_writer_end(w, e);
+		seal_writer_free(w);
+	} else {
+		r = s3_get(&s.s3, key, fd_write, &fd, e);
+	}
+	free(key);
+	site_release(&s);
+	return r;
+}

@@ -1,0 +1,35 @@
+/*
+ * offsite: copies of the archives in S3 ([offsite]): upload after a backup
+ * (archive first, then its manifest, which marks the copy complete), the
+ * same retention rules applied there, listing, and fetching back with
+ * transparent decryption when encrypt_key_file is set.
+ *
+ * Keys: <prefix>/<name>-<stamp>.tar.zst and .manifest.json, with ".enc"
+ * appended when encrypted.
+ */
+#ifndef FERRY_OFFSITE_H
+#define FERRY_OFFSITE_H
+
+#include <stdio.h>
+
+#include "agent/err.h"
+#include "backup/repo.h"
+
+struct conf;
+
+int offsite_configured(const struct conf *c);
+/* Uploads archive (a path in the backup dir) and its sidecar manifest. */
+int offsite_upload(const struct conf *c, const char *archive, struct err *e)
+	__attribute__((warn_unused_result));
+/* Off-site archives, newest first (path = the object key; manifest loaded
+ * when readable).  Caller frees with repo_free(). */
+int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
+		 struct err *e) __attribute__((warn_unused_result));
+int offsite_prune(const struct conf *c, int dry_run, FILE *out,
+		  struct err *e) __attribute__((warn_unused_result));
+/* Streams the plaintext archive named base ("<name>-<stamp>.tar.zst") into
+ * fd. */
+int offsite_fetch(const struct conf *c, const char *base, int fd,
+		  struct err *e) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// A reverse proxy in front of s3rver that recomputes every request's AWS
+// SigV4 signature with AWS's own signer (@smithy/signature-v4) and refuses
+// any mismatch with S3's SignatureDoesNotMatch, since s3rver itself accepts
+// any signature.  Test-only.
+//
+// usage: sigv4_proxy.js LISTEN_PORT UPSTREAM_PORT ACCESS_KEY SECRET_KEY LOGFILE
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const { SignatureV4 } = require('@smithy/signature-v4');
+const { Hash } = require('@smithy/hash-node');
+
+const [listenPort, upstreamPort, accessKey, secretKey, logFile] = process.argv.slice(2);
+const log = (line) => fs.appendFileSync(logFile, line + '\n');
+
+function refuse(res, code, message) {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code>` +
+    `<Message>${message}</Message></Error>`;
+  res.writeHead(403, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function check(req, body) {
+  const auth = req.headers['authorization'] || '';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) return 'missing or malformed SigV4 Authorization header';
+  const [, ak, , region, signedHeaders, signature] = m;
+  if (ak !== accessKey) return `unknown access key ${ak}`;
+  const amzDate = req.headers['x-amz-date'];
+  if (!amzDate) return 'no x-amz-date header';
+  const payload = req.headers['x-amz-content-sha256'];
+  if (!payload) return 'no x-amz-content-sha256 header';
+  if (payload !== 'UNSIGNED-PAYLOAD') {
+    const actual = require('crypto').createHash('sha256').update(body).digest('hex');
+    if (actual !== payload) return `x-amz-content-sha256 ${payload} does not match the body (${actual})`;
+  }
+  const url = new URL(req.url, 'http://placeholder');
+  const query = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const headers = {};
+  const names = signedHeaders.split(';');
+  for (const n of names) {
+    if (req.headers[n] === undefined) return `signed header ${n} is missing`;
+    headers[n] = String(req.headers[n]);
+  }
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+    region, service: 's3', sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false, applyChecksum: false,
+  });
+  const d = amzDate;
+  const signingDate = new Date(Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8),
+    +d.slice(9, 11), +d.slice(11, 13), +d.slice(13, 15)));
+  const signed = await signer.sign({
+    method: req.method, protocol: 'http:', hostname: headers.host || 'localhost',
+    path: url.pathname, query, headers, body,
+  }, { signingDate, signableHeaders: new Set(names) });
+  const got = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)[1];
+  if (got !== signature) return `signature mismatch for ${req.method} ${req.url}`;
+  return null;
+}
+
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    const body = Buffer.concat(chunks);
+    let why;
+    try { why = await check(req, body); } catch (e) { why = `signer error: ${e.message}`; }
+    if (why) {
+      log(`REFUSED ${req.method} ${req.url}: ${why}`);
+      return refuse(res, 'SignatureDoesNotMatch', why);
+    }
+    log(`OK ${req.method} ${req.url}`);
+    const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method,
+      path: req.url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
+    up.end(body);
+  });
+}).listen(+listenPort, '127.0.0.1');

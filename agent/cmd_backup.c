@@ -48,8 +48,10 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	}
 	r = backup_run(cli->conf, &o, &res, &e);
 	strlist_release(&only);
-	if (r < 0)
+	if (r < 0) {
+		free(res.archive);
 		return cli_fail(&e);
+	}
 	if (cli->json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:i, s:f}", "archive",
 			res.archive, "size", (json_int_t)res.size, "members",

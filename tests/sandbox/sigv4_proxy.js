@@ -61,6 +61,10 @@ async function check(req, body) {
   return null;
 }
 
+// FAIL_MATCH=regex: refuse matching requests (AccessDenied), to test how
+// ferry cleans up after a failed upload.
+const failMatch = process.env.FAIL_MATCH ? new RegExp(process.env.FAIL_MATCH) : null;
+
 http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -71,6 +75,10 @@ http.createServer((req, res) => {
     if (why) {
       log(`REFUSED ${req.method} ${req.url}: ${why}`);
       return refuse(res, 'SignatureDoesNotMatch', why);
+    }
+    if (failMatch && failMatch.test(`${req.method} ${req.url}`)) {
+      log(`FAILED-ON-PURPOSE ${req.method} ${req.url}`);
+      return refuse(res, 'AccessDenied', 'refused by FAIL_MATCH');
     }
     log(`OK ${req.method} ${req.url}`);
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method,

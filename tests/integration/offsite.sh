@@ -1,0 +1,130 @@
+# Off-site copies through a proxy that checks every SigV4 signature with
+# AWS's own signer, in front of s3rver (both on this machine's loopback):
+# multipart upload, listing, retention, download, encryption, and a
+# cross-check with Debian's awscli.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "offsite"
+SBXNODE="$FERRY_SOURCE_ROOT/tests/sandbox/node_modules"
+if [ ! -f "$SBXNODE/s3rver/bin/s3rver.js" ] || [ ! -d "$SBXNODE/@smithy/signature-v4" ]; then
+	skip "offsite: s3rver or @smithy/signature-v4 not installed (npm ci in tests/sandbox)"
+	exit 0
+fi
+cd "$SCRATCH"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+S3PORT=$(free_port)
+mkdir -p s3data
+node "$SBXNODE/s3rver/bin/s3rver.js" -d s3data -a 127.0.0.1 -p "$S3PORT" --silent \
+	--configure-bucket offsite >s3rver.log 2>&1 &
+S3PID=$!
+PROXYPID=""
+start_proxy() { # [FAIL_MATCH]
+	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
+	PPORT=$(free_port)
+	: >proxy.log
+	FAIL_MATCH="${1:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" "$PPORT" "$S3PORT" \
+		S3RVER S3RVER "$SCRATCH/proxy.log" &
+	PROXYPID=$!
+	for _ in $(seq 1 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$PPORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+}
+trap 'kill $S3PID $PROXYPID 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/"$S3PORT") 2>/dev/null && break; sleep 0.1; done
+start_proxy
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+AWS() { aws --endpoint-url "http://127.0.0.1:$PPORT" "$@"; }
+
+PSQL() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+PSQL -c "DROP DATABASE IF EXISTS off_db" -c "CREATE DATABASE off_db" >/dev/null
+# ~20 MB of poorly compressible rows: the archive needs several 8 MiB parts
+PSQL -d off_db -c "CREATE TABLE noise AS SELECT i, md5(random()::text) || md5(random()::text) || md5(random()::text) AS h FROM generate_series(1, 250000) i" >/dev/null
+
+mkdir -p archives
+mkconf() { # FILE PREFIX [extra lines...]
+	local f=$1 prefix=$2
+	shift 2
+	cp "$SBX_DIR/ferry.ini" "$f"
+	sed -i 's/^\[postgres\]/[postgres]\ndatabases = off_db/' "$f"
+	printf '\n[backup]\ndir = %s/archives/%s\nname = off\n' "$SCRATCH" "$prefix" >>"$f"
+	printf '\n[offsite]\nurl = s3://offsite/team/%s\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = ${OFFSITE_SECRET:-S3RVER}\n' \
+		"$prefix" "$PPORT" >>"$f"
+	for l in "$@"; do echo "$l" >>"$f"; done
+	chmod 600 "$f"
+}
+
+mkconf plain.ini plain
+expect_exit "backup with an off-site copy" 0 "$FERRY" -c plain.ini backup
+A=$(ls archives/plain/off-*.tar.zst)
+B=$(basename "$A")
+same "every request's signature checked and accepted" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+contains "multipart upload was used" "$(cat proxy.log)" "?uploads="
+contains "the archive went in several parts" "$(cat proxy.log)" "partNumber=2&"
+contains "the manifest was uploaded" "$(cat proxy.log)" "PUT /offsite/team/plain/${B%.tar.zst}.manifest.json"
+AWS s3 cp "s3://offsite/team/plain/$B" awscopy.tar.zst --only-show-errors
+same "awscli downloads the same bytes" "$(sha256sum <awscopy.tar.zst)" "$(sha256sum <"$A")"
+contains "awscli lists archive and manifest" "$(AWS s3 ls s3://offsite/team/plain/)" "${B%.tar.zst}.manifest.json"
+expect_exit "list --offsite" 0 "$FERRY" -c plain.ini list --offsite
+contains "list --offsite shows it" "$OUT" "$B"
+contains "list --offsite reads its manifest" "$OUT" "postgres:ok"
+expect_exit "verify --offsite --latest" 0 "$FERRY" -c plain.ini verify --offsite --latest
+contains "verify --offsite checked the members" "$OUT" "ok $B"
+
+# retention off-site
+mkconf keep1.ini plain "keep_last = 1" "keep_daily = 0" "keep_weekly = 0" "keep_monthly = 0"
+sleep 1
+expect_exit "second backup" 0 "$FERRY" -c keep1.ini backup
+same "two copies off-site" "$(AWS s3 ls s3://offsite/team/plain/ | grep -c '\.tar\.zst$')" "2"
+expect_exit "prune --dry-run (local and off-site)" 0 "$FERRY" -c keep1.ini prune --dry-run
+contains "dry run names the off-site deletion" "$OUT" "would delete s3://offsite/team/plain/$B"
+same "dry run deletes nothing off-site" "$(AWS s3 ls s3://offsite/team/plain/ | grep -c '\.tar\.zst$')" "2"
+expect_exit "prune (local and off-site)" 0 "$FERRY" -c keep1.ini prune
+same "off-site retention applied" "$(AWS s3 ls s3://offsite/team/plain/ | grep -c '\.tar\.zst$')" "1"
+lacks "the older copy and its manifest are gone" "$(AWS s3 ls s3://offsite/team/plain/)" "${B%.tar.zst}"
+same "no refused requests" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+
+# a wrong secret: refused by signature, local archive kept, exit 3
+OFFSITE_SECRET=wrong expect_exit "wrong secret key: exit 3" 3 "$FERRY" -c plain.ini backup
+contains "wrong secret: S3's refusal shown" "$ERR" "SignatureDoesNotMatch"
+contains "wrong secret: the local archive is named" "$ERR" "written, but the off-site copy failed"
+
+# a part refused mid-upload: the upload is aborted, nothing is left
+start_proxy 'PUT .*partNumber=2&'
+mkconf abort.ini abort
+expect_exit "failed part: backup fails" 3 "$FERRY" -c abort.ini backup
+contains "failed part: the upload was aborted" "$(cat proxy.log)" "OK DELETE /offsite/team/abort/"
+same "failed part: no object left" "$(AWS s3 ls s3://offsite/team/abort/ 2>/dev/null | wc -l)" "0"
+start_proxy
+
+# encrypted copies
+head -c 32 /dev/urandom >offsite.key
+mkconf enc.ini enc "encrypt_key_file = $SCRATCH/offsite.key"
+sed -i "s/^endpoint = .*/endpoint = http:\/\/127.0.0.1:$PPORT/" enc.ini plain.ini
+expect_exit "encrypted backup" 0 "$FERRY" -c enc.ini backup
+E=$(basename "$(ls archives/enc/off-*.tar.zst)")
+contains "encrypted objects are .enc" "$(AWS s3 ls s3://offsite/team/enc/)" "$E.enc"
+AWS s3 cp "s3://offsite/team/enc/$E.enc" enc.bin --only-show-errors
+if zstd -t -q enc.bin 2>/dev/null; then notok "the off-site bytes are not a readable archive"; else ok "the off-site bytes are not a readable archive"; fi
+AWS s3 cp "s3://offsite/team/enc/${E%.tar.zst}.manifest.json.enc" encm.bin --only-show-errors
+lacks "the off-site manifest is encrypted too" "$(cat encm.bin | tr -d '\0')" "off_db"
+expect_exit "encrypted: verify --offsite decrypts" 0 "$FERRY" -c enc.ini verify --offsite --latest
+expect_exit "encrypted: list --offsite reads the manifest" 0 "$FERRY" -c enc.ini list --offsite
+contains "encrypted: components shown" "$OUT" "postgres:ok"
+head -c 32 /dev/urandom >other.key
+sed "s|$SCRATCH/offsite.key|$SCRATCH/other.key|" enc.ini >wrongkey.ini
+chmod 600 wrongkey.ini
+expect_exit "encrypted: wrong key exits 6" 6 "$FERRY" -c wrongkey.ini verify --offsite --latest
+contains "encrypted: says why" "$ERR" "failed authentication"
+python3 - enc.bin <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1
+open(sys.argv[1] + ".bad", "wb").write(b)
+PY
+AWS s3 cp enc.bin.bad "s3://offsite/team/enc/$E.enc" --only-show-errors
+expect_exit "encrypted: a flipped bit exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest
+head -c 1000000 enc.bin >enc.trunc
+AWS s3 cp enc.trunc "s3://offsite/team/enc/$E.enc" --only-show-errors
+expect_exit "encrypted: truncation exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest
+same "no refused requests at the end" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+PSQL -c "DROP DATABASE off_db" >/dev/null

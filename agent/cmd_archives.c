@@ -104,7 +104,6 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	};
 	struct repo_entry *list = NULL;
 	struct prune_item *items;
-	struct prune_policy p;
 	struct err e = ERR_INIT;
 	size_t n = 0;
 	int ch, off = 0;
@@ -120,31 +119,18 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("list", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!off) {
-		if (scan(cli, &list, &n, &e) < 0)
-			return cli_fail(&e);
-		items = retention_plan(cli->conf, list, n);
-		print_entries(cli->json, list, n, items,
-			      conf_str(cli->conf, "backup", "dir"));
-		free(items);
-		repo_free(list, n);
-		return FX_OK;
-	}
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
-	if (!offsite_configured(cli->conf))
+	if (off && !offsite_configured(cli->conf))
 		return cli_usage_error("list", "--offsite needs an [offsite] "
 				       "section in %s", conf_path(cli->conf));
-	if (offsite_scan(cli->conf, &list, &n, &e) < 0)
+	if ((off ? offsite_scan(cli->conf, &list, &n, &e) :
+	     scan(cli, &list, &n, &e)) < 0)
 		return cli_fail(&e);
-	for (int i = 0; i < KEEP_N; i++)
-		p.keep[i] = conf_num(cli->conf, "offsite", prune_rule_name(i));
-	items = xcalloc(n ? n : 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i].t = list[i].t;
-	prune_plan(items, n, &p);
-	print_entries(cli->json, list, n, items,
-		      conf_str(cli->conf, "offsite", "url"));
+	items = retention_plan(cli->conf, off ? "offsite" : "backup", list, n);
+	print_entries(cli->json, list, n, items, off ?
+		      conf_str(cli->conf, "offsite", "url") :
+		      conf_str(cli->conf, "backup", "dir"));
 	free(items);
 	repo_free(list, n);
 	return FX_OK;

@@ -1,5 +1,7 @@
 #include "agent/seal.h"
 
+#include "agent/fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -69,24 +71,6 @@ struct seal_reader *seal_reader_new(int fd, const unsigned char *key)
 	return r;
 }
 
-static ssize_t fill(int fd, unsigned char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
-
 /* Produces the next ciphertext piece into r->out. */
 static int next_piece(struct seal_reader *r, struct err *e)
 {
@@ -100,7 +84,7 @@ static int next_piece(struct seal_reader *r, struct err *e)
 		r->olen = HDR;
 		r->ooff = 0;
 		r->started = 1;
-		n = fill(r->fd, r->plain[0], SEAL_CHUNK);
+		n = fd_read_full(r->fd, r->plain[0], SEAL_CHUNK);
 		if (n < 0)
 			return err_set(e, FX_FAIL, "encrypt: read: %s",
 				       strerror(errno));
@@ -108,7 +92,7 @@ static int next_piece(struct seal_reader *r, struct err *e)
 		return 0;
 	}
 	/* Look one chunk ahead: only then is it known which is last. */
-	n = r->plen[0] == SEAL_CHUNK ? fill(r->fd, r->plain[1], SEAL_CHUNK) : 0;
+	n = r->plen[0] == SEAL_CHUNK ? fd_read_full(r->fd, r->plain[1], SEAL_CHUNK) : 0;
 	if (n < 0)
 		return err_set(e, FX_FAIL, "encrypt: read: %s", strerror(errno));
 	last = n == 0;
@@ -193,17 +177,8 @@ static int pull(struct seal_writer *w, struct err *e)
 			       "authentication (wrong key or damaged data)");
 	w->final = tag == TAG_FINAL;
 	w->ilen = 0;
-	while (plen > 0) {
-		ssize_t n = write(w->fd, p, (size_t)plen);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(e, FX_FAIL, "decrypt: write: %s",
-				       strerror(errno));
-		p += n;
-		plen -= (unsigned long long)n;
-	}
+	if (fd_write_all(w->fd, p, (size_t)plen) < 0)
+		return err_set(e, FX_FAIL, "decrypt: write: %s", strerror(errno));
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/fdio.h"
 #include "agent/log.h"
 #include "agent/shquote.h"
 #include "conf/value.h"
@@ -129,17 +130,7 @@ static int deliver(struct buf *b, int fd, size_t max, const char *data,
 		buf_add(b, data, n);
 		return 0;
 	}
-	while (fd >= 0 && n > 0) {
-		ssize_t w = write(fd, data, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		data += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fd >= 0 ? fd_write_all(fd, data, n) : 0;
 }
 
 int xport_run(struct xport *x, const char *cmd, struct xrun *io,

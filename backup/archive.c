@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "agent/buf.h"
+#include "agent/fdio.h"
 
 /* zstd's multi-threaded jobs default to 4x the window (8 MiB at level 3)
  * per worker, which alone breaks the 64 MB budget; 1 MiB jobs cost little
@@ -51,19 +52,9 @@ void arc_sha256_hex(const unsigned char digest[32], char out[65])
 
 static int write_all(struct arc *a, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(a->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(a->werr, sizeof(a->werr), "%s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (fd_write_all(a->fd, buf, len) < 0) {
+		snprintf(a->werr, sizeof(a->werr), "%s", strerror(errno));
+		return -1;
 	}
 	return 0;
 }

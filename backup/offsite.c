@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include "agent/buf.h"
+#include "agent/fdio.h"
 #include "agent/log.h"
 #include "agent/s3.h"
 #include "agent/seal.h"
-#include "backup/prune.h"
+#include "backup/retention.h"
 #include "conf/conf.h"
 
 struct site {
@@ -249,7 +250,6 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 {
 	struct repo_entry *list = NULL;
 	struct prune_item *items;
-	struct prune_policy p;
 	struct site s;
 	size_t n = 0, gone = 0;
 	int r = 0;
@@ -260,12 +260,7 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 		site_release(&s);
 		return -1;
 	}
-	for (int i = 0; i < KEEP_N; i++)
-		p.keep[i] = conf_num(c, "offsite", prune_rule_name(i));
-	items = xcalloc(n ? n : 1, sizeof(*items));
-	for (size_t i = 0; i < n; i++)
-		items[i].t = list[i].t;
-	prune_plan(items, n, &p);
+	items = retention_plan(c, "offsite", list, n);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char *mk;
 
@@ -294,19 +289,8 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 
 static int fd_write(void *ud, const void *buf, size_t len, struct err *e)
 {
-	int fd = *(int *)ud;
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(e, FX_FAIL, "write: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
+	if (fd_write_all(*(int *)ud, buf, len) < 0)
+		return err_set(e, FX_FAIL, "write: %s", strerror(errno));
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/buf.h"
+#include "agent/fdio.h"
 
 #define SUFFIX ".tar.zst"
 
@@ -135,17 +136,7 @@ int repo_write_file(const char *path, const void *data, size_t len,
 		err_set(e, FX_FAIL, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		p += w;
-		len -= (size_t)w;
-	}
-	if (len > 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, p, len) < 0 || fsync(fd) < 0) {
 		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);

@@ -8,19 +8,20 @@
 #include "agent/buf.h"
 #include "conf/conf.h"
 
-void retention_policy(const struct conf *c, struct prune_policy *p)
+void retention_policy(const struct conf *c, const char *section,
+		      struct prune_policy *p)
 {
 	for (int i = 0; i < KEEP_N; i++)
-		p->keep[i] = conf_num(c, "backup", prune_rule_name(i));
+		p->keep[i] = conf_num(c, section, prune_rule_name(i));
 }
 
-struct prune_item *retention_plan(const struct conf *c,
+struct prune_item *retention_plan(const struct conf *c, const char *section,
 				  const struct repo_entry *list, size_t n)
 {
 	struct prune_item *items = xcalloc(n ? n : 1, sizeof(*items));
 	struct prune_policy p;
 
-	retention_policy(c, &p);
+	retention_policy(c, section, &p);
 	for (size_t i = 0; i < n; i++)
 		items[i].t = list[i].t;
 	prune_plan(items, n, &p);
@@ -38,7 +39,7 @@ int retention_prune(const struct conf *c, int dry_run, FILE *out,
 	if (repo_scan(conf_str(c, "backup", "dir"), conf_str(c, "backup", "name"),
 		      &list, &n, e) < 0)
 		return -1;
-	items = retention_plan(c, list, n);
+	items = retention_plan(c, "backup", list, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *base = strrchr(list[i].path, '/');
 		char *side;

@@ -14,9 +14,11 @@
 
 struct conf;
 
-void retention_policy(const struct conf *c, struct prune_policy *p);
+/* The keep_* rules of section ("backup" or "offsite"). */
+void retention_policy(const struct conf *c, const char *section,
+		      struct prune_policy *p);
 /* items[i] describes list[i]; caller frees the result. */
-struct prune_item *retention_plan(const struct conf *c,
+struct prune_item *retention_plan(const struct conf *c, const char *section,
 				  const struct repo_entry *list, size_t n);
 /* Deletes what the policy no longer keeps (prints each with its reason to
  * out; with dry_run deletes nothing). */

@@ -116,31 +116,20 @@ static int compare(json_t *m, struct seen *v, size_t n, const char *path,
 static int verify_open(struct archive *r, const char *path, json_t **manifest,
 		       struct verify_result *res, struct err *e);
 
-int verify_archive(const char *path, json_t **manifest,
-		   struct verify_result *res, struct err *e)
+static struct archive *reader(void)
 {
 	struct archive *r = archive_read_new();
 
 	archive_read_support_filter_zstd(r);
 	archive_read_support_format_tar(r);
-	if (archive_read_open_filename(r, path, CHUNK) != ARCHIVE_OK) {
-		memset(res, 0, sizeof(*res));
-		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", path,
-			archive_error_string(r));
-		archive_read_free(r);
-		return -1;
-	}
-	return verify_open(r, path, manifest, res, e);
+	return r;
 }
 
-int verify_fd(int fd, const char *label, json_t **manifest,
-	      struct verify_result *res, struct err *e)
+/* Checks the result of archive_read_open*() and hands over to verify_open(). */
+static int opened(struct archive *r, int rc, const char *label,
+		  json_t **manifest, struct verify_result *res, struct err *e)
 {
-	struct archive *r = archive_read_new();
-
-	archive_read_support_filter_zstd(r);
-	archive_read_support_format_tar(r);
-	if (archive_read_open_fd(r, fd, CHUNK) != ARCHIVE_OK) {
+	if (rc != ARCHIVE_OK) {
 		memset(res, 0, sizeof(*res));
 		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", label,
 			archive_error_string(r));
@@ -148,6 +137,24 @@ int verify_fd(int fd, const char *label, json_t **manifest,
 		return -1;
 	}
 	return verify_open(r, label, manifest, res, e);
+}
+
+int verify_archive(const char *path, json_t **manifest,
+		   struct verify_result *res, struct err *e)
+{
+	struct archive *r = reader();
+
+	return opened(r, archive_read_open_filename(r, path, CHUNK), path,
+		      manifest, res, e);
+}
+
+int verify_fd(int fd, const char *label, json_t **manifest,
+	      struct verify_result *res, struct err *e)
+{
+	struct archive *r = reader();
+
+	return opened(r, archive_read_open_fd(r, fd, CHUNK), label, manifest,
+		      res, e);
 }
 
 /* Consumes (frees) r. */

@@ -162,6 +162,17 @@ same "no partial after failures" "$(ls archives | grep -c partial || true)" "0"
 expect_exit "unknown component: exit 2" 2 "$FERRY" -c bk.ini backup --only mysql
 expect_exit "component not built yet: exit 2" 2 "$FERRY" -c bk.ini backup --only redis
 
+# prune_after_backup
+mkdir -p auto
+cp bk.ini auto.ini
+sed -i "s|^dir = .*/archives|dir = $SCRATCH/auto|" auto.ini
+printf 'prune_after_backup = yes\nkeep_last = 1\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n' >>auto.ini
+expect_exit "backup with prune_after_backup (1)" 0 "$FERRY" -c auto.ini backup
+sleep 1
+expect_exit "backup with prune_after_backup (2)" 0 "$FERRY" -c auto.ini backup
+contains "prune ran after the backup" "$OUT" "1 archive kept, 1 deleted"
+same "only the newest archive remains" "$(ls auto | grep -c '\.tar\.zst$')" "1"
+
 # SIGTERM mid-backup: the partial file goes, the earlier archive stays
 PSQL -d bk_shop -c "CREATE TABLE big AS SELECT i, md5(i::text) AS h, repeat('x', 200) AS pad FROM generate_series(1, 1500000) i" >/dev/null
 sleep 1

@@ -18,11 +18,11 @@ node "$SBXNODE/s3rver/bin/s3rver.js" -d s3data -a 127.0.0.1 -p "$S3PORT" --silen
 	--configure-bucket offsite >s3rver.log 2>&1 &
 S3PID=$!
 PROXYPID=""
-start_proxy() { # [FAIL_MATCH]
+start_proxy() { # [FAIL_MATCH [FAIL_ONCE]]
 	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
 	PPORT=$(free_port)
 	: >proxy.log
-	FAIL_MATCH="${1:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" "$PPORT" "$S3PORT" \
+	FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" "$PPORT" "$S3PORT" \
 		S3RVER S3RVER "$SCRATCH/proxy.log" &
 	PROXYPID=$!
 	for _ in $(seq 1 50); do
@@ -95,6 +95,17 @@ mkconf abort.ini abort
 expect_exit "failed part: backup fails" 3 "$FERRY" -c abort.ini backup
 contains "failed part: the upload was aborted" "$(cat proxy.log)" "OK DELETE /offsite/team/abort/"
 same "failed part: no object left" "$(AWS s3 ls s3://offsite/team/abort/ 2>/dev/null | wc -l)" "0"
+start_proxy
+
+# a part answered 503 once is retried, and the upload completes
+start_proxy "" 'PUT .*partNumber=2&'
+mkconf retry.ini retry
+expect_exit "a 503 on a part: retried, backup succeeds" 0 "$FERRY" -c retry.ini backup
+contains "the part failed once" "$(cat proxy.log)" "FAILED-ONCE PUT /offsite/team/retry/"
+same "then it went through" "$(grep -c 'OK PUT /offsite/team/retry/.*partNumber=2&' proxy.log)" "1"
+R=$(basename "$(ls archives/retry/off-*.tar.zst)")
+AWS s3 cp "s3://offsite/team/retry/$R" retry.tar.zst --only-show-errors
+same "the retried upload is byte-identical" "$(sha256sum <retry.tar.zst)" "$(sha256sum <archives/retry/"$R")"
 start_proxy
 
 # encrypted copies

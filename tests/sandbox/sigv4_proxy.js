@@ -64,6 +64,9 @@ async function check(req, body) {
 // FAIL_MATCH=regex: refuse matching requests (AccessDenied), to test how
 // ferry cleans up after a failed upload.
 const failMatch = process.env.FAIL_MATCH ? new RegExp(process.env.FAIL_MATCH) : null;
+// FAIL_ONCE=regex: answer the first matching request 503 SlowDown (retryable).
+const failOnce = process.env.FAIL_ONCE ? new RegExp(process.env.FAIL_ONCE) : null;
+let failedOnce = false;
 
 http.createServer((req, res) => {
   const chunks = [];
@@ -79,6 +82,13 @@ http.createServer((req, res) => {
     if (failMatch && failMatch.test(`${req.method} ${req.url}`)) {
       log(`FAILED-ON-PURPOSE ${req.method} ${req.url}`);
       return refuse(res, 'AccessDenied', 'refused by FAIL_MATCH');
+    }
+    if (failOnce && !failedOnce && failOnce.test(`${req.method} ${req.url}`)) {
+      failedOnce = true;
+      log(`FAILED-ONCE ${req.method} ${req.url}`);
+      const body = '<Error><Code>SlowDown</Code><Message>try again</Message></Error>';
+      res.writeHead(503, { 'Content-Type': 'application/xml', 'Content-Length': body.length });
+      return res.end(body);
     }
     log(`OK ${req.method} ${req.url}`);
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method,

@@ -21,14 +21,16 @@
 static int cmd_pending(struct cli *cli, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
-	{ "deploy", cmd_pending,
-	  "[--build] [--service NAME]... [--type GROUP] [--dry-run] [--no-up]",
+	{ "deploy", cmd_deploy,
+	  "[--build] [--service NAME]... [--type GROUP] [--dry-run] [--no-up] "
+	  "[--checksum]",
 	  "sync the project to the server and start it",
 	  "  --build           build images on the server first\n"
 	  "  --service NAME    deploy only this service (repeatable)\n"
 	  "  --type GROUP      deploy the services of [group.GROUP]\n"
-	  "  --dry-run         show what would change, change nothing\n"
-	  "  --no-up           stop after syncing the files\n" },
+	  "  -n, --dry-run     show what would change (rsync-style), change nothing\n"
+	  "  --no-up           stop after syncing the files\n"
+	  "  -c, --checksum    compare contents, not sizes and times\n" },
 	{ "up", cmd_pending, "[SERVICE...]", "start services (compose up -d)", "" },
 	{ "down", cmd_pending, "", "stop the project (compose down)", "" },
 	{ "ps", cmd_pending, "[SERVICE...]", "show service status", "" },

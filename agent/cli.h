@@ -36,6 +36,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Subcommands implemented elsewhere (cmd_*.c). */
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_deploy(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);

@@ -5,8 +5,8 @@
 #include "conf/conf.h"
 
 const char *const conf_sections[] = {
-	"server", "project", "backup", "offsite", "postgres", "redis", "minio",
-	"neo4j", NULL,
+	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
+	"minio", "neo4j", NULL,
 };
 
 #define S CK_SECRET
@@ -39,6 +39,18 @@ const struct conf_key conf_keys[] = {
 	  "the project's directory on the server" },
 	{ "project", "env_file", CT_PATH, NULL, 0, NULL,
 	  "dotenv file whose variables ${VAR} may use" },
+
+	/* [deploy] */
+	{ "deploy", "exclude", CT_LIST, NULL, CK_REPEAT, NULL,
+	  "more paths never sent nor deleted (gitignore patterns)" },
+	{ "deploy", "ignore_file", CT_STR, ".deployignore", 0, NULL,
+	  "gitignore-style file at the project root" },
+	{ "deploy", "gitignore", CT_BOOL, "yes", 0, NULL,
+	  "apply every .gitignore in the tree" },
+	{ "deploy", "delete", CT_BOOL, "yes", 0, NULL,
+	  "remove server files that are not in the local tree" },
+	{ "deploy", "compress", CT_ENUM, "auto", 0, "auto|zstd|gzip|none",
+	  "compression of the file stream" },
 
 	/* [backup] */
 	{ "backup", "dir", CT_PATH, "~/.local/share/ferry/backups", 0, NULL,

@@ -1,0 +1,121 @@
+/*
+ * ferry deploy: sync the project to the server, then `compose up -d` there
+ * (the compose options, health gate and deploy lock come with the deploy
+ * operations issue).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/cli.h"
+#include "agent/log.h"
+#include "agent/shquote.h"
+#include "agent/xport.h"
+#include "conf/conf.h"
+#include "deploy/sync.h"
+
+static int compose_up(struct xport *x, const char *rdir, int build,
+		      const struct strlist *services, struct err *e)
+{
+	struct buf cmd = BUF_INIT, args = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	int r;
+
+	buf_addstr(&args, "up -d");
+	if (build)
+		buf_addstr(&args, " --build");
+	for (size_t i = 0; i < services->n; i++) {
+		buf_addch(&args, ' ');
+		sh_quote(&args, services->v[i]);
+	}
+	buf_addstr(&cmd, "cd -- ");
+	sh_quote(&cmd, rdir);
+	buf_printf(&cmd, " && if docker compose version >/dev/null 2>&1; then "
+		   "docker compose %s; else docker-compose %s; fi",
+		   buf_str(&args), buf_str(&args));
+	io.out_fd = STDOUT_FILENO;
+	io.err_fd = STDERR_FILENO;
+	r = xport_run(x, buf_str(&cmd), &io, &st, e);
+	if (r == 0 && (!st.exited || st.code != 0)) {
+		char why[64];
+
+		r = err_set(e, FX_REMOTE, "compose up on %s failed (%s)",
+			    xport_name(x), proc_status_text(&st, why, sizeof(why)));
+	}
+	buf_release(&cmd);
+	buf_release(&args);
+	return r;
+}
+
+int cmd_deploy(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "no-up", no_argument, NULL, 'N' },
+		{ "checksum", no_argument, NULL, 'c' },
+		{ "build", no_argument, NULL, 'b' },
+		{ "service", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sync_opts o = { 0, 0, NULL };
+	struct strlist services = STRLIST_INIT;
+	struct sync_stats st;
+	struct xport *x = NULL;
+	struct err e = ERR_INIT;
+	int ch, no_up = 0, build = 0, code = FX_OK;
+
+	while ((ch = getopt_long(argc, argv, "nc", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			o.dry_run = 1;
+			break;
+		case 'N':
+			no_up = 1;
+			break;
+		case 'c':
+			o.checksum = 1;
+			break;
+		case 'b':
+			build = 1;
+			break;
+		case 's':
+			strlist_add(&services, optarg);
+			break;
+		case 't':
+			strlist_release(&services);
+			return cli_usage_error("deploy", "--type needs [group.%s], "
+					       "which ferry %s does not read yet",
+					       optarg, FERRY_VERSION);
+		default:
+			strlist_release(&services);
+			return FX_USAGE;
+		}
+	}
+	for (; optind < argc; optind++)
+		strlist_add(&services, argv[optind]);
+	if (cli_conf(cli, &e) < 0 || xport_open(&x, cli->conf, &e) < 0)
+		goto fail;
+	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
+	if (sync_run(cli->conf, x, &o, &st, &e) < 0)
+		goto fail;
+	printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
+	       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "", st.files,
+	       (unsigned long long)st.bytes, st.deleted, st.unchanged,
+	       st.seconds);
+	fflush(stdout);
+	if (!o.dry_run && !no_up &&
+	    compose_up(x, conf_str(cli->conf, "project", "remote_dir"), build,
+		       &services, &e) < 0)
+		goto fail;
+	goto out;
+fail:
+	code = cli_fail(&e);
+out:
+	xport_close(x);
+	strlist_release(&services);
+	return code;
+}

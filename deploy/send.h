@@ -1,0 +1,27 @@
+/*
+ * send: new and changed entries as one tar stream (libarchive) into the
+ * server's tar, unpacked into a staging folder inside remote_dir and then
+ * renamed into place entry by entry, so no file is ever half-written under
+ * its final name.  Staging left by an interrupted run is removed by the next
+ * remote scan.
+ */
+#ifndef FERRY_SEND_H
+#define FERRY_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/err.h"
+#include "deploy/tree.h"
+
+struct xport;
+
+enum send_codec { CODEC_NONE, CODEC_GZIP, CODEC_ZSTD };
+
+/* rdir must be the physical path the remote scan reported. */
+int send_entries(struct xport *x, const char *local_root, const char *rdir,
+		 const struct fentry *const *items, size_t n,
+		 enum send_codec codec, uint64_t *bytes, struct err *e)
+	__attribute__((warn_unused_result));
+
+#endif

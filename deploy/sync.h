@@ -1,0 +1,41 @@
+/*
+ * sync: make the server's copy of the project equal to the local tree, as
+ * `rsync -a --delete` with the excludes would, over one SSH connection and
+ * with nothing on the server but sh, find and tar:
+ *   1. list the server's tree in one exec (deploy/remote.c);
+ *   2. compare (size or mtime, or --checksum);
+ *   3. send new and changed entries as one tar stream (zstd/gzip/none) into
+ *      a staging folder on the server, then rename each into place (per
+ *      file, atomic: every file is old or new, never half-written);
+ *   4. delete what is gone locally, except anything the excludes match.
+ */
+#ifndef FERRY_SYNC_H
+#define FERRY_SYNC_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agent/err.h"
+
+struct conf;
+struct xport;
+
+struct sync_opts {
+	int dry_run;
+	int checksum;
+	FILE *itemize;		/* rsync-style change lines, or NULL */
+};
+
+struct sync_stats {
+	size_t files;		/* entries sent */
+	uint64_t bytes;		/* file bytes sent */
+	size_t deleted;
+	size_t unchanged;
+	double seconds;
+};
+
+int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
+	     struct sync_stats *st, struct err *e)
+	__attribute__((warn_unused_result));
+
+#endif

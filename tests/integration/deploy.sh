@@ -1,0 +1,151 @@
+# The deploy sync engine against the sandbox: the server's tree must equal
+# what rsync -a makes from the same files, with excludes honoured, strays
+# deleted, type changes, interruptions and dangerous targets handled.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "deploy"
+cd "$SCRATCH"
+if ! command -v rsync >/dev/null; then skip "deploy: rsync (the reference) is not installed"; exit 0; fi
+R="$SBX_REMOTE_DIR/deploy"
+SUM() { python3 "$FERRY_SOURCE_ROOT/tests/treesum.py" "$@"; }
+RUNAS() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- sh -c "$1"; }
+
+RUNAS "rm -rf '$R'"
+
+# a project tree with the awkward cases
+P="$SCRATCH/proj"
+mkdir -p "$P/src/pkg/deep" "$P/with space" "$P/ünïcødé" "$P/empty/nested" \
+	"$P/node_modules/lib" "$P/.git/objects" "$P/build" "$P/logs" "$P/cache"
+for i in $(seq 1 40); do echo "line $i $RANDOM" >"$P/src/pkg/f$i.py"; done
+printf 'tab\there\n' >"$P/with space/a b.txt"
+printf 'nl\n' >"$P/with space/new
+line.txt"
+echo ü >"$P/ünïcødé/ñ.txt"
+head -c 2000000 /dev/urandom >"$P/src/blob.bin"
+: >"$P/src/empty-file"
+echo run >"$P/src/run.sh"; chmod 755 "$P/src/run.sh"
+echo private >"$P/src/private.txt"; chmod 600 "$P/src/private.txt"
+ln -s pkg/f1.py "$P/src/rel-link"
+ln -s /etc/hostname "$P/src/abs-link"
+ln -s does/not/exist "$P/src/dangling"
+echo SECRET=1 >"$P/.env"; echo X=1 >"$P/.env.local"
+echo junk >"$P/node_modules/lib/index.js"; echo git >"$P/.git/objects/x"
+echo out >"$P/build/out.js"; echo log >"$P/logs/app.log"; echo c >"$P/cache/c.bin"
+printf 'cache/\n*.tmp\n!keep.tmp\n' >"$P/.gitignore"
+echo t >"$P/a.tmp"; echo k >"$P/keep.tmp"
+printf 'src/pkg/deep/\n' >"$P/.deployignore"
+echo d >"$P/src/pkg/deep/skipped.txt"
+touch -d '2020-01-02 03:04:05' "$P/src/pkg/f2.py"
+
+cp "$SBX_DIR/ferry.ini" d.ini
+sed -i "s|^remote_dir = .*|remote_dir = $R\nlocal_dir = $P|" d.ini
+printf '\n[deploy]\nexclude = uploads/\n' >>d.ini
+chmod 600 d.ini
+
+# the reference: rsync -a of exactly the files the rules keep
+ref() {
+	rm -rf "$SCRATCH/ref" && mkdir -p "$SCRATCH/ref"
+	"$FERRY_BUILD/tests/tree_probe" "$P" --builtin --exclude /.ferry/ --exclude uploads/ \
+		--ignore-file .deployignore --all --print0 >files.txt
+	rsync -a --from0 --files-from=files.txt "$P/" "$SCRATCH/ref/"
+}
+
+expect_exit "deploy --dry-run on an empty server" 0 "$FERRY" -c d.ini deploy --dry-run
+contains "dry run itemizes new files" "$OUT" ">f+++++++++ src/run.sh"
+contains "dry run itemizes symlinks" "$OUT" "cL+++++++++ src/rel-link -> pkg/f1.py"
+contains "dry run itemizes new directories" "$OUT" "cd+++++++++ empty/nested/"
+lacks "dry run never lists .env" "$OUT" ".env"
+lacks "dry run never lists node_modules" "$OUT" "node_modules"
+lacks "dry run respects .gitignore" "$OUT" "a.tmp"
+contains "gitignore negation re-includes" "$OUT" "keep.tmp"
+lacks "dry run respects .deployignore" "$OUT" "skipped.txt"
+same "dry run leaves the server untouched" "$(ls -A "$R" 2>/dev/null | grep -v '^\.ferry$' || true)" ""
+
+expect_exit "initial deploy" 0 "$FERRY" -c d.ini deploy --no-up
+contains "summary line" "$OUT" "entries to send"
+same "server tree equals the local tree" "$(SUM "$R" --skip .ferry | grep -c . )" "$(SUM "$R" --skip .ferry | grep -c .)"
+ref
+same "server tree equals rsync's" "$(SUM "$R" --skip .ferry)" "$(SUM "$SCRATCH/ref")"
+same "modes kept (755)" "$(stat -c %a "$R/src/run.sh")" "755"
+same "modes kept (600)" "$(stat -c %a "$R/src/private.txt")" "600"
+same "mtimes kept" "$(stat -c %Y "$R/src/pkg/f2.py")" "$(stat -c %Y "$P/src/pkg/f2.py")"
+same "symlinks stay links" "$(readlink "$R/src/abs-link")" "/etc/hostname"
+same "dangling link kept as a link" "$(readlink "$R/src/dangling")" "does/not/exist"
+same "names with newlines" "$(cat "$R/with space/new
+line.txt")" "nl"
+same "non-ASCII names" "$(cat "$R/ünïcødé/ñ.txt")" "ü"
+if [ -d "$R/empty/nested" ]; then ok "empty directories"; else notok "empty directories"; fi
+same "no staging left" "$(ls -A "$R/.ferry" 2>/dev/null || true)" ""
+
+expect_exit "re-deploy with no change" 0 "$FERRY" -c d.ini deploy --no-up --dry-run
+contains "nothing to send" "$OUT" "0 entries to send (0 bytes), 0 to delete"
+
+# server-side files: strays go, excluded ones stay
+RUNAS "cd '$R' && echo stray >stray.txt && mkdir -p olddir/sub && echo x >olddir/sub/y && echo S=1 >.env && mkdir -p uploads node_modules/keep && echo u >uploads/u.png && echo k >node_modules/keep/k && mkdir -p mixed && echo keep >mixed/.env && echo go >mixed/go.txt"
+expect_exit "deploy deletes strays" 0 "$FERRY" -c d.ini deploy --no-up --dry-run
+contains "itemizes deletions" "$OUT" "*deleting   stray.txt"
+contains "itemizes deleted dirs" "$OUT" "*deleting   olddir/"
+expect_exit "deploy with strays" 0 "$FERRY" -c d.ini deploy --no-up
+if [ ! -e "$R/stray.txt" ] && [ ! -e "$R/olddir" ]; then ok "strays deleted"; else notok "strays deleted"; fi
+same "server .env kept" "$(cat "$R/.env")" "S=1"
+same "excluded uploads kept" "$(cat "$R/uploads/u.png")" "u"
+same "excluded node_modules kept" "$(cat "$R/node_modules/keep/k")" "k"
+same "a dir holding an excluded file is kept" "$(cat "$R/mixed/.env")" "keep"
+if [ ! -e "$R/mixed/go.txt" ]; then ok "its other files are deleted"; else notok "its other files are deleted"; fi
+
+# changes: content, mtime only, mode only, type changes both ways
+echo changed >"$P/src/pkg/f3.py"
+touch -d '2021-05-05 05:05:05' "$P/src/pkg/f4.py"
+chmod 700 "$P/src/pkg/f5.py"
+rm "$P/src/pkg/f6.py"; mkdir "$P/src/pkg/f6.py"; echo inner >"$P/src/pkg/f6.py/inner"
+rm -r "$P/empty"; echo now-a-file >"$P/empty"
+rm "$P/src/pkg/f7.py"; ln -s f1.py "$P/src/pkg/f7.py"
+rm "$P/src/pkg/f8.py"
+expect_exit "deploy changes" 0 "$FERRY" -v -c d.ini deploy --no-up
+contains "size/time change itemized" "$OUT" ">f.st...... src/pkg/f3.py"
+contains "mode change itemized" "$OUT" "src/pkg/f5.py"
+ref
+same "after changes: server equals rsync's result" "$(SUM "$R" --skip .ferry --skip .env --skip uploads --skip node_modules --skip mixed)" "$(SUM "$SCRATCH/ref")"
+
+# --checksum finds a change that size and mtime hide
+printf 'XXXX' | dd of="$R/src/pkg/f9.py" bs=1 seek=0 conv=notrunc 2>/dev/null
+touch -r "$P/src/pkg/f9.py" "$R/src/pkg/f9.py"
+expect_exit "quick check misses same-size edits" 0 "$FERRY" -c d.ini deploy --no-up --dry-run
+lacks "(as rsync's does)" "$OUT" "f9.py"
+expect_exit "--checksum" 0 "$FERRY" -v -c d.ini deploy --no-up --checksum
+contains "--checksum sends it" "$OUT" "src/pkg/f9.py"
+same "content restored" "$(sha256sum <"$R/src/pkg/f9.py")" "$(sha256sum <"$P/src/pkg/f9.py")"
+
+# a sync cut off by killing its SSH session: no truncated file, then converge
+head -c 60000000 /dev/urandom >"$P/src/huge.bin"
+old=$(sha256sum <"$R/src/blob.bin")
+head -c 2000000 /dev/urandom >"$P/src/blob.bin"
+"$FERRY" -c d.ini deploy --no-up >cut.out 2>cut.err &
+pid=$!
+for _ in $(seq 1 100); do
+	ls "$R/.ferry" 2>/dev/null | grep -q stage && break
+	sleep 0.05
+done
+sleep 0.2
+ip netns exec "$SBX_NS" pkill -KILL -f "sshd: $SBX_USER" || true
+set +e; wait $pid; st=$?; set -e
+if [ "$st" != 0 ]; then ok "cut sync fails ($st)"; else notok "cut sync fails"; fi
+if [ ! -e "$R/src/huge.bin" ] || [ "$(stat -c %s "$R/src/huge.bin")" = 60000000 ]; then
+	ok "no truncated file under its final name"; else notok "huge.bin truncated: $(stat -c %s "$R/src/huge.bin")"; fi
+b=$(sha256sum <"$R/src/blob.bin")
+if [ "$b" = "$old" ] || [ "$b" = "$(sha256sum <"$P/src/blob.bin")" ]; then ok "a replaced file is old or new"; else notok "blob.bin is neither old nor new"; fi
+sleep 0.5
+expect_exit "next deploy converges" 0 "$FERRY" -c d.ini deploy --no-up
+ref
+same "converged: server equals rsync's" "$(SUM "$R" --skip .ferry --skip .env --skip uploads --skip node_modules --skip mixed)" "$(SUM "$SCRATCH/ref")"
+same "staging cleaned up" "$(ls -A "$R/.ferry" 2>/dev/null || true)" ""
+
+# dangerous targets
+for bad in "/" "~" ""; do
+	sed "s|^remote_dir = .*|remote_dir = $bad|" d.ini >bad.ini; chmod 600 bad.ini
+	expect_exit "refuses remote_dir '$bad'" 2 "$FERRY" -c bad.ini deploy --no-up
+done
+home=$(dirname "$SBX_REMOTE_DIR")
+sed "s|^remote_dir = .*|remote_dir = $home/../$(basename "$home")|" d.ini >bad.ini; chmod 600 bad.ini
+expect_exit "refuses the home directory itself" 2 "$FERRY" -c bad.ini deploy --no-up
+contains "says why" "$ERR" "home directory"

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/buf.h"
@@ -65,8 +67,41 @@ static la_ssize_t to_fd(struct archive *a, void *ud, const void *buf,
 	return fd_write_all(*(int *)ud, buf, len) < 0 ? -1 : (la_ssize_t)len;
 }
 
+/* Progress on a terminal only: files, bytes, rate, ETA on stderr. */
+struct progress {
+	int on;
+	size_t files, nfiles;
+	uint64_t total;
+	struct timespec t0, last;
+};
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+		(double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void show(struct progress *pg, uint64_t bytes, int final)
+{
+	double el, rate;
+
+	if (!pg->on || (!final && since(&pg->last) < 0.25))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &pg->last);
+	el = since(&pg->t0);
+	rate = el > 0 ? (double)bytes / el : 0;
+	fprintf(stderr, "\r%zu/%zu entries, %.1f/%.1f MB, %.1f MB/s, ETA %.0fs   %s",
+		pg->files, pg->nfiles, (double)bytes / 1e6, (double)pg->total / 1e6,
+		rate / 1e6, rate > 0 ? (double)(pg->total - bytes) / rate : 0.0,
+		final ? "\n" : "");
+}
+
 static int add_file(struct archive *a, const char *local, const struct fentry *f,
-		    unsigned char *chunk, uint64_t *bytes, struct err *e)
+		    unsigned char *chunk, uint64_t *bytes, struct progress *pg,
+		    struct err *e)
 {
 	uint64_t left = f->size;
 	int fd = open(local, O_RDONLY | O_CLOEXEC);
@@ -91,6 +126,7 @@ static int add_file(struct archive *a, const char *local, const struct fentry *f
 		}
 		left -= (uint64_t)n;
 		*bytes += (uint64_t)n;
+		show(pg, *bytes, 0);
 	}
 	close(fd);
 	return 0;
@@ -101,7 +137,12 @@ static int write_entries(struct archive *a, const char *root,
 			 uint64_t *bytes, struct err *e)
 {
 	unsigned char *chunk = xmalloc(CHUNK);
+	struct progress pg = { isatty(STDERR_FILENO), 0, n, 0, { 0, 0 }, { 0, 0 } };
 	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pg.total += items[i]->type == 'f' ? items[i]->size : 0;
+	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct fentry *f = items[i];
@@ -124,10 +165,13 @@ static int write_entries(struct archive *a, const char *root,
 			r = err_set(e, FX_CONN, "send %s: %s", f->path,
 				    archive_error_string(a));
 		else if (f->type == 'f')
-			r = add_file(a, local, f, chunk, bytes, e);
+			r = add_file(a, local, f, chunk, bytes, &pg, e);
 		archive_entry_free(ent);
 		free(local);
+		pg.files++;
 	}
+	if (r == 0)
+		show(&pg, *bytes, 1);
 	free(chunk);
 	return r;
 }

@@ -20,26 +20,29 @@
 #define CHUNK (64u * 1024)
 
 /*
- * Unpack into staging, then: directories (created, modes applied), then
- * every other entry renamed over its final name (rename(2): atomic; GNU mv
- * batches a directory's files in one process), then directory mtimes,
- * deepest first.  Entries whose type changes were removed beforehand.
+ * Unpack into staging; set aside the stream's own lists (.ferry/retype,
+ * .ferry/chmod, .ferry/delete: NUL-separated, paths as "./path"); remove
+ * what changes type; then place entries top-down: an entry whose
+ * target does not exist yet -- a whole new directory included -- is renamed
+ * into place in one step, an existing directory is descended into, and
+ * anything else is renamed over its target (rename(2): atomic, so every file
+ * is old or new, never half-written).  Last, mode changes of existing
+ * directories and deletions.  One exec does it all.
  */
 static const char script[] =
-	"set -e; cd -- \"$D\"; S=.ferry/stage-$$; mkdir -p \"$S\"; "
-	"trap 'cd -- \"$D\" && rm -rf -- \"$S\"' EXIT HUP INT TERM; "
-	"$DEC | tar -xpf - -C \"$S\"; cd \"$S\"; "
-	"find . -mindepth 1 -type d -print0 | xargs -0 -r sh -c 'for d; do "
-	"mkdir -p -- \"$0/$d\"; chmod \"$(stat -c %a -- \"$d\")\" -- \"$0/$d\"; "
-	"done' \"$D\"; "
-	"if mv --version 2>/dev/null | grep -q GNU; then "
-	"{ printf '.\\0'; find . -mindepth 1 -type d -print0; } | "
-	"xargs -0 -r sh -c 'for d; do find \"$d\" -mindepth 1 -maxdepth 1 "
-	"! -type d -exec mv -f -t \"$0/$d\" -- {} +; done' \"$D\"; "
-	"else find . -mindepth 1 ! -type d -print0 | xargs -0 -r sh -c "
-	"'for f; do mv -f -- \"$f\" \"$0/$f\"; done' \"$D\"; fi; "
-	"find . -mindepth 1 -depth -type d -print0 | xargs -0 -r sh -c 'for d; "
-	"do touch -r \"$d\" -- \"$0/$d\"; done' \"$D\"";
+	"set -e; cd -- \"$D\"; S=\"$D/.ferry/stage-$$\"; mkdir -p \"$S\"; "
+	"trap 'rm -rf -- \"$S\"' EXIT HUP INT TERM; "
+	"$DEC | tar -xpf - -C \"$S\"; M=\"$S.meta\"; "
+	"if [ -d \"$S/.ferry\" ]; then mv \"$S/.ferry\" \"$M\"; else mkdir \"$M\"; fi; "
+	"trap 'rm -rf -- \"$S\" \"$M\"' EXIT HUP INT TERM; "
+	"run() { f=\"$M/$1\"; shift; if [ -s \"$f\" ]; then xargs -0 -r \"$@\" <\"$f\"; fi; }; "
+	"run retype rm -rf --; "
+	"place() { for e in \"$S/$1\"/* \"$S/$1\"/.[!.]* \"$S/$1\"/..?*; do "
+	"[ -e \"$e\" ] || [ -L \"$e\" ] || continue; n=${e#\"$S/\"}; "
+	"t=\"$D/$n\"; if [ -d \"$e\" ] && [ ! -L \"$e\" ] && [ -d \"$t\" ] && "
+	"[ ! -L \"$t\" ]; then place \"$n\"; else mv -f -- \"$e\" \"$t\"; fi; "
+	"done; }; "
+	"place .; run chmod -n 2 chmod; run delete rm -rf --";
 
 struct drain {
 	int fd;
@@ -132,6 +135,38 @@ static int add_file(struct archive *a, const char *local, const struct fentry *f
 	return 0;
 }
 
+/* A NUL-separated list as the member .ferry/NAME ("MODE\0./path\0" pairs
+ * for chmod). */
+static int add_list(struct archive *a, const char *name,
+		    const struct send_list *l, int modes, struct err *e)
+{
+	struct archive_entry *ent;
+	struct buf b = BUF_INIT;
+	char *path;
+	int r = 0;
+
+	if (!l->n)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (modes)
+			buf_printf(&b, "%o%c", l->v[i]->mode, 0);
+		buf_printf(&b, "./%s%c", l->v[i]->path, 0);
+	}
+	path = xstrfmt(".ferry/%s", name);
+	ent = archive_entry_new();
+	archive_entry_set_pathname(ent, path);
+	archive_entry_set_filetype(ent, AE_IFREG);
+	archive_entry_set_perm(ent, 0600);
+	archive_entry_set_size(ent, (la_int64_t)b.len);
+	if (archive_write_header(a, ent) != ARCHIVE_OK ||
+	    archive_write_data(a, b.p, b.len) != (la_ssize_t)b.len)
+		r = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
+	archive_entry_free(ent);
+	free(path);
+	buf_release(&b);
+	return r;
+}
+
 static int write_entries(struct archive *a, const char *root,
 			 const struct fentry *const *items, size_t n,
 			 uint64_t *bytes, struct err *e)
@@ -177,8 +212,8 @@ static int write_entries(struct archive *a, const char *root,
 }
 
 int send_entries(struct xport *x, const char *local_root, const char *rdir,
-		 const struct fentry *const *items, size_t n,
-		 enum send_codec codec, uint64_t *bytes, struct err *e)
+		 const struct send_lists *l, enum send_codec codec,
+		 uint64_t *bytes, struct err *e)
 {
 	static const char *const dec[] = { "cat", "gzip -dc", "zstd -dcq" };
 	struct drain dout = { -1, BUF_INIT }, derr = { -1, BUF_INIT };
@@ -205,9 +240,12 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	else if (codec == CODEC_GZIP)
 		archive_write_add_filter_gzip(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	wr = archive_write_open2(a, &in, NULL, to_fd, NULL, NULL) == ARCHIVE_OK ?
-		write_entries(a, local_root, items, n, bytes, e) :
-		err_set(e, FX_FAIL, "archive: %s", archive_error_string(a));
+	if (archive_write_open2(a, &in, NULL, to_fd, NULL, NULL) != ARCHIVE_OK)
+		wr = err_set(e, FX_FAIL, "archive: %s", archive_error_string(a));
+	else if ((wr = add_list(a, "retype", &l->retype, 0, e)) == 0 &&
+		 (wr = add_list(a, "chmod", &l->chmod, 1, e)) == 0 &&
+		 (wr = add_list(a, "delete", &l->del, 0, e)) == 0)
+		wr = write_entries(a, local_root, l->send.v, l->send.n, bytes, e);
 	if (wr == 0 && archive_write_close(a) != ARCHIVE_OK)
 		wr = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
 	archive_write_free(a);

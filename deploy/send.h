@@ -18,10 +18,23 @@ struct xport;
 
 enum send_codec { CODEC_NONE, CODEC_GZIP, CODEC_ZSTD };
 
-/* rdir must be the physical path the remote scan reported. */
+struct send_list {
+	const struct fentry **v;
+	size_t n;
+};
+
+struct send_lists {
+	struct send_list send;		/* local entries to ship */
+	struct send_list retype;	/* remote entries removed first */
+	struct send_list chmod;		/* local dirs whose mode changes */
+	struct send_list del;		/* remote entries removed last */
+};
+
+/* One exec: ship, place, chmod, delete.  rdir must be the physical path
+ * the remote scan reported. */
 int send_entries(struct xport *x, const char *local_root, const char *rdir,
-		 const struct fentry *const *items, size_t n,
-		 enum send_codec codec, uint64_t *bytes, struct err *e)
+		 const struct send_lists *l, enum send_codec codec,
+		 uint64_t *bytes, struct err *e)
 	__attribute__((warn_unused_result));
 
 #endif

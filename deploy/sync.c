@@ -19,20 +19,14 @@
 #include "deploy/tree.h"
 
 struct plan {
-	const struct fentry **send;
-	size_t nsend;
-	const struct fentry **retype;	/* remote entries of another type */
-	size_t nretype;
-	const struct fentry **del;	/* remote entries to remove */
-	size_t ndel;
-	const struct fentry **check;	/* --checksum candidates */
-	size_t ncheck;
+	struct send_lists l;
+	struct send_list check;		/* --checksum candidates */
 };
 
-static void push(const struct fentry ***v, size_t *n, const struct fentry *f)
+static void push(struct send_list *s, const struct fentry *f)
 {
 	/* Sized for the worst case by the caller: no growth here. */
-	(*v)[(*n)++] = f;
+	s->v[s->n++] = f;
 }
 
 static void itemize(FILE *out, const char *code, const struct fentry *f)
@@ -58,9 +52,9 @@ static void compare(const struct ftree *local, const struct ftree *remote,
 		if (!r || r->type != l->type) {
 			memset(code + 2, '+', 9);
 			itemize(out, code, l);
-			push(&p->send, &p->nsend, l);
+			push(&p->l.send, l);
 			if (r)
-				push(&p->retype, &p->nretype, r);
+				push(&p->l.retype, r);
 			continue;
 		}
 		if (l->type == 'f') {
@@ -72,19 +66,21 @@ static void compare(const struct ftree *local, const struct ftree *remote,
 				code[4] = t ? 't' : '.';
 				code[5] = m ? 'p' : '.';
 				itemize(out, code, l);
-				push(&p->send, &p->nsend, l);
+				push(&p->l.send, l);
 			} else if (checksum) {
-				push(&p->check, &p->ncheck, l);
+				push(&p->check, l);
 			}
 		} else if (l->type == 'l' && strcmp(l->link, r->link ? r->link : "")) {
 			code[4] = 't';
 			itemize(out, code, l);
-			push(&p->send, &p->nsend, l);
+			push(&p->l.send, l);
 		} else if (l->type == 'd' && l->mode != r->mode) {
+			/* An existing directory is descended into, not
+			 * replaced: its mode is set apart. */
 			code[0] = '.';
 			code[5] = 'p';
 			itemize(out, code, l);
-			push(&p->send, &p->nsend, l);
+			push(&p->l.chmod, l);
 		}
 	}
 }
@@ -137,7 +133,7 @@ static void deletions(const struct ftree *local, const struct ftree *remote,
 				r->type == 'd' ? "/" : "");
 		if (r->type == 'd' && (prot[i] & 1))
 			continue;	/* keeps what it protects */
-		push(&p->del, &p->ndel, r);
+		push(&p->l.del, r);
 		if (r->type == 'd') {
 			gone = r->path;
 			gl = strlen(gone);
@@ -147,7 +143,7 @@ static void deletions(const struct ftree *local, const struct ftree *remote,
 }
 
 static int run_with_list(struct xport *x, const char *cmd,
-			 const struct fentry *const *v, size_t n,
+			 const struct fentry **v, size_t n,
 			 struct buf *out, struct err *e)
 {
 	struct buf list = BUF_INIT, errout = BUF_INIT;
@@ -205,25 +201,25 @@ static int checksums(struct xport *x, const char *root, const char *rdir,
 	const char *line;
 	int r;
 
-	if (!p->ncheck)
+	if (!p->check.n)
 		return 0;
 	buf_addstr(&cmd, "cd -- ");
 	sh_quote(&cmd, rdir);
 	buf_addstr(&cmd, " && xargs -0 -r sha256sum --");
-	r = run_with_list(x, buf_str(&cmd), p->check, p->ncheck, &res, e);
+	r = run_with_list(x, buf_str(&cmd), p->check.v, p->check.n, &res, e);
 	line = buf_str(&res);
-	for (size_t i = 0; r == 0 && i < p->ncheck; i++) {
-		char *local = xstrfmt("%s/%s", root, p->check[i]->path), want[65];
+	for (size_t i = 0; r == 0 && i < p->check.n; i++) {
+		char *local = xstrfmt("%s/%s", root, p->check.v[i]->path), want[65];
 
 		/* sha256sum prefixes '\' to lines whose name it escaped. */
 		if (*line == '\\')
 			line++;
 		if (strlen(line) < 64 || file_sha256(local, want) < 0) {
 			r = err_set(e, FX_REMOTE, "checksum of %s failed",
-				    p->check[i]->path);
+				    p->check.v[i]->path);
 		} else if (strncmp(line, want, 64)) {
-			itemize(out, ">fc........", p->check[i]);
-			push(&p->send, &p->nsend, p->check[i]);
+			itemize(out, ">fc........", p->check.v[i]);
+			push(&p->l.send, p->check.v[i]);
 		}
 		free(local);
 		line = strchr(line, '\n');
@@ -293,43 +289,27 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 		      e) < 0 ||
 	    remote_scan(x, rdir, &remote, &ri, e) < 0)
 		goto out;
-	p.send = xcalloc(local.n + 1, sizeof(*p.send));
-	p.check = xcalloc(local.n + 1, sizeof(*p.check));
-	p.del = xcalloc(remote.n + 1, sizeof(*p.del));
-	p.retype = xcalloc(remote.n + 1, sizeof(*p.retype));
+	p.l.send.v = xcalloc(local.n + 1, sizeof(*p.l.send.v));
+	p.l.chmod.v = xcalloc(local.n + 1, sizeof(*p.l.chmod.v));
+	p.check.v = xcalloc(local.n + 1, sizeof(*p.check.v));
+	p.l.del.v = xcalloc(remote.n + 1, sizeof(*p.l.del.v));
+	p.l.retype.v = xcalloc(remote.n + 1, sizeof(*p.l.retype.v));
 	compare(&local, &remote, o->checksum, &p, out);
 	if (checksums(x, root, ri.dir, &p, out, e) < 0)
 		goto out;
 	if (conf_num(c, "deploy", "delete"))
 		deletions(&local, &remote, ig, &p, out);
-	for (size_t i = 0; i < p.nsend; i++)
-		st->bytes += p.send[i]->type == 'f' ? p.send[i]->size : 0;
-	st->files = p.nsend;
-	st->deleted = p.ndel;
-	st->unchanged = local.n - p.nsend;
-	if (!o->dry_run) {
+	for (size_t i = 0; i < p.l.send.n; i++)
+		st->bytes += p.l.send.v[i]->type == 'f' ? p.l.send.v[i]->size : 0;
+	st->files = p.l.send.n + p.l.chmod.n;
+	st->deleted = p.l.del.n;
+	st->unchanged = local.n - st->files;
+	if (!o->dry_run && (st->files || st->deleted)) {
 		uint64_t sent = 0;
-		struct buf cmd = BUF_INIT;
 
-		buf_addstr(&cmd, "cd -- ");
-		sh_quote(&cmd, ri.dir);
-		buf_addstr(&cmd, " && xargs -0 -r rm -rf --");
-		/* A file becoming a directory (or the reverse) cannot be
-		 * renamed over: the old one goes first. */
-		if (p.nretype && run_with_list(x, buf_str(&cmd), p.retype,
-					       p.nretype, NULL, e) < 0) {
-			buf_release(&cmd);
-			goto out;
-		}
-		if (p.nsend && send_entries(x, root, ri.dir, p.send, p.nsend,
-			pick_codec(conf_str(c, "deploy", "compress"), &ri),
-			&sent, e) < 0) {
-			buf_release(&cmd);
-			goto out;
-		}
-		r = p.ndel ? run_with_list(x, buf_str(&cmd), p.del, p.ndel, NULL, e) : 0;
-		buf_release(&cmd);
-		if (r < 0)
+		if (send_entries(x, root, ri.dir, &p.l,
+				 pick_codec(conf_str(c, "deploy", "compress"), &ri),
+				 &sent, e) < 0)
 			goto out;
 	}
 	r = 0;
@@ -337,10 +317,11 @@ out:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->seconds = (double)(t1.tv_sec - t0.tv_sec) +
 		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	free(p.send);
-	free(p.check);
-	free(p.del);
-	free(p.retype);
+	free(p.l.send.v);
+	free(p.l.chmod.v);
+	free(p.l.del.v);
+	free(p.l.retype.v);
+	free(p.check.v);
 	tree_release(&local);
 	tree_release(&remote);
 	remote_info_release(&ri);

@@ -8,21 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "agent/buf.h"
-#include "agent/fdio.h"
-
-/* zstd's multi-threaded jobs default to 4x the window (8 MiB at level 3)
- * per worker, which alone breaks the 64 MB budget; 1 MiB jobs cost little
- * ratio. */
-#define ZSTD_JOB (1u << 20)
+#include "agent/zout.h"
 
 struct arc {
 	struct archive *w;
-	ZSTD_CCtx *z;
-	void *zout;
-	size_t zcap;
+	struct zout *z;
 	int fd;
 	time_t mtime;
 	struct arc_member *m;
@@ -50,43 +42,13 @@ void arc_sha256_hex(const unsigned char digest[32], char out[65])
 	out[64] = '\0';
 }
 
-static int write_all(struct arc *a, const void *buf, size_t len)
-{
-	if (fd_write_all(a->fd, buf, len) < 0) {
-		snprintf(a->werr, sizeof(a->werr), "%s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Feeds tar bytes to zstd; mode ZSTD_e_end closes the frame. */
-static int compress(struct arc *a, const void *buf, size_t len,
-		    ZSTD_EndDirective mode)
-{
-	ZSTD_inBuffer in = { buf, len, 0 };
-	size_t left;
-
-	do {
-		ZSTD_outBuffer out = { a->zout, a->zcap, 0 };
-
-		left = ZSTD_compressStream2(a->z, &out, &in, mode);
-		if (ZSTD_isError(left)) {
-			snprintf(a->werr, sizeof(a->werr), "zstd: %s",
-				 ZSTD_getErrorName(left));
-			return -1;
-		}
-		if (out.pos && write_all(a, a->zout, out.pos) < 0)
-			return -1;
-	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
-	return 0;
-}
-
 static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
 			   size_t len)
 {
 	struct arc *a = ud;
 
-	if (compress(a, buf, len, ZSTD_e_continue) < 0) {
+	if (zout_write(a->z, buf, len) < 0) {
+		snprintf(a->werr, sizeof(a->werr), "%s", zout_error(a->z));
 		archive_set_error(w, EIO, "%s", a->werr);
 		return -1;
 	}
@@ -104,7 +66,6 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	       struct err *e)
 {
 	struct arc *a = xcalloc(1, sizeof(*a));
-	char opt[32];
 
 	a->fd = fd;
 	a->mtime = mtime;
@@ -113,27 +74,14 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 		free(a);
 		return err_set(e, FX_FAIL, "archive: out of memory");
 	}
-	if (threads <= 0)
-		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	/* libarchive writes the pax tar; libzstd compresses it here, so the
-	 * workers' memory can be bounded (libarchive's filter cannot). */
-	a->z = ZSTD_createCCtx();
-	a->zcap = ZSTD_CStreamOutSize();
-	a->zout = xmalloc(a->zcap);
-	if (!a->z ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_compressionLevel,
-						level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_checksumFlag, 1))) {
-		snprintf(a->werr, sizeof(a->werr), "zstd: cannot set level %d",
+	/* libarchive writes the pax tar; libzstd compresses it (zout), so the
+	 * workers' memory is bounded (libarchive's filter cannot). */
+	a->z = zout_new(fd, level, threads, 1);
+	if (!a->z) {
+		snprintf(a->werr, sizeof(a->werr), "zstd: cannot use level %d",
 			 level);
 		goto fail;
 	}
-	/* A libzstd without threads refuses workers: then one thread. */
-	if (threads > 1 &&
-	    !ZSTD_isError(ZSTD_CCtx_setParameter(a->z, ZSTD_c_nbWorkers,
-						 threads)))
-		ZSTD_CCtx_setParameter(a->z, ZSTD_c_jobSize, ZSTD_JOB);
-	(void)opt;
 	if (archive_write_set_format_pax_restricted(a->w) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(a->w) != ARCHIVE_OK)
 		goto fail;
@@ -281,8 +229,10 @@ int arc_finish(struct arc *a, struct err *e)
 {
 	if (archive_write_close(a->w) != ARCHIVE_OK)
 		return lib_err(a, e, "close");
-	if (compress(a, NULL, 0, ZSTD_e_end) < 0)
+	if (zout_end(a->z) < 0) {
+		snprintf(a->werr, sizeof(a->werr), "%s", zout_error(a->z));
 		return lib_err(a, e, "close");
+	}
 	return 0;
 }
 
@@ -292,8 +242,7 @@ void arc_free(struct arc *a)
 		return;
 	if (a->w)
 		archive_write_free(a->w);
-	ZSTD_freeCCtx(a->z);
-	free(a->zout);
+	zout_free(a->z);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->m[i].name);
 	free(a->m);

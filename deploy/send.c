@@ -16,6 +16,7 @@
 #include "agent/log.h"
 #include "agent/shquote.h"
 #include "agent/xport.h"
+#include "agent/zout.h"
 
 #define CHUNK (64u * 1024)
 
@@ -63,11 +64,23 @@ static void *drain_main(void *arg)
 	return NULL;
 }
 
-static la_ssize_t to_fd(struct archive *a, void *ud, const void *buf,
-			size_t len)
+struct sink {
+	int fd;
+	struct zout *z;		/* zstd here, multi-threaded; NULL: as is */
+};
+
+static la_ssize_t to_sink(struct archive *a, void *ud, const void *buf,
+			  size_t len)
 {
-	(void)a;
-	return fd_write_all(*(int *)ud, buf, len) < 0 ? -1 : (la_ssize_t)len;
+	struct sink *k = ud;
+	int r = k->z ? zout_write(k->z, buf, len) : fd_write_all(k->fd, buf, len);
+
+	if (r < 0) {
+		archive_set_error(a, EIO, "%s", k->z ? zout_error(k->z) :
+				  strerror(errno));
+		return -1;
+	}
+	return (la_ssize_t)len;
 }
 
 /* Progress on a terminal only: files, bytes, rate, ETA on stderr. */
@@ -221,6 +234,7 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	struct archive *a = NULL;
 	struct xproc *p = NULL;
 	struct proc_status st;
+	struct sink sink = { -1, NULL };
 	pthread_t to, te;
 	int in = -1, r = -1, wr;
 
@@ -235,12 +249,13 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	pthread_create(&te, NULL, drain_main, &derr);
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
+	sink.fd = in;
 	if (codec == CODEC_ZSTD)
-		archive_write_add_filter_zstd(a);
+		sink.z = zout_new(in, 3, 0, 0);
 	else if (codec == CODEC_GZIP)
 		archive_write_add_filter_gzip(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open2(a, &in, NULL, to_fd, NULL, NULL) != ARCHIVE_OK)
+	if (archive_write_open2(a, &sink, NULL, to_sink, NULL, NULL) != ARCHIVE_OK)
 		wr = err_set(e, FX_FAIL, "archive: %s", archive_error_string(a));
 	else if ((wr = add_list(a, "retype", &l->retype, 0, e)) == 0 &&
 		 (wr = add_list(a, "chmod", &l->chmod, 1, e)) == 0 &&
@@ -248,7 +263,10 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 		wr = write_entries(a, local_root, l->send.v, l->send.n, bytes, e);
 	if (wr == 0 && archive_write_close(a) != ARCHIVE_OK)
 		wr = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
+	if (wr == 0 && sink.z && zout_end(sink.z) < 0)
+		wr = err_set(e, FX_CONN, "send: %s", zout_error(sink.z));
 	archive_write_free(a);
+	zout_free(sink.z);
 	close(in);
 	pthread_join(to, NULL);
 	pthread_join(te, NULL);

@@ -27,7 +27,8 @@
  * target does not exist yet -- a whole new directory included -- is renamed
  * into place in one step, an existing directory is descended into, and
  * anything else is renamed over its target (rename(2): atomic, so every file
- * is old or new, never half-written).  Last, mode changes of existing
+ * is old or new, never half-written; GNU mv takes a directory's worth in one
+ * process).  Last, mode changes of existing
  * directories and deletions.  One exec does it all.
  */
 static const char script[] =
@@ -38,11 +39,14 @@ static const char script[] =
 	"trap 'rm -rf -- \"$S\" \"$M\"' EXIT HUP INT TERM; "
 	"run() { f=\"$M/$1\"; shift; if [ -s \"$f\" ]; then xargs -0 -r \"$@\" <\"$f\"; fi; }; "
 	"run retype rm -rf --; "
-	"place() { for e in \"$S/$1\"/* \"$S/$1\"/.[!.]* \"$S/$1\"/..?*; do "
+	"G=; if mv --version 2>/dev/null | grep -q GNU; then G=1; fi; "
+	"place() { local dir=\"$1\" e n t; set --; "
+	"for e in \"$S/$dir\"/* \"$S/$dir\"/.[!.]* \"$S/$dir\"/..?*; do "
 	"[ -e \"$e\" ] || [ -L \"$e\" ] || continue; n=${e#\"$S/\"}; "
 	"t=\"$D/$n\"; if [ -d \"$e\" ] && [ ! -L \"$e\" ] && [ -d \"$t\" ] && "
-	"[ ! -L \"$t\" ]; then place \"$n\"; else mv -f -- \"$e\" \"$t\"; fi; "
-	"done; }; "
+	"[ ! -L \"$t\" ]; then place \"$n\"; elif [ -n \"$G\" ]; then "
+	"set -- \"$@\" \"$e\"; else mv -f -- \"$e\" \"$t\"; fi; done; "
+	"if [ $# -gt 0 ]; then mv -f -t \"$D/$dir\" -- \"$@\"; fi; }; "
 	"place .; run chmod -n 2 chmod; run delete rm -rf --";
 
 struct drain {

@@ -173,19 +173,12 @@ static json_t *fetch_manifest(struct site *s, const char *key)
 	return m;
 }
 
-static int cmp_newest(const void *a, const void *b)
-{
-	const struct repo_entry *x = a, *y = b;
-
-	return x->t < y->t ? 1 : x->t > y->t ? -1 : 0;
-}
-
 static int scan(const struct conf *c, struct site *s, int with_manifests,
 		struct repo_entry **out, size_t *n, struct err *e)
 {
 	const char *name = conf_str(c, "backup", "name");
 	const char *suffix = s->sealed ? ".tar.zst.enc" : ".tar.zst";
-	size_t nl = strlen(name), pl = strlen(s->prefix), sl = strlen(suffix);
+	size_t pl = strlen(s->prefix), sl = strlen(suffix);
 	struct s3_object *o = NULL;
 	struct repo_entry *list = NULL;
 	size_t no = 0, cap = 0;
@@ -194,40 +187,28 @@ static int scan(const struct conf *c, struct site *s, int with_manifests,
 	if (s3_list(&s->s3, s->prefix, &o, &no, e) < 0)
 		return -1;
 	for (size_t i = 0; i < no; i++) {
-		const char *k = o[i].key + pl, *stamp;
-		char st[17];
+		struct repo_entry *r;
 		time_t t;
 
-		if (strlen(o[i].key) < pl || strlen(k) != nl + 1 + 16 + sl ||
-		    strncmp(k, name, nl) || k[nl] != '-' ||
-		    strcmp(k + nl + 17, suffix))
+		if (strncmp(o[i].key, s->prefix, pl) ||
+		    repo_parse_name(o[i].key + pl, name, suffix, &t) < 0)
 			continue;
-		stamp = k + nl + 1;
-		memcpy(st, stamp, 16);
-		st[16] = '\0';
-		if (repo_parse_stamp(st, &t) < 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			list = xrealloc(list, cap * sizeof(*list));
-		}
-		memset(&list[*n], 0, sizeof(list[*n]));
-		list[*n].path = xstrdup(o[i].key);
-		list[*n].stem = xstrndup(o[i].key, strlen(o[i].key) - sl);
-		list[*n].t = t;
-		list[*n].size = o[i].size;
+		r = repo_add(&list, n, &cap);
+		r->path = xstrdup(o[i].key);
+		r->stem = xstrndup(o[i].key, strlen(o[i].key) - sl);
+		r->t = t;
+		r->size = o[i].size;
 		if (with_manifests) {
-			char *mk = xstrfmt("%s.manifest.json%s", list[*n].stem,
+			char *mk = xstrfmt("%s.manifest.json%s", r->stem,
 					   s->sealed ? ".enc" : "");
 
-			list[*n].manifest = fetch_manifest(s, mk);
+			r->manifest = fetch_manifest(s, mk);
 			free(mk);
 		}
-		(*n)++;
 	}
 	s3_objects_free(o, no);
 	if (*n)
-		qsort(list, *n, sizeof(*list), cmp_newest);
+		qsort(list, *n, sizeof(*list), repo_cmp_newest);
 	*out = list;
 	return 0;
 }

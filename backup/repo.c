@@ -39,7 +39,34 @@ int repo_parse_stamp(const char *s, time_t *t)
 	return 0;
 }
 
-static int cmp_newest(const void *a, const void *b)
+int repo_parse_name(const char *file, const char *name, const char *suffix,
+		    time_t *t)
+{
+	size_t fl = strlen(file), nl = strlen(name), sl = strlen(suffix);
+	char stamp[17];
+
+	if (fl != nl + 1 + 16 + sl || strncmp(file, name, nl) ||
+	    file[nl] != '-' || strcmp(file + fl - sl, suffix))
+		return -1;
+	memcpy(stamp, file + nl + 1, 16);
+	stamp[16] = '\0';
+	return repo_parse_stamp(stamp, t);
+}
+
+struct repo_entry *repo_add(struct repo_entry **list, size_t *n, size_t *cap)
+{
+	struct repo_entry *r;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*list = xrealloc(*list, *cap * sizeof(**list));
+	}
+	r = &(*list)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+int repo_cmp_newest(const void *a, const void *b)
 {
 	const struct repo_entry *x = a, *y = b;
 
@@ -49,7 +76,7 @@ static int cmp_newest(const void *a, const void *b)
 int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	      size_t *n, struct err *e)
 {
-	size_t nl = strlen(name), cap = 0;
+	size_t cap = 0;
 	struct repo_entry *list = NULL;
 	struct dirent *d;
 	DIR *dp = opendir(dir);
@@ -64,27 +91,14 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	}
 	while ((d = readdir(dp))) {
 		const char *f = d->d_name;
-		size_t fl = strlen(f);
-		char stamp[17];
 		struct repo_entry *r;
 		struct stat st;
 		time_t t;
 		char *mpath;
 
-		/* <name>-<16-char stamp>.tar.zst exactly */
-		if (fl != nl + 1 + 16 + strlen(SUFFIX) || strncmp(f, name, nl) ||
-		    f[nl] != '-' || strcmp(f + fl - strlen(SUFFIX), SUFFIX))
+		if (repo_parse_name(f, name, SUFFIX, &t) < 0)
 			continue;
-		memcpy(stamp, f + nl + 1, 16);
-		stamp[16] = '\0';
-		if (repo_parse_stamp(stamp, &t) < 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			list = xrealloc(list, cap * sizeof(*list));
-		}
-		r = &list[(*n)++];
-		memset(r, 0, sizeof(*r));
+		r = repo_add(&list, n, &cap);
 		r->path = xstrfmt("%s/%s", dir, f);
 		r->stem = xstrndup(r->path, strlen(r->path) - strlen(SUFFIX));
 		r->t = t;
@@ -96,7 +110,7 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	}
 	closedir(dp);
 	if (*n)
-		qsort(list, *n, sizeof(*list), cmp_newest);
+		qsort(list, *n, sizeof(*list), repo_cmp_newest);
 	*out = list;
 	return 0;
 }

@@ -28,6 +28,14 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	      size_t *n, struct err *e) __attribute__((warn_unused_result));
 void repo_free(struct repo_entry *list, size_t n);
 
+/* "<name>-<stamp><suffix>" exactly: 0 and its time, else -1. */
+int repo_parse_name(const char *file, const char *name, const char *suffix,
+		    time_t *t);
+/* Appends a zeroed entry to a growing list. */
+struct repo_entry *repo_add(struct repo_entry **list, size_t *n, size_t *cap);
+/* qsort order: newest first. */
+int repo_cmp_newest(const void *a, const void *b);
+
 /* "20261123T031500Z" <-> time_t (UTC). */
 void repo_stamp(time_t t, char out[17]);
 int repo_parse_stamp(const char *s, time_t *t);

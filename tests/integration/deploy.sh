@@ -149,3 +149,12 @@ home=$(dirname "$SBX_REMOTE_DIR")
 sed "s|^remote_dir = .*|remote_dir = $home/../$(basename "$home")|" d.ini >bad.ini; chmod 600 bad.ini
 expect_exit "refuses the home directory itself" 2 "$FERRY" -c bad.ini deploy --no-up
 contains "says why" "$ERR" "home directory"
+
+# without --no-up the deploy runs compose up -d and reports its failure
+# (the sandbox has docker-compose but no Docker engine yet)
+RUNAS "rm -rf '$R'"
+mkdir -p "$SCRATCH/c" && echo 'services: {}' >"$SCRATCH/c/docker-compose.yml"
+sed "s|^local_dir = .*|local_dir = $SCRATCH/c|" d.ini >c.ini; chmod 600 c.ini
+expect_exit "deploy then compose up: its failure is exit 4" 4 "$FERRY" -c c.ini deploy
+contains "names compose as what failed" "$ERR" "compose up on"
+same "the files were synced before compose ran" "$(cat "$R/docker-compose.yml")" "services: {}"

@@ -85,4 +85,15 @@ int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
 int ssh_sftp_unlink(struct ssh *s, const char *path, struct err *e);
 int ssh_sftp_mkdir(struct ssh *s, const char *path, int mode, struct err *e);
 
+/* Directory listing: readdir returns 1 with an entry (name NUL-terminated,
+ * "." and ".." included), 0 at the end, -1 on error. */
+struct ssh_dir;
+int ssh_sftp_opendir(struct ssh *s, const char *path, struct ssh_dir **d,
+		     struct err *e) __attribute__((warn_unused_result));
+int ssh_sftp_readdir(struct ssh_dir *d, char *name, size_t len,
+		     struct ssh_stat *st, int *is_link, struct err *e);
+int ssh_sftp_closedir(struct ssh_dir *d, struct err *e);
+int ssh_sftp_readlink(struct ssh *s, const char *path, char *buf, size_t len,
+		      struct err *e) __attribute__((warn_unused_result));
+
 #endif

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 enum sftp_op { OP_OPEN, OP_READ, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_STAT,
-	       OP_UNLINK, OP_MKDIR };
+	       OP_UNLINK, OP_MKDIR, OP_OPENDIR, OP_READDIR, OP_READLINK };
 
 struct ssh_file {
 	struct ssh *s;
@@ -29,6 +29,11 @@ struct sftp_req {
 	ssize_t n;		/* bytes moved by read/write */
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
 	unsigned long fx;	/* SFTP status code of a failure */
+};
+
+/* A directory handle is a file handle opened another way. */
+struct ssh_dir {
+	struct ssh_file f;
 };
 
 static const char *fx_text(unsigned long fx)
@@ -91,15 +96,26 @@ static int sftp_step(struct ssh *s, struct ssh_req *r)
 	}
 	switch (x->op) {
 	case OP_OPEN:
+	case OP_OPENDIR:
 		h = libssh2_sftp_open_ex(s->sftp, x->path,
 			(unsigned)strlen(x->path), (unsigned long)x->flags,
-			x->mode, LIBSSH2_SFTP_OPENFILE);
+			x->mode, x->op == OP_OPEN ? LIBSSH2_SFTP_OPENFILE :
+			LIBSSH2_SFTP_OPENDIR);
 		if (!h) {
 			rc = libssh2_session_last_errno(s->session);
 			return rc == LIBSSH2_ERROR_EAGAIN ? rc : fail(s, x, rc);
 		}
 		x->f->h = h;
 		return 0;
+	case OP_READDIR:
+		n = libssh2_sftp_readdir_ex(h, x->buf, x->len, NULL, 0,
+					    &x->attrs);
+		break;
+	case OP_READLINK:
+		n = libssh2_sftp_symlink_ex(s->sftp, x->path,
+			(unsigned)strlen(x->path), x->buf, (unsigned)x->len,
+			LIBSSH2_SFTP_READLINK);
+		break;
 	case OP_READ:
 		n = libssh2_sftp_read(h, x->buf, x->len);
 		break;
@@ -263,4 +279,73 @@ int ssh_sftp_mkdir(struct ssh *s, const char *path, int mode, struct err *e)
 	x.path = path;
 	x.mode = mode;
 	return call(s, &x, e) < 0 ? -1 : 0;
+}
+
+int ssh_sftp_opendir(struct ssh *s, const char *path, struct ssh_dir **out,
+		     struct err *e)
+{
+	struct ssh_dir *d = xcalloc(1, sizeof(*d));
+	struct sftp_req x = { 0 };
+
+	d->f.s = s;
+	d->f.path = xstrdup(path);
+	x.op = OP_OPENDIR;
+	x.path = path;
+	x.f = &d->f;
+	if (call(s, &x, e) < 0) {
+		free(d->f.path);
+		free(d);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+int ssh_sftp_readdir(struct ssh_dir *d, char *name, size_t len,
+		     struct ssh_stat *st, int *is_link, struct err *e)
+{
+	struct sftp_req x = { 0 };
+
+	x.op = OP_READDIR;
+	x.f = &d->f;
+	x.buf = name;
+	x.len = len - 1;
+	if (call(d->f.s, &x, e) < 0)
+		return -1;
+	if (x.n == 0)
+		return 0;
+	name[x.n] = '\0';
+	st->size = x.attrs.filesize;
+	st->mode = x.attrs.permissions;
+	st->mtime = (long long)x.attrs.mtime;
+	*is_link = LIBSSH2_SFTP_S_ISLNK(x.attrs.permissions);
+	return 1;
+}
+
+int ssh_sftp_readlink(struct ssh *s, const char *path, char *buf, size_t len,
+		      struct err *e)
+{
+	struct sftp_req x = { 0 };
+
+	x.op = OP_READLINK;
+	x.path = path;
+	x.buf = buf;
+	x.len = len - 1;
+	if (call(s, &x, e) < 0)
+		return -1;
+	buf[x.n] = '\0';
+	return 0;
+}
+
+int ssh_sftp_closedir(struct ssh_dir *d, struct err *e)
+{
+	struct sftp_req x = { 0 };
+	int r;
+
+	x.op = OP_CLOSE;
+	x.f = &d->f;
+	r = call(d->f.s, &x, e);
+	free(d->f.path);
+	free(d);
+	return r < 0 ? -1 : 0;
 }

@@ -83,6 +83,11 @@ const char *xport_name(const struct xport *x)
 	return x->name;
 }
 
+struct ssh *xport_ssh(struct xport *x)
+{
+	return x->ssh;
+}
+
 int xport_is_local(const struct xport *x)
 {
 	return x->ssh == NULL;

@@ -23,6 +23,8 @@ int xport_open(struct xport **out, const struct conf *c, struct err *e)
 	__attribute__((warn_unused_result));
 void xport_close(struct xport *x);
 const char *xport_name(const struct xport *x);
+/* The SSH session underneath, or NULL for host = local. */
+struct ssh *xport_ssh(struct xport *x);
 int xport_is_local(const struct xport *x);
 
 /*

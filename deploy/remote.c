@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/buf.h"
 #include "agent/shquote.h"
+#include "agent/ssh.h"
 #include "agent/xport.h"
+#include "deploy/ignore.h"
 
 /* Lines "key value" up to "list", then records
  * "TYPE SIZE MTIME MODE PATH\0LINK\0". */
@@ -18,10 +21,9 @@ static const char script[] =
 	"rm -rf .ferry/stage-* 2>/dev/null; "
 	"for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
 	"printf 'has %s\\n' $t; done; "
-	"find . -maxdepth 0 -printf '' >/dev/null 2>&1 || exit 6; "
-	"printf 'list\\n'; "
-	"find . -mindepth 1 -path ./.ferry -prune -o "
-	"-printf '%y %s %T@ %m %P\\0%l\\0'";
+	"if find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
+	"printf 'list\\n'; find . -mindepth 1 -path ./.ferry -prune -o "
+	"-printf '%y %s %T@ %m %P\\0%l\\0'; else printf 'sftp\\n'; fi";
 
 int remote_dir_ok(const char *rdir, struct err *e)
 {
@@ -48,6 +50,11 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		p = nl + 1;
 		if (!strcmp(line, "list"))
 			break;
+		if (!strcmp(line, "sftp")) {
+			/* No find -printf (busybox): the caller walks. */
+			info->walk = 1;
+			return 0;
+		}
 		if (!strncmp(line, "dir ", 4))
 			info->dir = xstrdup(line + 4);
 		else if (!strcmp(line, "has zstd"))
@@ -72,9 +79,10 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		if (sscanf(p, "%c %llu %lf %o %n", &type, &size, &mtime, &mode,
 			   &n) != 4 || n <= 0)
 			return err_set(e, FX_REMOTE, "server listing: bad record");
+		/* Sizes of directories and links mean nothing here. */
 		if (type == 'f' || type == 'd' || type == 'l')
-			tree_add(t, p + n, type, size, (int64_t)mtime, mode,
-				 type == 'l' ? link : NULL);
+			tree_add(t, p + n, type, type == 'f' ? size : 0,
+				 (int64_t)mtime, mode, type == 'l' ? link : NULL);
 		else
 			/* Sockets, fifos: the sync deletes or replaces them. */
 			tree_add(t, p + n, '?', 0, 0, 0, NULL);
@@ -107,21 +115,89 @@ int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
 			rdir, "/ or the home directory itself");
 		goto out;
 	}
-	if (st.exited && st.code == 6) {
-		err_set(e, FX_REMOTE, "the server's find has no -printf (busybox?); "
-			"ferry %s needs GNU find there", FERRY_VERSION);
-		goto out;
-	}
 	if (!st.exited || st.code != 0) {
 		err_set(e, FX_REMOTE, "listing %s on %s failed: %.300s", rdir,
 			xport_name(x), buf_str(&serr));
 		goto out;
 	}
 	r = parse(&sout, out, info, e);
+	if (r == 0 && info->walk)
+		r = remote_walk(x, info->dir, out, e);
 out:
 	buf_release(&cmd);
 	buf_release(&sout);
 	buf_release(&serr);
+	return r;
+}
+
+static int sftp_walk(struct ssh *s, const char *root, const char *rel,
+		     struct ftree *out, struct err *e)
+{
+	char *dir = *rel ? xstrfmt("%s/%s", root, rel) : xstrdup(root);
+	struct strlist subdirs = STRLIST_INIT;
+	struct ssh_dir *d = NULL;
+	char name[4096], target[4096];
+	struct ssh_stat st;
+	int link, got, r = -1;
+
+	if (ssh_sftp_opendir(s, dir, &d, e) < 0)
+		goto out;
+	while ((got = ssh_sftp_readdir(d, name, sizeof(name), &st, &link, e)) > 0) {
+		char *path, *full, type;
+		mode_t fmt = (mode_t)st.mode & S_IFMT;	/* SFTP uses POSIX bits */
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") ||
+		    (!*rel && !strcmp(name, ".ferry")))
+			continue;
+		path = *rel ? xstrfmt("%s/%s", rel, name) : xstrdup(name);
+		type = fmt == S_IFDIR ? 'd' : fmt == S_IFLNK ? 'l' :
+			fmt == S_IFREG ? 'f' : '?';
+		target[0] = '\0';
+		full = xstrfmt("%s/%s", root, path);
+		if (type == 'l' && ssh_sftp_readlink(s, full, target, sizeof(target),
+						     e) < 0) {
+			free(full);
+			free(path);
+			goto close;
+		}
+		tree_add(out, path, type, type == 'f' ? st.size : 0, st.mtime,
+			 (uint32_t)(st.mode & 07777), type == 'l' ? target : NULL);
+		if (type == 'd')
+			strlist_add(&subdirs, path);
+		free(full);
+		free(path);
+	}
+	if (got < 0)
+		goto close;
+	r = 0;
+close:
+	ssh_sftp_closedir(d, NULL);
+	/* One open handle at a time: descend after closing. */
+	for (size_t i = 0; r == 0 && i < subdirs.n; i++)
+		r = sftp_walk(s, root, subdirs.v[i], out, e);
+out:
+	strlist_release(&subdirs);
+	free(dir);
+	return r;
+}
+
+int remote_walk(struct xport *x, const char *dir, struct ftree *out,
+		struct err *e)
+{
+	struct ssh *s = xport_ssh(x);
+	int r;
+
+	if (!s) {
+		/* host = local: the local walker, without project rules. */
+		struct ignore *ig = ign_new();
+
+		ign_add_hard(ig, "/.ferry/");
+		r = tree_walk(dir, ig, 0, out, e);
+		ign_free(ig);
+		return r;
+	}
+	r = sftp_walk(s, dir, "", out, e);
+	tree_sort(out);
 	return r;
 }
 

@@ -9,6 +9,7 @@
  *   ssh_probe stream CONFIG            output arrives while CMD still runs
  *   ssh_probe tunnel-pg CONFIG N       N concurrent libpq sessions, one tunnel
  *   ssh_probe mixed CONFIG             exec + SFTP + tunnel at once
+ *   ssh_probe tree CONFIG DIR find|sftp   the server listing either way
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "deploy/remote.h"
 #include "agent/xport.h"
 #include "conf/conf.h"
 
@@ -221,6 +223,32 @@ static int do_mixed(const char *scratch)
 	return exec_ok && put && pg == 0 ? 0 : 1;
 }
 
+/* Prints the server's listing of dir, by find -printf or by the SFTP walk
+ * (the busybox fallback), so the two can be compared. */
+static int do_tree(const char *dir, const char *how)
+{
+	struct ftree t = FTREE_INIT;
+	struct remote_info ri;
+	struct err e = ERR_INIT;
+	int r;
+
+	if (remote_scan(xp, dir, &t, &ri, &e) < 0)
+		die(&e);
+	if (!strcmp(how, "sftp")) {
+		tree_release(&t);
+		r = remote_walk(xp, ri.dir, &t, &e);
+		if (r < 0)
+			die(&e);
+	}
+	for (size_t i = 0; i < t.n; i++)
+		printf("%c %llu %lld %o %s -> %s\n", t.v[i].type,
+		       (unsigned long long)t.v[i].size, (long long)t.v[i].mtime,
+		       t.v[i].mode, t.v[i].path, t.v[i].link ? t.v[i].link : "");
+	tree_release(&t);
+	remote_info_release(&ri);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct err e = ERR_INIT;
@@ -246,6 +274,8 @@ int main(int argc, char **argv)
 		r = run_pg(atoi(argv[3]));
 	else if (!strcmp(argv[1], "mixed") && argc == 4)
 		r = do_mixed(argv[3]);
+	else if (!strcmp(argv[1], "tree") && argc == 5)
+		r = do_tree(argv[3], argv[4]);
 	fflush(stdout);
 	xport_close(xp);
 	conf_free(conf);

@@ -132,7 +132,7 @@ static void *pg_thread(void *arg)
 		   "WHERE application_name = 'ferry-tunnel-test'");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		j->ok = 1;
-		j->seen = atoi(PQgetvalue(r, 0, 1));
+		j->seen = (int)strtol(PQgetvalue(r, 0, 1), NULL, 10);
 	} else {
 		snprintf(j->why, sizeof(j->why), "%s", PQerrorMessage(c));
 	}
@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "stream"))
 		r = do_stream();
 	else if (!strcmp(argv[1], "tunnel-pg") && argc == 4)
-		r = run_pg(atoi(argv[3]));
+		r = run_pg((int)strtol(argv[3], NULL, 10));
 	else if (!strcmp(argv[1], "mixed") && argc == 4)
 		r = do_mixed(argv[3]);
 	else if (!strcmp(argv[1], "tree") && argc == 5)

@@ -1,12 +1,13 @@
 # The gitignore matcher against git itself: random trees and patterns, the
-# files ferry would send compared with `git ls-files --others
-# --exclude-standard` (git is the oracle).  Needs no server.
+# files ferry would send compared with two oracles, `git check-ignore
+# --no-index` (every file asked) and `git ls-files --others
+# --exclude-standard`.  Needs no server.
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"
 if ! command -v git >/dev/null; then skip "gitignore: git is not installed"; exit 0; fi
 export HOME="$SCRATCH" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-bad=0
+bad=0 badci=0
 for seed in $(seq 1 300); do
 	d="t$seed"
 	mkdir "$d"
@@ -14,10 +15,19 @@ for seed in $(seq 1 300); do
 	git -C "$d" init -q
 	want=$(git -C "$d" -c core.quotepath=off ls-files --others --exclude-standard -z | tr '\0' '\n' | LC_ALL=C sort)
 	got=$("$FERRY_BUILD/tests/tree_probe" "$d" | LC_ALL=C sort)
+	all=$(cd "$d" && find . -path ./.git -prune -o \( -type f -o -type l \) -printf '%P\n' | LC_ALL=C sort)
+	ign=$(cd "$d" && find . -path ./.git -prune -o \( -type f -o -type l \) -printf '%P\0' |
+		git check-ignore --no-index --stdin -z | tr '\0' '\n' | LC_ALL=C sort)
+	kept=$(comm -23 <(echo "$all") <(echo "$ign"))
+	if [ "$kept" != "$got" ]; then
+		badci=$((badci + 1))
+		[ $badci -le 3 ] && notok "check-ignore seed $seed: $(diff <(echo "$kept") <(echo "$got") | head -n 6 | tr '\n' ' ')"
+	fi
 	if [ "$want" != "$got" ]; then
 		bad=$((bad + 1))
 		[ $bad -le 3 ] && notok "gitignore seed $seed: $(diff <(echo "$want") <(echo "$got") | head -n 6 | tr '\n' ' ')"
 	fi
 	rm -rf "$d"
 done
-same "gitignore: ferry and git agree on 300 random trees" "$bad" "0"
+same "gitignore: ferry and git ls-files agree on 300 random trees" "$bad" "0"
+same "gitignore: ferry and git check-ignore --no-index agree on 300 random trees" "$badci" "0"

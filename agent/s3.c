@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <expat.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "agent/buf.h"
 #include "agent/log.h"
+#include "agent/sha256.h"
 
 #define TRIES 4
 #define XML_MAX (16u << 20)
@@ -30,19 +30,6 @@ struct req {
 	char etag[128];
 	long status;
 };
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char d[32];
-
-	EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 /* AWS's URI encoding: unreserved characters stay, the rest is %XX;
  * slashes too unless keep_slash. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/buf.h"
+#include "agent/sha256.h"
 #include "agent/zout.h"
 
 struct arc {
@@ -30,17 +31,6 @@ struct arc_stream {
 	unsigned part;		/* parts written so far */
 	uint64_t total;
 };
-
-void arc_sha256_hex(const unsigned char digest[32], char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[digest[i] >> 4];
-		out[2 * i + 1] = hex[digest[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
 			   size_t len)
@@ -138,7 +128,7 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
 	m = add_member(a, name);
 	m->size = len;
-	arc_sha256_hex(digest, m->sha256);
+	sha256_hex_digest(digest, m->sha256);
 	r = 0;
 out:
 	archive_entry_free(ent);

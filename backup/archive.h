@@ -57,7 +57,4 @@ int arc_finish(struct arc *a, struct err *e) __attribute__((warn_unused_result))
 /* Frees a (after arc_finish() or on failure). */
 void arc_free(struct arc *a);
 
-/* Hex SHA-256 of a buffer, for tests and the manifest. */
-void arc_sha256_hex(const unsigned char digest[32], char out[65]);
-
 #endif

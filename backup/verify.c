@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/buf.h"
+#include "agent/sha256.h"
 #include "backup/archive.h"
 #include "backup/manifest.h"
 
@@ -67,7 +68,7 @@ static int read_member(struct archive *r, struct seen *s, struct buf *keep,
 			     s->name, archive_error_string(r) ?
 			     archive_error_string(r) : "read error");
 	EVP_DigestFinal_ex(md, digest, NULL);
-	arc_sha256_hex(digest, s->sha256);
+	sha256_hex_digest(digest, s->sha256);
 	EVP_MD_CTX_free(md);
 	free(chunk);
 	return rc;

@@ -10,6 +10,7 @@
 
 #include "agent/buf.h"
 #include "agent/log.h"
+#include "agent/sha256.h"
 #include "agent/shquote.h"
 #include "agent/xport.h"
 #include "conf/conf.h"
@@ -169,7 +170,6 @@ static int run_with_list(struct xport *x, const char *cmd,
 
 static int file_sha256(const char *path, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char chunk[65536], d[32];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -185,11 +185,7 @@ static int file_sha256(const char *path, char out[65])
 	close(fd);
 	EVP_DigestFinal_ex(md, d, NULL);
 	EVP_MD_CTX_free(md);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	sha256_hex_digest(d, out);
 	return n < 0 ? -1 : 0;
 }
 

@@ -47,8 +47,20 @@ static const struct cli_cmd commands[] = {
 	  "  --fail-fast       stop at the first failing component, publish nothing\n"
 	  "exit 5 when the archive was written but a component failed; 7 when\n"
 	  "another backup holds the lock\n" },
-	{ "restore", cmd_pending, "ARCHIVE|--latest [--only COMPONENT,...]",
-	  "restore an archive", "" },
+	{ "restore", cmd_restore, "ARCHIVE|--latest [--only postgres] "
+	  "[--db SRC=DST]... [--clean] [--jobs N]",
+	  "restore an archive into the configured server",
+	  "  --latest          the newest archive\n"
+	  "  --offsite         take the archive from [offsite] (streamed)\n"
+	  "  --only LIST       only these components (postgres)\n"
+	  "  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
+	  "  --clean           drop and recreate target databases first\n"
+	  "  --jobs N          parallel sessions (default: [postgres] jobs)\n"
+	  "  --globals         create the archive's roles first\n"
+	  "  --target-url URL  restore into this server (libpq URL; password\n"
+	  "                    from PGPASSWORD or ~/.pgpass)\n"
+	  "refuses (exit 1, nothing changed) a target database that has user\n"
+	  "tables unless --clean; exit 6 when the archive is damaged\n" },
 	{ "list", cmd_list, "[--json] [--offsite]",
 	  "list archives, newest first, with what keeps them",
 	  "  --json            print them as JSON\n"

@@ -162,41 +162,17 @@ static void mark_verified(const char *archive)
 	free(side);
 }
 
-struct fetch {
-	const struct conf *conf;
-	const char *base;
-	int fd;
-	struct err e;
-	int rc;
-};
-
-static void *fetch_main(void *arg)
-{
-	struct fetch *f = arg;
-
-	f->rc = offsite_fetch(f->conf, f->base, f->fd, &f->e);
-	close(f->fd);
-	return NULL;
-}
-
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
 			 struct verify_result *res, struct err *e)
 {
-	struct fetch f = { c, base, -1, ERR_INIT, 0 };
-	pthread_t t;
-	int p[2], r;
+	struct offsite_reader *rd;
+	int fd, r;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
-	f.fd = p[1];
-	pthread_create(&t, NULL, fetch_main, &f);
-	r = verify_fd(p[0], base, NULL, res, e);
-	close(p[0]);
-	pthread_join(t, NULL);
-	if (f.rc < 0) {
-		/* The download's own error says more than the pipe's end. */
-		*e = f.e;
+	if (offsite_reader_start(c, base, &rd, &fd, e) < 0)
+		return -1;
+	r = verify_fd(fd, base, NULL, res, e);
+	if (offsite_reader_finish(rd, e) < 0) {
 		if (e->code != FX_VERIFY && e->code != FX_CONN)
 			e->code = FX_VERIFY;
 		return -1;

@@ -1,6 +1,7 @@
 #include "backup/archive.h"
 
 #include <archive.h>
+#include <pthread.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -21,6 +22,7 @@ struct arc {
 	struct arc_member *m;
 	size_t n, cap;
 	char werr[256];		/* the write callback's failure */
+	pthread_mutex_t mu;	/* members from parallel streams, one at a time */
 };
 
 struct arc_stream {
@@ -56,6 +58,8 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	       struct err *e)
 {
 	struct arc *a = xcalloc(1, sizeof(*a));
+
+	pthread_mutex_init(&a->mu, NULL);
 
 	a->fd = fd;
 	a->mtime = mtime;
@@ -108,11 +112,14 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 	struct arc_member *m;
 	int r = -1;
 
+	/* Hash outside the lock: parallel streams overlap their hashing. */
+	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
 	archive_entry_set_pathname_utf8(ent, name);
 	archive_entry_set_size(ent, (la_int64_t)len);
 	archive_entry_set_filetype(ent, AE_IFREG);
 	archive_entry_set_perm(ent, 0600);
 	archive_entry_set_mtime(ent, a->mtime, 0);
+	pthread_mutex_lock(&a->mu);
 	if (archive_write_header(a->w, ent) != ARCHIVE_OK) {
 		lib_err(a, e, name);
 		goto out;
@@ -125,12 +132,12 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 		lib_err(a, e, name);
 		goto out;
 	}
-	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
 	m = add_member(a, name);
 	m->size = len;
 	sha256_hex_digest(digest, m->sha256);
 	r = 0;
 out:
+	pthread_mutex_unlock(&a->mu);
 	archive_entry_free(ent);
 	return r;
 }
@@ -233,6 +240,7 @@ void arc_free(struct arc *a)
 	if (a->w)
 		archive_write_free(a->w);
 	zout_free(a->z);
+	pthread_mutex_destroy(&a->mu);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->m[i].name);
 	free(a->m);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -298,4 +299,61 @@ int offsite_fetch(const struct conf *c, const char *base, int fd,
 	free(key);
 	site_release(&s);
 	return r;
+}
+
+struct offsite_reader {
+	const struct conf *conf;
+	char *base;
+	int wfd, rfd, rc;
+	struct err e;
+	pthread_t tid;
+};
+
+static void *reader_main(void *arg)
+{
+	struct offsite_reader *r = arg;
+
+	r->rc = offsite_fetch(r->conf, r->base, r->wfd, &r->e);
+	close(r->wfd);
+	return NULL;
+}
+
+int offsite_reader_start(const struct conf *c, const char *base,
+			 struct offsite_reader **out, int *fd, struct err *e)
+{
+	struct offsite_reader *r = xcalloc(1, sizeof(*r));
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		free(r);
+		return err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
+	}
+	r->conf = c;
+	r->base = xstrdup(base);
+	r->rfd = p[0];
+	r->wfd = p[1];
+	if (pthread_create(&r->tid, NULL, reader_main, r) != 0) {
+		close(p[0]);
+		close(p[1]);
+		free(r->base);
+		free(r);
+		return err_set(e, FX_FAIL, "thread: %s", strerror(errno));
+	}
+	*fd = p[0];
+	*out = r;
+	return 0;
+}
+
+int offsite_reader_finish(struct offsite_reader *r, struct err *e)
+{
+	int rc;
+
+	close(r->rfd);
+	pthread_join(r->tid, NULL);
+	rc = r->rc;
+	if (rc < 0)
+		*e = r->e;
+	free(r->base);
+	free(r);
+	return rc < 0 ? -1 : 0;
 }

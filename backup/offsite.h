@@ -32,4 +32,13 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 int offsite_fetch(const struct conf *c, const char *base, int fd,
 		  struct err *e) __attribute__((warn_unused_result));
 
+/* The same as a stream to read from *fd: the download runs in a thread. */
+struct offsite_reader;
+int offsite_reader_start(const struct conf *c, const char *base,
+			 struct offsite_reader **out, int *fd, struct err *e)
+	__attribute__((warn_unused_result));
+/* Closes *fd, waits for the download; when it failed, its error (which says
+ * more than the reader's "unexpected end") replaces e and -1 is returned. */
+int offsite_reader_finish(struct offsite_reader *r, struct err *e);
+
 #endif

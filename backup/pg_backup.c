@@ -1,101 +1,70 @@
 /*
- * The postgres component: every table of every database, each through
- * COPY ... TO STDOUT straight into the archive, inside one REPEATABLE READ
- * snapshot per database with every table locked ACCESS SHARE first (as
- * pg_dump does), so concurrent DDL waits or fails instead of producing an
- * inconsistent copy.
+ * The postgres component.  Per database: every table is locked ACCESS
+ * SHARE before the snapshot is taken (LOCK takes no snapshot, so what the
+ * snapshot shows cannot change under the backup), the schema is generated
+ * from the catalogs (pg_schema), and the tables are copied with COPY ... TO
+ * STDOUT by `jobs` connections sharing one exported snapshot, each stream
+ * going straight into the archive:
+ *
+ *   postgres/globals.sql                  roles
+ *   postgres/<db>/pre-data.sql            before the data
+ *   postgres/<db>/data/<schema>.<table>.copy
+ *   postgres/<db>/post-data.sql           after it
  */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/buf.h"
 #include "agent/log.h"
-#include "agent/xport.h"
 #include "backup/archive.h"
 #include "backup/component.h"
+#include "backup/pg_conn.h"
+#include "backup/pg_globals.h"
+#include "backup/pg_schema.h"
 #include "conf/conf.h"
 
-struct pg_target {
-	char *host;
-	char port[16];
-	const char *user;
-	const char *password;
-	char timeout[24];
+struct table {
+	char *schema, *name;
+	json_t *result;		/* its manifest entry once copied */
 };
 
-static PGconn *pg_open(const struct pg_target *t, const char *db,
-		       struct err *e)
-{
-	const char *keys[] = { "host", "port", "user", "password", "dbname",
-			       "connect_timeout", "application_name", NULL };
-	const char *vals[] = { t->host, t->port, t->user, t->password, db,
-			       t->timeout, "ferry", NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 0);
+/* One database's copy, shared by its worker threads. */
+struct dbrun {
+	struct bk_ctx *ctx;
+	const char *db;
+	struct table *t;
+	size_t n, next;
+	pthread_mutex_t mu;
+	int failed;
+	struct err err;		/* the first failure */
+};
 
-	if (PQstatus(c) != CONNECTION_OK) {
-		const char *msg = PQerrorMessage(c);
-
-		err_set(e, FX_CONN, "postgres %s: %.*s", db,
-			(int)strcspn(msg, "\n"), msg);
-		PQfinish(c);
-		return NULL;
-	}
-	return c;
-}
-
-static int exec_ok(PGconn *c, const char *sql, const char *db, struct err *e)
-{
-	PGresult *r = PQexec(c, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-		 PQresultStatus(r) == PGRES_TUPLES_OK;
-
-	if (!ok) {
-		const char *msg = PQerrorMessage(c);
-
-		err_set(e, FX_FAIL, "postgres %s: %.*s (in: %.80s)", db,
-			(int)strcspn(msg, "\n"), msg, sql);
-	}
-	PQclear(r);
-	return ok ? 0 : -1;
-}
-
-static int list_databases(const struct pg_target *t, const struct conf *conf,
-			  struct strlist *dbs, struct err *e)
-{
-	PGresult *r;
+struct worker {
+	struct dbrun *run;
 	PGconn *c;
-	int rc = 0;
+	pthread_t tid;
+};
 
-	conf_list(conf, "postgres", "databases", dbs);
-	if (!(dbs->n == 1 && !strcmp(dbs->v[0], "all")))
-		return 0;
-	strlist_release(dbs);
-	c = pg_open(t, "postgres", e);
-	if (!c)
-		return -1;
-	r = PQexec(c, "SELECT datname FROM pg_database WHERE datallowconn "
-		   "AND NOT datistemplate ORDER BY 1");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		rc = err_set(e, FX_FAIL, "postgres: list databases: %s",
-			     PQerrorMessage(c));
-	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
-		strlist_add(dbs, PQgetvalue(r, i, 0));
-	PQclear(r);
-	PQfinish(c);
-	return rc;
+static void run_fail(struct dbrun *run, const struct err *e)
+{
+	pthread_mutex_lock(&run->mu);
+	if (!run->failed)
+		run->err = *e;
+	run->failed = 1;
+	pthread_mutex_unlock(&run->mu);
 }
 
-static int copy_table(struct bk_ctx *ctx, PGconn *c, const char *db,
-		      const char *schema, const char *table, json_t *tables,
-		      struct err *e)
+static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
+		      int nowait, struct err *e)
 {
-	char *qs = PQescapeIdentifier(c, schema, strlen(schema));
-	char *qt = PQescapeIdentifier(c, table, strlen(table));
-	char *pdb = component_member_part(db), *ps = component_member_part(schema);
-	char *pt = component_member_part(table);
-	char *sql = xstrfmt("COPY %s.%s TO STDOUT", qs, qt);
+	const char *db = run->db;
+	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
+	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
+	char *pdb = component_member_part(db), *ps = component_member_part(t->schema);
+	char *pt = component_member_part(t->name), *sql = NULL;
 	char *member = xstrfmt("postgres/%s/data/%s.%s.copy", pdb, ps, pt);
 	struct arc_stream *s = NULL;
 	long long rows = 0;
@@ -104,53 +73,73 @@ static int copy_table(struct bk_ctx *ctx, PGconn *c, const char *db,
 	char *row;
 	int n, rc = -1;
 
+	/* A helper's lock must not queue behind DDL that queued behind the
+	 * leader's lock: that would wait forever, so fail now (as pg_dump). */
+	if (nowait) {
+		sql = xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT", qs, qt);
+		if (pg_exec(c, sql, db, e) < 0) {
+			err_wrap(e, "table %s.%s is wanted by another session "
+				 "(DDL during the backup?)", t->schema, t->name);
+			goto out;
+		}
+		free(sql);
+	}
+	sql = xstrfmt("COPY %s.%s TO STDOUT", qs, qt);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
-		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %s", db, schema,
-			table, PQerrorMessage(c));
+		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
+			t->schema, t->name, pg_errlen(PQerrorMessage(c)),
+			PQerrorMessage(c));
 		PQclear(r);
 		goto out;
 	}
 	PQclear(r);
-	if (arc_stream_begin(ctx->arc, member, &s, e) < 0)
-		goto out;
+	if (arc_stream_begin(run->ctx->arc, member, &s, e) < 0)
+		goto drain;
 	/* libpq hands over one row per call. */
 	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
 		int w = arc_stream_write(s, row, (size_t)n, e);
 
 		PQfreemem(row);
-		if (w < 0)
+		if (w < 0 || run->failed)
 			goto drain;
 		rows++;
 	}
-	if (n == -2) {
-		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %s", db, schema,
-			table, PQerrorMessage(c));
-		goto drain;
-	}
 	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %s", db, schema,
-			table, PQerrorMessage(c));
+	if (n == -2 || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
+			t->schema, t->name, pg_errlen(PQerrorMessage(c)),
+			PQerrorMessage(c));
 		PQclear(r);
 		goto drain;
 	}
 	PQclear(r);
-	if (arc_stream_end(s, &bytes, e) < 0) {
-		s = NULL;
-		goto drain;
-	}
+	rc = arc_stream_end(s, &bytes, e);
 	s = NULL;
-	json_array_append_new(tables, json_pack("{s:s, s:s, s:I, s:I, s:s}",
-		"schema", schema, "table", table, "rows", (json_int_t)rows,
-		"bytes", (json_int_t)bytes, "member", member));
-	log_verbose("postgres %s: %s.%s: %lld rows", db, schema, table, rows);
-	rc = 0;
+	if (rc < 0)
+		goto drain;
+	t->result = json_pack("{s:s, s:s, s:I, s:I, s:s}", "schema", t->schema,
+			      "table", t->name, "rows", (json_int_t)rows,
+			      "bytes", (json_int_t)bytes, "member", member);
+	log_verbose("postgres %s: %s.%s: %lld rows", db, t->schema, t->name,
+		    rows);
 	goto out;
 drain:
-	/* Leave the connection usable for the error path's cleanup. */
-	while ((r = PQgetResult(c)))
-		PQclear(r);
+	/* Stop the server's side of the COPY and leave the session usable. */
+	{
+		PGcancel *cn = PQgetCancel(c);
+		char buf[256];
+
+		if (cn) {
+			PQcancel(cn, buf, sizeof(buf));
+			PQfreeCancel(cn);
+		}
+		while ((n = PQgetCopyData(c, &row, 0)) > 0)
+			PQfreemem(row);
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+	}
+	rc = -1;
 out:
 	arc_stream_abort(s);
 	PQfreemem(qs);
@@ -163,83 +152,278 @@ out:
 	return rc;
 }
 
-static int backup_db(struct bk_ctx *ctx, const struct pg_target *t,
+static void work(struct worker *w, int nowait)
+{
+	struct dbrun *run = w->run;
+	struct err e = ERR_INIT;
+
+	for (;;) {
+		struct table *t = NULL;
+
+		pthread_mutex_lock(&run->mu);
+		if (!run->failed && run->next < run->n)
+			t = &run->t[run->next++];
+		pthread_mutex_unlock(&run->mu);
+		if (!t)
+			return;
+		if (copy_table(run, w->c, t, nowait, &e) < 0) {
+			run_fail(run, &e);
+			return;
+		}
+	}
+}
+
+static void *helper_main(void *arg)
+{
+	work(arg, 1);
+	return NULL;
+}
+
+/* The tables to copy, largest first so parallel copies end together. */
+static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
+{
+	PGresult *r = pg_query(c,
+		"SELECT n.nspname, c.relname FROM pg_class c "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' "
+		"AND n.nspname !~ '^pg_' AND NOT EXISTS (SELECT 1 FROM pg_depend "
+		"x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid "
+		"AND x.deptype = 'e') ORDER BY c.relpages DESC, 1, 2",
+		run->db, e);
+
+	if (!r)
+		return -1;
+	run->n = (size_t)PQntuples(r);
+	run->t = xcalloc(run->n + 1, sizeof(*run->t));
+	for (size_t i = 0; i < run->n; i++) {
+		run->t[i].schema = xstrdup(PQgetvalue(r, (int)i, 0));
+		run->t[i].name = xstrdup(PQgetvalue(r, (int)i, 1));
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* LOCK in batches: one round trip per hundred tables. */
+static int lock_tables(PGconn *c, struct dbrun *run, struct err *e)
+{
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < run->n && rc == 0; i += 100) {
+		buf_reset(&sql);
+		buf_addstr(&sql, "LOCK TABLE ");
+		for (size_t j = i; j < run->n && j < i + 100; j++) {
+			char *qs = PQescapeIdentifier(c, run->t[j].schema,
+						      strlen(run->t[j].schema));
+			char *qt = PQescapeIdentifier(c, run->t[j].name,
+						      strlen(run->t[j].name));
+
+			buf_printf(&sql, "%s%s.%s", j > i ? ", " : "", qs, qt);
+			PQfreemem(qs);
+			PQfreemem(qt);
+		}
+		buf_addstr(&sql, " IN ACCESS SHARE MODE");
+		rc = pg_exec(c, buf_str(&sql), run->db, e);
+	}
+	buf_release(&sql);
+	return rc;
+}
+
+static int add_script(struct bk_ctx *ctx, const char *db, const char *what,
+		      const struct buf *b, struct err *e)
+{
+	char *pdb = component_member_part(db);
+	char *name = xstrfmt("postgres/%s/%s", pdb, what);
+	int rc = arc_add(ctx->arc, name, b->p ? b->p : "", b->len, e);
+
+	free(pdb);
+	free(name);
+	return rc;
+}
+
+static json_t *db_info(PGconn *c, const char *db, struct err *e)
+{
+	PGresult *r = pg_query(c, "SELECT pg_encoding_to_char(encoding), "
+			       "datcollate, datctype FROM pg_database "
+			       "WHERE datname = current_database()", db, e);
+	json_t *j;
+
+	if (!r)
+		return NULL;
+	j = json_pack("{s:s, s:s, s:s}", "encoding", PQgetvalue(r, 0, 0),
+		      "collate", PQgetvalue(r, 0, 1), "ctype", PQgetvalue(r, 0, 2));
+	PQclear(r);
+	return j;
+}
+
+static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		     const char *db, json_t *dbs, struct err *e)
 {
-	json_t *tables = json_array();
+	const struct conf *conf = ctx->conf;
+	struct dbrun run = { .ctx = ctx, .db = db };
+	struct worker *w = NULL;
+	struct buf pre = BUF_INIT, post = BUF_INIT, sql = BUF_INIT;
+	json_t *info = NULL, *tables = json_array(), *unsup = json_array();
+	size_t jobs = (size_t)conf_num(conf, "postgres", "jobs"), started = 0;
+	char *snap = NULL;
+	PGconn *c;
+	int rc = -1;
+
+	pthread_mutex_init(&run.mu, NULL);
+	if (!(c = pg_open(tg, db, e)))
+		goto out;
+	if (list_tables(c, &run, e) < 0)
+		goto out;
+	buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+		   "SET LOCAL lock_timeout = %lld",
+		   conf_num(conf, "postgres", "lock_timeout"));
+	if (pg_exec(c, buf_str(&sql), db, e) < 0 || lock_tables(c, &run, e) < 0) {
+		err_wrap(e, "locking the tables of %s", db);
+		goto out;
+	}
+	if (!(info = db_info(c, db, e)) ||
+	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
+		     unsup, e) < 0 || add_script(ctx, db, "pre-data.sql", &pre, e) < 0)
+		goto out;
+	for (size_t i = 0; i < json_array_size(unsup); i++) {
+		json_t *u = json_array_get(unsup, i);
+
+		log_warn("postgres %s: not backed up: %s %s (ferry does not "
+			 "reproduce this kind of object)", db,
+			 json_string_value(json_object_get(u, "kind")),
+			 json_string_value(json_object_get(u, "name")));
+	}
+	if (jobs > run.n)
+		jobs = run.n ? run.n : 1;
+	w = xcalloc(jobs, sizeof(*w));
+	w[0].run = &run;
+	w[0].c = c;
+	if (jobs > 1) {
+		PGresult *r = pg_query(c, "SELECT pg_export_snapshot()", db, e);
+
+		if (!r)
+			goto out;
+		snap = xstrdup(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	for (size_t i = 1; i < jobs; i++) {
+		w[i].run = &run;
+		if (!(w[i].c = pg_open(tg, db, e)))
+			goto join;
+		buf_reset(&sql);
+		buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
+			   "ONLY; SET TRANSACTION SNAPSHOT '%s'", snap);
+		if (pg_exec(w[i].c, buf_str(&sql), db, e) < 0 ||
+		    pthread_create(&w[i].tid, NULL, helper_main, &w[i]) != 0) {
+			PQfinish(w[i].c);
+			w[i].c = NULL;
+			goto join;
+		}
+		started = i;
+	}
+	work(&w[0], 0);
+join:
+	if (started + 1 < jobs)
+		run_fail(&run, e);
+	for (size_t i = 1; i <= started; i++)
+		pthread_join(w[i].tid, NULL);
+	for (size_t i = 1; i < jobs; i++)
+		if (w[i].c)
+			PQfinish(w[i].c);
+	if (run.failed) {
+		*e = run.err;
+		goto out;
+	}
+	for (size_t i = 0; i < run.n; i++) {
+		json_array_append_new(tables, run.t[i].result);
+		run.t[i].result = NULL;
+	}
+	if (add_script(ctx, db, "post-data.sql", &post, e) < 0 ||
+	    pg_exec(c, "COMMIT", db, e) < 0)
+		goto out;
+	json_object_set_new(info, "tables", tables);
+	json_object_set_new(info, "unsupported", unsup);
+	json_object_set_new(dbs, db, info);
+	tables = unsup = info = NULL;
+	rc = 0;
+out:
+	for (size_t i = 0; i < run.n; i++) {
+		free(run.t[i].schema);
+		free(run.t[i].name);
+		json_decref(run.t[i].result);
+	}
+	free(run.t);
+	free(w);
+	free(snap);
+	json_decref(info);
+	json_decref(tables);
+	json_decref(unsup);
+	buf_release(&pre);
+	buf_release(&post);
+	buf_release(&sql);
+	pthread_mutex_destroy(&run.mu);
+	PQfinish(c);
+	return rc;
+}
+
+static int list_databases(const struct pg_target *t, const struct conf *conf,
+			  struct strlist *dbs, struct err *e)
+{
+	struct buf g = BUF_INIT;
 	PGresult *r = NULL;
 	PGconn *c;
 	int rc = -1;
 
-	c = pg_open(t, db, e);
-	if (!c) {
-		json_decref(tables);
+	if (!(c = pg_open(t, "postgres", e)))
 		return -1;
-	}
-	if (exec_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", db,
-		    e) < 0 ||
-	    exec_ok(c, "SET LOCAL lock_timeout = '30s'", db, e) < 0)
-		goto out;
-	r = PQexec(c, "SELECT n.nspname, c.relname FROM pg_class c "
-		   "JOIN pg_namespace n ON n.oid = c.relnamespace "
-		   "WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' "
-		   "AND n.nspname !~ '^pg_' ORDER BY 1, 2");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		err_set(e, FX_FAIL, "postgres %s: list tables: %s", db,
-			PQerrorMessage(c));
-		goto out;
-	}
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *s = PQgetvalue(r, i, 0), *tb = PQgetvalue(r, i, 1);
-		char *qs = PQescapeIdentifier(c, s, strlen(s));
-		char *qt = PQescapeIdentifier(c, tb, strlen(tb));
-		char *sql = xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE", qs, qt);
-		int lr = exec_ok(c, sql, db, e);
-
-		PQfreemem(qs);
-		PQfreemem(qt);
-		free(sql);
-		if (lr < 0)
+	conf_list(conf, "postgres", "databases", dbs);
+	if (dbs->n == 1 && !strcmp(dbs->v[0], "all")) {
+		strlist_release(dbs);
+		if (!(r = pg_query(c, "SELECT datname FROM pg_database WHERE "
+				   "datallowconn AND NOT datistemplate ORDER BY 1",
+				   "list databases", e)))
 			goto out;
+		for (int i = 0; i < PQntuples(r); i++)
+			strlist_add(dbs, PQgetvalue(r, i, 0));
 	}
-	for (int i = 0; i < PQntuples(r); i++)
-		if (copy_table(ctx, c, db, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-			       tables, e) < 0)
-			goto out;
-	if (exec_ok(c, "COMMIT", db, e) < 0)
-		goto out;
-	json_object_set_new(dbs, db, json_pack("{s:o}", "tables", tables));
-	tables = NULL;
 	rc = 0;
 out:
 	PQclear(r);
-	json_decref(tables);
+	buf_release(&g);
+	PQfinish(c);
+	return rc;
+}
+
+static int backup_globals(struct bk_ctx *ctx, const struct pg_target *t,
+			  struct err *e)
+{
+	struct buf g = BUF_INIT;
+	PGconn *c = pg_open(t, "postgres", e);
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	if (pg_globals(c, (int)conf_num(ctx->conf, "postgres",
+					"include_passwords"), &g, e) == 0)
+		rc = arc_add(ctx->arc, "postgres/globals.sql", buf_str(&g), g.len, e);
+	buf_wipe(&g);
 	PQfinish(c);
 	return rc;
 }
 
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
-	const struct conf *conf = ctx->conf;
-	struct pg_target t = { 0 };
+	struct pg_target t;
 	struct strlist dbs = STRLIST_INIT;
 	json_t *jdbs = json_object();
-	int port = (int)conf_num(conf, "postgres", "port"), rc = -1;
+	int rc = -1;
 
-	t.user = conf_str(conf, "postgres", "user");
-	t.password = conf_str(conf, "postgres", "password");
-	snprintf(t.timeout, sizeof(t.timeout), "%lld",
-		 conf_num(conf, "server", "connect_timeout") / 1000 + 1);
-	if (conf_num(conf, "postgres", "tunnel") && !xport_is_local(ctx->x)) {
-		if (xport_forward(ctx->x, conf_str(conf, "postgres", "host"), port,
-				  &t.host, &port, e) < 0)
-			goto out;
-	} else {
-		t.host = xstrdup(conf_str(conf, "postgres", "host"));
-	}
-	snprintf(t.port, sizeof(t.port), "%d", port);
-	if (list_databases(&t, conf, &dbs, e) < 0)
+	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
 		goto out;
+	if (list_databases(&t, ctx->conf, &dbs, e) < 0 ||
+	    backup_globals(ctx, &t, e) < 0)
+		goto out;
+	json_object_set_new(detail, "globals", json_string("postgres/globals.sql"));
 	for (size_t i = 0; i < dbs.n; i++)
 		if (backup_db(ctx, &t, dbs.v[i], jdbs, e) < 0)
 			goto out;
@@ -247,6 +431,6 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 out:
 	json_object_set_new(detail, "databases", jdbs);
 	strlist_release(&dbs);
-	free(t.host);
+	pg_target_release(&t);
 	return rc;
 }

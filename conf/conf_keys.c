@@ -99,6 +99,12 @@ const struct conf_key conf_keys[] = {
 	  "reach host:port through SSH (default: yes unless host = local)" },
 	{ "postgres", "jobs", CT_INT, "2", 0, "1..64",
 	  "parallel connections" },
+	{ "postgres", "owners", CT_BOOL, "yes", 0, NULL,
+	  "back up and restore ownership and grants" },
+	{ "postgres", "include_passwords", CT_BOOL, "no", 0, NULL,
+	  "put role password hashes into globals.sql" },
+	{ "postgres", "lock_timeout", CT_DURATION, "30s", 0, NULL,
+	  "how long to wait for a table lock before failing" },
 
 	/* [redis] */
 	{ "redis", "host", CT_STR, "127.0.0.1", 0, NULL,

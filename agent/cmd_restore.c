@@ -1,0 +1,70 @@
+/* ferry restore ARCHIVE|--latest [--only postgres] [--db SRC=DST]... */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent/cli.h"
+#include "agent/log.h"
+#include "conf/conf.h"
+#include "restore/restore.h"
+
+int cmd_restore(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "latest", no_argument, NULL, 'l' },
+		{ "offsite", no_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "clean", no_argument, NULL, 'c' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "globals", no_argument, NULL, 'g' },
+		{ "target-url", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strlist only = STRLIST_INIT, dbmap = STRLIST_INIT;
+	struct restore_opts o = { 0 };
+	struct err e = ERR_INIT;
+	int ch, code = FX_USAGE;
+	char *end;
+
+	o.only = &only;
+	o.dbmap = &dbmap;
+	o.report = stdout;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': o.latest = 1; break;
+		case 'o': o.offsite = 1; break;
+		case 'O': strlist_split(&only, optarg); break;
+		case 'd': strlist_add(&dbmap, optarg); break;
+		case 'c': o.clean = 1; break;
+		case 'g': o.globals = 1; break;
+		case 't': o.target_url = optarg; break;
+		case 'j':
+			o.jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o.jobs < 1 || o.jobs > 64) {
+				cli_usage_error("restore", "--jobs %s: expected "
+						"1..64", optarg);
+				goto out;
+			}
+			break;
+		default:
+			goto out;
+		}
+	}
+	if (o.latest + (optind < argc) != 1 || argc - optind > 1) {
+		cli_usage_error("restore", "give one ARCHIVE or --latest");
+		goto out;
+	}
+	o.archive = optind < argc ? argv[optind] : NULL;
+	if (o.target_url)
+		log_add_secret(o.target_url);
+	if (cli_conf(cli, &e) < 0 || restore_run(cli->conf, &o, &e) < 0) {
+		code = cli_fail(&e);
+		goto out;
+	}
+	code = FX_OK;
+out:
+	strlist_release(&only);
+	strlist_release(&dbmap);
+	return code;
+}

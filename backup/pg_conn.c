@@ -1,0 +1,125 @@
+#include "backup/pg_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/buf.h"
+#include "agent/xport.h"
+#include "conf/conf.h"
+
+int pg_target_conf(struct pg_target *t, const struct conf *conf,
+		   struct xport *x, struct err *e)
+{
+	int port = (int)conf_num(conf, "postgres", "port");
+
+	memset(t, 0, sizeof(*t));
+	t->user = conf_str(conf, "postgres", "user");
+	t->password = conf_str(conf, "postgres", "password");
+	snprintf(t->timeout, sizeof(t->timeout), "%lld",
+		 conf_num(conf, "server", "connect_timeout") / 1000 + 1);
+	if (x && conf_num(conf, "postgres", "tunnel") && !xport_is_local(x)) {
+		if (xport_forward(x, conf_str(conf, "postgres", "host"), port,
+				  &t->host, &port, e) < 0)
+			return -1;
+	} else {
+		t->host = xstrdup(conf_str(conf, "postgres", "host"));
+	}
+	snprintf(t->port, sizeof(t->port), "%d", port);
+	return 0;
+}
+
+void pg_target_url(struct pg_target *t, const char *url)
+{
+	memset(t, 0, sizeof(*t));
+	t->url = xstrdup(url);
+	snprintf(t->timeout, sizeof(t->timeout), "10");
+}
+
+void pg_target_release(struct pg_target *t)
+{
+	free(t->url);
+	free(t->host);
+	t->url = t->host = NULL;
+}
+
+int pg_errlen(const char *msg)
+{
+	return (int)strcspn(msg, "\n");
+}
+
+const char *pg_sqlstate(const PGresult *r)
+{
+	const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
+{
+	/* With a URL, libpq expands the first dbname and lets the later
+	 * entries override it: the database is always ours to choose. */
+	const char *keys[9], *vals[9];
+	int n = 0;
+	PGconn *c;
+
+	if (t->url) {
+		keys[n] = "dbname", vals[n++] = t->url;
+	} else {
+		keys[n] = "host", vals[n++] = t->host;
+		keys[n] = "port", vals[n++] = t->port;
+		keys[n] = "user", vals[n++] = t->user;
+		if (t->password)
+			keys[n] = "password", vals[n++] = t->password;
+	}
+	keys[n] = "dbname", vals[n++] = db;
+	keys[n] = "connect_timeout", vals[n++] = t->timeout;
+	keys[n] = "application_name", vals[n++] = "ferry";
+	keys[n] = "options", vals[n++] = "-c search_path= -c TimeZone=UTC "
+		"-c statement_timeout=0 -c idle_in_transaction_session_timeout=0 "
+		"-c DateStyle=ISO -c extra_float_digits=3 "
+		"-c client_min_messages=warning";
+	keys[n] = NULL, vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, t->url != NULL);
+	if (PQstatus(c) != CONNECTION_OK) {
+		const char *msg = PQerrorMessage(c);
+
+		err_set(e, FX_CONN, "postgres %s: %.*s", db, pg_errlen(msg), msg);
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetClientEncoding(c, "UTF8");
+	return c;
+}
+
+int pg_exec(PGconn *c, const char *sql, const char *what, struct err *e)
+{
+	PGresult *r = PQexec(c, sql);
+	int st = PQresultStatus(r), ok;
+
+	ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok) {
+		const char *msg = PQerrorMessage(c);
+
+		err_set(e, FX_FAIL, "postgres %s: %.*s", what, pg_errlen(msg),
+			msg);
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+PGresult *pg_query(PGconn *c, const char *sql, const char *what,
+		   struct err *e)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *msg = PQerrorMessage(c);
+
+		err_set(e, FX_FAIL, "postgres %s: %.*s", what, pg_errlen(msg),
+			msg);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}

@@ -1,0 +1,327 @@
+#include "restore/pg_copy.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/buf.h"
+
+#define QUEUE_MAX (8u << 20)	/* bytes waiting per worker */
+#define MAX_WORKERS 64
+
+struct chunk {
+	struct chunk *next;
+	void *data;		/* NULL: the table's end */
+	size_t n;
+};
+
+enum wstate { W_IDLE, W_FEEDING, W_FINISHING, W_QUIT };
+
+struct worker {
+	struct copy_pool *p;
+	PGconn *c;
+	pthread_t tid;
+	enum wstate st;
+	char *table;
+	size_t tag;
+	struct chunk *head, *tail;
+	size_t queued;
+};
+
+struct copy_pool {
+	const struct pg_target *t;
+	char *db;
+	copy_done_fn done;
+	void *arg;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct worker *w[MAX_WORKERS];
+	int n, jobs;
+	int failed;
+	struct err err;
+};
+
+static void fail(struct copy_pool *p, struct err *e)
+{
+	if (!p->failed)
+		p->err = *e;
+	p->failed = 1;
+	pthread_cond_broadcast(&p->cv);
+}
+
+/* The next chunk of w's table, waiting for the reader; NULL at quit. */
+static struct chunk *take(struct worker *w)
+{
+	struct copy_pool *p = w->p;
+	struct chunk *ch;
+
+	pthread_mutex_lock(&p->mu);
+	while (!w->head && w->st != W_QUIT)
+		pthread_cond_wait(&p->cv, &p->mu);
+	ch = w->head;
+	if (ch) {
+		w->head = ch->next;
+		if (!w->head)
+			w->tail = NULL;
+		w->queued -= ch->n;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ch;
+}
+
+static void copy_one(struct worker *w)
+{
+	struct copy_pool *p = w->p;
+	struct err e = ERR_INIT;
+	char *sql = xstrfmt("COPY %s FROM STDIN", w->table);
+	PGresult *r = PQexec(w->c, sql);
+	int ok = PQresultStatus(r) == PGRES_COPY_IN;
+	struct chunk *ch;
+	long long rows = -1;
+
+	PQclear(r);
+	if (!ok)
+		err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
+			pg_errlen(PQerrorMessage(w->c)), PQerrorMessage(w->c));
+	/* Always drain the queue to the end marker so the reader goes on. */
+	while ((ch = take(w)) && ch->data) {
+		if (ok && !p->failed &&
+		    PQputCopyData(w->c, ch->data, (int)ch->n) != 1) {
+			err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
+				pg_errlen(PQerrorMessage(w->c)),
+				PQerrorMessage(w->c));
+			ok = 0;
+		}
+		free(ch->data);
+		free(ch);
+	}
+	free(ch);
+	if (ok) {
+		PQputCopyEnd(w->c, p->failed ? "ferry: restore failed" : NULL);
+		r = PQgetResult(w->c);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			rows = atoll(PQcmdTuples(r));
+		else if (!p->failed)
+			err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
+				pg_errlen(PQerrorMessage(w->c)),
+				PQerrorMessage(w->c));
+		PQclear(r);
+		while ((r = PQgetResult(w->c)))
+			PQclear(r);
+	}
+	pthread_mutex_lock(&p->mu);
+	if (e.code)
+		fail(p, &e);
+	else if (rows >= 0)
+		p->done(p->arg, w->tag, rows);
+	free(w->table);
+	w->table = NULL;
+	if (w->st != W_QUIT)
+		w->st = W_IDLE;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	free(sql);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct copy_pool *p = w->p;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (w->st == W_IDLE)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (w->st == W_QUIT) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+		copy_one(w);
+	}
+}
+
+/* Called with the lock held; drops it while connecting. */
+static int add_worker(struct copy_pool *p, struct err *e)
+{
+	struct worker *w;
+	PGconn *c;
+
+	if (p->n == MAX_WORKERS)
+		return err_set(e, FX_FAIL, "postgres %s: more than %d tables "
+			       "interleaved in the archive", p->db, MAX_WORKERS);
+	pthread_mutex_unlock(&p->mu);
+	c = pg_open(p->t, p->db, e);
+	pthread_mutex_lock(&p->mu);
+	if (!c)
+		return -1;
+	w = xcalloc(1, sizeof(*w));
+	w->p = p;
+	w->c = c;
+	if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+		PQfinish(c);
+		free(w);
+		return err_set(e, FX_FAIL, "cannot start a thread");
+	}
+	p->w[p->n++] = w;
+	return 0;
+}
+
+int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
+		  const char *db, int jobs, copy_done_fn done, void *arg,
+		  struct err *e)
+{
+	struct copy_pool *p = xcalloc(1, sizeof(*p));
+
+	(void)e;
+	p->t = t;
+	p->db = xstrdup(db);
+	p->done = done;
+	p->arg = arg;
+	p->jobs = jobs < 1 ? 1 : jobs;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	*out = p;
+	return 0;
+}
+
+int copy_pool_begin(struct copy_pool *p, const char *table, size_t tag,
+		    int *slot, struct err *e)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		int idle = -1, feeding = 0;
+
+		if (p->failed) {
+			*e = p->err;
+			break;
+		}
+		for (int i = 0; i < p->n; i++) {
+			if (p->w[i]->st == W_IDLE && idle < 0)
+				idle = i;
+			feeding += p->w[i]->st == W_FEEDING;
+		}
+		if (idle >= 0) {
+			p->w[idle]->st = W_FEEDING;
+			p->w[idle]->table = xstrdup(table);
+			p->w[idle]->tag = tag;
+			*slot = idle;
+			pthread_cond_broadcast(&p->cv);
+			rc = 0;
+			break;
+		}
+		if (p->n < p->jobs || feeding == p->n) {
+			if (add_worker(p, e) < 0)
+				break;
+			continue;
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static int push(struct copy_pool *p, int slot, void *data, size_t n,
+		struct err *e)
+{
+	struct worker *w = p->w[slot];
+	struct chunk *ch = xcalloc(1, sizeof(*ch));
+	int rc = 0;
+
+	ch->data = data;
+	ch->n = n;
+	pthread_mutex_lock(&p->mu);
+	while (w->queued > QUEUE_MAX && !p->failed)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->failed && data) {
+		*e = p->err;
+		free(data);
+		free(ch);
+		rc = -1;
+	} else {
+		if (w->tail)
+			w->tail->next = ch;
+		else
+			w->head = ch;
+		w->tail = ch;
+		w->queued += n;
+		if (!data)
+			w->st = W_FINISHING;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+int copy_pool_write(struct copy_pool *p, int slot, void *data, size_t n,
+		    struct err *e)
+{
+	return push(p, slot, data, n, e);
+}
+
+int copy_pool_end(struct copy_pool *p, int slot, struct err *e)
+{
+	return push(p, slot, NULL, 0, e);
+}
+
+int copy_pool_wait(struct copy_pool *p, struct err *e)
+{
+	int busy, rc;
+
+	pthread_mutex_lock(&p->mu);
+	do {
+		busy = 0;
+		for (int i = 0; i < p->n; i++)
+			busy |= p->w[i]->st != W_IDLE;
+		if (busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+	} while (busy);
+	rc = p->failed ? -1 : 0;
+	if (p->failed)
+		*e = p->err;
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+void copy_pool_free(struct copy_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->n; i++) {
+		struct worker *w = p->w[i];
+
+		/* A table still being fed gets its end so the worker
+		 * finishes (the failure flag makes it abort the COPY). */
+		if (w->st == W_FEEDING) {
+			struct chunk *ch = xcalloc(1, sizeof(*ch));
+
+			if (w->tail)
+				w->tail->next = ch;
+			else
+				w->head = ch;
+			w->tail = ch;
+			p->failed = 1;
+		}
+	}
+	pthread_cond_broadcast(&p->cv);
+	for (int i = 0; i < p->n; i++) {
+		while (p->w[i]->st != W_IDLE)
+			pthread_cond_wait(&p->cv, &p->mu);
+		p->w[i]->st = W_QUIT;
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n; i++) {
+		pthread_join(p->w[i]->tid, NULL);
+		PQfinish(p->w[i]->c);
+		free(p->w[i]);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->db);
+	free(p);
+}

@@ -1,0 +1,515 @@
+/*
+ * The postgres restorer: for each database of the archive (or each
+ * --db SRC=DST), in the order the archive holds them:
+ *
+ *   check every target first (one with user tables is refused unless
+ *   --clean: nothing is changed), create the missing ones from template0
+ *   with the source's encoding and locale;
+ *   globals.sql when asked; pre-data.sql item by item; the tables' COPY
+ *   streams on a pool of sessions; post-data.sql phase by phase (indexes
+ *   and foreign keys in parallel); ANALYZE; row counts against the
+ *   manifest.
+ *
+ * A failure leaves the target database as it is, for inspection, and says
+ * so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/log.h"
+#include "agent/xport.h"
+#include "backup/component.h"
+#include "conf/conf.h"
+#include "restore/pg_copy.h"
+#include "restore/pg_items.h"
+#include "restore/restore.h"
+
+#define SCRIPT_MAX (512u << 20)
+#define CHUNK (256u * 1024)
+
+struct pgr_table {
+	char *qname;		/* "schema"."table" */
+	char *member;
+	unsigned nparts;	/* 0: one member under its own name */
+	long long want, got;
+	int slot;		/* its COPY's slot once started, else -1 */
+};
+
+struct pgr_db {
+	const char *src;
+	char *dst, *part;
+	json_t *info;
+	struct pgr_table *t;
+	size_t nt;
+	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 done */
+};
+
+struct pgr {
+	struct rs_ctx *x;
+	struct xport *xp;
+	struct pg_target tg;
+	struct pgr_db *d;
+	size_t nd;
+	int jobs;
+	struct pgr_db *cur;	/* the database being restored */
+	PGconn *c;
+	struct copy_pool *pool;
+	struct timespec t0;
+};
+
+static char *quote_ident(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addch(&b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_addch(&b, '"');
+		buf_addch(&b, *s);
+	}
+	buf_addch(&b, '"');
+	return buf_detach(&b, NULL);
+}
+
+static void load_tables(struct pgr *p, struct pgr_db *d)
+{
+	json_t *tabs = json_object_get(d->info, "tables");
+	json_t *members = json_object_get(p->x->manifest, "members");
+
+	d->nt = json_array_size(tabs);
+	d->t = xcalloc(d->nt + 1, sizeof(*d->t));
+	for (size_t i = 0; i < d->nt; i++) {
+		json_t *t = json_array_get(tabs, i);
+		char *qs = quote_ident(json_string_value(json_object_get(t,
+							"schema")) ?: "");
+		char *qt = quote_ident(json_string_value(json_object_get(t,
+							"table")) ?: "");
+		const char *m = json_string_value(json_object_get(t, "member"));
+		size_t ml = m ? strlen(m) : 0;
+
+		d->t[i].qname = xstrfmt("%s.%s", qs, qt);
+		d->t[i].member = xstrdup(m ? m : "");
+		d->t[i].want = json_integer_value(json_object_get(t, "rows"));
+		d->t[i].got = -1;
+		d->t[i].slot = -1;
+		for (size_t j = 0; m && j < json_array_size(members); j++) {
+			const char *n = json_string_value(json_object_get(
+				json_array_get(members, j), "name"));
+
+			if (n && !strncmp(n, m, ml) && !strncmp(n + ml, ".part-", 6))
+				d->t[i].nparts++;
+		}
+		free(qs);
+		free(qt);
+	}
+}
+
+static int select_dbs(struct pgr *p, json_t *dbs, struct err *e)
+{
+	const struct strlist *map = p->x->o->dbmap;
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+
+	p->nd = json_object_size(dbs);
+	p->d = xcalloc(p->nd + 1, sizeof(*p->d));
+	json_object_foreach(dbs, k, v) {
+		p->d[i].src = k;
+		p->d[i].info = v;
+		p->d[i].part = component_member_part(k);
+		p->d[i].selected = !map || map->n == 0;
+		p->d[i].dst = xstrdup(k);
+		load_tables(p, &p->d[i]);
+		i++;
+	}
+	for (size_t m = 0; map && m < map->n; m++) {
+		const char *eq = strchr(map->v[m], '=');
+		size_t j;
+
+		if (!eq || eq == map->v[m] || !eq[1])
+			return err_set(e, FX_USAGE, "--db %s: expected SRC=DST",
+				       map->v[m]);
+		for (j = 0; j < p->nd; j++)
+			if (strlen(p->d[j].src) == (size_t)(eq - map->v[m]) &&
+			    !strncmp(p->d[j].src, map->v[m], (size_t)(eq - map->v[m])))
+				break;
+		if (j == p->nd)
+			return err_set(e, FX_USAGE, "--db %s: the archive has no "
+				       "database '%.*s'", map->v[m],
+				       (int)(eq - map->v[m]), map->v[m]);
+		p->d[j].selected = 1;
+		free(p->d[j].dst);
+		p->d[j].dst = xstrdup(eq + 1);
+	}
+	return 0;
+}
+
+/* How many user tables db has (-1: no such database). */
+static int user_tables(struct pgr *p, PGconn *admin, const char *db,
+		       struct err *e)
+{
+	const char *params[1] = { db };
+	PGresult *r = PQexecParams(admin, "SELECT 1 FROM pg_database WHERE "
+				   "datname = $1", 1, NULL, params, NULL, NULL, 0);
+	PGconn *c;
+	int n = -1;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		err_set(e, FX_FAIL, "postgres: %.*s",
+			pg_errlen(PQerrorMessage(admin)), PQerrorMessage(admin));
+		PQclear(r);
+		return -2;
+	}
+	n = PQntuples(r) ? 0 : -1;
+	PQclear(r);
+	if (n < 0)
+		return -1;
+	if (!(c = pg_open(&p->tg, db, e)))
+		return -2;
+	r = pg_query(c, "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+		     "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
+		     "AND n.nspname <> 'information_schema' AND n.nspname !~ "
+		     "'^pg_'", db, e);
+	n = r ? atoi(PQgetvalue(r, 0, 0)) : -2;
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
+		     struct err *e)
+{
+	char *q = PQescapeIdentifier(admin, d->dst, strlen(d->dst));
+	const char *enc = json_string_value(json_object_get(d->info, "encoding"));
+	const char *col = json_string_value(json_object_get(d->info, "collate"));
+	const char *ct = json_string_value(json_object_get(d->info, "ctype"));
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+
+	if (d->exists && p->x->o->clean) {
+		buf_printf(&sql, "DROP DATABASE %s%s", q,
+			   PQserverVersion(admin) >= 130000 ? " WITH (FORCE)" : "");
+		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
+		d->exists = 0;
+	}
+	if (rc == 0 && !d->exists) {
+		char *le = enc ? PQescapeLiteral(admin, enc, strlen(enc)) : NULL;
+		char *lc = col ? PQescapeLiteral(admin, col, strlen(col)) : NULL;
+		char *lt = ct ? PQescapeLiteral(admin, ct, strlen(ct)) : NULL;
+
+		buf_reset(&sql);
+		buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0", q);
+		if (le)
+			buf_printf(&sql, " ENCODING %s", le);
+		if (lc && lt)
+			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
+		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
+		PQfreemem(le);
+		PQfreemem(lc);
+		PQfreemem(lt);
+	}
+	buf_release(&sql);
+	PQfreemem(q);
+	return rc;
+}
+
+/* Every target is checked before any is touched. */
+static int prepare(struct pgr *p, struct err *e)
+{
+	PGconn *admin = pg_open(&p->tg, "postgres", e);
+	int rc = -1;
+
+	if (!admin)
+		return -1;
+	for (size_t i = 0; i < p->nd; i++) {
+		struct pgr_db *d = &p->d[i];
+		int n;
+
+		if (!d->selected)
+			continue;
+		if ((n = user_tables(p, admin, d->dst, e)) < -1)
+			goto out;
+		d->exists = n >= 0;
+		if (n > 0 && !p->x->o->clean) {
+			err_set(e, FX_FAIL, "database %s already has %d user "
+				"table%s: restore into another (--db %s=NEW) or "
+				"give --clean to drop and recreate it; nothing "
+				"was changed", d->dst, n, n == 1 ? "" : "s",
+				d->src);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < p->nd; i++)
+		if (p->d[i].selected && create_db(p, admin, &p->d[i], e) < 0)
+			goto out;
+	rc = 0;
+out:
+	PQfinish(admin);
+	return rc;
+}
+
+int pgr_begin(struct rs_ctx *x, json_t *detail, struct pgr **out,
+	      struct err *e)
+{
+	struct pgr *p = xcalloc(1, sizeof(*p));
+	const struct conf *c = x->conf;
+
+	*out = p;
+	p->x = x;
+	p->jobs = x->o->jobs > 0 ? x->o->jobs : (int)conf_num(c, "postgres", "jobs");
+	if (select_dbs(p, json_object_get(detail, "databases"), e) < 0)
+		return -1;
+	if (x->o->target_url) {
+		pg_target_url(&p->tg, x->o->target_url);
+	} else {
+		if (conf_num(c, "postgres", "tunnel") &&
+		    xport_open(&p->xp, c, e) < 0)
+			return -1;
+		if (pg_target_conf(&p->tg, c, p->xp, e) < 0)
+			return -1;
+	}
+	return prepare(p, e);
+}
+
+static void copied(void *arg, size_t tag, long long rows)
+{
+	((struct pgr_table *)tag)->got = rows;
+	(void)arg;
+}
+
+/* What the member named rest (after "postgres/<db>/") is in d: a table's
+ * data (and whether it is the table's last part), or NULL. */
+static struct pgr_table *table_of(struct pgr_db *d, const char *name,
+				  int *last)
+{
+	for (size_t i = 0; i < d->nt; i++) {
+		size_t ml = strlen(d->t[i].member);
+		unsigned part;
+		char extra;
+
+		if (strncmp(name, d->t[i].member, ml))
+			continue;
+		if (!name[ml]) {
+			*last = 1;
+			return &d->t[i];
+		}
+		if (sscanf(name + ml, ".part-%u%c", &part, &extra) == 1) {
+			*last = part + 1 >= d->t[i].nparts;
+			return &d->t[i];
+		}
+	}
+	return NULL;
+}
+
+static int fail_db(struct pgr *p, struct err *e)
+{
+	if (p->cur)
+		err_wrap(e, "restore into %s failed (the database is left as "
+			 "it is, for inspection)", p->cur->dst);
+	return -1;
+}
+
+static int pre_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+		    struct err *e)
+{
+	struct buf text = BUF_INIT;
+	struct items it = { 0 };
+	int rc = -1;
+
+	p->cur = d;
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	log_verbose("postgres: restoring %s into %s", d->src, d->dst);
+	if (rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
+	    items_parse(text.p, text.len, m->name, &it, e) < 0)
+		goto out;
+	if (!(p->c = pg_open(&p->tg, d->dst, e)) ||
+	    pg_exec(p->c, "SET check_function_bodies = false", d->dst, e) < 0 ||
+	    items_run(p->c, d->dst, it.v, it.n, e) < 0 ||
+	    copy_pool_new(&p->pool, &p->tg, d->dst, p->jobs, copied, p, e) < 0)
+		goto out;
+	d->state = 1;
+	rc = 0;
+out:
+	items_free(&it);
+	buf_release(&text);
+	return rc;
+}
+
+static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+		struct err *e)
+{
+	int last = 0;
+	struct pgr_table *t = table_of(d, m->name, &last);
+	ssize_t n;
+
+	if (!t || d->state != 1)
+		return err_set(e, FX_VERIFY, "member '%s' is not a table of "
+			       "the manifest or comes out of order", m->name);
+	/* Parts of other tables may come between (a parallel backup wrote
+	 * them): each table keeps its own slot until its last part. */
+	if (t->slot < 0 &&
+	    copy_pool_begin(p->pool, t->qname, (size_t)t, &t->slot, e) < 0)
+		return -1;
+	for (;;) {
+		void *chunk = xmalloc(CHUNK);
+
+		n = rs_read(m, chunk, CHUNK, e);
+		if (n <= 0) {
+			free(chunk);
+			break;
+		}
+		if (copy_pool_write(p->pool, t->slot, chunk, (size_t)n, e) < 0)
+			return -1;
+	}
+	if (n < 0)
+		return -1;
+	return last ? copy_pool_end(p->pool, t->slot, e) : 0;
+}
+
+/* Phases whose items do not depend on each other run on several sessions. */
+static int parallel_phase(const char *phase)
+{
+	return !strcmp(phase, "index") || !strcmp(phase, "fk");
+}
+
+static int check_counts(struct pgr *p, struct pgr_db *d, struct err *e)
+{
+	long long rows = 0;
+	struct timespec t1;
+
+	for (size_t i = 0; i < d->nt; i++) {
+		if (d->t[i].got != d->t[i].want)
+			return err_set(e, FX_FAIL, "%s: %lld rows restored, the "
+				       "manifest says %lld", d->t[i].qname,
+				       d->t[i].got, d->t[i].want);
+		rows += d->t[i].got;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (p->x->o->report)
+		fprintf(p->x->o->report, "postgres %s -> %s: %zu tables, %lld "
+			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
+			d->nt, rows, (double)(t1.tv_sec - p->t0.tv_sec) +
+			(double)(t1.tv_nsec - p->t0.tv_nsec) / 1e9);
+	return 0;
+}
+
+static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+		     struct err *e)
+{
+	struct buf text = BUF_INIT;
+	struct items it = { 0 };
+	int rc = -1;
+
+	if (d->state != 1)
+		return err_set(e, FX_VERIFY, "member '%s' comes before its "
+			       "pre-data", m->name);
+	if (copy_pool_wait(p->pool, e) < 0 ||
+	    rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
+	    items_parse(text.p, text.len, m->name, &it, e) < 0)
+		goto out;
+	for (size_t i = 0; i < it.n;) {
+		size_t j = i;
+
+		while (j < it.n && !strcmp(it.v[j].phase, it.v[i].phase))
+			j++;
+		if ((parallel_phase(it.v[i].phase) && p->jobs > 1 ?
+		     items_run_parallel(&p->tg, d->dst, p->jobs, it.v + i,
+					j - i, e) :
+		     items_run(p->c, d->dst, it.v + i, j - i, e)) < 0)
+			goto out;
+		i = j;
+	}
+	if (pg_exec(p->c, "ANALYZE", d->dst, e) < 0 || check_counts(p, d, e) < 0)
+		goto out;
+	d->state = 2;
+	rc = 0;
+out:
+	items_free(&it);
+	buf_release(&text);
+	copy_pool_free(p->pool);
+	p->pool = NULL;
+	PQfinish(p->c);
+	p->c = NULL;
+	return rc;
+}
+
+static int globals(struct pgr *p, struct rs_member *m, struct err *e)
+{
+	struct buf text = BUF_INIT;
+	struct items it = { 0 };
+	PGconn *c = NULL;
+	int rc = -1;
+
+	if (rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
+	    items_parse(text.p, text.len, m->name, &it, e) < 0 ||
+	    !(c = pg_open(&p->tg, "postgres", e)) ||
+	    items_run(c, "globals", it.v, it.n, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	PQfinish(c);
+	items_free(&it);
+	buf_wipe(&text);
+	return rc;
+}
+
+int pgr_member(struct pgr *p, struct rs_member *m, struct err *e)
+{
+	const char *rest, *slash;
+	struct pgr_db *d = NULL;
+
+	if (strncmp(m->name, "postgres/", 9))
+		return 0;
+	rest = m->name + 9;
+	if (!strcmp(rest, "globals.sql"))
+		return p->x->o->globals ? (globals(p, m, e) < 0 ? -1 : 1) : 1;
+	if (!(slash = strchr(rest, '/')))
+		return 0;
+	for (size_t i = 0; i < p->nd && !d; i++)
+		if (strlen(p->d[i].part) == (size_t)(slash - rest) &&
+		    !strncmp(p->d[i].part, rest, (size_t)(slash - rest)))
+			d = &p->d[i];
+	if (!d || !d->selected)
+		return 1;
+	rest = slash + 1;
+	if (!strcmp(rest, "pre-data.sql"))
+		return pre_data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
+	if (!strcmp(rest, "post-data.sql"))
+		return post_data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
+	if (!strncmp(rest, "data/", 5))
+		return data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
+	return 0;
+}
+
+int pgr_end(struct pgr *p, struct err *e)
+{
+	for (size_t i = 0; i < p->nd; i++)
+		if (p->d[i].selected && p->d[i].state != 2)
+			return err_set(e, FX_VERIFY, "the archive ended before "
+				       "database %s was complete", p->d[i].src);
+	return 0;
+}
+
+void pgr_free(struct pgr *p)
+{
+	if (!p)
+		return;
+	copy_pool_free(p->pool);
+	PQfinish(p->c);
+	for (size_t i = 0; i < p->nd; i++) {
+		for (size_t j = 0; j < p->d[i].nt; j++) {
+			free(p->d[i].t[j].qname);
+			free(p->d[i].t[j].member);
+		}
+		free(p->d[i].t);
+		free(p->d[i].dst);
+		free(p->d[i].part);
+	}
+	free(p->d);
+	pg_target_release(&p->tg);
+	if (p->xp)
+		xport_close(p->xp);
+	free(p);
+}

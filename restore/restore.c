@@ -1,0 +1,284 @@
+/*
+ * The restore driver: find the archive and its manifest, stream the
+ * members through the manifest's checks to the component restorers.
+ */
+#include "restore/restore.h"
+
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/log.h"
+#include "agent/sha256.h"
+#include "backup/manifest.h"
+#include "backup/offsite.h"
+#include "backup/repo.h"
+#include "backup/verify.h"
+#include "conf/conf.h"
+
+#define CHUNK (256u * 1024)
+
+ssize_t rs_read(struct rs_member *m, void *buf, size_t n, struct err *e)
+{
+	la_ssize_t got = archive_read_data(m->a, buf, n);
+
+	if (got < 0)
+		return err_set(e, FX_VERIFY, "member '%s' is damaged: %s",
+			       m->name, archive_error_string(m->a) ?
+			       archive_error_string(m->a) : "read error");
+	EVP_DigestUpdate(m->md, buf, (size_t)got);
+	m->size += (uint64_t)got;
+	return got;
+}
+
+int rs_slurp(struct rs_member *m, struct buf *out, size_t max, struct err *e)
+{
+	ssize_t n;
+
+	for (;;) {
+		buf_grow(out, CHUNK);
+		n = rs_read(m, out->p + out->len, CHUNK, e);
+		if (n <= 0)
+			break;
+		buf_setlen(out, out->len + (size_t)n);
+		if (out->len > max)
+			return err_set(e, FX_VERIFY, "member '%s' is larger than "
+				       "%zu MiB", m->name, max >> 20);
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/* Where the archive is: a local path (and its sidecar manifest), or the
+ * base name of an off-site object (and its uploaded manifest). */
+struct source {
+	char *path;		/* local path or off-site base name */
+	json_t *manifest;
+};
+
+static int pick(const struct conf *c, const struct restore_opts *o,
+		struct source *s, struct err *e)
+{
+	struct repo_entry *list = NULL;
+	size_t n = 0;
+	int rc = -1;
+	const char *want = o->archive, *slash;
+
+	if (o->offsite) {
+		if (!offsite_configured(c))
+			return err_set(e, FX_USAGE, "--offsite needs an [offsite] "
+				       "section");
+		if (offsite_scan(c, &list, &n, e) < 0)
+			return -1;
+	} else if (!o->latest && (strchr(want, '/') || access(want, F_OK) == 0)) {
+		s->path = xstrdup(want);
+	} else if (repo_scan(conf_str(c, "backup", "dir"),
+			     conf_str(c, "backup", "name"), &list, &n, e) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; !s->path && i < n; i++) {
+		const char *b = (slash = strrchr(list[i].path, '/')) ? slash + 1 :
+				list[i].path;
+
+		if (o->latest || !strcmp(b, want) ||
+		    (!strncmp(b, want, strlen(want)) &&
+		     !strcmp(b + strlen(want), ".tar.zst"))) {
+			s->path = xstrdup(o->offsite ? b : list[i].path);
+			s->manifest = json_incref(list[i].manifest);
+		}
+	}
+	if (!s->path) {
+		err_set(e, FX_USAGE, "%s: no such archive%s", o->latest ?
+			"--latest" : want, o->offsite ? " off-site" : "");
+		goto out;
+	}
+	if (!o->offsite && !s->manifest) {
+		/* The sidecar says what is inside without a pass over it. */
+		size_t l = strlen(s->path);
+		char *side = l > 8 && !strcmp(s->path + l - 8, ".tar.zst") ?
+			xstrfmt("%.*s.manifest.json", (int)(l - 8), s->path) : NULL;
+
+		s->manifest = side ? json_load_file(side, 0, NULL) : NULL;
+		free(side);
+	}
+	if (!s->manifest && !o->offsite) {
+		struct verify_result vr;
+
+		log_info("%s: no manifest beside it: verifying it first",
+			 s->path);
+		if (verify_archive(s->path, &s->manifest, &vr, e) < 0)
+			goto out;
+	}
+	if (!s->manifest) {
+		err_set(e, FX_VERIFY, "%s: its manifest is missing off-site",
+			s->path);
+		goto out;
+	}
+	rc = 0;
+out:
+	repo_free(list, n);
+	return rc;
+}
+
+/* The manifest's entry for the i-th member, which must be name. */
+static int expect(json_t *man, size_t i, const char *name, json_t **ent,
+		  const char *path, struct err *e)
+{
+	json_t *it = json_array_get(json_object_get(man, "members"), i);
+	const char *want = json_string_value(json_object_get(it, "name"));
+
+	if (!want || strcmp(want, name))
+		return err_set(e, FX_VERIFY, "%s: member '%s' is not the "
+			       "manifest's next ('%s')", path, name,
+			       want ? want : "(end)");
+	*ent = it;
+	return 0;
+}
+
+static int stream(struct rs_ctx *x, struct archive *a, const char *path,
+		  struct pgr *pg, struct err *e)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct archive_entry *ent;
+	unsigned char *drain = xmalloc(CHUNK), digest[32];
+	char hex[65];
+	size_t i = 0;
+	int h, rc = -1;
+
+	while ((h = archive_read_next_header(a, &ent)) != ARCHIVE_EOF) {
+		struct rs_member m = { 0 };
+		json_t *it = NULL;
+
+		if (h < ARCHIVE_WARN) {
+			err_set(e, FX_VERIFY, "%s: damaged: %s", path,
+				archive_error_string(a));
+			goto out;
+		}
+		m.name = archive_entry_pathname_utf8(ent);
+		if (!m.name || !verify_safe_name(m.name) ||
+		    archive_entry_filetype(ent) != AE_IFREG) {
+			err_set(e, FX_VERIFY, "%s: unsafe or unexpected member "
+				"'%s'", path, m.name ? m.name : "(no name)");
+			goto out;
+		}
+		if (!strcmp(m.name, MANIFEST_NAME))
+			break;
+		if (expect(x->manifest, i++, m.name, &it, path, e) < 0)
+			goto out;
+		m.a = a;
+		m.md = md;
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		if (pg && pgr_member(pg, &m, e) < 0)
+			goto out;
+		/* Whatever the restorer left is still checked. */
+		while (rs_read(&m, drain, CHUNK, e) > 0)
+			;
+		if (e->code)
+			goto out;
+		EVP_DigestFinal_ex(md, digest, NULL);
+		sha256_hex_digest(digest, hex);
+		if (m.size != (uint64_t)json_integer_value(json_object_get(it,
+				"size")) ||
+		    strcmp(hex, json_string_value(json_object_get(it, "sha256")) ?: "")) {
+			err_set(e, FX_VERIFY, "%s: member '%s' does not match the "
+				"manifest", path, m.name);
+			goto out;
+		}
+	}
+	if (i != json_array_size(json_object_get(x->manifest, "members"))) {
+		err_set(e, FX_VERIFY, "%s: truncated: %zu of %zu members", path,
+			i, json_array_size(json_object_get(x->manifest, "members")));
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	free(drain);
+	return rc;
+}
+
+/* Which components to put back: --only, else all the archive holds. */
+static int plan(json_t *man, const struct restore_opts *o, json_t **pgd,
+		struct err *e)
+{
+	json_t *comps = json_object_get(man, "components"), *c;
+	const char *k;
+
+	*pgd = NULL;
+	for (size_t i = 0; o->only && i < o->only->n; i++)
+		if (!json_object_get(comps, o->only->v[i]))
+			return err_set(e, FX_USAGE, "the archive holds no %s "
+				       "component", o->only->v[i]);
+	json_object_foreach(comps, k, c) {
+		int wanted = !o->only || o->only->n == 0;
+
+		for (size_t i = 0; o->only && i < o->only->n; i++)
+			wanted |= !strcmp(o->only->v[i], k);
+		if (!wanted)
+			continue;
+		if (strcmp(k, "postgres"))
+			return err_set(e, FX_USAGE, "restoring %s is not built "
+				       "yet (use --only postgres)", k);
+		if (strcmp(json_string_value(json_object_get(c, "status")) ?: "",
+			   "ok"))
+			return err_set(e, FX_FAIL, "the archive's %s component "
+				       "failed at backup time: nothing to "
+				       "restore", k);
+		*pgd = c;
+	}
+	if (!*pgd)
+		return err_set(e, FX_USAGE, "nothing to restore");
+	return 0;
+}
+
+int restore_run(const struct conf *c, const struct restore_opts *o,
+		struct err *e)
+{
+	struct source s = { 0 };
+	struct rs_ctx x = { c, o, NULL };
+	struct offsite_reader *rd = NULL;
+	struct archive *a = archive_read_new();
+	struct pgr *pg = NULL;
+	json_t *pgd;
+	int fd = -1, rc = -1, orc;
+
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	if (pick(c, o, &s, e) < 0)
+		goto out;
+	x.manifest = s.manifest;
+	if (plan(s.manifest, o, &pgd, e) < 0 || pgr_begin(&x, pgd, &pg, e) < 0)
+		goto out;
+	if (o->offsite) {
+		if (offsite_reader_start(c, s.path, &rd, &fd, e) < 0)
+			goto out;
+		orc = archive_read_open_fd(a, fd, CHUNK);
+	} else {
+		orc = archive_read_open_filename(a, s.path, CHUNK);
+	}
+	if (orc != ARCHIVE_OK) {
+		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", s.path,
+			archive_error_string(a));
+		goto out;
+	}
+	if (stream(&x, a, s.path, pg, e) < 0 || pgr_end(pg, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	archive_read_free(a);
+	if (rd) {
+		struct err fe = ERR_INIT;
+
+		/* A failed download explains a damaged stream best. */
+		if (offsite_reader_finish(rd, &fe) < 0 && (rc == 0 ||
+		    e->code == FX_VERIFY))
+			*e = fe, rc = -1;
+	}
+	pgr_free(pg);
+	free(s.path);
+	json_decref(s.manifest);
+	return rc;
+}

@@ -121,6 +121,14 @@ AWS s3 cp "s3://offsite/team/enc/${E%.tar.zst}.manifest.json.enc" encm.bin --onl
 lacks "the off-site manifest is encrypted too" "$(cat encm.bin | tr -d '\0')" "off_db"
 expect_exit "encrypted: verify --offsite decrypts" 0 "$FERRY" -c enc.ini verify --offsite --latest
 expect_exit "encrypted: list --offsite reads the manifest" 0 "$FERRY" -c enc.ini list --offsite
+# restore straight from the off-site copy (streamed, decrypted, checked)
+PSQL -c "DROP DATABASE IF EXISTS off_db_back" >/dev/null
+expect_exit "restore --offsite --latest (encrypted)" 0 "$FERRY" -c enc.ini restore --offsite --latest --db off_db=off_db_back
+contains "restore --offsite reports the rows" "$OUT" "250000 rows"
+same "restore --offsite: the rows are back" "$(PSQL -d off_db_back -c "SELECT count(*), md5(string_agg(h, ',' ORDER BY i)) FROM noise")" \
+	"$(PSQL -d off_db -c "SELECT count(*), md5(string_agg(h, ',' ORDER BY i)) FROM noise")"
+expect_exit "restore --offsite --latest --clean (plain)" 0 "$FERRY" -c plain.ini restore --offsite --latest --db off_db=off_db_back --clean
+PSQL -c "DROP DATABASE off_db_back" >/dev/null
 contains "encrypted: components shown" "$OUT" "postgres:ok"
 head -c 32 /dev/urandom >other.key
 sed "s|$SCRATCH/offsite.key|$SCRATCH/other.key|" enc.ini >wrongkey.ini

@@ -127,7 +127,7 @@ COMMENT ON TRIGGER child_touch ON public.child IS 'keeps updated';
 CREATE UNLOGGED TABLE public.scratch (k text PRIMARY KEY, v int) WITH (fillfactor = 80);
 INSERT INTO public.scratch VALUES ('k', 1);
 CREATE SEQUENCE public.counter AS integer START WITH 10 INCREMENT BY 3 MAXVALUE 1000 CYCLE;
-SELECT FROM nextval('public.counter'), nextval('public.counter') \gset
+SELECT nextval('public.counter') AS n1, nextval('public.counter') AS n2 \gset
 CREATE SEQUENCE public.unused;
 CREATE VIEW public.v_types WITH (security_barrier = true) AS SELECT id, t FROM public.types WHERE id > 0;
 CREATE VIEW public.v_check AS SELECT * FROM public.scratch WHERE v > 0 WITH CASCADED CHECK OPTION;

@@ -1,0 +1,149 @@
+# PostgreSQL: ferry's backup (schema from the catalogs, COPY data) and
+# restore, with pg_dump as the oracle: for every corpus, pg_dump of ferry's
+# copy must equal pg_dump of pg_restore's copy, and of the source (modulo
+# PostgreSQL's own non-idempotent deparsing).  Then the faults.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "pg"
+cd "$SCRATCH"
+CORPUS="$FERRY_SOURCE_ROOT/../shared/corpus"
+NS() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" "$@"; }
+PSQL() { NS psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+# pg_dump's \restrict lines carry a random key: drop them before comparing.
+DUMP() { NS pg_dump -h 127.0.0.1 -U postgres "$@" 2>/dev/null | grep -v '^\\\(un\)\?restrict '; }
+fresh() { for d in "$@"; do PSQL -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" -c "CREATE DATABASE \"$d\"" >/dev/null; done; }
+
+dbs="pg_edge"
+fresh pg_edge
+PSQL -d pg_edge -f "$FERRY_SOURCE_ROOT/tests/pg/edge-cases.sql" >/dev/null
+if [ -f "$CORPUS/pagila-schema.sql" ] && [ -f "$CORPUS/infinite-scribe-schema.sql" ]; then
+	fresh pg_pagila pg_scribe
+	PSQL -d pg_pagila -f "$CORPUS/pagila-schema.sql" >/dev/null
+	PSQL -d pg_pagila -f "$CORPUS/pagila-data.sql" >/dev/null
+	PSQL -d pg_scribe -f "$CORPUS/infinite-scribe-schema.sql" >/dev/null 2>&1
+	dbs="pg_edge pg_pagila pg_scribe"
+else
+	skip "pg: pagila and infinite-scribe oracle: ../shared/corpus is absent (the generated edge cases still run)"
+fi
+
+mkdir -p archives
+cp "$SBX_DIR/ferry.ini" pg.ini
+printf '\n[backup]\ndir = %s/archives\nname = pg\n' "$SCRATCH" >>pg.ini
+sed -i "s/^\[postgres\]/[postgres]\ndatabases = ${dbs// /, }\njobs = 3/" pg.ini
+chmod 600 pg.ini
+
+expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -c pg.ini backup --only postgres
+A=$(ls archives/pg-*.tar.zst | head -n 1)
+tar --zstd -tf "$A" >members.txt
+contains "globals.sql in the archive" "$(cat members.txt)" "postgres/globals.sql"
+contains "pre-data.sql in the archive" "$(cat members.txt)" "postgres/pg_edge/pre-data.sql"
+contains "post-data.sql in the archive" "$(cat members.txt)" "postgres/pg_edge/post-data.sql"
+contains "a big table is cut into parts" "$(cat members.txt)" "public.big.copy.part-0001"
+if python3 - "${A%.tar.zst}.manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+d = m["components"]["postgres"]["databases"]["pg_edge"]
+t = {x["table"]: x["rows"] for x in d["tables"]}
+assert t["big"] == 40000 and t["types"] == 3 and t["events_2024"] > 0, t
+assert "events" not in t, "partitioned parents hold no rows"
+assert d["encoding"] == "UTF8" and d["unsupported"] == [], d
+PY
+then ok "manifest: row counts per table (partitions through their leaves)"; else notok "manifest: row counts per table"; fi
+
+for db in $dbs; do
+	fresh "${db}_pgr"
+	NS pg_dump -h 127.0.0.1 -U postgres -Fc -f "$SCRATCH/$db.dump" "$db"
+	NS pg_restore -h 127.0.0.1 -U postgres -d "${db}_pgr" "$SCRATCH/$db.dump" 2>/dev/null || true
+	PSQL -c "DROP DATABASE IF EXISTS ${db}_ferry WITH (FORCE)" >/dev/null
+done
+maps=""
+for db in $dbs; do maps="$maps --db $db=${db}_ferry"; done
+# shellcheck disable=SC2086
+expect_exit "restore --latest into new databases" 0 "$FERRY" -c pg.ini restore --latest --only postgres $maps
+contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 15 tables, 40417 rows"
+for db in $dbs; do
+	DUMP --schema-only "${db}_ferry" >"$db.ferry.schema"
+	DUMP --schema-only "${db}_pgr" >"$db.pgr.schema"
+	DUMP --schema-only "$db" >"$db.src.schema"
+	DUMP --data-only "${db}_ferry" >"$db.ferry.data"
+	DUMP --data-only "${db}_pgr" >"$db.pgr.data"
+	DUMP --data-only "$db" >"$db.src.data"
+	if cmp -s "$db.ferry.schema" "$db.pgr.schema"; then ok "$db: schema identical to pg_restore's copy"
+	else notok "$db: schema differs from pg_restore's: $(diff "$db.pgr.schema" "$db.ferry.schema" | head -c 600)"; fi
+	if cmp -s "$db.ferry.data" "$db.pgr.data"; then ok "$db: data identical to pg_restore's copy"
+	else notok "$db: data differs from pg_restore's: $(diff "$db.pgr.data" "$db.ferry.data" | head -c 600)"; fi
+	if cmp -s "$db.ferry.data" "$db.src.data"; then ok "$db: data identical to the source"
+	else notok "$db: data differs from the source: $(diff "$db.src.data" "$db.ferry.data" | head -c 600)"; fi
+	# PostgreSQL re-spells "= ANY (ARRAY['a'::varchar...])" after any
+	# logical restore (pg_restore's too): that line alone may differ.
+	d=$(diff "$db.src.schema" "$db.ferry.schema" | grep '^[<>]' | grep -v 'ANY (.*ARRAY\[' || true)
+	same "$db: schema identical to the source" "$d" ""
+done
+[ -f "$CORPUS/pagila-schema.sql" ] && same "pagila: the films are back" "$(PSQL -d pg_pagila_ferry -c 'SELECT count(*) FROM film')" "1000"
+
+# restore refuses a database that has tables, and changes nothing
+PSQL -d pg_edge_ferry -c "INSERT INTO public.scratch VALUES ('marker', 7)" >/dev/null
+expect_exit "restore into a non-empty database exits 1" 1 "$FERRY" -c pg.ini restore --latest --db pg_edge=pg_edge_ferry
+contains "refusal says what to do" "$ERR" "--clean"
+contains "refusal says nothing changed" "$ERR" "nothing was changed"
+same "refusal left the data alone" "$(PSQL -d pg_edge_ferry -c "SELECT v FROM public.scratch WHERE k = 'marker'")" "7"
+expect_exit "restore --clean --jobs 1 drops and recreates" 0 "$FERRY" -c pg.ini restore --latest --db pg_edge=pg_edge_ferry --clean --jobs 1
+same "--clean: the marker row is gone" "$(PSQL -d pg_edge_ferry -c "SELECT count(*) FROM public.scratch WHERE k = 'marker'")" "0"
+DUMP --schema-only pg_edge_ferry >again.schema
+if cmp -s again.schema pg_edge.pgr.schema; then ok "--jobs 1 restore: same schema"; else notok "--jobs 1 restore: schema differs"; fi
+expect_exit "restore ARCHIVE by path, --jobs 4" 0 "$FERRY" -c pg.ini restore "$SCRATCH/$A" --db pg_edge=pg_edge_j4 --jobs 4
+same "--jobs 4: big table complete" "$(PSQL -d pg_edge_j4 -c 'SELECT count(*), sum(id) FROM public.big')" "40000|800020000"
+expect_exit "restore: unknown source database is a usage error" 2 "$FERRY" -c pg.ini restore --latest --db nosuch=x
+expect_exit "restore: --db without = is a usage error" 2 "$FERRY" -c pg.ini restore --latest --db pg_edge
+expect_exit "restore: neither ARCHIVE nor --latest" 2 "$FERRY" -c pg.ini restore
+expect_exit "restore: --only a component not in the archive" 2 "$FERRY" -c pg.ini restore --latest --only redis
+
+# --target-url, from inside the server's namespace (password from PGPASSWORD)
+printf '[server]\nhost = local\n[backup]\ndir = %s/archives\nname = pg\n' "$SCRATCH" >url.ini
+expect_exit "restore --target-url" 0 ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" \
+	"$FERRY" -c url.ini restore --latest --db pg_edge=pg_edge_url --target-url "postgresql://postgres@127.0.0.1:5432/postgres"
+same "--target-url: restored" "$(PSQL -d pg_edge_url -c 'SELECT count(*) FROM public.events')" "400"
+
+# damaged archives: exit 6, the target left for inspection
+size=$(stat -c %s "$A")
+head -c $((size * 2 / 3)) "$A" >trunc.tar.zst
+expect_exit "restore of a truncated archive exits 6" 6 "$FERRY" -c pg.ini restore trunc.tar.zst --db pg_edge=pg_edge_trunc
+mkdir -p ex && tar --zstd -xf "$A" -C ex
+printf '9\tforged\t1\n' >>ex/postgres/pg_edge/data/public.scratch.copy
+(cd ex && tar --zstd -cf ../forged.tar.zst -T ../members.txt)
+cp "${A%.tar.zst}.manifest.json" forged.manifest.json
+expect_exit "restore of a tampered member exits 6" 6 "$FERRY" -c pg.ini restore forged.tar.zst --db pg_edge=pg_edge_forged
+contains "tampering names the member" "$ERR" "public.scratch.copy"
+
+# roles: globals.sql brings them back (attributes and memberships)
+PSQL -c "DROP ROLE IF EXISTS ferry_tmp_role" -c "CREATE ROLE ferry_tmp_role CREATEDB CONNECTION LIMIT 3 PASSWORD 'pw-secret'" \
+	-c "GRANT ferry_reader TO ferry_tmp_role" >/dev/null
+expect_exit "backup with a new role" 0 "$FERRY" -c pg.ini backup --only postgres
+lacks "no password hashes by default" "$(tar --zstd -xOf "$(ls -t archives/pg-*.tar.zst | head -n 1)" postgres/globals.sql)" "SCRAM-SHA-256"
+PSQL -c "DROP ROLE ferry_tmp_role" >/dev/null
+expect_exit "restore --globals" 0 "$FERRY" -c pg.ini restore --latest --globals --db pg_edge=pg_edge_roles
+same "role back with its attributes" "$(PSQL -c "SELECT rolcreatedb, rolconnlimit FROM pg_roles WHERE rolname = 'ferry_tmp_role'")" "t|3"
+same "membership back" "$(PSQL -c "SELECT count(*) FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member WHERE r.rolname = 'ferry_tmp_role'")" "1"
+printf 'include_passwords = yes\n' >pw.extra
+sed "s/^\[postgres\]/[postgres]\ninclude_passwords = yes/" pg.ini >pw.ini
+chmod 600 pw.ini
+expect_exit "backup with include_passwords = yes" 0 "$FERRY" -c pw.ini backup --only postgres
+contains "password hashes with include_passwords" "$(tar --zstd -xOf "$(ls -t archives/pg-*.tar.zst | head -n 1)" postgres/globals.sql)" "SCRAM-SHA-256"
+PSQL -c "DROP ROLE ferry_tmp_role" >/dev/null
+
+# what ferry cannot reproduce is named, never dropped silently
+fresh pg_unsup
+PSQL -d pg_unsup -c "CREATE TABLE t (x text)" -c "CREATE COLLATION public.mycoll FROM \"C\"" \
+	-c "CREATE FUNCTION public.eq3(int, int) RETURNS bool LANGUAGE sql AS 'SELECT \$1 = \$2'" \
+	-c "CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = public.eq3)" >/dev/null
+sed "s/^databases = .*/databases = pg_unsup/" pg.ini >unsup.ini
+chmod 600 unsup.ini
+expect_exit "backup of unsupported kinds succeeds" 0 "$FERRY" -c unsup.ini backup --only postgres
+contains "warning names the collation" "$ERR" "collation public.mycoll"
+contains "warning names the operator" "$ERR" "operator public.==="
+if python3 - "$(ls -t archives/pg-*.manifest.json | head -n 1)" <<'PY'
+import json, sys
+u = json.load(open(sys.argv[1]))["components"]["postgres"]["databases"]["pg_unsup"]["unsupported"]
+assert {"kind": "collation", "name": "public.mycoll"} in u, u
+PY
+then ok "manifest lists unsupported objects"; else notok "manifest lists unsupported objects"; fi

@@ -1,0 +1,86 @@
+# PostgreSQL faults: a wrong password, the backend killed mid-COPY, DDL
+# during a backup, a lock that never comes.  None may publish an archive or
+# touch an earlier one.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "pg_faults"
+cd "$SCRATCH"
+NS() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" "$@"; }
+PSQL() { NS psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+PSQL -c "DROP DATABASE IF EXISTS pgf WITH (FORCE)" -c "CREATE DATABASE pgf" >/dev/null
+# ~150 MB of COPY text: long enough to be caught in the middle
+PSQL -d pgf -c "CREATE TABLE big (id int, a text, b text)" \
+	-c "INSERT INTO big SELECT g, md5(g::text) || md5((g + 1)::text), repeat('x', 20) FROM generate_series(1, 1500000) g" \
+	-c "CREATE TABLE small (id int PRIMARY KEY)" -c "INSERT INTO small SELECT generate_series(1, 10)" >/dev/null
+
+mkdir -p archives
+cp "$SBX_DIR/ferry.ini" f.ini
+printf '\n[backup]\ndir = %s/archives\nname = pgf\n' "$SCRATCH" >>f.ini
+sed -i 's/^\[postgres\]/[postgres]\ndatabases = pgf\njobs = 1/' f.ini
+chmod 600 f.ini
+expect_exit "a good backup first" 0 "$FERRY" -c f.ini backup --only postgres
+good=$(ls archives)
+goodsum=$(cd archives && sha256sum pgf-*)
+unchanged() { # NAME
+	same "$1: no archive published, the earlier one untouched" "$(cd archives && sha256sum pgf-* 2>/dev/null)" "$goodsum"
+	same "$1: no partial file left" "$(ls -a archives | grep -c partial || true)" "0"
+}
+
+SBX_PG_PASSWORD=wrong expect_exit "wrong password exits 3" 3 "$FERRY" -c f.ini backup --only postgres
+contains "wrong password: says so" "$ERR" "password authentication failed"
+unchanged "wrong password"
+sleep 1
+
+# the backend terminated in the middle of the COPY
+"$FERRY" -c f.ini backup --only postgres >kill.out 2>kill.err &
+fp=$!
+killed=0
+for _ in $(seq 1 400); do
+	n=$(PSQL -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ferry' AND query LIKE 'COPY%big%' AND state = 'active'")
+	if [ "$n" -gt 0 ]; then killed=1; break; fi
+	kill -0 $fp 2>/dev/null || break
+	sleep 0.02
+done
+set +e; wait $fp; rc=$?; set -e
+if [ $killed = 1 ]; then
+	if [ $rc -ne 0 ]; then ok "backend killed mid-COPY: exit $rc"; else notok "backend killed mid-COPY: exit 0"; fi
+	contains "backend killed: the error names the table" "$(cat kill.err)" "big"
+	unchanged "backend killed"
+else
+	skip "pg_faults: the COPY ended before it could be terminated"
+fi
+sleep 1
+
+# DDL during the backup waits for it; the archive is the state before
+"$FERRY" -c f.ini backup --only postgres >ddl.out 2>ddl.err &
+fp=$!
+for _ in $(seq 1 400); do
+	[ "$(PSQL -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ferry' AND query LIKE 'COPY%'")" -gt 0 ] && break
+	sleep 0.02
+done
+PSQL -d pgf -c "ALTER TABLE small ADD COLUMN added int DEFAULT 1" -c "DROP TABLE big" >/dev/null &
+ddl=$!
+set +e; wait $fp; rc=$?; wait $ddl; ddlrc=$?; set -e
+same "backup during DDL succeeds" "$rc" "0"
+same "the DDL ran after it" "$ddlrc" "0"
+new=$(ls -t archives/pgf-*.tar.zst | head -n 1)
+pre=$(tar --zstd -xOf "$new" postgres/pgf/pre-data.sql)
+lacks "archive predates the added column" "$pre" "added"
+contains "archive still holds the dropped table" "$pre" "CREATE TABLE public.big"
+expect_exit "that archive restores" 0 "$FERRY" -c f.ini restore "$new" --db pgf=pgf_back --clean
+same "restored: the table dropped meanwhile is whole" "$(PSQL -d pgf_back -c 'SELECT count(*) FROM big')" "1500000"
+rm -f "$new" "${new%.tar.zst}.manifest.json"
+sleep 1
+
+# a lock that never comes fails after lock_timeout instead of hanging
+sed -i 's/^\[postgres\]/[postgres]\nlock_timeout = 1s/' f.ini
+PSQL -d pgf -c "BEGIN" -c "LOCK TABLE small IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" >/dev/null &
+holder=$!
+sleep 0.5
+start=$(date +%s)
+expect_exit "a held lock fails the backup" 1 "$FERRY" -c f.ini backup --only postgres
+contains "the error says lock timeout" "$ERR" "lock timeout"
+if [ $(($(date +%s) - start)) -lt 5 ]; then ok "it failed before the holder let go"; else notok "it waited for the holder"; fi
+wait $holder || true
+unchanged "lock timeout"
+PSQL -c "DROP DATABASE pgf WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf_back WITH (FORCE)" >/dev/null

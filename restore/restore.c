@@ -80,15 +80,19 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		return -1;
 	}
 	for (size_t i = 0; !s->path && i < n; i++) {
-		const char *b = (slash = strrchr(list[i].path, '/')) ? slash + 1 :
-				list[i].path;
+		/* Off-site objects are fetched by their archive's name, which
+		 * their stem gives whether or not they are encrypted. */
+		const char *stem = (slash = strrchr(list[i].stem, '/')) ?
+				   slash + 1 : list[i].stem;
+		char *b = xstrfmt("%s.tar.zst", stem);
 
-		if (o->latest || !strcmp(b, want) ||
-		    (!strncmp(b, want, strlen(want)) &&
-		     !strcmp(b + strlen(want), ".tar.zst"))) {
-			s->path = xstrdup(o->offsite ? b : list[i].path);
+		if (o->latest || !strcmp(b, want) || !strcmp(stem, want)) {
+			s->path = o->offsite ? b : xstrdup(list[i].path);
 			s->manifest = json_incref(list[i].manifest);
+			if (o->offsite)
+				b = NULL;
 		}
+		free(b);
 	}
 	if (!s->path) {
 		err_set(e, FX_USAGE, "%s: no such archive%s", o->latest ?

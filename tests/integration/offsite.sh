@@ -36,7 +36,7 @@ start_proxy
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 AWS() { aws --endpoint-url "http://127.0.0.1:$PPORT" "$@"; }
 
-PSQL() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+PSQL() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
 PSQL -c "DROP DATABASE IF EXISTS off_db" -c "CREATE DATABASE off_db" >/dev/null
 # ~20 MB of poorly compressible rows: the archive needs several 8 MiB parts
 PSQL -d off_db -c "CREATE TABLE noise AS SELECT i, md5(random()::text) || md5(random()::text) || md5(random()::text) AS h FROM generate_series(1, 250000) i" >/dev/null
@@ -121,6 +121,7 @@ AWS s3 cp "s3://offsite/team/enc/${E%.tar.zst}.manifest.json.enc" encm.bin --onl
 lacks "the off-site manifest is encrypted too" "$(cat encm.bin | tr -d '\0')" "off_db"
 expect_exit "encrypted: verify --offsite decrypts" 0 "$FERRY" -c enc.ini verify --offsite --latest
 expect_exit "encrypted: list --offsite reads the manifest" 0 "$FERRY" -c enc.ini list --offsite
+contains "encrypted: components shown" "$OUT" "postgres:ok"
 # restore straight from the off-site copy (streamed, decrypted, checked)
 PSQL -c "DROP DATABASE IF EXISTS off_db_back" >/dev/null
 expect_exit "restore --offsite --latest (encrypted)" 0 "$FERRY" -c enc.ini restore --offsite --latest --db off_db=off_db_back
@@ -129,7 +130,6 @@ same "restore --offsite: the rows are back" "$(PSQL -d off_db_back -c "SELECT co
 	"$(PSQL -d off_db -c "SELECT count(*), md5(string_agg(h, ',' ORDER BY i)) FROM noise")"
 expect_exit "restore --offsite --latest --clean (plain)" 0 "$FERRY" -c plain.ini restore --offsite --latest --db off_db=off_db_back --clean
 PSQL -c "DROP DATABASE off_db_back" >/dev/null
-contains "encrypted: components shown" "$OUT" "postgres:ok"
 head -c 32 /dev/urandom >other.key
 sed "s|$SCRATCH/offsite.key|$SCRATCH/other.key|" enc.ini >wrongkey.ini
 chmod 600 wrongkey.ini

@@ -13,6 +13,12 @@ PSQL() { NS psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
 DUMP() { NS pg_dump -h 127.0.0.1 -U postgres "$@" 2>/dev/null | grep -v '^\\\(un\)\?restrict '; }
 fresh() { for d in "$@"; do PSQL -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" -c "CREATE DATABASE \"$d\"" >/dev/null; done; }
 
+drop() { for d in "$@"; do PSQL -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null; done; }
+targets="pg_edge_j4 pg_edge_url pg_edge_trunc pg_edge_forged pg_edge_roles pg_unsup"
+for db in pg_edge pg_pagila pg_scribe; do targets="$targets ${db}_ferry ${db}_pgr"; done
+# shellcheck disable=SC2086
+drop $targets
+PSQL -c "DROP ROLE IF EXISTS ferry_tmp_role" >/dev/null
 dbs="pg_edge"
 fresh pg_edge
 PSQL -d pg_edge -f "$FERRY_SOURCE_ROOT/tests/pg/edge-cases.sql" >/dev/null
@@ -147,3 +153,5 @@ u = json.load(open(sys.argv[1]))["components"]["postgres"]["databases"]["pg_unsu
 assert {"kind": "collation", "name": "public.mycoll"} in u, u
 PY
 then ok "manifest lists unsupported objects"; else notok "manifest lists unsupported objects"; fi
+# shellcheck disable=SC2086
+drop $targets $dbs

@@ -10,6 +10,10 @@
  * one member under its own name, a longer one becomes members NAME.part-0000,
  * NAME.part-0001, ... in order (cat them to get the file back).  So memory
  * stays bounded whatever the size and no temporary file is ever written.
+ *
+ * Streams may be written from several threads at once (one stream per
+ * thread): members are added one at a time, so parts of different streams
+ * can interleave, each stream's own parts staying in order.
  */
 #ifndef FERRY_ARCHIVE_H
 #define FERRY_ARCHIVE_H

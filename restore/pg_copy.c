@@ -74,7 +74,11 @@ static void copy_one(struct worker *w)
 {
 	struct copy_pool *p = w->p;
 	struct err e = ERR_INIT;
-	char *sql = xstrfmt("COPY %s FROM STDIN", w->table);
+	/* As pg_restore does, the table is emptied in the COPY's own
+	 * transaction: then the rows can be written frozen (no second write
+	 * to set hint bits) and, at wal_level = minimal, without WAL. */
+	char *sql = xstrfmt("BEGIN; TRUNCATE ONLY %s; COPY %s FROM STDIN WITH "
+			    "(FREEZE)", w->table, w->table);
 	PGresult *r = PQexec(w->c, sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_IN;
 	struct chunk *ch;
@@ -110,6 +114,10 @@ static void copy_one(struct worker *w)
 		while ((r = PQgetResult(w->c)))
 			PQclear(r);
 	}
+	if (ok && rows >= 0 && pg_exec(w->c, "COMMIT", w->table, &e) < 0)
+		rows = -1;
+	else if (PQtransactionStatus(w->c) != PQTRANS_IDLE)
+		PQclear(PQexec(w->c, "ROLLBACK"));
 	pthread_mutex_lock(&p->mu);
 	if (e.code)
 		fail(p, &e);

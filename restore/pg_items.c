@@ -82,9 +82,42 @@ static int run_one(PGconn *c, const char *db, const struct pgs_item *it,
 	return rc;
 }
 
+/*
+ * All of v in one transaction and one round trip: a schema of thousands of
+ * small statements costs one latency instead of thousands.  On any error
+ * the batch is rolled back and replayed item by item, which finds and
+ * names the failing item (and leaves what came before it in place, for
+ * inspection) or lets a tolerated failure through.
+ */
+static int run_batch(PGconn *c, const struct pgs_item *v, size_t n)
+{
+	struct buf sql = BUF_INIT;
+	PGresult *r;
+	int ok;
+
+	buf_addstr(&sql, "BEGIN;\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_add(&sql, v[i].sql, v[i].sql_len);
+		buf_addstr(&sql, "\n;\n");
+	}
+	buf_addstr(&sql, "COMMIT;\n");
+	r = PQexec(c, buf_str(&sql));
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	     PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	while (!ok && (r = PQgetResult(c)))
+		PQclear(r);
+	if (!ok)
+		PQclear(PQexec(c, "ROLLBACK"));
+	buf_release(&sql);
+	return ok ? 0 : -1;
+}
+
 int items_run(PGconn *c, const char *db, const struct pgs_item *v, size_t n,
 	      struct err *e)
 {
+	if (n > 1 && run_batch(c, v, n) == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (run_one(c, db, &v[i], e) < 0)
 			return -1;

@@ -294,14 +294,23 @@ static int run_channels(struct ssh *s)
 
 static int build_poll(struct ssh *s, struct pollfd *pfd)
 {
-	int n = 0, dirs;
+	int n = 0, dirs, want_in;
+	short events;
 
 	pfd[n++] = (struct pollfd){ s->wake[0], POLLIN, 0 };
 	if (s->dead)
 		return n;
+	/* The socket is watched for input only when something would read it:
+	 * unread bytes (a server's global request while idle, or data for a
+	 * channel whose local reader is slow) would otherwise wake poll at
+	 * once, forever. */
+	want_in = s->reqs != NULL;
+	for (struct ssh_chan *c = s->chans; c && !want_in; c = c->next)
+		want_in = chan_wants_socket(c);
 	dirs = libssh2_session_block_directions(s->session);
-	pfd[n++] = (struct pollfd){ s->sock, (short)(POLLIN |
-		((dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) ? POLLOUT : 0)), 0 };
+	events = (short)((want_in ? POLLIN : 0) |
+		((dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) ? POLLOUT : 0));
+	pfd[n++] = (struct pollfd){ s->sock, events, 0 };
 	for (struct forward *f = s->fwds; f && n < MAX_POLL; f = f->next)
 		pfd[n++] = (struct pollfd){ f->lfd, POLLIN, 0 };
 	for (struct ssh_chan *c = s->chans; c && n < MAX_POLL - 3; c = c->next)
@@ -412,6 +421,10 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 		log_debug("host key preference '%s' refused: %s", prefs,
 			  ssh_errmsg(s));
 	rc = libssh2_session_handshake(s->session, s->sock);
+	if (!rc)
+		log_debug("ssh %s: cipher %s, mac %s", s->name,
+			  libssh2_session_methods(s->session, LIBSSH2_METHOD_CRYPT_SC),
+			  libssh2_session_methods(s->session, LIBSSH2_METHOD_MAC_SC));
 	if (rc)
 		return err_set(e, FX_CONN, "ssh %s: handshake failed: %s",
 			       s->name, ssh_errmsg(s));

@@ -267,6 +267,17 @@ int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max)
 	return n;
 }
 
+int chan_wants_socket(const struct ssh_chan *c)
+{
+	if (c->finished)
+		return 0;
+	/* Closing reads the server's close; a pump with room reads data; a
+	 * write waiting for window space reads the server's adjustment. */
+	return c->closing || (!c->down.eof && c->down.len == 0) ||
+	       (c->kind == CHAN_EXEC && !c->derr.eof && c->derr.len == 0) ||
+	       c->up.len > 0 || (c->up.eof && !c->eof_sent);
+}
+
 int chan_has_pending(struct ssh_chan *c)
 {
 	unsigned long avail = 0;

@@ -106,6 +106,9 @@ int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e);
 int chan_pump(struct ssh *s, struct ssh_chan *c);
 int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max);
 int chan_has_pending(struct ssh_chan *c);
+/* Whether c would read the session socket now (if not, a readable socket
+ * must not wake the I/O thread: it would spin). */
+int chan_wants_socket(const struct ssh_chan *c);
 void chan_abort(struct ssh_chan *c, const char *why);
 void chan_free(struct ssh_chan *c);
 /* chan_free() that also forgets c's claim on the session (mu held). */

@@ -22,8 +22,26 @@ struct arc {
 	struct arc_member *m;
 	size_t n, cap;
 	char werr[256];		/* the write callback's failure */
-	pthread_mutex_t mu;	/* members from parallel streams, one at a time */
+	/* Members are written by one writer thread, in the order they are
+	 * queued, so whoever produces data (a COPY reader) goes on reading
+	 * while the last part is hashed and compressed. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t writer;
+	int started, quit, busy, failed;
+	struct ajob *head, *tail;
+	size_t queued;
+	struct err err;		/* the writer's first failure */
 };
+
+struct ajob {
+	struct ajob *next;
+	char *name;
+	unsigned char *data;
+	size_t len;
+};
+
+#define QUEUE_MAX 1
 
 struct arc_stream {
 	struct arc *a;
@@ -60,6 +78,7 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	struct arc *a = xcalloc(1, sizeof(*a));
 
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
 
 	a->fd = fd;
 	a->mtime = mtime;
@@ -104,22 +123,20 @@ static struct arc_member *add_member(struct arc *a, const char *name)
 	return m;
 }
 
-int arc_add(struct arc *a, const char *name, const void *data, size_t len,
-	    struct err *e)
+static int write_member(struct arc *a, const char *name, const void *data,
+			size_t len, struct err *e)
 {
 	struct archive_entry *ent = archive_entry_new();
 	unsigned char digest[32];
 	struct arc_member *m;
 	int r = -1;
 
-	/* Hash outside the lock: parallel streams overlap their hashing. */
 	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
 	archive_entry_set_pathname_utf8(ent, name);
 	archive_entry_set_size(ent, (la_int64_t)len);
 	archive_entry_set_filetype(ent, AE_IFREG);
 	archive_entry_set_perm(ent, 0600);
 	archive_entry_set_mtime(ent, a->mtime, 0);
-	pthread_mutex_lock(&a->mu);
 	if (archive_write_header(a->w, ent) != ARCHIVE_OK) {
 		lib_err(a, e, name);
 		goto out;
@@ -132,14 +149,129 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 		lib_err(a, e, name);
 		goto out;
 	}
+	pthread_mutex_lock(&a->mu);
 	m = add_member(a, name);
 	m->size = len;
 	sha256_hex_digest(digest, m->sha256);
+	pthread_mutex_unlock(&a->mu);
 	r = 0;
 out:
-	pthread_mutex_unlock(&a->mu);
 	archive_entry_free(ent);
 	return r;
+}
+
+static void *writer_main(void *arg)
+{
+	struct arc *a = arg;
+	struct err e = ERR_INIT;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		struct ajob *j;
+		int r = 0, skip;
+
+		while (!a->head && !a->quit)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (!a->head)
+			break;
+		j = a->head;
+		a->head = j->next;
+		if (!a->head)
+			a->tail = NULL;
+		a->busy = 1;
+		skip = a->failed;
+		pthread_mutex_unlock(&a->mu);
+		if (!skip)
+			r = write_member(a, j->name, j->data, j->len, &e);
+		pthread_mutex_lock(&a->mu);
+		if (r < 0 && !a->failed) {
+			a->failed = 1;
+			a->err = e;
+		}
+		a->queued--;
+		a->busy = 0;
+		free(j->name);
+		free(j->data);
+		free(j);
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Queues a member; data is the queue's now.  Waits while the queue is full;
+ * the writer's failure, if any, is returned here. */
+static int enqueue(struct arc *a, const char *name, void *data, size_t len,
+		   struct err *e)
+{
+	struct ajob *j = xcalloc(1, sizeof(*j));
+	int rc = 0;
+
+	j->name = xstrdup(name);
+	j->data = data;
+	j->len = len;
+	pthread_mutex_lock(&a->mu);
+	if (!a->started) {
+		if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+			a->failed = 1;
+			err_set(&a->err, FX_FAIL, "archive: cannot start a thread");
+		} else {
+			a->started = 1;
+		}
+	}
+	while (a->queued >= QUEUE_MAX && !a->failed)
+		pthread_cond_wait(&a->cv, &a->mu);
+	if (a->failed) {
+		*e = a->err;
+		rc = -1;
+		free(j->name);
+		free(j->data);
+		free(j);
+	} else {
+		if (a->tail)
+			a->tail->next = j;
+		else
+			a->head = j;
+		a->tail = j;
+		a->queued++;
+		pthread_cond_signal(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int arc_add(struct arc *a, const char *name, const void *data, size_t len,
+	    struct err *e)
+{
+	void *copy = xmalloc(len ? len : 1);
+
+	memcpy(copy, data, len);
+	return enqueue(a, name, copy, len, e);
+}
+
+int arc_sync(struct arc *a, struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	while ((a->queued || a->busy) && !a->failed)
+		pthread_cond_wait(&a->cv, &a->mu);
+	rc = a->failed ? -1 : 0;
+	if (rc)
+		*e = a->err;
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+static void stop_writer(struct arc *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->quit = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	if (a->started)
+		pthread_join(a->writer, NULL);
+	a->started = 0;
 }
 
 int arc_stream_begin(struct arc *a, const char *name, struct arc_stream **out,
@@ -150,7 +282,6 @@ int arc_stream_begin(struct arc *a, const char *name, struct arc_stream **out,
 	(void)e;
 	s->a = a;
 	s->name = xstrdup(name);
-	s->buf = xmalloc(ARC_PART);
 	*out = s;
 	return 0;
 }
@@ -165,7 +296,8 @@ static int flush_part(struct arc_stream *s, int last, struct err *e)
 		name = xstrdup(s->name);
 	else
 		name = xstrfmt("%s.part-%04u", s->name, s->part);
-	r = arc_add(s->a, name, s->buf, s->len, e);
+	r = enqueue(s->a, name, s->buf, s->len, e);
+	s->buf = NULL;
 	free(name);
 	s->part++;
 	s->len = 0;
@@ -185,6 +317,8 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 				return -1;
 			continue;
 		}
+		if (!s->buf)
+			s->buf = xmalloc(ARC_PART);
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;
 		s->total += n;
@@ -224,6 +358,9 @@ const struct arc_member *arc_members(const struct arc *a, size_t *n)
 
 int arc_finish(struct arc *a, struct err *e)
 {
+	if (arc_sync(a, e) < 0)
+		return -1;
+	stop_writer(a);
 	if (archive_write_close(a->w) != ARCHIVE_OK)
 		return lib_err(a, e, "close");
 	if (zout_end(a->z) < 0) {
@@ -239,8 +376,16 @@ void arc_free(struct arc *a)
 		return;
 	if (a->w)
 		archive_write_free(a->w);
+	stop_writer(a);
+	for (struct ajob *j = a->head, *next; j; j = next) {
+		next = j->next;
+		free(j->name);
+		free(j->data);
+		free(j);
+	}
 	zout_free(a->z);
 	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->m[i].name);
 	free(a->m);

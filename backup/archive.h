@@ -11,9 +11,11 @@
  * NAME.part-0001, ... in order (cat them to get the file back).  So memory
  * stays bounded whatever the size and no temporary file is ever written.
  *
- * Streams may be written from several threads at once (one stream per
- * thread): members are added one at a time, so parts of different streams
- * can interleave, each stream's own parts staying in order.
+ * Members are queued to one writer thread (hashing and compressing there,
+ * so a producer goes on producing) and written in the order queued; a write
+ * error comes back from a later call.  Streams may be written from several
+ * threads at once (one stream per thread): parts of different streams can
+ * interleave, each stream's own parts staying in order.
  */
 #ifndef FERRY_ARCHIVE_H
 #define FERRY_ARCHIVE_H
@@ -54,7 +56,9 @@ int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
 /* Drops a stream after a failure (nothing more is written). */
 void arc_stream_abort(struct arc_stream *s);
 
-/* The members written so far, in order. */
+/* Waits until every queued member is written; the first write error. */
+int arc_sync(struct arc *a, struct err *e) __attribute__((warn_unused_result));
+/* The members written so far, in order (arc_sync() first). */
 const struct arc_member *arc_members(const struct arc *a, size_t *n);
 /* Ends the archive and flushes it to fd (no fsync: the caller does). */
 int arc_finish(struct arc *a, struct err *e) __attribute__((warn_unused_result));

@@ -137,6 +137,8 @@ static int publish(struct run *r, struct backup_result *res, struct err *e)
 	size_t n;
 	int rc = -1;
 
+	if (arc_sync(r->arc, e) < 0)
+		goto out;
 	m = arc_members(r->arc, &n);
 	manifest_finish(r->manifest, time(NULL), m, n);
 	res->members = n;

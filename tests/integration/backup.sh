@@ -161,6 +161,9 @@ same "failures leave no partial and no new archive" "$(sha256sum archives/*.tar.
 same "no partial after failures" "$(ls archives | grep -c partial || true)" "0"
 expect_exit "unknown component: exit 2" 2 "$FERRY" -c bk.ini backup --only mysql
 expect_exit "component not built yet: exit 2" 2 "$FERRY" -c bk.ini backup --only redis
+# Exit 5 needs one component to fail while another succeeds; postgres is
+# the only source so far (redis, minio, neo4j, logs, files: the sources issue).
+skip "backup: partial run (exit 5) needs a second component, which arrives with the sources issue"
 
 # prune_after_backup
 mkdir -p auto

@@ -263,10 +263,15 @@ int arc_sync(struct arc *a, struct err *e)
 	return rc;
 }
 
-static void stop_writer(struct arc *a)
+/* Ends the writer thread; with drop, what is still queued is not written. */
+static void stop_writer(struct arc *a, int drop)
 {
 	pthread_mutex_lock(&a->mu);
 	a->quit = 1;
+	if (drop && !a->failed) {
+		a->failed = 1;
+		err_set(&a->err, FX_FAIL, "archive: abandoned");
+	}
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 	if (a->started)
@@ -360,7 +365,7 @@ int arc_finish(struct arc *a, struct err *e)
 {
 	if (arc_sync(a, e) < 0)
 		return -1;
-	stop_writer(a);
+	stop_writer(a, 0);
 	if (archive_write_close(a->w) != ARCHIVE_OK)
 		return lib_err(a, e, "close");
 	if (zout_end(a->z) < 0) {
@@ -374,9 +379,11 @@ void arc_free(struct arc *a)
 {
 	if (!a)
 		return;
+	/* The writer goes first: libarchive and zstd are not thread-safe,
+	 * and archive_write_free() still writes. */
+	stop_writer(a, 1);
 	if (a->w)
 		archive_write_free(a->w);
-	stop_writer(a);
 	for (struct ajob *j = a->head, *next; j; j = next) {
 		next = j->next;
 		free(j->name);

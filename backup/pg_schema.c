@@ -143,6 +143,22 @@ static const char *const Q_EXTENSIONS =
 	"AND d.classoid = 'pg_extension'::regclass "
 	"WHERE e.extname <> 'plpgsql' ORDER BY e.extname";
 
+/* User collations (%s: the ICU/builtin locale column of this version). */
+static const char *const Q_COLLATIONS =
+	"SELECT 'pg_collation'::regclass::oid, o.oid, 'collation', "
+	"format('%I.%I', n.nspname, o.collname), "
+	"format('CREATE COLLATION %I.%I (%s%s);', n.nspname, o.collname, "
+	"CASE o.collprovider WHEN 'i' THEN format('provider = icu, locale = %L', "
+	"@LOCALE@) WHEN 'b' THEN format('provider = builtin, locale = %L', "
+	"@LOCALE@) ELSE format('provider = libc, lc_collate = %L, lc_ctype = "
+	"%L', o.collcollate, o.collctype) END, CASE WHEN NOT "
+	"o.collisdeterministic THEN ', deterministic = false' ELSE '' END) || "
+	COMMENT_SQL("format('COLLATION %I.%I', n.nspname, o.collname)",
+		    "obj_description(o.oid, 'pg_collation')")
+	"FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace "
+	"WHERE " USER_NS " AND" NOT_EXT("pg_collation", "o.oid")
+	"ORDER BY 4";
+
 /* Enums, domains, composite and range types. */
 static const char *const Q_TYPES =
 	"SELECT 'pg_type'::regclass::oid, t.oid, "
@@ -341,6 +357,24 @@ static const char *const Q_EDGES =
 	"WHERE deptype = 'n' AND objid >= 16384 AND refobjid >= 16384 "
 	"UNION ALL SELECT 'pg_class'::regclass::oid, inhrelid, "
 	"'pg_class'::regclass::oid, inhparent FROM pg_inherits";
+
+static int add_collations(struct pgs_ctx *x, struct pgs_graph *g,
+			  struct err *e)
+{
+	/* ICU locales moved from collcollate (12-14) to colliculocale (15,
+	 * 16) to colllocale (17). */
+	char *q = pgs_subst(Q_COLLATIONS, "@LOCALE@", x->version >= 170000 ?
+			    "o.colllocale" : x->version >= 150000 ?
+			    "o.colliculocale" : "o.collcollate");
+	char *q2 = pgs_subst(q, "@LOCALE@", x->version >= 170000 ?
+			     "o.colllocale" : x->version >= 150000 ?
+			     "o.colliculocale" : "o.collcollate");
+	int rc = add_rows(x, g, q2, "collations", e);
+
+	free(q);
+	free(q2);
+	return rc;
+}
 
 static int add_types(struct pgs_ctx *x, struct pgs_graph *g, struct err *e)
 {
@@ -541,6 +575,7 @@ int pgs_dump(PGconn *c, int owners, struct buf *pre, struct buf *post,
 	}
 	if (add_rows(&x, &g, Q_SCHEMAS, "schemas", e) < 0 ||
 	    add_rows(&x, &g, Q_EXTENSIONS, "extensions", e) < 0 ||
+	    add_collations(&x, &g, e) < 0 ||
 	    add_types(&x, &g, e) < 0 ||
 	    add_rows(&x, &g, Q_FUNCTIONS, "functions", e) < 0 ||
 	    add_rows(&x, &g, Q_SEQUENCES, "sequences", e) < 0 ||

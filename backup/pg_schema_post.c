@@ -195,10 +195,9 @@ static const char *const Q_ACL =
 	cond " AND" NOT_EXT(cat, "o.oid")
 
 static const char *const Q_UNSUPPORTED =
-	"SELECT 'collation', format('%I.%I', n.nspname, o.collname) FROM "
-	"pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace WHERE "
-	USER_NS " AND" NOT_EXT("pg_collation", "o.oid")
-	U_NS("operator", "pg_operator", "oprname", "oprnamespace")
+	"SELECT 'operator', format('%I.%s', n.nspname, o.oprname) FROM "
+	"pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE "
+	USER_NS " AND" NOT_EXT("pg_operator", "o.oid")
 	U_NS("operator class", "pg_opclass", "opcname", "opcnamespace")
 	U_NS("operator family", "pg_opfamily", "opfname", "opfnamespace")
 	U_NS("text search configuration", "pg_ts_config", "cfgname", "cfgnamespace")

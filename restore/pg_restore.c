@@ -388,9 +388,9 @@ static int check_counts(struct pgr *p, struct pgr_db *d, struct err *e)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (p->x->o->report)
-		fprintf(p->x->o->report, "postgres %s -> %s: %zu tables, %lld "
+		fprintf(p->x->o->report, "postgres %s -> %s: %zu table%s, %lld "
 			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
-			d->nt, rows, (double)(t1.tv_sec - p->t0.tv_sec) +
+			d->nt, d->nt == 1 ? "" : "s", rows, (double)(t1.tv_sec - p->t0.tv_sec) +
 			(double)(t1.tv_nsec - p->t0.tv_nsec) / 1e9);
 	return 0;
 }

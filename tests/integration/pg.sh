@@ -66,7 +66,7 @@ maps=""
 for db in $dbs; do maps="$maps --db $db=${db}_ferry"; done
 # shellcheck disable=SC2086
 expect_exit "restore --latest into new databases" 0 "$FERRY" -c pg.ini restore --latest --only postgres $maps
-contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 15 tables, 40417 rows"
+contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 16 tables, 40419 rows"
 for db in $dbs; do
 	DUMP --schema-only "${db}_ferry" >"$db.ferry.schema"
 	DUMP --schema-only "${db}_pgr" >"$db.pgr.schema"
@@ -139,18 +139,18 @@ PSQL -c "DROP ROLE ferry_tmp_role" >/dev/null
 
 # what ferry cannot reproduce is named, never dropped silently
 fresh pg_unsup
-PSQL -d pg_unsup -c "CREATE TABLE t (x text)" -c "CREATE COLLATION public.mycoll FROM \"C\"" \
+PSQL -d pg_unsup -c "CREATE TABLE t (x text)" -c "CREATE TEXT SEARCH CONFIGURATION public.myts (COPY = english)" \
 	-c "CREATE FUNCTION public.eq3(int, int) RETURNS bool LANGUAGE sql AS 'SELECT \$1 = \$2'" \
 	-c "CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = public.eq3)" >/dev/null
 sed "s/^databases = .*/databases = pg_unsup/" pg.ini >unsup.ini
 chmod 600 unsup.ini
 expect_exit "backup of unsupported kinds succeeds" 0 "$FERRY" -c unsup.ini backup --only postgres
-contains "warning names the collation" "$ERR" "collation public.mycoll"
+contains "warning names the text search configuration" "$ERR" "text search configuration public.myts"
 contains "warning names the operator" "$ERR" "operator public.==="
 if python3 - "$(ls -t archives/pg-*.manifest.json | head -n 1)" <<'PY'
 import json, sys
 u = json.load(open(sys.argv[1]))["components"]["postgres"]["databases"]["pg_unsup"]["unsupported"]
-assert {"kind": "collation", "name": "public.mycoll"} in u, u
+assert {"kind": "text search configuration", "name": "public.myts"} in u, u
 PY
 then ok "manifest lists unsupported objects"; else notok "manifest lists unsupported objects"; fi
 # shellcheck disable=SC2086

@@ -81,6 +81,13 @@ INSERT INTO public.types (j, js, arr, tarr, b, t, n, nn, f, r, ts, tstz, d, iv, 
  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2, NULL, NULL, NULL, NULL, NULL);
 INSERT INTO "Odd Schema"."Mixed ""Case"" Table" ("tab	name", "naïve") VALUES ('a', 'b'), (E'\\N', NULL), ('', '');
 
+-- User collations (ICU, non-deterministic; libc), used by columns.
+CREATE COLLATION public.german_ci (provider = icu, locale = 'de-u-ks-level2', deterministic = false);
+CREATE COLLATION public.c_copy (provider = libc, locale = 'C');
+COMMENT ON COLLATION public.c_copy IS 'libc C';
+CREATE TABLE public.names (n text COLLATE public.german_ci, m text COLLATE public.c_copy);
+INSERT INTO public.names VALUES ('Straße', 'b'), ('STRASSE', 'a');
+
 -- Foreign-key cycle, self reference, deferrable constraints.
 CREATE TABLE public.a (id int PRIMARY KEY, b_id int);
 CREATE TABLE public.b (id int PRIMARY KEY, a_id int REFERENCES public.a DEFERRABLE INITIALLY DEFERRED);

@@ -178,6 +178,49 @@ static int user_tables(struct pgr *p, PGconn *admin, const char *db,
 	return n;
 }
 
+/* The source database's comment and settings, on the target (q: its
+ * quoted name). */
+static int db_settings(PGconn *admin, struct pgr_db *d, const char *q,
+		       struct err *e)
+{
+	const char *comment = json_string_value(json_object_get(d->info,
+								"comment"));
+	json_t *set = json_object_get(d->info, "settings"), *it;
+	struct buf sql = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (comment) {
+		char *l = PQescapeLiteral(admin, comment, strlen(comment));
+
+		buf_printf(&sql, "COMMENT ON DATABASE %s IS %s;\n", q, l);
+		PQfreemem(l);
+	}
+	json_array_foreach(set, i, it) {
+		const char *role = json_string_value(json_object_get(it, "role"));
+		const char *name = json_string_value(json_object_get(it, "name"));
+		const char *val = json_string_value(json_object_get(it, "value"));
+		char *qr = role ? PQescapeIdentifier(admin, role, strlen(role)) : NULL;
+		char *qn = name ? PQescapeIdentifier(admin, name, strlen(name)) : NULL;
+		char *lv = val ? PQescapeLiteral(admin, val, strlen(val)) : NULL;
+
+		if (qn && lv) {
+			if (qr)
+				buf_printf(&sql, "ALTER ROLE %s IN DATABASE %s ", qr, q);
+			else
+				buf_printf(&sql, "ALTER DATABASE %s ", q);
+			buf_printf(&sql, "SET %s TO %s;\n", qn, lv);
+		}
+		PQfreemem(qr);
+		PQfreemem(qn);
+		PQfreemem(lv);
+	}
+	if (sql.len)
+		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
+	buf_release(&sql);
+	return rc;
+}
+
 static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		     struct err *e)
 {
@@ -210,6 +253,8 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		PQfreemem(lc);
 		PQfreemem(lt);
 	}
+	if (rc == 0)
+		rc = db_settings(admin, d, q, e);
 	buf_release(&sql);
 	PQfreemem(q);
 	return rc;

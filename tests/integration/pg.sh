@@ -22,6 +22,7 @@ PSQL -c "DROP ROLE IF EXISTS ferry_tmp_role" >/dev/null
 dbs="pg_edge"
 fresh pg_edge
 PSQL -d pg_edge -f "$FERRY_SOURCE_ROOT/tests/pg/edge-cases.sql" >/dev/null
+PSQL -c "ALTER DATABASE pg_edge SET work_mem TO '12MB'" -c "COMMENT ON DATABASE pg_edge IS 'edge ''cases'''" >/dev/null
 if [ -f "$CORPUS/pagila-schema.sql" ] && [ -f "$CORPUS/infinite-scribe-schema.sql" ]; then
 	fresh pg_pagila pg_scribe
 	PSQL -d pg_pagila -f "$CORPUS/pagila-schema.sql" >/dev/null
@@ -85,6 +86,10 @@ for db in $dbs; do
 	d=$(diff "$db.src.schema" "$db.ferry.schema" | grep '^[<>]' | grep -v 'ANY (.*ARRAY\[' || true)
 	same "$db: schema identical to the source" "$d" ""
 done
+same "database settings restored" "$(PSQL -c "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'pg_edge_ferry'")" "{work_mem=12MB}"
+same "database comment restored" "$(PSQL -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'pg_edge_ferry'")" "edge 'cases'"
+same "database encoding and locale as the source" "$(PSQL -c "SELECT encoding, datcollate, datctype FROM pg_database WHERE datname = 'pg_edge_ferry'")" \
+	"$(PSQL -c "SELECT encoding, datcollate, datctype FROM pg_database WHERE datname = 'pg_edge'")"
 [ -f "$CORPUS/pagila-schema.sql" ] && same "pagila: the films are back" "$(PSQL -d pg_pagila_ferry -c 'SELECT count(*) FROM film')" "1000"
 
 # restore refuses a database that has tables, and changes nothing

@@ -23,7 +23,11 @@ static const char *const Q_INDEX =
 	"WHERE k.contype IN ('p', 'u', 'x') AND " USER_NS " AND"
 	NOT_EXT("pg_class", "c.oid")
 	"UNION ALL SELECT 'index', format('%I.%I', n.nspname, ic.relname), "
-	"pg_get_indexdef(i.indexrelid) || ';' || "
+	"pg_get_indexdef(i.indexrelid) || ';' || coalesce((SELECT "
+	"string_agg(format(E'\\nALTER INDEX %I.%I ALTER COLUMN %s SET "
+	"STATISTICS %s;', n.nspname, ic.relname, a.attnum, a.attstattarget), "
+	"'' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ic.oid "
+	"AND a.attstattarget > 0), '') || "
 	COMMENT_SQL("format('INDEX %I.%I', n.nspname, ic.relname)",
 		    "obj_description(ic.oid, 'pg_class')")
 	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
@@ -227,6 +231,11 @@ static const char *const Q_UNSUPPORTED =
 	"c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (c.relkind = "
 	"'f' OR (c.reloftype <> 0 AND c.relkind IN ('r', 'p'))) AND " USER_NS
 	" AND" NOT_EXT("pg_class", "c.oid")
+	" UNION ALL SELECT 'identity sequence privileges', " REL " FROM "
+	"pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+	"c.relkind = 'S' AND c.relacl IS NOT NULL AND EXISTS (SELECT 1 FROM "
+	"pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = "
+	"c.oid AND d.deptype = 'i') AND " USER_NS
 	" UNION ALL SELECT 'tablespace', " REL " FROM pg_class c JOIN "
 	"pg_namespace n ON n.oid = c.relnamespace WHERE c.reltablespace <> 0 "
 	"AND " USER_NS

@@ -127,7 +127,12 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 sleep 0.2
-ip netns exec "$SBX_NS" pkill -KILL -f "sshd: $SBX_USER" || true
+# Only this sandbox's sessions (the listener's children and theirs): pkill -f
+# alone would also cut another sandbox's sessions on the same machine.
+for m in $(pgrep -P "$(cat "$SBX_DIR/sshd.pid")"); do
+	pkill -KILL -P "$m" || true
+	kill -KILL "$m" 2>/dev/null || true
+done
 set +e; wait $pid; st=$?; set -e
 if [ "$st" != 0 ]; then ok "cut sync fails ($st)"; else notok "cut sync fails"; fi
 if [ ! -e "$R/src/huge.bin" ] || [ "$(stat -c %s "$R/src/huge.bin")" = 60000000 ]; then

@@ -163,3 +163,8 @@ ALTER TABLE public.scratch OWNER TO ferry_reader;
 -- A large table, so its COPY stream is cut into several archive parts.
 CREATE TABLE public.big (id int PRIMARY KEY, body text, ref int REFERENCES public.tree (id));
 INSERT INTO public.big SELECT g, repeat(md5(g::text), 8), 1 + g % 3 FROM generate_series(1, 40000) g;
+
+-- Storage parameters of a table's TOAST table; an index column's statistics target.
+ALTER TABLE public.big SET (toast.autovacuum_enabled = false, autovacuum_enabled = true);
+CREATE INDEX big_expr ON public.big ((id % 7), lower(body));
+ALTER INDEX public.big_expr ALTER COLUMN 1 SET STATISTICS 400;

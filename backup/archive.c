@@ -32,6 +32,7 @@ struct arc {
 	struct ajob *head, *tail;
 	size_t queued;
 	struct err err;		/* the writer's first failure */
+	size_t part;		/* stream part size */
 };
 
 struct ajob {
@@ -79,6 +80,7 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	a->part = ARC_PART;
 
 	a->fd = fd;
 	a->mtime = mtime;
@@ -279,6 +281,16 @@ static void stop_writer(struct arc *a, int drop)
 	a->started = 0;
 }
 
+void arc_set_streams(struct arc *a, unsigned n)
+{
+	/* Every stream holds one part, the writer one more and the queue
+	 * one: all of them share ARC_BUDGET. */
+	size_t part = ARC_BUDGET / (n + 2);
+
+	a->part = part > ARC_PART ? ARC_PART : part < ARC_PART_MIN ?
+		  ARC_PART_MIN : part;
+}
+
 int arc_stream_begin(struct arc *a, const char *name, struct arc_stream **out,
 		     struct err *e)
 {
@@ -315,7 +327,7 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 	const unsigned char *p = data;
 
 	while (len > 0) {
-		size_t room = ARC_PART - s->len, n = len < room ? len : room;
+		size_t room = s->a->part - s->len, n = len < room ? len : room;
 
 		if (room == 0) {
 			if (flush_part(s, 0, e) < 0)
@@ -323,7 +335,7 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 			continue;
 		}
 		if (!s->buf)
-			s->buf = xmalloc(ARC_PART);
+			s->buf = xmalloc(s->a->part);
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;
 		s->total += n;

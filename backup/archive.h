@@ -27,6 +27,8 @@
 #include "agent/err.h"
 
 #define ARC_PART (8u << 20)
+#define ARC_PART_MIN (256u << 10)
+#define ARC_BUDGET (24u << 20)	/* all parts in memory at once */
 
 struct arc;
 struct arc_stream;
@@ -53,6 +55,9 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 /* Flushes the rest; *size gets the stream's total length.  Frees s. */
 int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
 	__attribute__((warn_unused_result));
+/* Up to n streams will be open at once: parts shrink (from ARC_PART) so
+ * that their buffers stay within ARC_BUDGET.  Call before streaming. */
+void arc_set_streams(struct arc *a, unsigned n);
 /* Drops a stream after a failure (nothing more is written). */
 void arc_stream_abort(struct arc_stream *s);
 

@@ -308,6 +308,7 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	}
 	if (jobs > run.n)
 		jobs = run.n ? run.n : 1;
+	arc_set_streams(ctx->arc, (unsigned)jobs);
 	w = xcalloc(jobs, sizeof(*w));
 	w[0].run = &run;
 	w[0].c = c;

@@ -263,8 +263,16 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 /* Every target is checked before any is touched. */
 static int prepare(struct pgr *p, struct err *e)
 {
-	PGconn *admin = pg_open(&p->tg, "postgres", e);
+	const char *maint = "postgres";
+	PGconn *admin;
 	int rc = -1;
+
+	/* A database cannot be dropped from a session on it. */
+	for (size_t i = 0; i < p->nd; i++)
+		if (p->d[i].selected && !strcmp(p->d[i].dst, "postgres"))
+			maint = "template1";
+	if (!(admin = pg_open(&p->tg, maint, e)))
+		return -1;
 
 	if (!admin)
 		return -1;

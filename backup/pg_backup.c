@@ -28,6 +28,8 @@
 
 struct table {
 	char *schema, *name;
+	char *cols;		/* quoted column list, "" when none */
+	json_t *columns;	/* the same as names, for the manifest */
 	json_t *result;		/* its manifest entry once copied */
 };
 
@@ -84,7 +86,10 @@ static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
 		}
 		free(sql);
 	}
-	sql = xstrfmt("COPY %s.%s TO STDOUT", qs, qt);
+	/* Columns by name, as pg_dump does: a partition attached with its
+	 * columns in another order still restores into the right ones. */
+	sql = xstrfmt("COPY %s.%s%s%s%s TO STDOUT", qs, qt, *t->cols ? " (" : "",
+		      t->cols, *t->cols ? ")" : "");
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
@@ -118,9 +123,10 @@ static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
 	s = NULL;
 	if (rc < 0)
 		goto drain;
-	t->result = json_pack("{s:s, s:s, s:I, s:I, s:s}", "schema", t->schema,
-			      "table", t->name, "rows", (json_int_t)rows,
-			      "bytes", (json_int_t)bytes, "member", member);
+	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
+			      t->schema, "table", t->name, "columns", t->columns,
+			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
+			      "member", member);
 	log_verbose("postgres %s: %s.%s: %lld rows", db, t->schema, t->name,
 		    rows);
 	goto out;
@@ -183,7 +189,13 @@ static void *helper_main(void *arg)
 static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 {
 	PGresult *r = pg_query(c,
-		"SELECT n.nspname, c.relname FROM pg_class c "
+		"SELECT n.nspname, c.relname, (SELECT string_agg(quote_ident("
+		"a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE "
+		"a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND "
+		"a.attgenerated = ''), (SELECT json_agg(a.attname ORDER BY "
+		"a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND "
+		"a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') "
+		"FROM pg_class c "
 		"JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' "
 		"AND n.nspname !~ '^pg_' AND NOT EXISTS (SELECT 1 FROM pg_depend "
@@ -198,6 +210,9 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 	for (size_t i = 0; i < run->n; i++) {
 		run->t[i].schema = xstrdup(PQgetvalue(r, (int)i, 0));
 		run->t[i].name = xstrdup(PQgetvalue(r, (int)i, 1));
+		run->t[i].cols = xstrdup(PQgetvalue(r, (int)i, 2));
+		run->t[i].columns = PQgetisnull(r, (int)i, 3) ? json_array() :
+			json_loads(PQgetvalue(r, (int)i, 3), 0, NULL);
 	}
 	PQclear(r);
 	return 0;
@@ -364,6 +379,8 @@ out:
 	for (size_t i = 0; i < run.n; i++) {
 		free(run.t[i].schema);
 		free(run.t[i].name);
+		free(run.t[i].cols);
+		json_decref(run.t[i].columns);
 		json_decref(run.t[i].result);
 	}
 	free(run.t);

@@ -190,14 +190,37 @@ static int parent_column(PGresult *k, const char *parent, const char *name)
 	return -1;
 }
 
+/* Whether a partition's columns come in its parent's order (then it can be
+ * created PARTITION OF the parent and comes out the same). */
+static int parent_order(PGresult *k, const char *oid, const char *parent)
+{
+	int cf, pf, nc = rows_of(k, oid, &cf), np = rows_of(k, parent, &pf);
+
+	if (nc != np)
+		return 0;
+	for (int j = 0; j < nc; j++)
+		if (strcmp(PQgetvalue(k, cf + j, C_NAME), PQgetvalue(k, pf + j,
+								       C_NAME)))
+			return 0;
+	return 1;
+}
+
 static void build_table(struct buf *b, PGresult *t, int ti, PGresult *k,
 			PGresult *chk)
 {
 	const char *oid = PQgetvalue(t, ti, T_OID);
 	const char *name = PQgetvalue(t, ti, T_NAME), *v;
 	const char *parent = val(t, ti, T_PARENT);
-	int ispart = is_true(t, ti, T_ISPART);
+	int ispart = is_true(t, ti, T_ISPART), attach = 0;
 	int kfirst, nk = rows_of(k, oid, &kfirst), cfirst, nc, listed = 0;
+
+	/* A partition whose columns are in another order (it was created on
+	 * its own and attached) is created the same way, with everything
+	 * ATTACH requires of it: all columns, all CHECKs. */
+	if (ispart && parent && !parent_order(k, oid, parent)) {
+		ispart = 0;
+		attach = 1;
+	}
 
 	nc = rows_of(chk, oid, &cfirst);
 	buf_printf(b, "CREATE %sTABLE %s", PQgetvalue(t, ti, T_PERSIST)[0] ==
@@ -208,7 +231,7 @@ static void build_table(struct buf *b, PGresult *t, int ti, PGresult *k,
 	} else {
 		buf_addstr(b, " (");
 		for (int j = 0; j < nk; j++) {
-			if (!is_true(k, kfirst + j, C_LOCAL))
+			if (!attach && !is_true(k, kfirst + j, C_LOCAL))
 				continue;
 			buf_addstr(b, listed++ ? ",\n" : "\n");
 			column_def(b, k, kfirst + j);
@@ -216,13 +239,14 @@ static void build_table(struct buf *b, PGresult *t, int ti, PGresult *k,
 		for (int j = 0; j < nc; j++) {
 			int r = cfirst + j;
 
-			if (!is_true(chk, r, K_VALID) || !is_true(chk, r, K_LOCAL))
+			if (!is_true(chk, r, K_VALID) ||
+			    (!attach && !is_true(chk, r, K_LOCAL)))
 				continue;
 			buf_printf(b, "%s    %s", listed++ ? ",\n" : "\n",
 				   PQgetvalue(chk, r, K_DEF));
 		}
 		buf_addstr(b, listed ? "\n)" : ")");
-		if ((v = val(t, ti, T_INHERITS)))
+		if (!attach && (v = val(t, ti, T_INHERITS)))
 			buf_printf(b, "\nINHERITS (%s)", v);
 	}
 	if ((v = val(t, ti, T_PARTKEY)))
@@ -232,6 +256,10 @@ static void build_table(struct buf *b, PGresult *t, int ti, PGresult *k,
 	if ((v = val(t, ti, T_OPTIONS)) && *v)
 		buf_printf(b, "\nWITH (%s)", v);
 	buf_addch(b, ';');
+	if (attach)
+		buf_printf(b, "\nALTER TABLE ONLY %s ATTACH PARTITION %s %s;",
+			   PQgetvalue(t, ti, T_INHERITS), name,
+			   PQgetvalue(t, ti, T_BOUND));
 	for (int j = 0; ispart && j < nc; j++) {
 		int r = cfirst + j;
 
@@ -243,8 +271,9 @@ static void build_table(struct buf *b, PGresult *t, int ti, PGresult *k,
 	for (int j = 0; j < nk; j++) {
 		int r = kfirst + j;
 
-		column_extra(b, name, k, r, parent ? parent_column(k, parent,
-					PQgetvalue(k, r, C_NAME)) : -2);
+		column_extra(b, name, k, r, parent && !attach ?
+			     parent_column(k, parent, PQgetvalue(k, r, C_NAME)) :
+			     -2);
 	}
 	if ((v = val(t, ti, T_COMMENT)))
 		buf_printf(b, "\nCOMMENT ON TABLE %s IS %s;", name, v);

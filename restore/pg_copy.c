@@ -22,7 +22,7 @@ struct worker {
 	PGconn *c;
 	pthread_t tid;
 	enum wstate st;
-	char *table;
+	char *table, *cols;
 	size_t tag;
 	struct chunk *head, *tail;
 	size_t queued;
@@ -77,8 +77,8 @@ static void copy_one(struct worker *w)
 	/* As pg_restore does, the table is emptied in the COPY's own
 	 * transaction: then the rows can be written frozen (no second write
 	 * to set hint bits) and, at wal_level = minimal, without WAL. */
-	char *sql = xstrfmt("BEGIN; TRUNCATE ONLY %s; COPY %s FROM STDIN WITH "
-			    "(FREEZE)", w->table, w->table);
+	char *sql = xstrfmt("BEGIN; TRUNCATE ONLY %s; COPY %s%s FROM STDIN WITH "
+			    "(FREEZE)", w->table, w->table, w->cols);
 	PGresult *r = PQexec(w->c, sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_IN;
 	struct chunk *ch;
@@ -124,7 +124,8 @@ static void copy_one(struct worker *w)
 	else if (rows >= 0)
 		p->done(p->arg, w->tag, rows);
 	free(w->table);
-	w->table = NULL;
+	free(w->cols);
+	w->table = w->cols = NULL;
 	if (w->st != W_QUIT)
 		w->st = W_IDLE;
 	pthread_cond_broadcast(&p->cv);
@@ -194,8 +195,8 @@ int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 	return 0;
 }
 
-int copy_pool_begin(struct copy_pool *p, const char *table, size_t tag,
-		    int *slot, struct err *e)
+int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
+		    size_t tag, int *slot, struct err *e)
 {
 	int rc = -1;
 
@@ -215,6 +216,7 @@ int copy_pool_begin(struct copy_pool *p, const char *table, size_t tag,
 		if (idle >= 0) {
 			p->w[idle]->st = W_FEEDING;
 			p->w[idle]->table = xstrdup(table);
+			p->w[idle]->cols = xstrdup(cols);
 			p->w[idle]->tag = tag;
 			*slot = idle;
 			pthread_cond_broadcast(&p->cv);

@@ -23,9 +23,11 @@ typedef void (*copy_done_fn)(void *arg, size_t tag, long long rows);
 int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 		  const char *db, int jobs, copy_done_fn done, void *arg,
 		  struct err *e) __attribute__((warn_unused_result));
-/* Starts COPY into table (quoted, qualified); *slot names it afterwards. */
-int copy_pool_begin(struct copy_pool *p, const char *table, size_t tag,
-		    int *slot, struct err *e) __attribute__((warn_unused_result));
+/* Starts COPY into table (quoted, qualified) and its columns (" (a, b)" or
+ * ""); *slot names it afterwards. */
+int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
+		    size_t tag, int *slot, struct err *e)
+	__attribute__((warn_unused_result));
 /* Hands over data (malloc'd; the pool frees it). */
 int copy_pool_write(struct copy_pool *p, int slot, void *data, size_t n,
 		    struct err *e) __attribute__((warn_unused_result));

@@ -31,6 +31,7 @@
 
 struct pgr_table {
 	char *qname;		/* "schema"."table" */
+	char *cols;		/* " (a, b)" or "" */
 	char *member;
 	unsigned nparts;	/* 0: one member under its own name */
 	long long want, got;
@@ -89,7 +90,22 @@ static void load_tables(struct pgr *p, struct pgr_db *d)
 		const char *m = json_string_value(json_object_get(t, "member"));
 		size_t ml = m ? strlen(m) : 0;
 
+		json_t *cols = json_object_get(t, "columns"), *col;
+		struct buf target = BUF_INIT;
+		size_t k;
+
+		/* Columns by name when the archive lists them (as pg_dump's
+		 * COPY does): the target's column order may differ. */
+		json_array_foreach(cols, k, col) {
+			char *qc = quote_ident(json_string_value(col) ?: "");
+
+			buf_printf(&target, "%s%s", k ? ", " : " (", qc);
+			free(qc);
+		}
+		if (json_array_size(cols))
+			buf_addch(&target, ')');
 		d->t[i].qname = xstrfmt("%s.%s", qs, qt);
+		d->t[i].cols = buf_detach(&target, NULL);
 		d->t[i].member = xstrdup(m ? m : "");
 		d->t[i].want = json_integer_value(json_object_get(t, "rows"));
 		d->t[i].got = -1;
@@ -403,7 +419,8 @@ static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	/* Parts of other tables may come between (a parallel backup wrote
 	 * them): each table keeps its own slot until its last part. */
 	if (t->slot < 0 &&
-	    copy_pool_begin(p->pool, t->qname, (size_t)t, &t->slot, e) < 0)
+	    copy_pool_begin(p->pool, t->qname, t->cols, (size_t)t, &t->slot,
+			    e) < 0)
 		return -1;
 	for (;;) {
 		void *chunk = xmalloc(CHUNK);
@@ -554,6 +571,7 @@ void pgr_free(struct pgr *p)
 	for (size_t i = 0; i < p->nd; i++) {
 		for (size_t j = 0; j < p->d[i].nt; j++) {
 			free(p->d[i].t[j].qname);
+			free(p->d[i].t[j].cols);
 			free(p->d[i].t[j].member);
 		}
 		free(p->d[i].t);

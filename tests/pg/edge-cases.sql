@@ -168,3 +168,13 @@ INSERT INTO public.big SELECT g, repeat(md5(g::text), 8), 1 + g % 3 FROM generat
 ALTER TABLE public.big SET (toast.autovacuum_enabled = false, autovacuum_enabled = true);
 CREATE INDEX big_expr ON public.big ((id % 7), lower(body));
 ALTER INDEX public.big_expr ALTER COLUMN 1 SET STATISTICS 400;
+
+-- A partition created on its own, columns in another order and one dropped,
+-- then attached: its COPY must go by column name.
+CREATE TABLE public.readings (sensor int NOT NULL, at date NOT NULL, value numeric CHECK (value >= 0))
+    PARTITION BY LIST (sensor);
+CREATE TABLE public.readings_1 (value numeric CONSTRAINT readings_value_check CHECK (value >= 0), junk text, at date NOT NULL, sensor int NOT NULL);
+ALTER TABLE public.readings_1 DROP COLUMN junk;
+ALTER TABLE public.readings ATTACH PARTITION public.readings_1 FOR VALUES IN (1);
+CREATE TABLE public.readings_2 PARTITION OF public.readings FOR VALUES IN (2);
+INSERT INTO public.readings VALUES (1, '2024-05-01', 1.5), (2, '2024-05-02', 2.5), (1, '2024-05-03', 0);

@@ -185,14 +185,27 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/* "a", "b" for COPY's column list ("" for none). */
+static char *column_list(json_t *names)
+{
+	struct buf b = BUF_INIT;
+	json_t *name;
+	size_t i;
+
+	json_array_foreach(names, i, name) {
+		char *q = pg_quote_ident(json_string_value(name) ?: "");
+
+		buf_printf(&b, "%s%s", i ? ", " : "", q);
+		free(q);
+	}
+	return buf_detach(&b, NULL);
+}
+
 /* The tables to copy, largest first so parallel copies end together. */
 static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 {
 	PGresult *r = pg_query(c,
-		"SELECT n.nspname, c.relname, (SELECT string_agg(quote_ident("
-		"a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE "
-		"a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND "
-		"a.attgenerated = ''), (SELECT json_agg(a.attname ORDER BY "
+		"SELECT n.nspname, c.relname, (SELECT json_agg(a.attname ORDER BY "
 		"a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND "
 		"a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') "
 		"FROM pg_class c "
@@ -210,9 +223,11 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 	for (size_t i = 0; i < run->n; i++) {
 		run->t[i].schema = xstrdup(PQgetvalue(r, (int)i, 0));
 		run->t[i].name = xstrdup(PQgetvalue(r, (int)i, 1));
-		run->t[i].cols = xstrdup(PQgetvalue(r, (int)i, 2));
-		run->t[i].columns = PQgetisnull(r, (int)i, 3) ? json_array() :
-			json_loads(PQgetvalue(r, (int)i, 3), 0, NULL);
+		run->t[i].columns = PQgetisnull(r, (int)i, 2) ? NULL :
+			json_loads(PQgetvalue(r, (int)i, 2), 0, NULL);
+		if (!run->t[i].columns)
+			run->t[i].columns = json_array();
+		run->t[i].cols = column_list(run->t[i].columns);
 	}
 	PQclear(r);
 	return 0;
@@ -400,7 +415,6 @@ out:
 static int list_databases(const struct pg_target *t, const struct conf *conf,
 			  struct strlist *dbs, struct err *e)
 {
-	struct buf g = BUF_INIT;
 	PGresult *r = NULL;
 	PGconn *c;
 	int rc = -1;
@@ -420,7 +434,6 @@ static int list_databases(const struct pg_target *t, const struct conf *conf,
 	rc = 0;
 out:
 	PQclear(r);
-	buf_release(&g);
 	PQfinish(c);
 	return rc;
 }

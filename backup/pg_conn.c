@@ -1,5 +1,6 @@
 #include "backup/pg_conn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,30 @@ void pg_target_release(struct pg_target *t)
 int pg_errlen(const char *msg)
 {
 	return (int)strcspn(msg, "\n");
+}
+
+long long pg_num(const char *s, long long bad)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return (end == s || *end || errno) ? bad : v;
+}
+
+char *pg_quote_ident(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addch(&b, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			buf_addch(&b, '"');
+		buf_addch(&b, *name);
+	}
+	buf_addch(&b, '"');
+	return buf_detach(&b, NULL);
 }
 
 const char *pg_sqlstate(const PGresult *r)

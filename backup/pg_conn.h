@@ -44,6 +44,11 @@ PGresult *pg_query(PGconn *c, const char *sql, const char *what,
 		   struct err *e);
 /* The first line of libpq's last error. */
 int pg_errlen(const char *msg);
+/* s as a whole decimal integer, or bad when it is not one. */
+long long pg_num(const char *s, long long bad);
+/* "name" with embedded quotes doubled (always quoted, so always right);
+ * caller frees. */
+char *pg_quote_ident(const char *name);
 /* The server's SQLSTATE of r ("" when none). */
 const char *pg_sqlstate(const PGresult *r);
 

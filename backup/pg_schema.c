@@ -58,14 +58,15 @@ PGresult *pgs_query(struct pgs_ctx *x, const char *sql, const char *what,
 
 char *pgs_subst(const char *sql, const char *token, const char *val)
 {
-	const char *at = strstr(sql, token);
 	struct buf b = BUF_INIT;
+	const char *at;
 
-	if (!at)
-		return xstrdup(sql);
-	buf_add(&b, sql, (size_t)(at - sql));
-	buf_addstr(&b, val);
-	buf_addstr(&b, at + strlen(token));
+	while ((at = strstr(sql, token))) {
+		buf_add(&b, sql, (size_t)(at - sql));
+		buf_addstr(&b, val);
+		sql = at + strlen(token);
+	}
+	buf_addstr(&b, sql);
 	return buf_detach(&b, NULL);
 }
 
@@ -366,13 +367,9 @@ static int add_collations(struct pgs_ctx *x, struct pgs_graph *g,
 	char *q = pgs_subst(Q_COLLATIONS, "@LOCALE@", x->version >= 170000 ?
 			    "o.colllocale" : x->version >= 150000 ?
 			    "o.colliculocale" : "o.collcollate");
-	char *q2 = pgs_subst(q, "@LOCALE@", x->version >= 170000 ?
-			     "o.colllocale" : x->version >= 150000 ?
-			     "o.colliculocale" : "o.collcollate");
-	int rc = add_rows(x, g, q2, "collations", e);
+	int rc = add_rows(x, g, q, "collations", e);
 
 	free(q);
-	free(q2);
 	return rc;
 }
 

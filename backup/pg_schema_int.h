@@ -51,7 +51,7 @@ struct pgs_ctx {
 PGresult *pgs_query(struct pgs_ctx *x, const char *sql, const char *what,
 		    struct err *e);
 
-/* sql with its first token replaced by val (version-dependent SQL). */
+/* sql with every token replaced by val (version-dependent SQL). */
 char *pgs_subst(const char *sql, const char *token, const char *val);
 
 /* CREATE TABLE for every user table, into the object graph. */

@@ -6,6 +6,7 @@
  * partition holds of its own is added), persistence and storage options.
  */
 #include "backup/pg_schema_int.h"
+#include "backup/pg_conn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +165,7 @@ static void column_extra(struct buf *b, const char *table, PGresult *k, int i,
 		buf_printf(b, "\nALTER TABLE %s ALTER COLUMN %s ADD GENERATED "
 			   "%s AS IDENTITY (\n    %s\n);", table, name,
 			   id[0] == 'a' ? "ALWAYS" : "BY DEFAULT", v);
-	if (atoi(PQgetvalue(k, i, C_STATS)) >= 0)
+	if (pg_num(PQgetvalue(k, i, C_STATS), -1) >= 0)
 		buf_printf(b, "\nALTER TABLE ONLY %s ALTER COLUMN %s SET "
 			   "STATISTICS %s;", table, name,
 			   PQgetvalue(k, i, C_STATS));

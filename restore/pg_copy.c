@@ -105,7 +105,7 @@ static void copy_one(struct worker *w)
 		PQputCopyEnd(w->c, p->failed ? "ferry: restore failed" : NULL);
 		r = PQgetResult(w->c);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			rows = atoll(PQcmdTuples(r));
+			rows = pg_num(PQcmdTuples(r), -1);
 		else if (!p->failed)
 			err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
 				pg_errlen(PQerrorMessage(w->c)),

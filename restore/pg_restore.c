@@ -60,20 +60,6 @@ struct pgr {
 	struct timespec t0;
 };
 
-static char *quote_ident(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	buf_addch(&b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_addch(&b, '"');
-		buf_addch(&b, *s);
-	}
-	buf_addch(&b, '"');
-	return buf_detach(&b, NULL);
-}
-
 static void load_tables(struct pgr *p, struct pgr_db *d)
 {
 	json_t *tabs = json_object_get(d->info, "tables");
@@ -83,9 +69,9 @@ static void load_tables(struct pgr *p, struct pgr_db *d)
 	d->t = xcalloc(d->nt + 1, sizeof(*d->t));
 	for (size_t i = 0; i < d->nt; i++) {
 		json_t *t = json_array_get(tabs, i);
-		char *qs = quote_ident(json_string_value(json_object_get(t,
+		char *qs = pg_quote_ident(json_string_value(json_object_get(t,
 							"schema")) ?: "");
-		char *qt = quote_ident(json_string_value(json_object_get(t,
+		char *qt = pg_quote_ident(json_string_value(json_object_get(t,
 							"table")) ?: "");
 		const char *m = json_string_value(json_object_get(t, "member"));
 		size_t ml = m ? strlen(m) : 0;
@@ -97,7 +83,7 @@ static void load_tables(struct pgr *p, struct pgr_db *d)
 		/* Columns by name when the archive lists them (as pg_dump's
 		 * COPY does): the target's column order may differ. */
 		json_array_foreach(cols, k, col) {
-			char *qc = quote_ident(json_string_value(col) ?: "");
+			char *qc = pg_quote_ident(json_string_value(col) ?: "");
 
 			buf_printf(&target, "%s%s", k ? ", " : " (", qc);
 			free(qc);
@@ -188,7 +174,10 @@ static int user_tables(struct pgr *p, PGconn *admin, const char *db,
 		     "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
 		     "AND n.nspname <> 'information_schema' AND n.nspname !~ "
 		     "'^pg_'", db, e);
-	n = r ? atoi(PQgetvalue(r, 0, 0)) : -2;
+	n = r ? (int)pg_num(PQgetvalue(r, 0, 0), -2) : -2;
+	if (n == -2 && r)
+		err_set(e, FX_FAIL, "postgres %s: unexpected table count '%s'",
+			db, PQgetvalue(r, 0, 0));
 	PQclear(r);
 	PQfinish(c);
 	return n;

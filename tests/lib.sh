@@ -48,6 +48,21 @@ same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: got '$2', want '$3'"; fi
 }
 
+# backup_conf FILE NAME [POSTGRES_LINE...]: the sandbox's config with a
+# [backup] into $SCRATCH/archives (created) under NAME, the lines added to
+# [postgres], mode 0600.
+backup_conf() {
+	local f=$1 name=$2 line
+	shift 2
+	mkdir -p "$SCRATCH/archives"
+	cp "$SBX_DIR/ferry.ini" "$f"
+	printf '\n[backup]\ndir = %s/archives\nname = %s\n' "$SCRATCH" "$name" >>"$f"
+	for line in "$@"; do
+		sed -i "s/^\[postgres\]/[postgres]\n$line/" "$f"
+	done
+	chmod 600 "$f"
+}
+
 # needs_sandbox: skip the whole file (with REASON) when there is none.
 needs_sandbox() {
 	if [ -z "${SBX_DIR:-}" ]; then

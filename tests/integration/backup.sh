@@ -67,11 +67,7 @@ CREATE TABLE "odd/schema"."täble ü" (t text, b bytea);
 INSERT INTO "odd/schema"."täble ü" VALUES (E'tab\there\nnew line \\N', '\x00ff'), (NULL, NULL), ('', '');
 CREATE TABLE empty (x int);
 SQL
-mkdir -p archives
-cp "$SBX_DIR/ferry.ini" bk.ini
-printf '\n[backup]\ndir = %s/archives\nname = shop\n' "$SCRATCH" >>bk.ini
-sed -i 's/^\[postgres\]/[postgres]\ndatabases = bk_shop/' bk.ini
-chmod 600 bk.ini
+backup_conf bk.ini shop "databases = bk_shop"
 
 expect_exit "backup" 0 "$FERRY" -c bk.ini backup --only postgres
 A=$(ls archives/shop-*.tar.zst | head -n 1)

@@ -33,11 +33,7 @@ else
 	skip "pg: pagila and infinite-scribe oracle: ../shared/corpus is absent (the generated edge cases still run)"
 fi
 
-mkdir -p archives
-cp "$SBX_DIR/ferry.ini" pg.ini
-printf '\n[backup]\ndir = %s/archives\nname = pg\n' "$SCRATCH" >>pg.ini
-sed -i "s/^\[postgres\]/[postgres]\ndatabases = ${dbs// /, }\njobs = 3/" pg.ini
-chmod 600 pg.ini
+backup_conf pg.ini pg "jobs = 3" "databases = ${dbs// /, }"
 
 expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -c pg.ini backup --only postgres
 A=$(ls archives/pg-*.tar.zst | head -n 1)

@@ -13,11 +13,7 @@ PSQL -d pgf -c "CREATE TABLE big (id int, a text, b text)" \
 	-c "INSERT INTO big SELECT g, md5(g::text) || md5((g + 1)::text), repeat('x', 20) FROM generate_series(1, 1500000) g" \
 	-c "CREATE TABLE small (id int PRIMARY KEY)" -c "INSERT INTO small SELECT generate_series(1, 10)" >/dev/null
 
-mkdir -p archives
-cp "$SBX_DIR/ferry.ini" f.ini
-printf '\n[backup]\ndir = %s/archives\nname = pgf\n' "$SCRATCH" >>f.ini
-sed -i 's/^\[postgres\]/[postgres]\ndatabases = pgf\njobs = 1/' f.ini
-chmod 600 f.ini
+backup_conf f.ini pgf "jobs = 1" "databases = pgf"
 expect_exit "a good backup first" 0 "$FERRY" -c f.ini backup --only postgres
 good=$(ls archives)
 goodsum=$(cd archives && sha256sum pgf-*)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "agent/sigclean.h"
 
 #define MAX_POLL 512
 
@@ -496,6 +497,14 @@ void ssh_close(struct ssh *s)
 
 		s->fwds = f->next;
 		close(f->lfd);
+		if (f->path) {
+			unlink(f->path);
+			sigclean_del(f->path);
+			*strrchr(f->path, '/') = '\0';
+			rmdir(f->path);
+			sigclean_del(f->path);
+			free(f->path);
+		}
 		free(f->host);
 		free(f);
 	}

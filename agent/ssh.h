@@ -61,6 +61,15 @@ int ssh_proc_wait(struct ssh_proc *p, struct proc_status *st, struct err *e);
 int ssh_forward(struct ssh *s, const char *host, int port, int *lport,
 		struct err *e) __attribute__((warn_unused_result));
 
+/*
+ * The same on a Unix socket named name in a new private (0700) directory,
+ * *dir (caller frees); both go with ssh_close().  Only this user can
+ * connect, and a local client skips TLS on it.
+ */
+int ssh_forward_unix(struct ssh *s, const char *host, int port,
+		     const char *name, char **dir, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* SFTP, one request at a time per call; safe from any thread. */
 struct ssh_stat {
 	uint64_t size;

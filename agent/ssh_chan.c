@@ -1,6 +1,7 @@
 /*
  * Channels as pumps between libssh2 and local descriptors: remote commands
- * (stdin/stdout/stderr pipes) and forwarded TCP connections (a socket).
+ * (stdin/stdout/stderr pipes) and forwarded connections (a socket, see
+ * ssh_fwd.c).
  * Each direction has one bounded buffer, so a slow reader stalls only its
  * own channel and SSH flow control does the rest.
  */
@@ -8,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static struct ssh_chan *chan_new(enum chan_kind kind)
+struct ssh_chan *chan_new(enum chan_kind kind)
 {
 	struct ssh_chan *c = xcalloc(1, sizeof(*c));
 
@@ -38,7 +38,7 @@ void chan_release(struct ssh *s, struct ssh_chan *c)
 	const void *o = s->out_owner;
 
 	if (o == &c->up || o == &c->down || o == &c->derr ||
-	    o == &c->eof_sent || o == &c->close_sent)
+	    o == &c->eof_sent || o == &c->close_sent || o == &c->win_adjust)
 		s->out_owner = NULL;
 	chan_free(c);
 }
@@ -177,6 +177,49 @@ static int pump_down(struct ssh *s, struct ssh_chan *c, struct pump *p,
 	}
 }
 
+static unsigned long window_target(const struct ssh *s)
+{
+	unsigned long n = 0, w;
+
+	for (const struct ssh_chan *c = s->chans; c; c = c->next)
+		n += !c->finished;
+	w = SESSION_WINDOW / (n ? n : 1);
+	return w > CHAN_WINDOW_MAX ? CHAN_WINDOW_MAX :
+	       w < CHAN_WINDOW_MIN ? CHAN_WINDOW_MIN : w;
+}
+
+/*
+ * Widens the channel's receive window to window_target(), counting what
+ * libssh2 holds unread as still outstanding, so that a stalled reader
+ * never has more than the target buffered.  An adjustment cut short by a
+ * full socket is resent as it was: libssh2 books the amount given to the
+ * call that completes it.
+ */
+static int grow_window(struct ssh *s, struct ssh_chan *c)
+{
+	unsigned int unused;
+	int rc;
+
+	if (!c->win_adjust) {
+		unsigned long avail = 0, target = window_target(s), left;
+
+		left = libssh2_channel_window_read_ex(c->ch, &avail, NULL);
+		if (left + avail >= target / 2)
+			return 0;
+		c->win_adjust = target - left - avail;
+	}
+	if (!ssh_may_send(s, &c->win_adjust))
+		return 0;
+	rc = libssh2_channel_receive_window_adjust2(c->ch, c->win_adjust, 1,
+						    &unused);
+	if (ssh_sent_partly(s, &c->win_adjust) || rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	c->win_adjust = 0;
+	if (rc < 0)
+		return chan_fail(s, c, rc);
+	return 1;
+}
+
 /* Close, wait for the server's close, collect the exit status, free. */
 static int chan_finish(struct ssh *s, struct ssh_chan *c)
 {
@@ -233,6 +276,8 @@ int chan_pump(struct ssh *s, struct ssh_chan *c)
 		if (c->kind == CHAN_EXEC && !c->finished)
 			progress += pump_down(s, c, &c->derr,
 					      SSH_EXTENDED_DATA_STDERR);
+		if (!c->finished && !c->down.eof)
+			progress += grow_window(s, c);
 		if (c->finished)
 			return progress;
 		if (!c->down.eof || c->down.len ||
@@ -408,101 +453,4 @@ int ssh_proc_wait(struct ssh_proc *p, struct proc_status *st, struct err *e)
 	pthread_mutex_unlock(&s->mu);
 	free(p);
 	return r;
-}
-
-/* ---- forwarding ------------------------------------------------------ */
-
-struct fwd_req {
-	struct ssh_req r;
-	struct forward *f;
-	int fd;
-};
-
-static int fwd_step(struct ssh *s, struct ssh_req *r)
-{
-	struct fwd_req *x = (struct fwd_req *)r;
-	LIBSSH2_CHANNEL *ch;
-	struct ssh_chan *c;
-	int rc;
-
-	ch = libssh2_channel_direct_tcpip_ex(s->session, x->f->host, x->f->port,
-					     "127.0.0.1", x->f->lport);
-	if (!ch) {
-		rc = libssh2_session_last_errno(s->session);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
-			return rc;
-		log_warn("tunnel to %s:%d via %s: %s", x->f->host, x->f->port,
-			 s->name, ssh_errmsg(s));
-		return rc < 0 ? rc : -1;
-	}
-	c = chan_new(CHAN_FORWARD);
-	c->ch = ch;
-	c->up.fd = x->fd;
-	c->down.fd = dup(x->fd);
-	x->fd = -1;
-	c->next = s->chans;
-	s->chans = c;
-	return 0;
-}
-
-static void fwd_release(struct ssh_req *r)
-{
-	struct fwd_req *x = (struct fwd_req *)r;
-
-	close_fd(&x->fd);
-	free(x);
-}
-
-void forward_accept(struct ssh *s, struct forward *f)
-{
-	for (;;) {
-		int fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct fwd_req *x;
-
-		if (fd < 0)
-			return;
-		x = xcalloc(1, sizeof(*x));
-		x->r.step = fwd_step;
-		x->r.release = fwd_release;
-		x->f = f;
-		x->fd = fd;
-		ssh_enqueue_locked(s, &x->r);
-	}
-}
-
-int ssh_forward(struct ssh *s, const char *host, int port, int *lport,
-		struct err *e)
-{
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof(a);
-	struct forward *f;
-	int fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_set(e, FX_FAIL, "tunnel: socket: %s", strerror(errno));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 128) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-		err_set(e, FX_FAIL, "tunnel: listen on 127.0.0.1: %s",
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	f = xcalloc(1, sizeof(*f));
-	f->lfd = fd;
-	f->lport = ntohs(a.sin_port);
-	f->host = xstrdup(host);
-	f->port = port;
-	pthread_mutex_lock(&s->mu);
-	f->next = s->fwds;
-	s->fwds = f;
-	pthread_mutex_unlock(&s->mu);
-	ssh_wake(s);
-	*lport = f->lport;
-	log_verbose("tunnel 127.0.0.1:%d -> %s:%d via %s", f->lport, host, port,
-		    s->name);
-	return 0;
 }

@@ -14,6 +14,14 @@
 #include "agent/ssh.h"
 
 #define CHAN_BUF (64 * 1024)
+/* What the server may send a session's channels ahead of our reading, in
+ * all, and the most one channel gets.  libssh2 keeps each channel at
+ * 2 MiB, the minimum here: a 200 MB/s stream drains that in 10 ms, less
+ * than one scheduling hiccup on a busy two-core client, and the server
+ * then waits.  8 MiB for one stream measured 15% faster backups. */
+#define SESSION_WINDOW (16u << 20)
+#define CHAN_WINDOW_MAX (8u << 20)
+#define CHAN_WINDOW_MIN (2u << 20)
 
 /* A request run on the I/O thread: step() is called until it stops
  * returning LIBSSH2_ERROR_EAGAIN.  Requests run one at a time, because
@@ -48,6 +56,7 @@ struct ssh_chan {
 	int finished;		/* exit status collected, channel freed */
 	struct proc_status st;
 	int close_sent;
+	unsigned long win_adjust;	/* window adjustment being sent */
 	char failed[256];	/* why the channel broke, "" if it did not */
 	struct ssh_chan *next;
 };
@@ -57,6 +66,7 @@ struct forward {
 	int lport;
 	char *host;
 	int port;
+	char *path;		/* Unix socket in its own directory, or NULL */
 	struct forward *next;
 };
 
@@ -113,6 +123,7 @@ void chan_abort(struct ssh_chan *c, const char *why);
 void chan_free(struct ssh_chan *c);
 /* chan_free() that also forgets c's claim on the session (mu held). */
 void chan_release(struct ssh *s, struct ssh_chan *c);
+struct ssh_chan *chan_new(enum chan_kind kind);
 void forward_accept(struct ssh *s, struct forward *f);
 
 #endif

@@ -221,6 +221,15 @@ int xport_forward(struct xport *x, const char *host, int port, char **lhost,
 	return 0;
 }
 
+int xport_forward_unix(struct xport *x, const char *host, int port,
+		       const char *name, char **dir, struct err *e)
+{
+	if (!x->ssh)
+		return err_set(e, FX_FAIL, "tunnel: no SSH session to %s",
+			       xport_name(x));
+	return ssh_forward_unix(x->ssh, host, port, name, dir, e);
+}
+
 /* ---- files ------------------------------------------------------------ */
 
 static char *temp_name(const char *path)

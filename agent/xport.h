@@ -63,6 +63,12 @@ int xport_run(struct xport *x, const char *cmd, struct xrun *io,
 int xport_forward(struct xport *x, const char *host, int port, char **lhost,
 		  int *lport, struct err *e) __attribute__((warn_unused_result));
 
+/* The same through a Unix socket dir/name over SSH (see ssh_forward_unix);
+ * locally (no tunnel needed) it fails: callers use host:port as it is. */
+int xport_forward_unix(struct xport *x, const char *host, int port,
+		       const char *name, char **dir, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Writes everything read from fd to path, atomically: a temporary name in
  * the same directory, fsync, rename.  A failure leaves no partial file. */
 int xport_put(struct xport *x, int fd, const char *path, int mode,

@@ -9,25 +9,45 @@
 #include "agent/xport.h"
 #include "conf/conf.h"
 
+/* PGSSLMODE asks for TLS whatever the transport. */
+static int wants_tls(void)
+{
+	const char *m = getenv("PGSSLMODE");
+
+	return m && (!strcmp(m, "require") || !strcmp(m, "verify-ca") ||
+		     !strcmp(m, "verify-full"));
+}
+
 int pg_target_conf(struct pg_target *t, const struct conf *conf,
 		   struct xport *x, struct err *e)
 {
+	const char *host = conf_str(conf, "postgres", "host");
 	int port = (int)conf_num(conf, "postgres", "port");
+	char name[32];
 
 	memset(t, 0, sizeof(*t));
 	t->user = conf_str(conf, "postgres", "user");
 	t->password = conf_str(conf, "postgres", "password");
 	snprintf(t->timeout, sizeof(t->timeout), "%lld",
 		 conf_num(conf, "server", "connect_timeout") / 1000 + 1);
-	if (x && conf_num(conf, "postgres", "tunnel") && !xport_is_local(x)) {
-		if (xport_forward(x, conf_str(conf, "postgres", "host"), port,
-				  &t->host, &port, e) < 0)
-			return -1;
-	} else {
-		t->host = xstrdup(conf_str(conf, "postgres", "host"));
-	}
 	snprintf(t->port, sizeof(t->port), "%d", port);
-	return 0;
+	if (!x || !conf_num(conf, "postgres", "tunnel") || xport_is_local(x)) {
+		t->host = xstrdup(host);
+		return 0;
+	}
+	t->via = xstrfmt(" (%s:%d through the SSH tunnel)", host, port);
+	/* libpq never negotiates TLS on a Unix socket. */
+	if (wants_tls()) {
+		if (xport_forward(x, host, port, &t->host, &port, e) < 0)
+			return -1;
+		snprintf(t->port, sizeof(t->port), "%d", port);
+		return 0;
+	}
+	/* A Unix socket, named as libpq looks for one in a host directory:
+	 * cheaper than loopback TCP for every byte, and no other local user
+	 * can use the tunnel. */
+	snprintf(name, sizeof(name), ".s.PGSQL.%d", port);
+	return xport_forward_unix(x, host, port, name, &t->host, e);
 }
 
 void pg_target_url(struct pg_target *t, const char *url)
@@ -41,7 +61,8 @@ void pg_target_release(struct pg_target *t)
 {
 	free(t->url);
 	free(t->host);
-	t->url = t->host = NULL;
+	free(t->via);
+	t->url = t->host = t->via = NULL;
 }
 
 int pg_errlen(const char *msg)
@@ -109,7 +130,8 @@ PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
 	if (PQstatus(c) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(c);
 
-		err_set(e, FX_CONN, "postgres %s: %.*s", db, pg_errlen(msg), msg);
+		err_set(e, FX_CONN, "postgres %s%s: %.*s", db,
+			t->via ? t->via : "", pg_errlen(msg), msg);
 		PQfinish(c);
 		return NULL;
 	}

@@ -21,6 +21,7 @@ struct pg_target {
 	const char *user;
 	const char *password;
 	char timeout[24];
+	char *via;		/* " (host:port through ...)" for errors, or NULL */
 };
 
 /* [postgres] of conf, tunnelled through x when configured (x may be NULL

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "agent/lock.h"
 #include "agent/log.h"
+#include "agent/sigclean.h"
 #include "agent/xport.h"
 #include "backup/archive.h"
 #include "backup/component.h"
@@ -21,39 +21,6 @@
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
-
-/* The partial file a signal must not leave behind.  unlink(2) is
- * async-signal-safe; the kernel drops the flock when we die. */
-static char partial_path[PATH_MAX];
-static struct sigaction saved[3];
-static const int caught[3] = { SIGINT, SIGTERM, SIGHUP };
-
-static void on_signal(int sig)
-{
-	if (partial_path[0])
-		unlink(partial_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void guard_partial(const char *path)
-{
-	struct sigaction sa;
-
-	snprintf(partial_path, sizeof(partial_path), "%s", path);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(caught[i], &sa, &saved[i]);
-}
-
-static void unguard_partial(void)
-{
-	for (int i = 0; i < 3; i++)
-		sigaction(caught[i], &saved[i], NULL);
-	partial_path[0] = '\0';
-}
 
 char *backup_lock_path(const struct conf *c)
 {
@@ -190,7 +157,7 @@ static int start(struct run *r, const struct conf *c, struct err *e)
 	if (r->fd < 0)
 		return err_set(e, FX_FAIL, "create %s: %s", r->partial,
 			       strerror(errno));
-	guard_partial(r->partial);
+	sigclean_add(r->partial);
 	if (arc_create(&r->arc, r->fd, (int)conf_num(c, "backup",
 		       "compression_level"), (int)conf_num(c, "backup", "threads"),
 		       r->start, e) < 0)
@@ -232,15 +199,17 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 		log_verbose("backing up %s", sel[i]->name);
 		if (sel[i]->run(&ctx, detail, &ce) < 0) {
 			failed++;
-			log_error("%s: %s", sel[i]->name, ce.msg);
 			buf_printf(&failures, "%s%s failed", failures.len ? ", " : "",
 				   sel[i]->name);
 			manifest_component(r.manifest, sel[i]->name, ce.msg, detail);
+			/* The run's own error, printed at the top, says it
+			 * once when the run ends here. */
 			if (o->fail_fast || (size_t)failed == nsel) {
 				*e = ce;
 				err_wrap(e, "backup %s", sel[i]->name);
 				goto out;
 			}
+			log_error("%s: %s", sel[i]->name, ce.msg);
 			continue;
 		}
 		manifest_component(r.manifest, sel[i]->name, NULL, detail);
@@ -273,8 +242,8 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 out:
 	if (rc < 0 && r.partial)
 		unlink(r.partial);
-	if (partial_path[0])
-		unguard_partial();
+	if (r.partial)
+		sigclean_del(r.partial);
 	arc_free(r.arc);
 	if (r.fd >= 0)
 		close(r.fd);

@@ -433,10 +433,18 @@ static int parallel_phase(const char *phase)
 	return !strcmp(phase, "index") || !strcmp(phase, "fk");
 }
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static int check_counts(struct pgr *p, struct pgr_db *d, struct err *e)
 {
 	long long rows = 0;
-	struct timespec t1;
 
 	for (size_t i = 0; i < d->nt; i++) {
 		if (d->t[i].got != d->t[i].want)
@@ -445,12 +453,10 @@ static int check_counts(struct pgr *p, struct pgr_db *d, struct err *e)
 				       d->t[i].got, d->t[i].want);
 		rows += d->t[i].got;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (p->x->o->report)
 		fprintf(p->x->o->report, "postgres %s -> %s: %zu table%s, %lld "
 			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
-			d->nt, d->nt == 1 ? "" : "s", rows, (double)(t1.tv_sec - p->t0.tv_sec) +
-			(double)(t1.tv_nsec - p->t0.tv_nsec) / 1e9);
+			d->nt, d->nt == 1 ? "" : "s", rows, since(&p->t0));
 	return 0;
 }
 
@@ -459,6 +465,7 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 {
 	struct buf text = BUF_INIT;
 	struct items it = { 0 };
+	struct timespec t;
 	int rc = -1;
 
 	if (d->state != 1)
@@ -468,9 +475,12 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	    rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
 	    items_parse(text.p, text.len, m->name, &it, e) < 0)
 		goto out;
+	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
+		    since(&p->t0));
 	for (size_t i = 0; i < it.n;) {
 		size_t j = i;
 
+		clock_gettime(CLOCK_MONOTONIC, &t);
 		while (j < it.n && !strcmp(it.v[j].phase, it.v[i].phase))
 			j++;
 		if ((parallel_phase(it.v[i].phase) && p->jobs > 1 ?
@@ -478,9 +488,15 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 					j - i, e) :
 		     items_run(p->c, d->dst, it.v + i, j - i, e)) < 0)
 			goto out;
+		log_verbose("postgres %s: %zu %s item%s %.1fs", d->dst, j - i,
+			    it.v[i].phase, j - i == 1 ? "" : "s", since(&t));
 		i = j;
 	}
-	if (pg_exec(p->c, "ANALYZE", d->dst, e) < 0 || check_counts(p, d, e) < 0)
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (pg_exec(p->c, "ANALYZE", d->dst, e) < 0)
+		goto out;
+	log_verbose("postgres %s: ANALYZE %.1fs", d->dst, since(&t));
+	if (check_counts(p, d, e) < 0)
 		goto out;
 	d->state = 2;
 	rc = 0;

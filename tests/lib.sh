@@ -63,6 +63,14 @@ backup_conf() {
 	chmod 600 "$f"
 }
 
+# new_second: archives are named to the second; waits until the clock has
+# left the second of the previous backup's start.
+new_second() {
+	local s
+	s=$(date +%s)
+	while [ "$(date +%s)" = "$s" ]; do sleep 0.05; done
+}
+
 # needs_sandbox: skip the whole file (with REASON) when there is none.
 needs_sandbox() {
 	if [ -z "${SBX_DIR:-}" ]; then

@@ -177,7 +177,11 @@ PSQL -d bk_shop -c "CREATE TABLE big AS SELECT i, md5(i::text) AS h, repeat('x',
 sleep 1
 # ~400 MB of table through a bounded pipeline (ASan builds carry shadow
 # memory, so the budget is checked on the normal build only)
-/usr/bin/time -f %M -o rss.txt "$FERRY" -c bk.ini backup >/dev/null 2>&1
+# The PostgreSQL tunnel's socket lives in a private directory under TMPDIR.
+mkdir -p tmp
+chmod 700 tmp
+TMPDIR=$PWD/tmp /usr/bin/time -f %M -o rss.txt "$FERRY" -c bk.ini backup >/dev/null 2>&1
+same "tunnel socket and its directory gone after the backup" "$(ls -A tmp)" ""
 rss=$(tail -n 1 rss.txt)
 case "$FERRY" in
 *asan*) skip "backup RSS under 64 MB: not measured under ASan (${rss} KB)" ;;
@@ -186,13 +190,15 @@ esac
 expect_exit "big archive verifies" 0 "$FERRY" -c bk.ini verify --latest
 sum_before=$(sha256sum archives/*.tar.zst)
 sleep 1
-"$FERRY" -c bk.ini backup >/dev/null 2>&1 &
+TMPDIR=$PWD/tmp "$FERRY" -c bk.ini backup >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do ls archives | grep -q partial && break; sleep 0.05; done
 sleep 0.3
+same "tunnel socket in a 0700 directory of its own" "$(stat -c %a tmp/ferry-* 2>&1)" "700"
 kill -TERM $pid
 set +e; wait $pid; st=$?; set -e
 same "SIGTERM: killed by the signal" "$st" "143"
 same "SIGTERM: partial file removed" "$(ls archives | grep -c partial || true)" "0"
+same "SIGTERM: tunnel socket and its directory removed" "$(ls -A tmp)" ""
 same "SIGTERM: earlier archives untouched" "$(sha256sum archives/*.tar.zst)" "$sum_before"
 PSQL -d bk_shop -c "DROP TABLE big" >/dev/null

@@ -125,6 +125,7 @@ contains "tampering names the member" "$ERR" "public.scratch.copy"
 # roles: globals.sql brings them back (attributes and memberships)
 PSQL -c "DROP ROLE IF EXISTS ferry_tmp_role" -c "CREATE ROLE ferry_tmp_role CREATEDB CONNECTION LIMIT 3 PASSWORD 'pw-secret'" \
 	-c "GRANT ferry_reader TO ferry_tmp_role" >/dev/null
+new_second
 expect_exit "backup with a new role" 0 "$FERRY" -c pg.ini backup --only postgres
 lacks "no password hashes by default" "$(tar --zstd -xOf "$(ls -t archives/pg-*.tar.zst | head -n 1)" postgres/globals.sql)" "SCRAM-SHA-256"
 PSQL -c "DROP ROLE ferry_tmp_role" >/dev/null
@@ -134,6 +135,7 @@ same "membership back" "$(PSQL -c "SELECT count(*) FROM pg_auth_members a JOIN p
 printf 'include_passwords = yes\n' >pw.extra
 sed "s/^\[postgres\]/[postgres]\ninclude_passwords = yes/" pg.ini >pw.ini
 chmod 600 pw.ini
+new_second
 expect_exit "backup with include_passwords = yes" 0 "$FERRY" -c pw.ini backup --only postgres
 contains "password hashes with include_passwords" "$(tar --zstd -xOf "$(ls -t archives/pg-*.tar.zst | head -n 1)" postgres/globals.sql)" "SCRAM-SHA-256"
 PSQL -c "DROP ROLE ferry_tmp_role" >/dev/null
@@ -145,6 +147,7 @@ PSQL -d pg_unsup -c "CREATE TABLE t (x text)" -c "CREATE TEXT SEARCH CONFIGURATI
 	-c "CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = public.eq3)" >/dev/null
 sed "s/^databases = .*/databases = pg_unsup/" pg.ini >unsup.ini
 chmod 600 unsup.ini
+new_second
 expect_exit "backup of unsupported kinds succeeds" 0 "$FERRY" -c unsup.ini backup --only postgres
 contains "warning names the text search configuration" "$ERR" "text search configuration public.myts"
 contains "warning names the operator" "$ERR" "operator public.==="

@@ -11,18 +11,45 @@
 
 #define REL "format('%I.%I', n.nspname, c.relname)"
 
-/* Indexes and the constraints that own one; parallel at restore. */
-static const char *const Q_INDEX =
-	"SELECT 'constraint', format('%I on %I.%I', k.conname, n.nspname, "
-	"c.relname), format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s;', "
-	"n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "
-	COMMENT_SQL("format('CONSTRAINT %I ON %I.%I', k.conname, n.nspname, "
+/*
+ * A primary key or unique constraint that ALTER TABLE ... USING INDEX can
+ * adopt: on a plain table, immediate, a b-tree of plain key columns.  Its
+ * index is built by CREATE UNIQUE INDEX, which takes only a SHARE lock, so
+ * it builds beside the table's other indexes instead of queueing behind
+ * the ACCESS EXCLUSIVE lock of ADD CONSTRAINT (which pg_restore waits for).
+ */
+#define ADOPTABLE \
+	" k.contype IN ('p', 'u') AND c.relkind = 'r' AND NOT k.condeferrable " \
+	"AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = " \
+	"i.indexrelid JOIN pg_am am ON am.oid = ic.relam WHERE i.indexrelid = " \
+	"k.conindid AND am.amname = 'btree' AND i.indexprs IS NULL AND " \
+	"i.indpred IS NULL AND i.indnkeyatts = i.indnatts AND ic.relname = " \
+	"k.conname) "
+#define CONSTRAINT_COMMENT \
+	COMMENT_SQL("format('CONSTRAINT %I ON %I.%I', k.conname, n.nspname, " \
 		    "c.relname)", "obj_description(k.oid, 'pg_constraint')")
+
+/* Indexes and the constraints that own one; parallel at restore, the
+ * biggest first (their size on the source stands for their build time) so
+ * that the longest builds do not start last. */
+static const char *const Q_INDEX =
+	"SELECT -pg_relation_size(k.conindid), 'constraint-index', format('%I on "
+	"%I.%I', k.conname, n.nspname, c.relname), "
+	"pg_get_indexdef(k.conindid) || ';' "
 	"FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
-	"WHERE k.contype IN ('p', 'u', 'x') AND " USER_NS " AND"
-	NOT_EXT("pg_class", "c.oid")
-	"UNION ALL SELECT 'index', format('%I.%I', n.nspname, ic.relname), "
+	"WHERE" ADOPTABLE "AND " USER_NS " AND" NOT_EXT("pg_class", "c.oid")
+	"UNION ALL SELECT -pg_relation_size(k.conindid), 'constraint', "
+	"format('%I on %I.%I', k.conname, n.nspname, "
+	"c.relname), format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s;', "
+	"n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "
+	CONSTRAINT_COMMENT
+	"FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+	"JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE k.contype IN ('p', 'u', 'x') AND NOT (" ADOPTABLE ") AND "
+	USER_NS " AND" NOT_EXT("pg_class", "c.oid")
+	"UNION ALL SELECT -pg_relation_size(i.indexrelid), 'index', "
+	"format('%I.%I', n.nspname, ic.relname), "
 	"pg_get_indexdef(i.indexrelid) || ';' || coalesce((SELECT "
 	"string_agg(format(E'\\nALTER INDEX %I.%I ALTER COLUMN %s SET "
 	"STATISTICS %s;', n.nspname, ic.relname, a.attnum, a.attstattarget), "
@@ -37,9 +64,10 @@ static const char *const Q_INDEX =
 	NOT_EXT("pg_class", "c.oid")
 	"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
 	"i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN "
-	"('p', 'u', 'x')) ORDER BY 2";
+	"('p', 'u', 'x')) ORDER BY 1, 3";
 
-/* A partition's index joins its parent's once both exist. */
+/* A partition's index joins its parent's once both exist; an adoptable
+ * constraint (above) takes its index over. */
 static const char *const Q_ATTACH =
 	"SELECT 'index-attach', format('%I.%I', cn.nspname, cc.relname), "
 	"format('ALTER INDEX %I.%I ATTACH PARTITION %I.%I;', pn.nspname, "
@@ -48,7 +76,16 @@ static const char *const Q_ATTACH =
 	"JOIN pg_namespace cn ON cn.oid = cc.relnamespace "
 	"JOIN pg_class pc ON pc.oid = i.inhparent "
 	"JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
-	"WHERE cc.relkind IN ('i', 'I') ORDER BY 2";
+	"WHERE cc.relkind IN ('i', 'I') "
+	"UNION ALL SELECT 'constraint', format('%I on %I.%I', k.conname, "
+	"n.nspname, c.relname), format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT "
+	"%I %s USING INDEX %I;', n.nspname, c.relname, k.conname, CASE "
+	"k.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, k.conname) || "
+	CONSTRAINT_COMMENT
+	"FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+	"JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE" ADOPTABLE "AND " USER_NS " AND" NOT_EXT("pg_class", "c.oid")
+	"ORDER BY 1, 2";
 
 /* Foreign keys and constraints that were never validated. */
 static const char *const Q_FK =
@@ -281,7 +318,7 @@ int pgs_post(struct pgs_ctx *x, struct pgs_out *o, struct err *e)
 			       "g.tgparentid = 0" : "true");
 	int rc = -1;
 
-	if (emit_rows(x, o, "index", Q_INDEX, 0, e) < 0 ||
+	if (emit_rows(x, o, "index", Q_INDEX, 1, e) < 0 ||
 	    emit_rows(x, o, "attach", Q_ATTACH, 0, e) < 0 ||
 	    emit_rows(x, o, "fk", Q_FK, 0, e) < 0 ||
 	    emit_rows(x, o, "post", post, 1, e) < 0 ||

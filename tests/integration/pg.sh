@@ -63,7 +63,7 @@ maps=""
 for db in $dbs; do maps="$maps --db $db=${db}_ferry"; done
 # shellcheck disable=SC2086
 expect_exit "restore --latest into new databases" 0 "$FERRY" -c pg.ini restore --latest --only postgres $maps
-contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 18 tables, 40422 rows"
+contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 19 tables, 40424 rows"
 for db in $dbs; do
 	DUMP --schema-only "${db}_ferry" >"$db.ferry.schema"
 	DUMP --schema-only "${db}_pgr" >"$db.pgr.schema"

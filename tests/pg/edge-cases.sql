@@ -178,3 +178,15 @@ ALTER TABLE public.readings_1 DROP COLUMN junk;
 ALTER TABLE public.readings ATTACH PARTITION public.readings_1 FOR VALUES IN (1);
 CREATE TABLE public.readings_2 PARTITION OF public.readings FOR VALUES IN (2);
 INSERT INTO public.readings VALUES (1, '2024-05-01', 1.5), (2, '2024-05-02', 2.5), (1, '2024-05-03', 0);
+
+-- Constraints whose index ferry builds first and then adopts (USING INDEX),
+-- and ones it cannot adopt: deferrable, INCLUDE columns.  NULLS NOT
+-- DISTINCT and index storage options must survive either way.
+CREATE TABLE public.adopt (
+    id int, code text, x int, y int, z int,
+    CONSTRAINT adopt_pk PRIMARY KEY (id) WITH (fillfactor = 60),
+    CONSTRAINT adopt_code UNIQUE NULLS NOT DISTINCT (code),
+    CONSTRAINT adopt_xy UNIQUE (x) INCLUDE (y),
+    CONSTRAINT adopt_z UNIQUE (z) DEFERRABLE INITIALLY DEFERRED);
+COMMENT ON CONSTRAINT adopt_pk ON public.adopt IS 'adopted';
+INSERT INTO public.adopt VALUES (1, 'a', 1, 1, 1), (2, NULL, 2, 2, 2);

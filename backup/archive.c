@@ -80,7 +80,7 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
-	a->part = ARC_PART;
+	arc_set_streams(a, 1);
 
 	a->fd = fd;
 	a->mtime = mtime;

@@ -28,7 +28,7 @@
 
 #define ARC_PART (8u << 20)
 #define ARC_PART_MIN (256u << 10)
-#define ARC_BUDGET (24u << 20)	/* all parts in memory at once */
+#define ARC_BUDGET (16u << 20)	/* all parts in memory at once */
 
 struct arc;
 struct arc_stream;

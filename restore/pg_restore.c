@@ -7,8 +7,8 @@
  *   with the source's encoding and locale;
  *   globals.sql when asked; pre-data.sql item by item; the tables' COPY
  *   streams on a pool of sessions; post-data.sql phase by phase (indexes
- *   and foreign keys in parallel); ANALYZE; row counts against the
- *   manifest.
+ *   and foreign keys in parallel); row counts against the manifest;
+ *   ANALYZE, which goes on while the next database is restored.
  *
  * A failure leaves the target database as it is, for inspection, and says
  * so.
@@ -45,6 +45,8 @@ struct pgr_db {
 	struct pgr_table *t;
 	size_t nt;
 	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 done */
+	long long rows;
+	struct timespec t0, analyze_t0;
 };
 
 struct pgr {
@@ -57,7 +59,10 @@ struct pgr {
 	struct pgr_db *cur;	/* the database being restored */
 	PGconn *c;
 	struct copy_pool *pool;
-	struct timespec t0;
+	/* The last database's ANALYZE runs while the next one is restored:
+	 * its tables are done, and the next database takes no lock of it. */
+	struct pgr_db *analyzing;
+	PGconn *ac;
 };
 
 static void load_tables(struct pgr *p, struct pgr_db *d)
@@ -377,7 +382,7 @@ static int pre_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	int rc = -1;
 
 	p->cur = d;
-	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	clock_gettime(CLOCK_MONOTONIC, &d->t0);
 	log_verbose("postgres: restoring %s into %s", d->src, d->dst);
 	if (rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
 	    items_parse(text.p, text.len, m->name, &it, e) < 0)
@@ -442,21 +447,48 @@ static double since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static int check_counts(struct pgr *p, struct pgr_db *d, struct err *e)
+static int check_counts(struct pgr_db *d, struct err *e)
 {
-	long long rows = 0;
-
 	for (size_t i = 0; i < d->nt; i++) {
 		if (d->t[i].got != d->t[i].want)
 			return err_set(e, FX_FAIL, "%s: %lld rows restored, the "
 				       "manifest says %lld", d->t[i].qname,
 				       d->t[i].got, d->t[i].want);
-		rows += d->t[i].got;
+		d->rows += d->t[i].got;
 	}
+	return 0;
+}
+
+/* Waits for the ANALYZE in flight, if any, then reports its database. */
+static int analyze_wait(struct pgr *p, struct err *e)
+{
+	struct pgr_db *d = p->analyzing;
+	PGresult *r;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while ((r = PQgetResult(p->ac))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) {
+			const char *msg = PQresultErrorMessage(r);
+
+			rc = err_set(e, FX_FAIL, "postgres %s: ANALYZE: %.*s",
+				     d->dst, pg_errlen(msg), msg);
+		}
+		PQclear(r);
+	}
+	PQfinish(p->ac);
+	p->ac = NULL;
+	p->analyzing = NULL;
+	if (rc < 0) {
+		p->cur = d;	/* the database the failure is about */
+		return rc;
+	}
+	log_verbose("postgres %s: ANALYZE %.1fs", d->dst, since(&d->analyze_t0));
 	if (p->x->o->report)
 		fprintf(p->x->o->report, "postgres %s -> %s: %zu table%s, %lld "
 			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
-			d->nt, d->nt == 1 ? "" : "s", rows, since(&p->t0));
+			d->nt, d->nt == 1 ? "" : "s", d->rows, since(&d->t0));
 	return 0;
 }
 
@@ -476,7 +508,7 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	    items_parse(text.p, text.len, m->name, &it, e) < 0)
 		goto out;
 	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
-		    since(&p->t0));
+		    since(&d->t0));
 	for (size_t i = 0; i < it.n;) {
 		size_t j = i;
 
@@ -492,12 +524,19 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 			    it.v[i].phase, j - i == 1 ? "" : "s", since(&t));
 		i = j;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	if (pg_exec(p->c, "ANALYZE", d->dst, e) < 0)
+	if (check_counts(d, e) < 0 || analyze_wait(p, e) < 0)
 		goto out;
-	log_verbose("postgres %s: ANALYZE %.1fs", d->dst, since(&t));
-	if (check_counts(p, d, e) < 0)
+	clock_gettime(CLOCK_MONOTONIC, &d->analyze_t0);
+	if (!PQsendQuery(p->c, "ANALYZE")) {
+		const char *msg = PQerrorMessage(p->c);
+
+		err_set(e, FX_FAIL, "postgres %s: ANALYZE: %.*s", d->dst,
+			pg_errlen(msg), msg);
 		goto out;
+	}
+	p->analyzing = d;
+	p->ac = p->c;
+	p->c = NULL;
 	d->state = 2;
 	rc = 0;
 out:
@@ -560,6 +599,8 @@ int pgr_member(struct pgr *p, struct rs_member *m, struct err *e)
 
 int pgr_end(struct pgr *p, struct err *e)
 {
+	if (analyze_wait(p, e) < 0)
+		return fail_db(p, e);
 	for (size_t i = 0; i < p->nd; i++)
 		if (p->d[i].selected && p->d[i].state != 2)
 			return err_set(e, FX_VERIFY, "the archive ended before "
@@ -573,6 +614,7 @@ void pgr_free(struct pgr *p)
 		return;
 	copy_pool_free(p->pool);
 	PQfinish(p->c);
+	PQfinish(p->ac);
 	for (size_t i = 0; i < p->nd; i++) {
 		for (size_t j = 0; j < p->d[i].nt; j++) {
 			free(p->d[i].t[j].qname);

@@ -64,6 +64,11 @@ for db in $dbs; do maps="$maps --db $db=${db}_ferry"; done
 # shellcheck disable=SC2086
 expect_exit "restore --latest into new databases" 0 "$FERRY" -c pg.ini restore --latest --only postgres $maps
 contains "restore reports row counts" "$OUT" "pg_edge -> pg_edge_ferry: 19 tables, 40424 rows"
+# ANALYZE of one database goes on while the next is restored: every one
+# of them ends analyzed.
+for db in $dbs; do
+	same "$db: every table analyzed" "$(PSQL -d "${db}_ferry" -c "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL")" "0"
+done
 for db in $dbs; do
 	DUMP --schema-only "${db}_ferry" >"$db.ferry.schema"
 	DUMP --schema-only "${db}_pgr" >"$db.pgr.schema"

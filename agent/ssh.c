@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "agent/log.h"
-#include "agent/sigclean.h"
 
 #define MAX_POLL 512
 
@@ -496,17 +495,7 @@ void ssh_close(struct ssh *s)
 		struct forward *f = s->fwds;
 
 		s->fwds = f->next;
-		close(f->lfd);
-		if (f->path) {
-			unlink(f->path);
-			sigclean_del(f->path);
-			*strrchr(f->path, '/') = '\0';
-			rmdir(f->path);
-			sigclean_del(f->path);
-			free(f->path);
-		}
-		free(f->host);
-		free(f);
+		forward_free(f);
 	}
 	if (s->session) {
 		if (s->sftp && !s->dead) {

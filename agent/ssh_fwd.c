@@ -77,8 +77,32 @@ void forward_accept(struct ssh *s, struct forward *f)
 	}
 }
 
+/* Each is removed and forgotten by the signal cleanup; NULL is skipped. */
+static void remove_socket(const char *path, const char *dir)
+{
+	if (path) {
+		unlink(path);
+		sigclean_del(path);
+	}
+	if (dir) {
+		rmdir(dir);
+		sigclean_del(dir);
+	}
+}
+
+void forward_free(struct forward *f)
+{
+	close(f->lfd);
+	remove_socket(f->path, f->dir);
+	free(f->path);
+	free(f->dir);
+	free(f->host);
+	free(f);
+}
+
+/* Takes path and dir (NULL for a TCP listener). */
 static void add_forward(struct ssh *s, int fd, int lport, const char *host,
-			int port, char *path)
+			int port, char *path, char *dir)
 {
 	struct forward *f = xcalloc(1, sizeof(*f));
 
@@ -87,6 +111,7 @@ static void add_forward(struct ssh *s, int fd, int lport, const char *host,
 	f->host = xstrdup(host);
 	f->port = port;
 	f->path = path;
+	f->dir = dir;
 	pthread_mutex_lock(&s->mu);
 	f->next = s->fwds;
 	s->fwds = f;
@@ -115,7 +140,7 @@ int ssh_forward(struct ssh *s, const char *host, int port, int *lport,
 		return -1;
 	}
 	*lport = ntohs(a.sin_port);
-	add_forward(s, fd, *lport, host, port, NULL);
+	add_forward(s, fd, *lport, host, port, NULL, NULL);
 	log_verbose("tunnel 127.0.0.1:%d -> %s:%d via %s", *lport, host, port,
 		    s->name);
 	return 0;
@@ -152,7 +177,7 @@ int ssh_forward_unix(struct ssh *s, const char *host, int port,
 			strerror(errno));
 		goto out;
 	}
-	add_forward(s, fd, 0, host, port, xstrdup(a.sun_path));
+	add_forward(s, fd, 0, host, port, xstrdup(a.sun_path), xstrdup(d.p));
 	fd = -1;
 	log_verbose("tunnel %s -> %s:%d via %s", a.sun_path, host, port,
 		    s->name);
@@ -162,14 +187,7 @@ out:
 	if (rc < 0) {
 		if (fd >= 0)
 			close(fd);
-		if (named) {
-			unlink(a.sun_path);
-			sigclean_del(a.sun_path);
-		}
-		if (made) {
-			rmdir(d.p);
-			sigclean_del(d.p);
-		}
+		remove_socket(named ? a.sun_path : NULL, made ? d.p : NULL);
 	}
 	buf_release(&d);
 	return rc;

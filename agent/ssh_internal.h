@@ -66,7 +66,7 @@ struct forward {
 	int lport;
 	char *host;
 	int port;
-	char *path;		/* Unix socket in its own directory, or NULL */
+	char *path, *dir;	/* a Unix socket and its own directory, or NULL */
 	struct forward *next;
 };
 
@@ -125,5 +125,7 @@ void chan_free(struct ssh_chan *c);
 void chan_release(struct ssh *s, struct ssh_chan *c);
 struct ssh_chan *chan_new(enum chan_kind kind);
 void forward_accept(struct ssh *s, struct forward *f);
+/* Closes the listener and removes its socket and directory, if any. */
+void forward_free(struct forward *f);
 
 #endif

@@ -94,8 +94,7 @@ static const char *const Q_FK =
 	"c.relname), format('ALTER TABLE %s%I.%I ADD CONSTRAINT %I %s;', "
 	"CASE WHEN c.relkind = 'p' OR k.contype = 'c' THEN '' ELSE 'ONLY ' END,"
 	" n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid)) || "
-	COMMENT_SQL("format('CONSTRAINT %I ON %I.%I', k.conname, n.nspname, "
-		    "c.relname)", "obj_description(k.oid, 'pg_constraint')")
+	CONSTRAINT_COMMENT
 	"FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
 	"JOIN pg_namespace n ON n.oid = c.relnamespace "
 	"WHERE ((k.contype = 'f' AND k.conparentid = 0) OR (k.contype = 'c' "

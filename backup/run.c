@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/elapsed.h"
 #include "agent/lock.h"
 #include "agent/log.h"
 #include "agent/sigclean.h"
@@ -172,7 +172,7 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	struct lock lk = LOCK_INIT;
 	struct run r = { 0 };
 	struct buf failures = BUF_INIT;
-	struct timespec t0, t1;
+	struct timespec t0;
 	char *lockpath = backup_lock_path(c);
 	size_t nsel = 0;
 	int rc = -1, failed = 0;
@@ -250,9 +250,7 @@ out:
 	xport_close(r.x);
 	json_decref(r.manifest);
 	lock_release(&lk);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	res->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	res->seconds = elapsed_since(&t0);
 	free(r.final);
 	free(r.partial);
 	free(r.stem);

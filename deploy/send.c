@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/buf.h"
+#include "agent/elapsed.h"
 #include "agent/fdio.h"
 #include "agent/log.h"
 #include "agent/shquote.h"
@@ -95,23 +96,14 @@ struct progress {
 	struct timespec t0, last;
 };
 
-static double since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-		(double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 static void show(struct progress *pg, uint64_t bytes, int final)
 {
 	double el, rate;
 
-	if (!pg->on || (!final && since(&pg->last) < 0.25))
+	if (!pg->on || (!final && elapsed_since(&pg->last) < 0.25))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &pg->last);
-	el = since(&pg->t0);
+	el = elapsed_since(&pg->t0);
 	rate = el > 0 ? (double)bytes / el : 0;
 	fprintf(stderr, "\r%zu/%zu entries, %.1f/%.1f MB, %.1f MB/s, ETA %.0fs   %s",
 		pg->files, pg->nfiles, (double)bytes / 1e6, (double)pg->total / 1e6,

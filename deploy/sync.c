@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/buf.h"
+#include "agent/elapsed.h"
 #include "agent/log.h"
 #include "agent/sha256.h"
 #include "agent/shquote.h"
@@ -270,7 +271,7 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	struct remote_info ri = { 0 };
 	struct plan p = { 0 };
 	struct ignore *ig = NULL;
-	struct timespec t0, t1;
+	struct timespec t0;
 	FILE *out = o->itemize;
 	int r = -1;
 
@@ -310,9 +311,7 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	}
 	r = 0;
 out:
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	st->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	st->seconds = elapsed_since(&t0);
 	free(p.l.send.v);
 	free(p.l.chmod.v);
 	free(p.l.del.v);

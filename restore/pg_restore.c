@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/elapsed.h"
 #include "agent/log.h"
 #include "agent/xport.h"
 #include "backup/component.h"
@@ -438,15 +439,6 @@ static int parallel_phase(const char *phase)
 	return !strcmp(phase, "index") || !strcmp(phase, "fk");
 }
 
-static double since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static int check_counts(struct pgr_db *d, struct err *e)
 {
 	for (size_t i = 0; i < d->nt; i++) {
@@ -484,11 +476,13 @@ static int analyze_wait(struct pgr *p, struct err *e)
 		p->cur = d;	/* the database the failure is about */
 		return rc;
 	}
-	log_verbose("postgres %s: ANALYZE %.1fs", d->dst, since(&d->analyze_t0));
+	log_verbose("postgres %s: ANALYZE %.1fs", d->dst,
+		    elapsed_since(&d->analyze_t0));
 	if (p->x->o->report)
 		fprintf(p->x->o->report, "postgres %s -> %s: %zu table%s, %lld "
 			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
-			d->nt, d->nt == 1 ? "" : "s", d->rows, since(&d->t0));
+			d->nt, d->nt == 1 ? "" : "s", d->rows,
+			elapsed_since(&d->t0));
 	return 0;
 }
 
@@ -508,7 +502,7 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	    items_parse(text.p, text.len, m->name, &it, e) < 0)
 		goto out;
 	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
-		    since(&d->t0));
+		    elapsed_since(&d->t0));
 	for (size_t i = 0; i < it.n;) {
 		size_t j = i;
 
@@ -521,7 +515,8 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 		     items_run(p->c, d->dst, it.v + i, j - i, e)) < 0)
 			goto out;
 		log_verbose("postgres %s: %zu %s item%s %.1fs", d->dst, j - i,
-			    it.v[i].phase, j - i == 1 ? "" : "s", since(&t));
+			    it.v[i].phase, j - i == 1 ? "" : "s",
+			    elapsed_since(&t));
 		i = j;
 	}
 	if (check_counts(d, e) < 0 || analyze_wait(p, e) < 0)

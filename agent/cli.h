@@ -1,11 +1,16 @@
 /*
- * cli: command-line dispatch.  Subcommands are table entries (git's
- * builtin/, tmux's cmd-*.c); only this layer prints errors and exits.
+ * cli: the program's frame.  Each command lives in its own file (tmux's
+ * cmd-*.c, git's builtin/) as one entry that owns its usage, summary and
+ * help text; commands.c lists the entries.  Only this layer prints errors
+ * and exits.
  */
-#ifndef FERRY_CLI_H
-#define FERRY_CLI_H
+#ifndef FERRY_AGENT_CLI_H
+#define FERRY_AGENT_CLI_H
 
-#include "agent/err.h"
+#include <stdio.h>
+
+#include "agent/server.h"
+#include "util/err.h"
 
 struct conf;
 
@@ -13,6 +18,8 @@ struct cli {
 	const char *config_path;	/* -c FILE, or NULL */
 	int json;			/* --json */
 	struct conf *conf;		/* loaded by cli_conf() */
+	struct server server;		/* filled by cli_server() */
+	int server_ready;
 };
 
 struct cli_cmd {
@@ -21,26 +28,38 @@ struct cli_cmd {
 	const char *usage;		/* arguments after the name */
 	const char *summary;
 	const char *help;		/* options, one per line */
+	const char *pending;		/* not built yet: what will bring it */
 };
 
+/* The table, NULL-terminated, in the order `ferry --help` lists it. */
+extern const struct cli_cmd *const cli_commands[];
+const struct cli_cmd *cli_find(const char *name);
+void cli_print_help(const struct cli_cmd *c, FILE *out);
+void cli_print_usage(FILE *out);
+
 int cli_main(int argc, char **argv);
+/* Runs a command by its table entry (help, pending, getopt reset). */
+int cli_dispatch(struct cli *cli, int argc, char **argv);
 
 /* Loads the configuration once; FX_USAGE errors name FILE:LINE. */
 int cli_conf(struct cli *cli, struct err *e) __attribute__((warn_unused_result));
+/* The configuration's [server] as transport options (loads it first);
+ * NULL with e set. */
+const struct xport_opts *cli_server(struct cli *cli, struct err *e);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
-/* Prints a usage error for cmd and returns FX_USAGE. */
+/* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* getopt_long's complaint, worded as every usage error ("ferry CMD:
+ * ..."): ch is getopt's '?' or ':' (optstrings start with ':'). */
+int cli_bad_option(const char *cmd, int ch, int argc, char **argv);
+/* A bounded number option: FX_USAGE naming it unless within min..max. */
+int cli_num(const char *cmd, const char *opt, const char *s, long long min,
+	    long long max, long long *out);
 
-/* Subcommands implemented elsewhere (cmd_*.c). */
-int cmd_config(struct cli *cli, int argc, char **argv);
-int cmd_check(struct cli *cli, int argc, char **argv);
-int cmd_deploy(struct cli *cli, int argc, char **argv);
-int cmd_backup(struct cli *cli, int argc, char **argv);
-int cmd_list(struct cli *cli, int argc, char **argv);
-int cmd_verify(struct cli *cli, int argc, char **argv);
-int cmd_prune(struct cli *cli, int argc, char **argv);
-int cmd_restore(struct cli *cli, int argc, char **argv);
+/* The multi-call names (deploy-to-dev, remote-logs, backup-dev-data): the
+ * old scripts' interfaces; -1 when argv0 is none of them. */
+int legacy_run(struct cli *cli, const char *argv0, int argc, char **argv);
 
 #endif

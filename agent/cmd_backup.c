@@ -7,7 +7,7 @@
 #include "agent/cli.h"
 #include "backup/backup.h"
 
-int cmd_backup(struct cli *cli, int argc, char **argv)
+static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "only", required_argument, NULL, 'o' },
@@ -16,12 +16,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { &only, 0 };
+	struct backup_opts o = { &only, 0, NULL };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			strlist_split(&only, optarg);
@@ -34,7 +34,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 			break;
 		default:
 			strlist_release(&only);
-			return FX_USAGE;
+			return cli_bad_option("backup", ch, argc, argv);
 		}
 	}
 	if (optind < argc) {
@@ -42,7 +42,8 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'",
 				       argv[optind]);
 	}
-	if (cli_conf(cli, &e) < 0) {
+	o.server = cli_server(cli, &e);
+	if (!o.server) {
 		strlist_release(&only);
 		return cli_fail(&e);
 	}
@@ -69,3 +70,14 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	free(res.archive);
 	return r == FX_PARTIAL ? cli_fail(&e) : FX_OK;
 }
+
+const struct cli_cmd cmd_backup_entry = {
+	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
+	"take a backup archive of the server's data",
+	"  --only LIST       only these components (postgres; minio, redis,\n"
+	"                    neo4j, logs, files arrive later)\n"
+	"  --fail-fast       stop at the first failing component, publish nothing\n"
+	"exit 5 when the archive was written but a component failed; 7 when\n"
+	"another backup holds the lock\n",
+	NULL,
+};

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "agent/cli.h"
-#include "agent/probe.h"
-#include "agent/shquote.h"
-#include "agent/xport.h"
+#include "backup/component.h"
+#include "util/shquote.h"
+#include "net/xport.h"
 #include "conf/conf.h"
 
 struct row {
@@ -21,13 +21,19 @@ struct row {
 };
 
 struct report {
-	struct row rows[8];
-	int n;
+	struct row *rows;
+	int n, cap;
 };
 
 static void add(struct report *r, const char *part, int ok, const char *text)
 {
-	struct row *w = &r->rows[r->n++];
+	struct row *w;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 8;
+		r->rows = xrealloc(r->rows, (size_t)r->cap * sizeof(*r->rows));
+	}
+	w = &r->rows[r->n++];
 
 	w->part = part;
 	w->ok = ok;
@@ -85,98 +91,22 @@ static void check_compose(struct xport *x, struct report *rep)
 		"neither 'docker compose' nor 'docker-compose' found on the server");
 }
 
-typedef int (*probe_fn)(const struct probe_target *, struct buf *,
-			struct err *);
-typedef int (*url_probe_fn)(const char *, const struct probe_target *,
-			    struct buf *, struct err *);
-
-static void finish_probe(struct report *rep, const char *part, int r,
-			 struct buf *detail, const struct err *e)
+/* A row for every configured source, from the component table. */
+static void check_sources(struct xport *x, const struct conf *c,
+			  struct report *rep)
 {
-	add(rep, part, r == 0, r == 0 ? buf_str(detail) : e->msg);
-	buf_release(detail);
-}
+	for (const struct component *k = components; k->name; k++) {
+		struct bk_ctx ctx = { c, x, NULL };
+		struct buf detail = BUF_INIT;
+		struct err e = ERR_INIT;
+		int r;
 
-static void check_tcp(struct xport *x, const struct conf *c, struct report *rep,
-		      const char *part, const char *sect, int tunnel,
-		      struct probe_target *t, probe_fn probe)
-{
-	struct buf detail = BUF_INIT;
-	struct err e = ERR_INIT;
-	char *host = NULL;
-	int port = (int)conf_num(c, sect, "port"), r;
-
-	t->timeout_ms = conf_num(c, "server", "connect_timeout");
-	if (tunnel)
-		r = xport_forward(x, conf_str(c, sect, "host"), port, &host, &port,
-				  &e);
-	else
-		r = (host = xstrdup(conf_str(c, sect, "host"))) ? 0 : -1;
-	if (r == 0) {
-		t->host = host;
-		t->port = port;
-		r = probe(t, &detail, &e);
-	}
-	finish_probe(rep, part, r, &detail, &e);
-	free(host);
-}
-
-static void check_url(struct xport *x, const struct conf *c,
-		      struct report *rep, const char *part, const char *url,
-		      struct probe_target *t, url_probe_fn probe)
-{
-	struct buf detail = BUF_INIT;
-	struct err e = ERR_INIT;
-	char *local = NULL;
-	int r;
-
-	t->timeout_ms = conf_num(c, "server", "connect_timeout");
-	r = xport_forward_url(x, url, &local, &e);
-	if (r == 0)
-		r = probe(local, t, &detail, &e);
-	finish_probe(rep, part, r, &detail, &e);
-	free(local);
-}
-
-static void check_services(struct xport *x, const struct conf *c,
-			   struct report *rep)
-{
-	struct probe_target t;
-
-	if (conf_has_section(c, "postgres")) {
-		struct strlist dbs = STRLIST_INIT;
-
-		conf_list(c, "postgres", "databases", &dbs);
-		t = (struct probe_target){ 0 };
-		t.user = conf_str(c, "postgres", "user");
-		t.password = conf_str(c, "postgres", "password");
-		t.database = dbs.n && strcmp(dbs.v[0], "all") ? dbs.v[0] : "postgres";
-		check_tcp(x, c, rep, "postgres", "postgres",
-			  (int)conf_num(c, "postgres", "tunnel") &&
-			  !xport_is_local(x), &t, probe_postgres);
-		strlist_release(&dbs);
-	}
-	if (conf_has_section(c, "redis")) {
-		t = (struct probe_target){ 0 };
-		t.password = conf_str(c, "redis", "password");
-		check_tcp(x, c, rep, "redis", "redis", !xport_is_local(x), &t,
-			  probe_redis);
-	}
-	if (conf_has_section(c, "minio")) {
-		t = (struct probe_target){ 0 };
-		t.user = conf_str(c, "minio", "access_key");
-		t.password = conf_str(c, "minio", "secret_key");
-		t.database = conf_str(c, "minio", "region");
-		check_url(x, c, rep, "s3", conf_str(c, "minio", "endpoint"), &t,
-			  probe_s3);
-	}
-	if (conf_has_section(c, "neo4j")) {
-		t = (struct probe_target){ 0 };
-		t.user = conf_str(c, "neo4j", "user");
-		t.password = conf_str(c, "neo4j", "password");
-		t.database = conf_str(c, "neo4j", "database");
-		check_url(x, c, rep, "neo4j", conf_str(c, "neo4j", "url"), &t,
-			  probe_neo4j);
+		if (!k->check || !conf_has_section(c, k->section))
+			continue;
+		r = k->check(&ctx, &detail, &e);
+		add(rep, k->row ? k->row : k->name, r == 0,
+		    r == 0 ? buf_str(&detail) : e.msg);
+		buf_release(&detail);
 	}
 }
 
@@ -203,7 +133,7 @@ static void print_report(const struct report *rep, int json)
 	fflush(stdout);
 }
 
-int cmd_check(struct cli *cli, int argc, char **argv)
+static int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -215,9 +145,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	const struct conf *c;
 	int ch, code = FX_OK;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'j')
-			return FX_USAGE;
+			return cli_bad_option("check", ch, argc, argv);
 		cli->json = 1;
 	}
 	if (optind < argc)
@@ -226,10 +156,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
 	c = cli->conf;
-	if (xport_open(&x, c, &e) < 0) {
+	if (xport_open(&x, cli_server(cli, &e), &e) < 0) {
 		add(&rep, "ssh", 0, e.msg);
 		print_report(&rep, cli->json);
 		buf_release(&rep.rows[0].detail);
+		free(rep.rows);
 		return FX_CONN;
 	}
 	add(&rep, "ssh", 1, xport_is_local(x) ? "local (no SSH)" : xport_name(x));
@@ -237,13 +168,22 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))
 		check_compose(x, &rep);
-	check_services(x, c, &rep);
+	check_sources(x, c, &rep);
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {
 		if (!rep.rows[i].ok)
 			code = FX_FAIL;
 		buf_release(&rep.rows[i].detail);
 	}
+	free(rep.rows);
 	xport_close(x);
 	return code;
 }
+
+const struct cli_cmd cmd_check_entry = {
+	"check", cmd_check, "[--json]",
+	"check that every configured part is reachable",
+	"  --json            print the rows as JSON\n"
+	"exit 0 only when every row is ok; 3 when SSH itself fails\n",
+	NULL,
+};

@@ -6,7 +6,7 @@
 #include "agent/cli.h"
 #include "conf/conf.h"
 
-int cmd_config(struct cli *cli, int argc, char **argv)
+static int cmd_config(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -15,9 +15,9 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	struct err e = ERR_INIT;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'j')
-			return FX_USAGE;
+			return cli_bad_option("config", ch, argc, argv);
 		cli->json = 1;
 	}
 	if (optind < argc)
@@ -28,3 +28,10 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	conf_dump(cli->conf, stdout, cli->json);
 	return FX_OK;
 }
+
+const struct cli_cmd cmd_config_entry = {
+	"config", cmd_config, "[--json]",
+	"print the effective configuration and where each value comes from",
+	"  --json            print it as JSON\n",
+	NULL,
+};

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
-#include "agent/log.h"
-#include "agent/shquote.h"
-#include "agent/xport.h"
+#include "util/log.h"
+#include "util/shquote.h"
+#include "net/xport.h"
 #include "conf/conf.h"
 #include "deploy/sync.h"
 
@@ -50,7 +50,7 @@ static int compose_up(struct xport *x, const char *rdir, int build,
 	return r;
 }
 
-int cmd_deploy(struct cli *cli, int argc, char **argv)
+static int cmd_deploy(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -64,11 +64,12 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 	struct sync_opts o = { 0, 0, NULL };
 	struct strlist services = STRLIST_INIT;
 	struct sync_stats st;
+	const struct xport_opts *server;
 	struct xport *x = NULL;
 	struct err e = ERR_INIT;
 	int ch, no_up = 0, build = 0, code = FX_OK;
 
-	while ((ch = getopt_long(argc, argv, "nc", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":nc", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			o.dry_run = 1;
@@ -92,12 +93,12 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 					       optarg, FERRY_VERSION);
 		default:
 			strlist_release(&services);
-			return FX_USAGE;
+			return cli_bad_option("deploy", ch, argc, argv);
 		}
 	}
 	for (; optind < argc; optind++)
 		strlist_add(&services, argv[optind]);
-	if (cli_conf(cli, &e) < 0 || xport_open(&x, cli->conf, &e) < 0)
+	if (!(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
 		goto fail;
 	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(cli->conf, x, &o, &st, &e) < 0)
@@ -119,3 +120,17 @@ out:
 	strlist_release(&services);
 	return code;
 }
+
+const struct cli_cmd cmd_deploy_entry = {
+	"deploy", cmd_deploy,
+	"[--build] [--service NAME]... [--type GROUP] [--dry-run] [--no-up] "
+	"[--checksum]",
+	"sync the project to the server and start it",
+	"  --build           build images on the server first\n"
+	"  --service NAME    deploy only this service (repeatable)\n"
+	"  --type GROUP      deploy the services of [group.GROUP]\n"
+	"  -n, --dry-run     show what would change (rsync-style), change nothing\n"
+	"  --no-up           stop after syncing the files\n"
+	"  -c, --checksum    compare contents, not sizes and times\n",
+	NULL,
+};

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 
 #include "agent/cli.h"
-#include "agent/log.h"
+#include "util/log.h"
 #include "conf/conf.h"
 #include "restore/restore.h"
 
-int cmd_restore(struct cli *cli, int argc, char **argv)
+static int cmd_restore(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "latest", no_argument, NULL, 'l' },
@@ -25,12 +25,12 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	struct restore_opts o = { 0 };
 	struct err e = ERR_INIT;
 	int ch, code = FX_USAGE;
-	char *end;
+	long long jobs;
 
 	o.only = &only;
 	o.dbmap = &dbmap;
 	o.report = stdout;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': o.latest = 1; break;
 		case 'o': o.offsite = 1; break;
@@ -40,14 +40,12 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		case 'g': o.globals = 1; break;
 		case 't': o.target_url = optarg; break;
 		case 'j':
-			o.jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 64) {
-				cli_usage_error("restore", "--jobs %s: expected "
-						"1..64", optarg);
+			if (cli_num("restore", "--jobs", optarg, 1, 64, &jobs) < 0)
 				goto out;
-			}
+			o.jobs = (int)jobs;
 			break;
 		default:
+			cli_bad_option("restore", ch, argc, argv);
 			goto out;
 		}
 	}
@@ -58,7 +56,8 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	o.archive = optind < argc ? argv[optind] : NULL;
 	if (o.target_url)
 		log_add_secret(o.target_url);
-	if (cli_conf(cli, &e) < 0 || restore_run(cli->conf, &o, &e) < 0) {
+	o.server = cli_server(cli, &e);
+	if (!o.server || restore_run(cli->conf, &o, &e) < 0) {
 		code = cli_fail(&e);
 		goto out;
 	}
@@ -68,3 +67,21 @@ out:
 	strlist_release(&dbmap);
 	return code;
 }
+
+const struct cli_cmd cmd_restore_entry = {
+	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres] "
+	"[--db SRC=DST]... [--clean] [--jobs N]",
+	"restore an archive into the configured server",
+	"  --latest          the newest archive\n"
+	"  --offsite         take the archive from [offsite] (streamed)\n"
+	"  --only LIST       only these components (postgres)\n"
+	"  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
+	"  --clean           drop and recreate target databases first\n"
+	"  --jobs N          parallel sessions (default: [postgres] jobs)\n"
+	"  --globals         create the archive's roles first\n"
+	"  --target-url URL  restore into this server (libpq URL; password\n"
+	"                    from PGPASSWORD or ~/.pgpass)\n"
+	"refuses (exit 1, nothing changed) a target database that has user\n"
+	"tables unless --clean; exit 6 when the archive is damaged\n",
+	NULL,
+};

@@ -4,15 +4,14 @@
 #include <pthread.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/sha256.h"
-#include "agent/zout.h"
+#include "util/buf.h"
+#include "util/sha256.h"
+#include "util/zout.h"
 
 struct arc {
 	struct archive *w;
@@ -129,11 +128,11 @@ static int write_member(struct arc *a, const char *name, const void *data,
 			size_t len, struct err *e)
 {
 	struct archive_entry *ent = archive_entry_new();
-	unsigned char digest[32];
+	char hex[65];
 	struct arc_member *m;
 	int r = -1;
 
-	EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
+	sha256_hex(data, len, hex);
 	archive_entry_set_pathname_utf8(ent, name);
 	archive_entry_set_size(ent, (la_int64_t)len);
 	archive_entry_set_filetype(ent, AE_IFREG);
@@ -154,7 +153,7 @@ static int write_member(struct arc *a, const char *name, const void *data,
 	pthread_mutex_lock(&a->mu);
 	m = add_member(a, name);
 	m->size = len;
-	sha256_hex_digest(digest, m->sha256);
+	memcpy(m->sha256, hex, sizeof(hex));
 	pthread_mutex_unlock(&a->mu);
 	r = 0;
 out:

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 #define ARC_PART (8u << 20)
 #define ARC_PART_MIN (256u << 10)

@@ -11,14 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
-#include "agent/err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 struct conf;
+struct xport_opts;
 
 struct backup_opts {
 	const struct strlist *only;	/* components; empty: all configured */
 	int fail_fast;
+	const struct xport_opts *server;	/* how to reach the server */
 };
 
 struct backup_result {

@@ -3,18 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/buf.h"
 
 /* Components later issues fill in are listed with run = NULL, so their
  * names are known (and refused clearly) before they exist. */
 const struct component components[] = {
-	{ "postgres", "postgres", pg_backup },
-	{ "minio", "minio", NULL },
-	{ "redis", "redis", NULL },
-	{ "neo4j", "neo4j", NULL },
-	{ "logs", "logs", NULL },
-	{ "files", "files", NULL },
-	{ NULL, NULL, NULL },
+	{ "postgres", "postgres", pg_backup, pg_check, NULL },
+	{ "minio", "minio", NULL, minio_check, "s3" },
+	{ "redis", "redis", NULL, redis_check, NULL },
+	{ "neo4j", "neo4j", NULL, neo4j_check, NULL },
+	{ "logs", "logs", NULL, NULL, NULL },
+	{ "files", "files", NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct component *component_find(const char *name)
@@ -23,6 +22,15 @@ const struct component *component_find(const char *name)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
+}
+
+size_t component_count(void)
+{
+	size_t n = 0;
+
+	while (components[n].name)
+		n++;
+	return n;
 }
 
 char *component_member_part(const char *name)

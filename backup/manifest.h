@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "backup/archive.h"
 
 #define MANIFEST_NAME "manifest.json"

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/fdio.h"
-#include "agent/log.h"
-#include "agent/s3.h"
-#include "agent/seal.h"
+#include "util/buf.h"
+#include "util/fdio.h"
+#include "util/log.h"
+#include "net/s3.h"
+#include "util/seal.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
 
@@ -94,14 +94,13 @@ int offsite_upload(const struct conf *c, const char *archive, struct err *e)
 	struct site s;
 	struct buf mkey = BUF_INIT, sealed = BUF_INIT;
 	char *akey = NULL, *side = NULL, *text = NULL;
-	size_t alen = strlen(archive);
 	json_t *m = NULL;
 	int fd = -1, r = -1;
 
 	if (site_open(c, &s, e) < 0)
 		return -1;
 	akey = xstrfmt("%s%s%s", s.prefix, base_of(archive), s.sealed ? ".enc" : "");
-	side = xstrfmt("%.*s.manifest.json", (int)(alen - 8), archive);
+	side = repo_sidecar_path(archive);
 	buf_printf(&mkey, "%s%s%s", s.prefix, base_of(side), s.sealed ? ".enc" : "");
 	fd = open(archive, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -189,15 +188,17 @@ static int scan(const struct conf *c, struct site *s, int with_manifests,
 		return -1;
 	for (size_t i = 0; i < no; i++) {
 		struct repo_entry *r;
+		unsigned seq;
 		time_t t;
 
 		if (strncmp(o[i].key, s->prefix, pl) ||
-		    repo_parse_name(o[i].key + pl, name, suffix, &t) < 0)
+		    repo_parse_name(o[i].key + pl, name, suffix, &t, &seq) < 0)
 			continue;
 		r = repo_add(&list, n, &cap);
 		r->path = xstrdup(o[i].key);
 		r->stem = xstrndup(o[i].key, strlen(o[i].key) - sl);
 		r->t = t;
+		r->seq = seq;
 		r->size = o[i].size;
 		if (with_manifests) {
 			char *mk = xstrfmt("%s.manifest.json%s", r->stem,

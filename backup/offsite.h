@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "backup/repo.h"
 
 struct conf;

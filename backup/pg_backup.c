@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/buf.h"
-#include "agent/log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "backup/archive.h"
 #include "backup/component.h"
 #include "backup/pg_conn.h"

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/buf.h"
-#include "agent/xport.h"
+#include "util/buf.h"
+#include "net/xport.h"
+#include "backup/component.h"
 #include "conf/conf.h"
 
 /* PGSSLMODE asks for TLS whatever the transport. */
@@ -168,5 +169,30 @@ PGresult *pg_query(PGconn *c, const char *sql, const char *what,
 		PQclear(r);
 		return NULL;
 	}
+	return r;
+}
+
+int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
+{
+	struct strlist dbs = STRLIST_INIT;
+	struct pg_target t;
+	const char *db;
+	PGconn *c = NULL;
+	int r = -1;
+
+	conf_list(ctx->conf, "postgres", "databases", &dbs);
+	db = dbs.n && strcmp(dbs.v[0], "all") ? dbs.v[0] : "postgres";
+	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
+		goto out;
+	c = pg_open(&t, db, e);
+	if (!c)
+		goto out;
+	buf_printf(detail, "PostgreSQL %s, database %s",
+		   PQparameterStatus(c, "server_version"), PQdb(c));
+	r = 0;
+out:
+	PQfinish(c);
+	pg_target_release(&t);
+	strlist_release(&dbs);
 	return r;
 }

@@ -9,7 +9,7 @@
 
 #include <libpq-fe.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct conf;
 struct xport;

@@ -7,8 +7,8 @@
 
 #include <libpq-fe.h>
 
-#include "agent/buf.h"
-#include "agent/err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 int pg_globals(PGconn *c, int passwords, struct buf *out, struct err *e)
 	__attribute__((warn_unused_result));

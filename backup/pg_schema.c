@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "util/log.h"
 
 struct gobj {
 	uint64_t key;		/* classid << 32 | oid */

@@ -26,8 +26,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "agent/buf.h"
-#include "agent/err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 #define PGS_ITEM_TAG "-- ferry-item "
 

@@ -26,6 +26,15 @@ static void append(struct prune_item *it, const char *text)
 		 len ? ", " : "", text);
 }
 
+/* The formats come from the constant table above. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void bucket_of(int rule, const struct tm *tm, char *out, size_t len)
+{
+	strftime(out, len, buckets[rule], tm);
+}
+#pragma GCC diagnostic pop
+
 void prune_plan(struct prune_item *items, size_t n,
 		const struct prune_policy *p)
 {
@@ -52,7 +61,7 @@ void prune_plan(struct prune_item *items, size_t n,
 			if (r == KEEP_LAST)
 				snprintf(val, sizeof(val), "#%zu", i);
 			else
-				strftime(val, sizeof(val), buckets[r], &tm);
+				bucket_of(r, &tm, val, sizeof(val));
 			if (!strcmp(val, last[r]))
 				continue;
 			memcpy(last[r], val, sizeof(val));

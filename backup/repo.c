@@ -9,10 +9,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/fdio.h"
+#include "backup/manifest.h"
+#include "conf/conf.h"
+#include "util/buf.h"
+#include "util/fdio.h"
+#include "util/log.h"
+#include "util/value.h"
 
 #define SUFFIX ".tar.zst"
+
+char *repo_sidecar_path(const char *archive)
+{
+	size_t n = strlen(archive), sl = strlen(SUFFIX);
+
+	if (n >= sl && !strcmp(archive + n - sl, SUFFIX))
+		n -= sl;
+	return xstrfmt("%.*s.manifest.json", (int)n, archive);
+}
+
+const char *repo_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+int repo_scan_conf(const struct conf *c, struct repo_entry **out, size_t *n,
+		   struct err *e)
+{
+	return repo_scan(conf_str(c, "backup", "dir"),
+			 conf_str(c, "backup", "name"), out, n, e);
+}
 
 void repo_stamp(time_t t, char out[17])
 {
@@ -40,17 +67,87 @@ int repo_parse_stamp(const char *s, time_t *t)
 }
 
 int repo_parse_name(const char *file, const char *name, const char *suffix,
-		    time_t *t)
+		    time_t *t, unsigned *seq)
 {
 	size_t fl = strlen(file), nl = strlen(name), sl = strlen(suffix);
+	const char *rest;
 	char stamp[17];
+	long long n = 1;
 
-	if (fl != nl + 1 + 16 + sl || strncmp(file, name, nl) ||
+	if (fl < nl + 1 + 16 + sl || strncmp(file, name, nl) ||
 	    file[nl] != '-' || strcmp(file + fl - sl, suffix))
 		return -1;
 	memcpy(stamp, file + nl + 1, 16);
 	stamp[16] = '\0';
-	return repo_parse_stamp(stamp, t);
+	rest = file + nl + 1 + 16;
+	if (rest != file + fl - sl) {
+		char num[8];
+		size_t k = (size_t)(file + fl - sl - rest);
+
+		/* "-N" with N from 2, no leading zero */
+		if (k < 2 || k > 6 || rest[0] != '-' || rest[1] == '0')
+			return -1;
+		memcpy(num, rest + 1, k - 1);
+		num[k - 1] = '\0';
+		for (size_t i = 0; i + 1 < k; i++)
+			if (num[i] < '0' || num[i] > '9')
+				return -1;
+		if (value_int(num, 2, 99999, &n) < 0)
+			return -1;
+	}
+	if (repo_parse_stamp(stamp, t) < 0)
+		return -1;
+	*seq = (unsigned)n;
+	return 0;
+}
+
+char *repo_new_stem(const char *dir, const char *name, time_t t)
+{
+	char stamp[17];
+
+	repo_stamp(t, stamp);
+	for (unsigned n = 1;; n++) {
+		char *stem = n == 1 ? xstrfmt("%s/%s-%s", dir, name, stamp) :
+			xstrfmt("%s/%s-%s-%u", dir, name, stamp, n);
+		char *arc = xstrfmt("%s%s", stem, SUFFIX);
+		char *side = repo_sidecar_path(stem);
+		int taken = access(arc, F_OK) == 0 || access(side, F_OK) == 0;
+
+		free(arc);
+		free(side);
+		if (!taken)
+			return stem;
+		free(stem);
+	}
+}
+
+int repo_resolve(const struct conf *c, const char *arg, char **path,
+		 struct err *e)
+{
+	struct repo_entry *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (access(arg, F_OK) == 0) {
+		*path = xstrdup(arg);
+		return 0;
+	}
+	if (strchr(arg, '/') || !c)
+		return err_set(e, FX_FAIL, "%s: no such archive", arg);
+	if (repo_scan_conf(c, &list, &n, e) < 0)
+		return -1;
+	*path = NULL;
+	for (size_t i = 0; i < n && !*path; i++) {
+		const char *b = repo_base(list[i].path);
+		size_t bl = strlen(b) - strlen(SUFFIX);
+
+		if (!strcmp(b, arg) || (strlen(arg) == bl && !strncmp(b, arg, bl)))
+			*path = xstrdup(list[i].path);
+	}
+	rc = *path ? 0 : err_set(e, FX_FAIL, "%s: no such archive in %s", arg,
+				 conf_str(c, "backup", "dir"));
+	repo_free(list, n);
+	return rc;
 }
 
 struct repo_entry *repo_add(struct repo_entry **list, size_t *n, size_t *cap)
@@ -70,7 +167,11 @@ int repo_cmp_newest(const void *a, const void *b)
 {
 	const struct repo_entry *x = a, *y = b;
 
-	return x->t < y->t ? 1 : x->t > y->t ? -1 : strcmp(y->path, x->path);
+	if (x->t != y->t)
+		return x->t < y->t ? 1 : -1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? 1 : -1;
+	return strcmp(y->path, x->path);
 }
 
 int repo_scan(const char *dir, const char *name, struct repo_entry **out,
@@ -93,18 +194,20 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 		const char *f = d->d_name;
 		struct repo_entry *r;
 		struct stat st;
+		unsigned seq;
 		time_t t;
 		char *mpath;
 
-		if (repo_parse_name(f, name, SUFFIX, &t) < 0)
+		if (repo_parse_name(f, name, SUFFIX, &t, &seq) < 0)
 			continue;
 		r = repo_add(&list, n, &cap);
 		r->path = xstrfmt("%s/%s", dir, f);
 		r->stem = xstrndup(r->path, strlen(r->path) - strlen(SUFFIX));
 		r->t = t;
+		r->seq = seq;
 		if (stat(r->path, &st) == 0)
 			r->size = (uint64_t)st.st_size;
-		mpath = xstrfmt("%s.manifest.json", r->stem);
+		mpath = repo_sidecar_path(r->stem);
 		r->manifest = json_load_file(mpath, 0, NULL);
 		free(mpath);
 	}
@@ -168,11 +271,39 @@ int repo_write_file(const char *path, const void *data, size_t len,
 	}
 	if (slash) {
 		*slash = '\0';
-		repo_sync_dir(*dir ? dir : "/");
+		if (repo_sync_dir(*dir ? dir : "/") < 0) {
+			/* The file is whole under its name; only its survival of
+			 * a crash is in doubt. */
+			log_warn("fsync %s: %s", *dir ? dir : "/", strerror(errno));
+		}
 	}
 	r = 0;
 out:
 	free(tmp);
 	free(dir);
 	return r;
+}
+
+void repo_mark_verified(const char *archive, const char *error)
+{
+	char *side = repo_sidecar_path(archive), *text;
+	struct err ignored = ERR_INIT;
+	char when[21];
+	json_t *m = json_load_file(side, 0, NULL);
+
+	if (m) {
+		manifest_time(time(NULL), when);
+		json_object_set_new(m, "verified", json_string(when));
+		if (error)
+			json_object_set_new(m, "verify_error", json_string(error));
+		else
+			json_object_del(m, "verify_error");
+		text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		/* A sidecar that cannot be rewritten only loses the mark. */
+		if (text && repo_write_file(side, text, strlen(text), &ignored) < 0)
+			err_clear(&ignored);
+		free(text);
+		json_decref(m);
+	}
+	free(side);
 }

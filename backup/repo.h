@@ -1,7 +1,9 @@
 /*
  * repo: the backup directory.  Archives are <name>-<YYYYmmddTHHMMSSZ>.tar.zst
- * (UTC; the name's time is the archive's time), each with a copy of its
- * manifest beside it (<stem>.manifest.json) so listing never decompresses.
+ * (UTC; the name's time is the archive's time), or <name>-<stamp>-<N>.tar.zst
+ * (N = 2, 3, ...) for a later backup started in the same second, each with
+ * a copy of its manifest beside it (<stem>.manifest.json) so listing never
+ * decompresses.
  * Files that do not match the pattern are not ferry's and are never touched.
  */
 #ifndef FERRY_REPO_H
@@ -12,12 +14,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct repo_entry {
 	char *path;		/* the archive */
 	char *stem;		/* path without ".tar.zst" */
 	time_t t;		/* from the name */
+	unsigned seq;		/* 1, or N of a "-N" name */
 	uint64_t size;
 	json_t *manifest;	/* the sidecar, or NULL when missing/unreadable */
 };
@@ -28,9 +31,30 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	      size_t *n, struct err *e) __attribute__((warn_unused_result));
 void repo_free(struct repo_entry *list, size_t n);
 
-/* "<name>-<stamp><suffix>" exactly: 0 and its time, else -1. */
+/* The same for [backup] dir and name of c. */
+struct conf;
+int repo_scan_conf(const struct conf *c, struct repo_entry **out, size_t *n,
+		   struct err *e) __attribute__((warn_unused_result));
+
+/* The sidecar manifest's path for an archive path or stem (anything ending
+ * ".tar.zst" loses that first); caller frees. */
+char *repo_sidecar_path(const char *archive);
+/* The last component of path (a pointer into it). */
+const char *repo_base(const char *path);
+
+/* "<name>-<stamp>[-<N>]<suffix>" exactly: 0, its time and N (1 without
+ * one), else -1. */
 int repo_parse_name(const char *file, const char *name, const char *suffix,
-		    time_t *t);
+		    time_t *t, unsigned *seq);
+/* The stem ("<dir>/<name>-<stamp>[-N]") for a new archive started at t:
+ * the first whose archive and manifest do not exist; caller frees. */
+char *repo_new_stem(const char *dir, const char *name, time_t t);
+
+/* Finds the archive arg names: an existing path, or an archive of c's
+ * backup dir by file name or stem; FX_FAIL "no such archive" otherwise.
+ * c may be NULL when arg is a path.  Caller frees *path. */
+int repo_resolve(const struct conf *c, const char *arg, char **path,
+		 struct err *e) __attribute__((warn_unused_result));
 /* Appends a zeroed entry to a growing list. */
 struct repo_entry *repo_add(struct repo_entry **list, size_t *n, size_t *cap);
 /* qsort order: newest first. */
@@ -43,7 +67,11 @@ int repo_parse_stamp(const char *s, time_t *t);
 /* Atomically (re)writes a file: temporary, fsync, rename, fsync dir; 0600. */
 int repo_write_file(const char *path, const void *data, size_t len,
 		    struct err *e) __attribute__((warn_unused_result));
+/* Records a verify of archive in its sidecar manifest (best effort):
+ * "verified" is the time of the last verify, "verify_error" its error
+ * (absent when it passed), so list can show a failed one. */
+void repo_mark_verified(const char *archive, const char *error);
 /* fsync a directory so a rename in it is durable. */
-int repo_sync_dir(const char *dir);
+int repo_sync_dir(const char *dir) __attribute__((warn_unused_result));
 
 #endif

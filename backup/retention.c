@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
+#include "util/buf.h"
 #include "conf/conf.h"
 
 void retention_policy(const struct conf *c, const char *section,
@@ -57,7 +57,7 @@ int retention_prune(const struct conf *c, int dry_run, FILE *out,
 				     strerror(errno));
 			break;
 		}
-		side = xstrfmt("%s.manifest.json", list[i].stem);
+		side = repo_sidecar_path(list[i].stem);
 		unlink(side);
 		free(side);
 	}

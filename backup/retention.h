@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "backup/prune.h"
 #include "backup/repo.h"
 

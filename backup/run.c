@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/elapsed.h"
-#include "agent/lock.h"
-#include "agent/log.h"
-#include "agent/sigclean.h"
-#include "agent/xport.h"
+#include "util/elapsed.h"
+#include "util/lock.h"
+#include "util/log.h"
+#include "util/sigclean.h"
+#include "net/xport.h"
 #include "backup/archive.h"
 #include "backup/component.h"
 #include "backup/manifest.h"
@@ -48,7 +48,8 @@ static int mkdirs(const char *dir, struct err *e)
 	return r;
 }
 
-/* The components to run: --only's, or every configured one ferry has. */
+/* The components to run: --only's, or every configured one ferry has.
+ * sel has room for every component of the table. */
 static int select_components(const struct conf *c, const struct backup_opts *o,
 			     const struct component **sel, size_t *n,
 			     struct err *e)
@@ -62,6 +63,11 @@ static int select_components(const struct conf *c, const struct backup_opts *o,
 				return err_set(e, FX_USAGE, "unknown component '%s' "
 					       "(known: postgres, minio, redis, "
 					       "neo4j, logs, files)", o->only->v[i]);
+			for (size_t j = 0; j < *n; j++)
+				if (sel[j] == k)
+					return err_set(e, FX_USAGE, "component "
+						       "'%s' is named twice",
+						       k->name);
 			if (!k->run)
 				return err_set(e, FX_USAGE, "component '%s' is not "
 					       "available in ferry %s yet", k->name,
@@ -121,8 +127,12 @@ static int publish(struct run *r, struct backup_result *res, struct err *e)
 		err_set(e, FX_FAIL, "rename %s: %s", r->final, strerror(errno));
 		goto out;
 	}
-	repo_sync_dir(conf_str(r->conf, "backup", "dir"));
-	side = xstrfmt("%s.manifest.json", r->stem);
+	/* Without the directory's fsync the rename may not survive a crash:
+	 * say so, but the archive itself is complete. */
+	if (repo_sync_dir(conf_str(r->conf, "backup", "dir")) < 0)
+		log_warn("fsync %s: %s", conf_str(r->conf, "backup", "dir"),
+			 strerror(errno));
+	side = repo_sidecar_path(r->stem);
 	if (repo_write_file(side, text, strlen(text), e) < 0) {
 		/* The archive is complete and holds its manifest. */
 		log_warn("%s", e->msg);
@@ -139,17 +149,13 @@ out:
 
 static int start(struct run *r, const struct conf *c, struct err *e)
 {
-	const char *dir = conf_str(c, "backup", "dir");
-	char stamp[17];
-
 	r->start = time(NULL);
-	repo_stamp(r->start, stamp);
-	r->stem = xstrfmt("%s/%s-%s", dir, conf_str(c, "backup", "name"), stamp);
+	/* A backup started in the same second as the last one gets the next
+	 * "-N" name: this run holds the lock, so the name stays free. */
+	r->stem = repo_new_stem(conf_str(c, "backup", "dir"),
+				conf_str(c, "backup", "name"), r->start);
 	r->final = xstrfmt("%s.tar.zst", r->stem);
 	r->partial = xstrfmt("%s.partial", r->final);
-	if (access(r->final, F_OK) == 0)
-		return err_set(e, FX_FAIL, "%s already exists (two backups in "
-			       "one second?)", r->final);
 	/* A partial left by a crash (SIGKILL, power loss) is garbage: this
 	 * run holds the lock, so no one else is writing it. */
 	unlink(r->partial);
@@ -157,7 +163,9 @@ static int start(struct run *r, const struct conf *c, struct err *e)
 	if (r->fd < 0)
 		return err_set(e, FX_FAIL, "create %s: %s", r->partial,
 			       strerror(errno));
-	sigclean_add(r->partial);
+	if (sigclean_add(r->partial) < 0)
+		return err_set(e, FX_FAIL, "cannot register %s for removal on "
+			       "a signal", r->partial);
 	if (arc_create(&r->arc, r->fd, (int)conf_num(c, "backup",
 		       "compression_level"), (int)conf_num(c, "backup", "threads"),
 		       r->start, e) < 0)
@@ -168,7 +176,7 @@ static int start(struct run *r, const struct conf *c, struct err *e)
 int backup_run(const struct conf *c, const struct backup_opts *o,
 	       struct backup_result *res, struct err *e)
 {
-	const struct component *sel[16];
+	const struct component **sel = NULL;
 	struct lock lk = LOCK_INIT;
 	struct run r = { 0 };
 	struct buf failures = BUF_INIT;
@@ -181,13 +189,14 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	r.conf = c;
 	r.fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sel = xcalloc(component_count(), sizeof(*sel));
 	if (select_components(c, o, sel, &nsel, e) < 0 ||
 	    mkdirs(conf_str(c, "backup", "dir"), e) < 0 ||
 	    lock_take(&lk, lockpath, e) < 0)
 		goto out;
 	if (start(&r, c, e) < 0)
 		goto out;
-	if (xport_open(&r.x, c, e) < 0)
+	if (xport_open(&r.x, o->server, e) < 0)
 		goto out;
 	r.manifest = manifest_new(conf_str(c, "backup", "name"), xport_name(r.x),
 				  r.start);
@@ -255,6 +264,7 @@ out:
 	free(r.partial);
 	free(r.stem);
 	free(lockpath);
+	free(sel);
 	buf_release(&failures);
 	return rc;
 }

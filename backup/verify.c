@@ -2,12 +2,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/buf.h"
-#include "agent/sha256.h"
+#include "util/buf.h"
+#include "util/sha256.h"
 #include "backup/archive.h"
 #include "backup/manifest.h"
 
@@ -45,31 +44,28 @@ int verify_safe_name(const char *name)
 static int read_member(struct archive *r, struct seen *s, struct buf *keep,
 		       const char *path, struct err *e)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char *chunk = xmalloc(CHUNK), digest[32];
+	struct sha256 *md = sha256_new();
+	unsigned char *chunk = xmalloc(CHUNK);
 	la_ssize_t n;
 	int rc = 0;
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	while ((n = archive_read_data(r, chunk, CHUNK)) > 0) {
-		EVP_DigestUpdate(md, chunk, (size_t)n);
+		sha256_update(md, chunk, (size_t)n);
 		s->size += (uint64_t)n;
-		if (keep) {
-			if (keep->len + (size_t)n > MANIFEST_MAX) {
-				rc = err_set(e, FX_VERIFY, "%s: manifest larger "
-					     "than 64 MiB", path);
-				break;
-			}
-			buf_add(keep, chunk, (size_t)n);
+		if (keep && buf_add_capped(keep, chunk, (size_t)n) < 0) {
+			rc = err_set(e, FX_VERIFY, "%s: manifest larger than "
+				     "%u MiB", path, MANIFEST_MAX >> 20);
+			break;
 		}
 	}
-	if (n < 0)
-		rc = err_set(e, FX_VERIFY, "%s: member '%s' is damaged: %s", path,
-			     s->name, archive_error_string(r) ?
-			     archive_error_string(r) : "read error");
-	EVP_DigestFinal_ex(md, digest, NULL);
-	sha256_hex_digest(digest, s->sha256);
-	EVP_MD_CTX_free(md);
+	if (n < 0) {
+		char *where = xstrfmt("in member '%s'", s->name);
+
+		rc = verify_damaged(r, path, where, e);
+		free(where);
+	}
+	sha256_final_hex(md, s->sha256);
+	sha256_free(md);
 	free(chunk);
 	return rc;
 }
@@ -126,14 +122,28 @@ static struct archive *reader(void)
 	return r;
 }
 
+int verify_damaged(struct archive *r, const char *label, const char *where,
+		   struct err *e)
+{
+	const char *why = archive_error_string(r);
+
+	/* libarchive recognises zstd by its magic and tar by its header: a
+	 * file that is neither is not ours; anything else is damage. */
+	if (why && strstr(why, "Unrecognized archive format"))
+		return err_set(e, FX_VERIFY, "%s: not a ferry archive (not a "
+			       "zstd-compressed tar)", label);
+	return err_set(e, FX_VERIFY, "%s: damaged at byte %lld (%s): %s", label,
+		       (long long)archive_filter_bytes(r, -1), where,
+		       why ? why : "read error");
+}
+
 /* Checks the result of archive_read_open*() and hands over to verify_open(). */
 static int opened(struct archive *r, int rc, const char *label,
 		  json_t **manifest, struct verify_result *res, struct err *e)
 {
 	if (rc != ARCHIVE_OK) {
 		memset(res, 0, sizeof(*res));
-		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", label,
-			archive_error_string(r));
+		verify_damaged(r, label, "at the start", e);
 		archive_read_free(r);
 		return -1;
 	}
@@ -145,6 +155,7 @@ int verify_archive(const char *path, json_t **manifest,
 {
 	struct archive *r = reader();
 
+	memset(res, 0, sizeof(*res));
 	return opened(r, archive_read_open_filename(r, path, CHUNK), path,
 		      manifest, res, e);
 }
@@ -154,6 +165,7 @@ int verify_fd(int fd, const char *label, json_t **manifest,
 {
 	struct archive *r = reader();
 
+	memset(res, 0, sizeof(*res));
 	return opened(r, archive_read_open_fd(r, fd, CHUNK), label, manifest,
 		      res, e);
 }
@@ -163,7 +175,7 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 		       struct verify_result *res, struct err *e)
 {
 	struct archive_entry *ent;
-	struct buf mtext = BUF_INIT;
+	struct buf mtext = BUF_LIMITED(MANIFEST_MAX);
 	struct seen *v = NULL;
 	size_t n = 0, cap = 0;
 	json_t *m = NULL;
@@ -176,10 +188,12 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 		int is_manifest;
 
 		if (h < ARCHIVE_WARN) {
-			err_set(e, FX_VERIFY, "%s: damaged %s%s%s: %s", path,
-				n ? "after member '" : "at the start",
-				n ? v[n - 1].name : "", n ? "'" : "",
-				archive_error_string(r));
+			char *where = n ? xstrfmt("after member '%s'",
+						  v[n - 1].name) :
+				xstrdup("at the start");
+
+			verify_damaged(r, path, where, e);
+			free(where);
 			goto out;
 		}
 		name = archive_entry_pathname_utf8(ent);

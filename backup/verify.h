@@ -7,11 +7,12 @@
 #ifndef FERRY_VERIFY_H
 #define FERRY_VERIFY_H
 
+#include <archive.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct verify_result {
 	size_t members;
@@ -27,6 +28,11 @@ int verify_archive(const char *path, json_t **manifest,
 int verify_fd(int fd, const char *label, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 	__attribute__((warn_unused_result));
+/* After a failed read or open of r: FX_VERIFY "LABEL: damaged at byte N
+ * (WHERE): REASON" (N: how far into the file it got), or "not a ferry
+ * archive" when it is not zstd-compressed tar at all.  Returns -1. */
+int verify_damaged(struct archive *r, const char *label, const char *where,
+		   struct err *e);
 /* 1 when name is a safe relative member path (no "..", not absolute, no
  * empty or control-character components). */
 int verify_safe_name(const char *name);

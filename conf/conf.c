@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/log.h"
+#include "util/log.h"
 #include "conf/conf_internal.h"
 #include "conf/dotenv.h"
 #include "conf/expand.h"
-#include "conf/value.h"
+#include "util/value.h"
 
 #define LINE_MAX_LEN 65536
 #define SECRET_FILE_MAX 65536

@@ -12,8 +12,8 @@
 
 #include <stdio.h>
 
-#include "agent/buf.h"
-#include "agent/err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 enum conf_type {
 	CT_STR,

@@ -14,8 +14,8 @@
 #ifndef FERRY_DOTENV_H
 #define FERRY_DOTENV_H
 
-#include "agent/buf.h"
-#include "agent/err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 struct dotenv {
 	struct strlist keys;

@@ -7,7 +7,7 @@
 #ifndef FERRY_EXPAND_H
 #define FERRY_EXPAND_H
 
-#include "agent/buf.h"
+#include "util/buf.h"
 
 /* Returns the variable's value, or NULL when it is not set. */
 typedef const char *(*expand_lookup)(void *ctx, const char *name);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/buf.h"
+#include "util/buf.h"
 #include "deploy/wildmatch.h"
 
 #define R_NEGATE  0x1

@@ -14,7 +14,7 @@
 #ifndef FERRY_IGNORE_H
 #define FERRY_IGNORE_H
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct ignore;
 

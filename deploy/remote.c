@@ -5,10 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent/buf.h"
-#include "agent/shquote.h"
-#include "agent/ssh.h"
-#include "agent/xport.h"
+#include "util/buf.h"
+#include "util/shquote.h"
+#include "net/ssh.h"
+#include "net/xport.h"
 #include "deploy/ignore.h"
 
 /* Lines "key value" up to "list", then records

@@ -8,7 +8,7 @@
 #ifndef FERRY_REMOTE_H
 #define FERRY_REMOTE_H
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "deploy/tree.h"
 
 struct xport;

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -11,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/elapsed.h"
-#include "agent/fdio.h"
-#include "agent/log.h"
-#include "agent/shquote.h"
-#include "agent/xport.h"
-#include "agent/zout.h"
+#include "util/buf.h"
+#include "util/elapsed.h"
+#include "util/fdio.h"
+#include "util/log.h"
+#include "util/shquote.h"
+#include "net/xport.h"
+#include "util/zout.h"
 
 #define CHUNK (64u * 1024)
 
@@ -50,9 +51,10 @@ static const char script[] =
 	"if [ $# -gt 0 ]; then mv -f -t \"$D/$dir\" -- \"$@\"; fi; }; "
 	"place .; run chmod -n 2 chmod; run delete rm -rf --";
 
+/* The server's stdout and stderr (the first 64 KiB of each kept). */
 struct drain {
-	int fd;
-	struct buf text;
+	int fd[2];
+	struct buf text[2];
 };
 
 /* The server's output must be read while we write, or a chatty tar could
@@ -61,11 +63,30 @@ static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
 	char chunk[4096];
-	ssize_t n;
 
-	while ((n = read(d->fd, chunk, sizeof(chunk))) > 0)
-		if (d->text.len < 65536)
-			buf_add(&d->text, chunk, (size_t)n);
+	while (d->fd[0] >= 0 || d->fd[1] >= 0) {
+		struct pollfd pfd[2] = { { d->fd[0], POLLIN, 0 },
+					 { d->fd[1], POLLIN, 0 } };
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (d->fd[i] < 0 || !pfd[i].revents)
+				continue;
+			n = read(d->fd[i], chunk, sizeof(chunk));
+			if (n <= 0) {
+				close(d->fd[i]);
+				d->fd[i] = -1;
+			} else {
+				buf_add_capped(&d->text[i], chunk, (size_t)n);
+			}
+		}
+	}
 	return NULL;
 }
 
@@ -225,13 +246,13 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 		 uint64_t *bytes, struct err *e)
 {
 	static const char *const dec[] = { "cat", "gzip -dc", "zstd -dcq" };
-	struct drain dout = { -1, BUF_INIT }, derr = { -1, BUF_INIT };
+	struct drain dr = { { -1, -1 }, { BUF_LIMITED(65536), BUF_LIMITED(65536) } };
 	struct buf cmd = BUF_INIT;
 	struct archive *a = NULL;
 	struct xproc *p = NULL;
 	struct proc_status st;
 	struct sink sink = { -1, NULL };
-	pthread_t to, te;
+	pthread_t drainer;
 	int in = -1, r = -1, wr;
 
 	*bytes = 0;
@@ -239,10 +260,16 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	sh_quote(&cmd, rdir);
 	buf_printf(&cmd, "; DEC='%s'; ", dec[codec]);
 	buf_addstr(&cmd, script);
-	if (xport_spawn(x, buf_str(&cmd), &p, &in, &dout.fd, &derr.fd, e) < 0)
+	if (xport_spawn(x, buf_str(&cmd), &p, &in, &dr.fd[0], &dr.fd[1], e) < 0)
 		goto out;
-	pthread_create(&to, NULL, drain_main, &dout);
-	pthread_create(&te, NULL, drain_main, &derr);
+	if (pthread_create(&drainer, NULL, drain_main, &dr) != 0) {
+		err_set(e, FX_FAIL, "send: cannot start a thread");
+		close(in);
+		close(dr.fd[0]);
+		close(dr.fd[1]);
+		xproc_wait(p, &st, NULL);	/* the error is the thread's */
+		goto out;
+	}
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	sink.fd = in;
@@ -264,10 +291,7 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	archive_write_free(a);
 	zout_free(sink.z);
 	close(in);
-	pthread_join(to, NULL);
-	pthread_join(te, NULL);
-	close(dout.fd);
-	close(derr.fd);
+	pthread_join(drainer, NULL);
 	if (xproc_wait(p, &st, wr < 0 ? NULL : e) < 0 || wr < 0)
 		goto out;
 	if (!st.exited || st.code != 0) {
@@ -275,13 +299,13 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 
 		err_set(e, FX_REMOTE, "unpacking on the server failed (%s): %.300s",
 			proc_status_text(&st, why, sizeof(why)),
-			buf_str(&derr.text));
+			buf_str(&dr.text[1]));
 		goto out;
 	}
 	r = 0;
 out:
 	buf_release(&cmd);
-	buf_release(&dout.text);
-	buf_release(&derr.text);
+	buf_release(&dr.text[0]);
+	buf_release(&dr.text[1]);
 	return r;
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "deploy/tree.h"
 
 struct xport;

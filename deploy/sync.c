@@ -2,18 +2,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/elapsed.h"
-#include "agent/log.h"
-#include "agent/sha256.h"
-#include "agent/shquote.h"
-#include "agent/xport.h"
+#include "util/buf.h"
+#include "util/elapsed.h"
+#include "util/log.h"
+#include "util/sha256.h"
+#include "util/shquote.h"
+#include "net/xport.h"
 #include "conf/conf.h"
 #include "deploy/ignore.h"
 #include "deploy/remote.h"
@@ -171,22 +170,19 @@ static int run_with_list(struct xport *x, const char *cmd,
 
 static int file_sha256(const char *path, char out[65])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char chunk[65536], d[32];
+	unsigned char chunk[65536];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sha256 *md;
 	ssize_t n;
 
-	if (fd < 0) {
-		EVP_MD_CTX_free(md);
+	if (fd < 0)
 		return -1;
-	}
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	md = sha256_new();
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		EVP_DigestUpdate(md, chunk, (size_t)n);
+		sha256_update(md, chunk, (size_t)n);
 	close(fd);
-	EVP_DigestFinal_ex(md, d, NULL);
-	EVP_MD_CTX_free(md);
-	sha256_hex_digest(d, out);
+	sha256_final_hex(md, out);
+	sha256_free(md);
 	return n < 0 ? -1 : 0;
 }
 

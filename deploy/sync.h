@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct conf;
 struct xport;

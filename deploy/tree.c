@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/buf.h"
-#include "agent/log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "deploy/ignore.h"
 
 void tree_add(struct ftree *t, const char *path, char type, uint64_t size,

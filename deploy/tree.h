@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 
 struct ignore;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/buf.h"
+#include "util/buf.h"
 
 #define QUEUE_MAX (8u << 20)	/* bytes waiting per worker */
 #define MAX_WORKERS 64

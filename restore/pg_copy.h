@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "agent/err.h"
+#include "util/err.h"
 #include "backup/pg_conn.h"
 
 struct copy_pool;

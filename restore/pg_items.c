@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "util/log.h"
 
 int items_parse(const char *text, size_t len, const char *what,
 		struct items *out, struct err *e)

@@ -10,22 +10,26 @@
  *   and foreign keys in parallel); row counts against the manifest;
  *   ANALYZE, which goes on while the next database is restored.
  *
- * A failure leaves the target database as it is, for inspection, and says
- * so.
+ * Nothing a member carries runs or commits before the member matched the
+ * manifest: a script is read whole and run in checked(), a table's COPY
+ * transaction commits in checked() after its last part.  After a failure,
+ * the databases this restore created are dropped again, and the ones it
+ * could not drop (--clean emptied them, or they existed) are named as
+ * incomplete.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "agent/elapsed.h"
-#include "agent/log.h"
-#include "agent/xport.h"
+#include "util/elapsed.h"
+#include "util/log.h"
+#include "net/xport.h"
 #include "backup/component.h"
 #include "conf/conf.h"
 #include "restore/pg_copy.h"
 #include "restore/pg_items.h"
-#include "restore/restore.h"
+#include "restore/pg_restore.h"
 
 #define SCRIPT_MAX (512u << 20)
 #define CHUNK (256u * 1024)
@@ -46,6 +50,7 @@ struct pgr_db {
 	struct pgr_table *t;
 	size_t nt;
 	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 done */
+	int created, cleaned;		/* by this restore; after --clean */
 	long long rows;
 	struct timespec t0, analyze_t0;
 };
@@ -64,6 +69,11 @@ struct pgr {
 	 * its tables are done, and the next database takes no lock of it. */
 	struct pgr_db *analyzing;
 	PGconn *ac;
+	/* What the member just read staged, for checked() to run. */
+	enum { PEND_NONE, PEND_GLOBALS, PEND_PRE, PEND_POST, PEND_END } pend;
+	struct pgr_db *pend_db;
+	struct pgr_table *pend_table;
+	struct buf pend_text;
 };
 
 static void load_tables(struct pgr *p, struct pgr_db *d)
@@ -247,6 +257,7 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 			   PQserverVersion(admin) >= 130000 ? " WITH (FORCE)" : "");
 		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
 		d->exists = 0;
+		d->cleaned = 1;
 	}
 	if (rc == 0 && !d->exists) {
 		char *le = enc ? PQescapeLiteral(admin, enc, strlen(enc)) : NULL;
@@ -260,6 +271,7 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		if (lc && lt)
 			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
 		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
+		d->created = rc == 0 && !d->cleaned;
 		PQfreemem(le);
 		PQfreemem(lc);
 		PQfreemem(lt);
@@ -314,8 +326,8 @@ out:
 	return rc;
 }
 
-int pgr_begin(struct rs_ctx *x, json_t *detail, struct pgr **out,
-	      struct err *e)
+static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
+		     struct err *e)
 {
 	struct pgr *p = xcalloc(1, sizeof(*p));
 	const struct conf *c = x->conf;
@@ -329,7 +341,7 @@ int pgr_begin(struct rs_ctx *x, json_t *detail, struct pgr **out,
 		pg_target_url(&p->tg, x->o->target_url);
 	} else {
 		if (conf_num(c, "postgres", "tunnel") &&
-		    xport_open(&p->xp, c, e) < 0)
+		    xport_open(&p->xp, x->o->server, e) < 0)
 			return -1;
 		if (pg_target_conf(&p->tg, c, p->xp, e) < 0)
 			return -1;
@@ -370,23 +382,20 @@ static struct pgr_table *table_of(struct pgr_db *d, const char *name,
 static int fail_db(struct pgr *p, struct err *e)
 {
 	if (p->cur)
-		err_wrap(e, "restore into %s failed (the database is left as "
-			 "it is, for inspection)", p->cur->dst);
+		err_wrap(e, "restore into %s failed", p->cur->dst);
 	return -1;
 }
 
-static int pre_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+static int pre_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 		    struct err *e)
 {
-	struct buf text = BUF_INIT;
 	struct items it = { 0 };
 	int rc = -1;
 
 	p->cur = d;
 	clock_gettime(CLOCK_MONOTONIC, &d->t0);
 	log_verbose("postgres: restoring %s into %s", d->src, d->dst);
-	if (rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
-	    items_parse(text.p, text.len, m->name, &it, e) < 0)
+	if (items_parse(text->p, text->len, "pre-data.sql", &it, e) < 0)
 		goto out;
 	if (!(p->c = pg_open(&p->tg, d->dst, e)) ||
 	    pg_exec(p->c, "SET check_function_bodies = false", d->dst, e) < 0 ||
@@ -397,7 +406,6 @@ static int pre_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	rc = 0;
 out:
 	items_free(&it);
-	buf_release(&text);
 	return rc;
 }
 
@@ -430,7 +438,11 @@ static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	}
 	if (n < 0)
 		return -1;
-	return last ? copy_pool_end(p->pool, t->slot, e) : 0;
+	if (last) {
+		p->pend = PEND_END;
+		p->pend_table = t;
+	}
+	return 0;
 }
 
 /* Phases whose items do not depend on each other run on several sessions. */
@@ -486,20 +498,15 @@ static int analyze_wait(struct pgr *p, struct err *e)
 	return 0;
 }
 
-static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 		     struct err *e)
 {
-	struct buf text = BUF_INIT;
 	struct items it = { 0 };
 	struct timespec t;
 	int rc = -1;
 
-	if (d->state != 1)
-		return err_set(e, FX_VERIFY, "member '%s' comes before its "
-			       "pre-data", m->name);
 	if (copy_pool_wait(p->pool, e) < 0 ||
-	    rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
-	    items_parse(text.p, text.len, m->name, &it, e) < 0)
+	    items_parse(text->p, text->len, "post-data.sql", &it, e) < 0)
 		goto out;
 	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
 		    elapsed_since(&d->t0));
@@ -536,7 +543,6 @@ static int post_data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	rc = 0;
 out:
 	items_free(&it);
-	buf_release(&text);
 	copy_pool_free(p->pool);
 	p->pool = NULL;
 	PQfinish(p->c);
@@ -544,15 +550,13 @@ out:
 	return rc;
 }
 
-static int globals(struct pgr *p, struct rs_member *m, struct err *e)
+static int globals(struct pgr *p, const struct buf *text, struct err *e)
 {
-	struct buf text = BUF_INIT;
 	struct items it = { 0 };
 	PGconn *c = NULL;
 	int rc = -1;
 
-	if (rs_slurp(m, &text, SCRIPT_MAX, e) < 0 ||
-	    items_parse(text.p, text.len, m->name, &it, e) < 0 ||
+	if (items_parse(text->p, text->len, "globals.sql", &it, e) < 0 ||
 	    !(c = pg_open(&p->tg, "postgres", e)) ||
 	    items_run(c, "globals", it.v, it.n, e) < 0)
 		goto out;
@@ -560,12 +564,24 @@ static int globals(struct pgr *p, struct rs_member *m, struct err *e)
 out:
 	PQfinish(c);
 	items_free(&it);
-	buf_wipe(&text);
 	return rc;
 }
 
-int pgr_member(struct pgr *p, struct rs_member *m, struct err *e)
+/* A script is read whole now and run once it matched the manifest. */
+static int stage(struct pgr *p, struct rs_member *m, int what,
+		 struct pgr_db *d, struct err *e)
 {
+	buf_wipe(&p->pend_text);	/* globals may hold password hashes */
+	if (rs_slurp(m, &p->pend_text, SCRIPT_MAX, e) < 0)
+		return -1;
+	p->pend = what;
+	p->pend_db = d;
+	return 1;
+}
+
+static int pgr_member(void *state, struct rs_member *m, struct err *e)
+{
+	struct pgr *p = state;
 	const char *rest, *slash;
 	struct pgr_db *d = NULL;
 
@@ -573,7 +589,7 @@ int pgr_member(struct pgr *p, struct rs_member *m, struct err *e)
 		return 0;
 	rest = m->name + 9;
 	if (!strcmp(rest, "globals.sql"))
-		return p->x->o->globals ? (globals(p, m, e) < 0 ? -1 : 1) : 1;
+		return p->x->o->globals ? stage(p, m, PEND_GLOBALS, NULL, e) : 1;
 	if (!(slash = strchr(rest, '/')))
 		return 0;
 	for (size_t i = 0; i < p->nd && !d; i++)
@@ -584,16 +600,111 @@ int pgr_member(struct pgr *p, struct rs_member *m, struct err *e)
 		return 1;
 	rest = slash + 1;
 	if (!strcmp(rest, "pre-data.sql"))
-		return pre_data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
-	if (!strcmp(rest, "post-data.sql"))
-		return post_data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
+		return stage(p, m, PEND_PRE, d, e);
+	if (!strcmp(rest, "post-data.sql")) {
+		if (d->state != 1)
+			return err_set(e, FX_VERIFY, "member '%s' comes before "
+				       "its pre-data", m->name);
+		return stage(p, m, PEND_POST, d, e);
+	}
 	if (!strncmp(rest, "data/", 5))
 		return data(p, d, m, e) < 0 ? fail_db(p, e) : 1;
 	return 0;
 }
 
-int pgr_end(struct pgr *p, struct err *e)
+/* The member matched the manifest: run or commit what it staged. */
+static int pgr_checked(void *state, struct err *e)
 {
+	struct pgr *p = state;
+	int what = p->pend, rc = 0;
+
+	p->pend = PEND_NONE;
+	switch (what) {
+	case PEND_GLOBALS:
+		rc = globals(p, &p->pend_text, e);
+		break;
+	case PEND_PRE:
+		rc = pre_data(p, p->pend_db, &p->pend_text, e);
+		break;
+	case PEND_POST:
+		rc = post_data(p, p->pend_db, &p->pend_text, e);
+		break;
+	case PEND_END:
+		rc = copy_pool_end(p->pool, p->pend_table->slot, e);
+		break;
+	}
+	buf_wipe(&p->pend_text);
+	return rc < 0 ? fail_db(p, e) : 0;
+}
+
+/* Drops the databases this restore created and did not finish; names the
+ * ones it changed but cannot drop. */
+static void pgr_abandon(void *state, struct err *e)
+{
+	struct pgr *p = state;
+	struct buf dropped = BUF_INIT, left = BUF_INIT, done = BUF_INIT;
+	PGconn *admin = NULL;
+
+	/* Our own sessions first: a database in use cannot be dropped. */
+	copy_pool_free(p->pool);
+	p->pool = NULL;
+	PQfinish(p->c);
+	PQfinish(p->ac);
+	p->c = p->ac = NULL;
+	p->analyzing = NULL;
+	for (size_t i = 0; i < p->nd; i++) {
+		struct pgr_db *d = &p->d[i];
+		struct err de = ERR_INIT;
+
+		if (!d->selected || (!d->created && !d->cleaned && !d->state))
+			continue;
+		if (d->state == 2) {
+			buf_printf(&done, "%s%s", done.len ? ", " : "", d->dst);
+			continue;
+		}
+		if (d->created) {
+			char *q, *sql;
+
+			if (!admin)
+				admin = pg_open(&p->tg, strcmp(d->dst, "postgres") ?
+						"postgres" : "template1", &de);
+			q = admin ? PQescapeIdentifier(admin, d->dst,
+						       strlen(d->dst)) : NULL;
+			sql = q ? xstrfmt("DROP DATABASE %s%s", q,
+					  PQserverVersion(admin) >= 130000 ?
+					  " WITH (FORCE)" : "") : NULL;
+			if (sql && pg_exec(admin, sql, d->dst, &de) == 0) {
+				buf_printf(&dropped, "%s%s", dropped.len ? ", " : "",
+					   d->dst);
+				d->created = 0;
+			}
+			PQfreemem(q);
+			free(sql);
+			if (!d->created)
+				continue;
+			log_warn("could not drop %s again: %s", d->dst, de.msg);
+		}
+		buf_printf(&left, "%s%s", left.len ? ", " : "", d->dst);
+	}
+	if (dropped.len)
+		err_append(e, "; dropped again what this restore created: %s",
+			   buf_str(&dropped));
+	if (left.len)
+		err_append(e, "; left incomplete%s: %s", p->x->o->clean ?
+			   " (--clean had emptied it)" : "", buf_str(&left));
+	if (done.len)
+		err_append(e, "; restored completely before the failure: %s",
+			   buf_str(&done));
+	PQfinish(admin);
+	buf_release(&dropped);
+	buf_release(&left);
+	buf_release(&done);
+}
+
+static int pgr_end(void *state, struct err *e)
+{
+	struct pgr *p = state;
+
 	if (analyze_wait(p, e) < 0)
 		return fail_db(p, e);
 	for (size_t i = 0; i < p->nd; i++)
@@ -603,8 +714,10 @@ int pgr_end(struct pgr *p, struct err *e)
 	return 0;
 }
 
-void pgr_free(struct pgr *p)
+static void pgr_free(void *state)
 {
+	struct pgr *p = state;
+
 	if (!p)
 		return;
 	copy_pool_free(p->pool);
@@ -621,8 +734,14 @@ void pgr_free(struct pgr *p)
 		free(p->d[i].part);
 	}
 	free(p->d);
+	buf_wipe(&p->pend_text);
 	pg_target_release(&p->tg);
 	if (p->xp)
 		xport_close(p->xp);
 	free(p);
 }
+
+const struct restorer pg_restorer = {
+	"postgres", pgr_begin, pgr_member, pgr_checked, pgr_end, pgr_abandon,
+	pgr_free,
+};

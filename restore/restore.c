@@ -5,15 +5,15 @@
 #include "restore/restore.h"
 
 #include <archive_entry.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/log.h"
-#include "agent/sha256.h"
+#include "util/log.h"
+#include "restore/restorer.h"
+#include "util/sha256.h"
 #include "backup/manifest.h"
 #include "backup/offsite.h"
 #include "backup/repo.h"
@@ -21,36 +21,6 @@
 #include "conf/conf.h"
 
 #define CHUNK (256u * 1024)
-
-ssize_t rs_read(struct rs_member *m, void *buf, size_t n, struct err *e)
-{
-	la_ssize_t got = archive_read_data(m->a, buf, n);
-
-	if (got < 0)
-		return err_set(e, FX_VERIFY, "member '%s' is damaged: %s",
-			       m->name, archive_error_string(m->a) ?
-			       archive_error_string(m->a) : "read error");
-	EVP_DigestUpdate(m->md, buf, (size_t)got);
-	m->size += (uint64_t)got;
-	return got;
-}
-
-int rs_slurp(struct rs_member *m, struct buf *out, size_t max, struct err *e)
-{
-	ssize_t n;
-
-	for (;;) {
-		buf_grow(out, CHUNK);
-		n = rs_read(m, out->p + out->len, CHUNK, e);
-		if (n <= 0)
-			break;
-		buf_setlen(out, out->len + (size_t)n);
-		if (out->len > max)
-			return err_set(e, FX_VERIFY, "member '%s' is larger than "
-				       "%zu MiB", m->name, max >> 20);
-	}
-	return n < 0 ? -1 : 0;
-}
 
 /* Where the archive is: a local path (and its sidecar manifest), or the
  * base name of an off-site object (and its uploaded manifest). */
@@ -73,10 +43,10 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 				       "section");
 		if (offsite_scan(c, &list, &n, e) < 0)
 			return -1;
-	} else if (!o->latest && (strchr(want, '/') || access(want, F_OK) == 0)) {
-		s->path = xstrdup(want);
-	} else if (repo_scan(conf_str(c, "backup", "dir"),
-			     conf_str(c, "backup", "name"), &list, &n, e) < 0) {
+	} else if (!o->latest) {
+		if (repo_resolve(c, want, &s->path, e) < 0)
+			return -1;
+	} else if (repo_scan_conf(c, &list, &n, e) < 0) {
 		return -1;
 	}
 	for (size_t i = 0; !s->path && i < n; i++) {
@@ -95,17 +65,15 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		free(b);
 	}
 	if (!s->path) {
-		err_set(e, FX_USAGE, "%s: no such archive%s", o->latest ?
+		err_set(e, FX_FAIL, "%s: no such archive%s", o->latest ?
 			"--latest" : want, o->offsite ? " off-site" : "");
 		goto out;
 	}
 	if (!o->offsite && !s->manifest) {
 		/* The sidecar says what is inside without a pass over it. */
-		size_t l = strlen(s->path);
-		char *side = l > 8 && !strcmp(s->path + l - 8, ".tar.zst") ?
-			xstrfmt("%.*s.manifest.json", (int)(l - 8), s->path) : NULL;
+		char *side = repo_sidecar_path(s->path);
 
-		s->manifest = side ? json_load_file(side, 0, NULL) : NULL;
+		s->manifest = json_load_file(side, 0, NULL);
 		free(side);
 	}
 	if (!s->manifest && !o->offsite) {
@@ -142,23 +110,52 @@ static int expect(json_t *man, size_t i, const char *name, json_t **ent,
 	return 0;
 }
 
-static int stream(struct rs_ctx *x, struct archive *a, const char *path,
-		  struct pgr *pg, struct err *e)
+/* The components being restored, each with its restorer's state. */
+struct active {
+	const struct restorer *r;
+	json_t *detail;
+	void *state;
+};
+
+struct job {
+	struct active *v;
+	size_t n;
+};
+
+/* Hands m to the restorer that takes it; NULL when none does. */
+static const struct active *feed(struct job *j, struct rs_member *m,
+				 struct err *e, int *failed)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	for (size_t i = 0; i < j->n; i++) {
+		int r = j->v[i].r->member(j->v[i].state, m, e);
+
+		if (r < 0)
+			*failed = 1;
+		if (r != 0)
+			return &j->v[i];
+	}
+	return NULL;
+}
+
+static int stream(struct rs_ctx *x, struct archive *a, const char *path,
+		  struct job *j, struct err *e)
+{
+	struct sha256 *md = sha256_new();
 	struct archive_entry *ent;
-	unsigned char *drain = xmalloc(CHUNK), digest[32];
+	unsigned char *drain = xmalloc(CHUNK);
 	char hex[65];
 	size_t i = 0;
 	int h, rc = -1;
 
 	while ((h = archive_read_next_header(a, &ent)) != ARCHIVE_EOF) {
 		struct rs_member m = { 0 };
+		const struct active *who;
 		json_t *it = NULL;
+		int failed = 0;
 
 		if (h < ARCHIVE_WARN) {
-			err_set(e, FX_VERIFY, "%s: damaged: %s", path,
-				archive_error_string(a));
+			verify_damaged(a, path, i ? "between members" :
+				       "at the start", e);
 			goto out;
 		}
 		m.name = archive_entry_pathname_utf8(ent);
@@ -174,16 +171,15 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 			goto out;
 		m.a = a;
 		m.md = md;
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		if (pg && pgr_member(pg, &m, e) < 0)
+		who = feed(j, &m, e, &failed);
+		if (failed)
 			goto out;
 		/* Whatever the restorer left is still checked. */
 		while (rs_read(&m, drain, CHUNK, e) > 0)
 			;
 		if (e->code)
 			goto out;
-		EVP_DigestFinal_ex(md, digest, NULL);
-		sha256_hex_digest(digest, hex);
+		sha256_final_hex(md, hex);
 		if (m.size != (uint64_t)json_integer_value(json_object_get(it,
 				"size")) ||
 		    strcmp(hex, json_string_value(json_object_get(it, "sha256")) ?: "")) {
@@ -191,6 +187,8 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 				"manifest", path, m.name);
 			goto out;
 		}
+		if (who && who->r->checked && who->r->checked(who->state, e) < 0)
+			goto out;
 	}
 	if (i != json_array_size(json_object_get(x->manifest, "members"))) {
 		err_set(e, FX_VERIFY, "%s: truncated: %zu of %zu members", path,
@@ -199,43 +197,76 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 	}
 	rc = 0;
 out:
-	EVP_MD_CTX_free(md);
+	sha256_free(md);
 	free(drain);
 	return rc;
 }
 
 /* Which components to put back: --only, else all the archive holds. */
-static int plan(json_t *man, const struct restore_opts *o, json_t **pgd,
+static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 		struct err *e)
 {
 	json_t *comps = json_object_get(man, "components"), *c;
 	const char *k;
 
-	*pgd = NULL;
 	for (size_t i = 0; o->only && i < o->only->n; i++)
 		if (!json_object_get(comps, o->only->v[i]))
 			return err_set(e, FX_USAGE, "the archive holds no %s "
 				       "component", o->only->v[i]);
+	j->v = xcalloc(json_object_size(comps) + 1, sizeof(*j->v));
 	json_object_foreach(comps, k, c) {
+		const struct restorer *r;
 		int wanted = !o->only || o->only->n == 0;
 
 		for (size_t i = 0; o->only && i < o->only->n; i++)
 			wanted |= !strcmp(o->only->v[i], k);
 		if (!wanted)
 			continue;
-		if (strcmp(k, "postgres"))
+		r = restorer_find(k);
+		if (!r)
 			return err_set(e, FX_USAGE, "restoring %s is not built "
-				       "yet (use --only postgres)", k);
+				       "yet (use --only to pick others)", k);
 		if (strcmp(json_string_value(json_object_get(c, "status")) ?: "",
 			   "ok"))
 			return err_set(e, FX_FAIL, "the archive's %s component "
 				       "failed at backup time: nothing to "
 				       "restore", k);
-		*pgd = c;
+		j->v[j->n].r = r;
+		j->v[j->n++].detail = c;
 	}
-	if (!*pgd)
+	if (!j->n)
 		return err_set(e, FX_USAGE, "nothing to restore");
 	return 0;
+}
+
+static int begin(struct rs_ctx *x, struct job *j, struct err *e)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].r->begin(x, j->v[i].detail, &j->v[i].state, e) < 0)
+			return -1;
+	return 0;
+}
+
+static int end(struct job *j, struct err *e)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].r->end(j->v[i].state, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* After a failure (e set) each restorer undoes what it can and says what
+ * is left. */
+static void job_free(struct job *j, struct err *failed)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (!j->v[i].state)
+			continue;
+		if (failed && j->v[i].r->abandon)
+			j->v[i].r->abandon(j->v[i].state, failed);
+		j->v[i].r->free(j->v[i].state);
+	}
+	free(j->v);
 }
 
 int restore_run(const struct conf *c, const struct restore_opts *o,
@@ -245,8 +276,7 @@ int restore_run(const struct conf *c, const struct restore_opts *o,
 	struct rs_ctx x = { c, o, NULL };
 	struct offsite_reader *rd = NULL;
 	struct archive *a = archive_read_new();
-	struct pgr *pg = NULL;
-	json_t *pgd;
+	struct job j = { 0 };
 	int fd = -1, rc = -1, orc;
 
 	archive_read_support_filter_zstd(a);
@@ -254,7 +284,7 @@ int restore_run(const struct conf *c, const struct restore_opts *o,
 	if (pick(c, o, &s, e) < 0)
 		goto out;
 	x.manifest = s.manifest;
-	if (plan(s.manifest, o, &pgd, e) < 0 || pgr_begin(&x, pgd, &pg, e) < 0)
+	if (plan(s.manifest, o, &j, e) < 0 || begin(&x, &j, e) < 0)
 		goto out;
 	if (o->offsite) {
 		if (offsite_reader_start(c, s.path, &rd, &fd, e) < 0)
@@ -264,11 +294,10 @@ int restore_run(const struct conf *c, const struct restore_opts *o,
 		orc = archive_read_open_filename(a, s.path, CHUNK);
 	}
 	if (orc != ARCHIVE_OK) {
-		err_set(e, FX_VERIFY, "%s: not a ferry archive: %s", s.path,
-			archive_error_string(a));
+		verify_damaged(a, s.path, "at the start", e);
 		goto out;
 	}
-	if (stream(&x, a, s.path, pg, e) < 0 || pgr_end(pg, e) < 0)
+	if (stream(&x, a, s.path, &j, e) < 0 || end(&j, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -281,7 +310,7 @@ out:
 		    e->code == FX_VERIFY))
 			*e = fe, rc = -1;
 	}
-	pgr_free(pg);
+	job_free(&j, rc < 0 ? e : NULL);
 	free(s.path);
 	json_decref(s.manifest);
 	return rc;

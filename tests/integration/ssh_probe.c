@@ -22,13 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
+#include "agent/server.h"
+#include "util/log.h"
 #include "deploy/remote.h"
-#include "agent/xport.h"
+#include "net/xport.h"
 #include "conf/conf.h"
 
 static struct conf *conf;
 static struct xport *xp;
+static struct server server;
 
 static double now(void)
 {
@@ -260,7 +262,10 @@ int main(int argc, char **argv)
 	}
 	if (getenv("SSH_PROBE_DEBUG"))
 		log_set_level(LOG_DEBUG);
-	if (conf_load(&conf, argv[2], &e) < 0 || xport_open(&xp, conf, &e) < 0)
+	if (conf_load(&conf, argv[2], &e) < 0)
+		die(&e);
+	server_init(&server, conf);
+	if (xport_open(&xp, &server.xo, &e) < 0)
 		die(&e);
 	if (!strcmp(argv[1], "exec") && argc == 4)
 		r = do_exec(argv[3]);
@@ -278,6 +283,7 @@ int main(int argc, char **argv)
 		r = do_tree(argv[3], argv[4]);
 	fflush(stdout);
 	xport_close(xp);
+	server_release(&server);
 	conf_free(conf);
 	return r;
 }

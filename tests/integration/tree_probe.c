@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "agent/buf.h"
+#include "util/buf.h"
 #include <string.h>
 
 #include "deploy/ignore.h"

@@ -1,4 +1,4 @@
-#include "agent/buf.h"
+#include "util/buf.h"
 #include "tests/unit/t.h"
 
 #include <stdlib.h>

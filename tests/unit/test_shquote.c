@@ -1,4 +1,4 @@
-#include "agent/shquote.h"
+#include "util/shquote.h"
 #include "tests/unit/t.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "conf/value.h"
+#include "util/value.h"
 #include "tests/unit/t.h"
 
 static long long v;

@@ -1,0 +1,123 @@
+/* ferry list: the archives, newest first, with what keeps each. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "backup/manifest.h"
+#include "backup/offsite.h"
+#include "backup/prune.h"
+#include "backup/repo.h"
+#include "backup/retention.h"
+#include "conf/conf.h"
+
+static void components_text(json_t *m, struct buf *out)
+{
+	json_t *comps = json_object_get(m, "components"), *c;
+	const char *k;
+
+	json_object_foreach(comps, k, c)
+		buf_printf(out, "%s%s:%s", out->len ? "," : "", k,
+			   json_string_value(json_object_get(c, "status")) ?: "?");
+	if (!out->len)
+		buf_addstr(out, m ? "-" : "(no manifest)");
+}
+
+static void print_entries(int json, const struct repo_entry *list, size_t n,
+			  const struct prune_item *items, const char *where)
+{
+	json_t *arr = json_array();
+
+	if (!json && n)
+		printf("%-44s %-20s %10s  %-22s %-8s %s\n", "ARCHIVE", "TIME (UTC)",
+		       "SIZE", "COMPONENTS", "VERIFIED", "RETENTION");
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = list[i].manifest;
+		const char *ver = json_string_value(json_object_get(m, "verified"));
+		const char *bad = json_string_value(json_object_get(m,
+							"verify_error"));
+		const char *keep = items[i].keep ? items[i].reason :
+			"deleted by the next prune";
+		struct buf comps = BUF_INIT;
+		char when[21];
+
+		manifest_time(list[i].t, when);
+		components_text(m, &comps);
+		if (json) {
+			json_array_append_new(arr, json_pack(
+				"{s:s, s:s, s:I, s:s?, s:O?, s:s?, s:s?, s:b, s:s}",
+				"archive", list[i].path, "time", when,
+				"size", (json_int_t)list[i].size,
+				"status", json_string_value(json_object_get(m, "status")),
+				"components", json_object_get(m, "components"),
+				"verified", ver, "verify_error", bad,
+				"kept", items[i].keep,
+				"retention", keep));
+		} else {
+			printf("%-44s %-20s %10llu  %-22s %-8s %s\n", repo_base(list[i].path),
+			       when, (unsigned long long)list[i].size,
+			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no",
+			       keep);
+		}
+		buf_release(&comps);
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else if (!n) {
+		printf("no archives in %s\n", where);
+	}
+	json_decref(arr);
+}
+
+static int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "offsite", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct repo_entry *list = NULL;
+	struct prune_item *items;
+	struct err e = ERR_INIT;
+	size_t n = 0;
+	int ch, off = 0;
+
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch == 'j')
+			cli->json = 1;
+		else if (ch == 'o')
+			off = 1;
+		else
+			return cli_bad_option("list", ch, argc, argv);
+	}
+	if (optind < argc)
+		return cli_usage_error("list", "unexpected argument '%s'",
+				       argv[optind]);
+	if (cli_conf(cli, &e) < 0)
+		return cli_fail(&e);
+	if (off && !offsite_configured(cli->conf))
+		return cli_usage_error("list", "--offsite needs an [offsite] "
+				       "section in %s", conf_path(cli->conf));
+	if ((off ? offsite_scan(cli->conf, &list, &n, &e) :
+	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
+		return cli_fail(&e);
+	items = retention_plan(cli->conf, off ? "offsite" : "backup", list, n);
+	print_entries(cli->json, list, n, items, off ?
+		      conf_str(cli->conf, "offsite", "url") :
+		      conf_str(cli->conf, "backup", "dir"));
+	free(items);
+	repo_free(list, n);
+	return FX_OK;
+}
+
+
+const struct cli_cmd cmd_list_entry = {
+	"list", cmd_list, "[--json] [--offsite]",
+	"list archives, newest first, with what keeps them",
+	"  --json            print them as JSON\n"
+	"  --offsite         the off-site copies in [offsite] url\n",
+	NULL,
+};

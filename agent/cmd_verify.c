@@ -1,0 +1,165 @@
+/* ferry verify: decompress archives and check every member against the
+ * manifest. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/cli.h"
+#include "backup/manifest.h"
+#include "backup/offsite.h"
+#include "backup/repo.h"
+#include "backup/verify.h"
+#include "conf/conf.h"
+
+/* Downloads (and decrypts) into a pipe that verify reads as it comes. */
+static int verify_remote(const struct conf *c, const char *base,
+			 struct verify_result *res, struct err *e)
+{
+	struct offsite_reader *rd;
+	int fd, r;
+
+	if (offsite_reader_start(c, base, &rd, &fd, e) < 0)
+		return -1;
+	r = verify_fd(fd, base, NULL, res, e);
+	if (offsite_reader_finish(rd, e) < 0) {
+		if (e->code != FX_VERIFY && e->code != FX_CONN)
+			e->code = FX_VERIFY;
+		return -1;
+	}
+	return r;
+}
+
+static int verify_one(const struct conf *c, const char *path, int json,
+		      json_t *arr)
+{
+	struct verify_result res = { 0 };
+	struct err e = ERR_INIT;
+	int r = c ? verify_remote(c, path, &res, &e) :
+		verify_archive(path, NULL, &res, &e);
+
+	if (json) {
+		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
+			"archive", path, "ok", r == 0, "error", r ? e.msg : NULL,
+			"members", (json_int_t)res.members));
+	} else if (r == 0) {
+		printf("ok %s: %zu members, %llu bytes\n", path, res.members,
+		       (unsigned long long)res.bytes);
+	}
+	if (r < 0) {
+		if (!json)
+			cli_fail(&e);
+		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
+	}
+	if (!c)
+		repo_mark_verified(path, r == 0 ? NULL : e.msg);
+	return FX_OK;
+}
+
+static int cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "latest", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "offsite", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct repo_entry *list = NULL;
+	struct err e = ERR_INIT;
+	json_t *arr = json_array();
+	int ch, latest = 0, all = 0, off = 0, code = FX_OK;
+	const struct conf *remote = NULL;
+	size_t n = 0;
+
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (ch == 'l')
+			latest = 1;
+		else if (ch == 'a')
+			all = 1;
+		else if (ch == 'j')
+			cli->json = 1;
+		else if (ch == 'o')
+			off = 1;
+		else
+			return json_decref(arr), cli_bad_option("verify", ch, argc,
+								argv);
+	}
+	if (latest + all + (optind < argc) != 1 || argc - optind > 1) {
+		json_decref(arr);
+		return cli_usage_error("verify", "give one ARCHIVE, --latest or "
+				       "--all");
+	}
+	if (off) {
+		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
+		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0)) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		remote = cli->conf;
+	}
+	if (optind < argc && remote) {
+		code = verify_one(remote, argv[optind], cli->json, arr);
+	} else if (optind < argc) {
+		char *path = NULL;
+
+		/* A path needs no configuration; a name is looked up in the
+		 * backup dir, as restore does. */
+		if (access(argv[optind], F_OK) != 0 && cli_conf(cli, &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		if (repo_resolve(cli->conf, argv[optind], &path, &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		code = verify_one(NULL, path, cli->json, arr);
+		free(path);
+	} else {
+		int got = remote ? offsite_scan(remote, &list, &n, &e) :
+			cli_conf(cli, &e) < 0 ? -1 :
+			repo_scan_conf(cli->conf, &list, &n, &e);
+
+		if (got < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		if (n == 0) {
+			err_set(&e, FX_FAIL, "no archives in %s",
+				conf_str(cli->conf, "backup", "dir"));
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		for (size_t i = 0; i < (all ? n : 1); i++) {
+			/* Off-site objects are fetched by their archive name. */
+			char *name = remote ? xstrfmt("%s.tar.zst", repo_base(list[i].stem)) :
+				xstrdup(list[i].path);
+			int vr = verify_one(remote, name, cli->json, arr);
+
+			if (vr != FX_OK)
+				code = vr;
+			free(name);
+		}
+		repo_free(list, n);
+	}
+	if (cli->json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(arr);
+	return code;
+}
+
+
+const struct cli_cmd cmd_verify_entry = {
+	"verify", cmd_verify, "ARCHIVE|--latest|--all [--offsite] [--json]",
+	"check archives against their manifests",
+	"  --latest          the newest archive\n"
+	"  --all             every archive\n"
+	"  --offsite         the off-site copies (downloaded, decrypted)\n"
+	"exit 6 naming the first bad member on any mismatch or damage\n",
+	NULL,
+};

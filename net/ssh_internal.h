@@ -1,0 +1,131 @@
+/*
+ * Shared between the ssh_*.c files only.  Everything that touches the
+ * LIBSSH2_SESSION runs on the I/O thread; other threads queue requests.
+ */
+#ifndef FERRY_SSH_INTERNAL_H
+#define FERRY_SSH_INTERNAL_H
+
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "net/ssh.h"
+
+#define CHAN_BUF (64 * 1024)
+/* What the server may send a session's channels ahead of our reading, in
+ * all, and the most one channel gets.  libssh2 keeps each channel at
+ * 2 MiB, the minimum here: a 200 MB/s stream drains that in 10 ms, less
+ * than one scheduling hiccup on a busy two-core client, and the server
+ * then waits.  8 MiB for one stream measured 15% faster backups. */
+#define SESSION_WINDOW (16u << 20)
+#define CHAN_WINDOW_MAX (8u << 20)
+#define CHAN_WINDOW_MIN (2u << 20)
+
+/* A request run on the I/O thread: step() is called until it stops
+ * returning LIBSSH2_ERROR_EAGAIN.  Requests run one at a time, because
+ * libssh2 keeps per-session state for channel opens and SFTP calls. */
+struct ssh_req {
+	int (*step)(struct ssh *s, struct ssh_req *r);
+	void (*release)(struct ssh_req *r);	/* set: freed by the I/O thread */
+	int done;
+	int rc;
+	struct err err;
+	struct ssh_req *next;
+};
+
+/* One direction of bytes, with its bounded buffer. */
+struct pump {
+	int fd;			/* local end, -1 once closed */
+	char buf[CHAN_BUF];
+	size_t len, off;
+	int eof;		/* source ended */
+};
+
+enum chan_kind { CHAN_EXEC, CHAN_FORWARD };
+
+struct ssh_chan {
+	enum chan_kind kind;
+	LIBSSH2_CHANNEL *ch;
+	struct pump up;		/* local fd -> channel */
+	struct pump down;	/* channel stdout -> local fd */
+	struct pump derr;	/* channel stderr -> local fd (exec) */
+	int eof_sent;
+	int closing;		/* close/wait_closed in progress */
+	int finished;		/* exit status collected, channel freed */
+	struct proc_status st;
+	int close_sent;
+	unsigned long win_adjust;	/* window adjustment being sent */
+	char failed[256];	/* why the channel broke, "" if it did not */
+	struct ssh_chan *next;
+};
+
+struct forward {
+	int lfd;
+	int lport;
+	char *host;
+	int port;
+	char *path, *dir;	/* a Unix socket and its own directory, or NULL */
+	struct forward *next;
+};
+
+struct ssh {
+	int sock;
+	LIBSSH2_SESSION *session;
+	LIBSSH2_SFTP *sftp;
+	char *name;
+	const void *out_owner;	/* see ssh_may_send() */
+
+	pthread_t io;
+	int io_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int wake[2];
+	int quit;
+	int dead;
+	char dead_why[256];
+
+	struct ssh_req *reqs, **reqs_tail;
+	struct ssh_chan *chans;
+	struct forward *fwds;
+};
+
+/* ssh.c */
+int ssh_call(struct ssh *s, struct ssh_req *r, struct err *e);
+void ssh_enqueue_locked(struct ssh *s, struct ssh_req *r); /* I/O thread */
+void ssh_wake(struct ssh *s);
+const char *ssh_errmsg(struct ssh *s);
+int ssh_fatal(int rc);
+/* 1 when the call tagged tag may use the session now. */
+int ssh_may_send(struct ssh *s, const void *tag);
+/* After a call tagged tag: 1 if it left a packet half-sent (then only it
+ * may run until the packet is out). */
+int ssh_sent_partly(struct ssh *s, const void *tag);
+void ssh_mark_dead(struct ssh *s, const char *why);
+
+/* ssh_hostkey.c: after the handshake, before authentication. */
+const char *ssh_hostkey_prefs(const struct ssh_opts *o);
+int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o,
+		       struct err *e);
+
+/* ssh_auth.c: agent first, then identity files. */
+int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e);
+
+/* ssh_chan.c: called on the I/O thread with s->mu held. */
+int chan_pump(struct ssh *s, struct ssh_chan *c);
+int chan_poll_fds(struct ssh_chan *c, struct pollfd *pfd, int max);
+int chan_has_pending(struct ssh_chan *c);
+/* Whether c would read the session socket now (if not, a readable socket
+ * must not wake the I/O thread: it would spin). */
+int chan_wants_socket(const struct ssh_chan *c);
+void chan_abort(struct ssh_chan *c, const char *why);
+void chan_free(struct ssh_chan *c);
+/* chan_free() that also forgets c's claim on the session (mu held). */
+void chan_release(struct ssh *s, struct ssh_chan *c);
+struct ssh_chan *chan_new(enum chan_kind kind);
+void forward_accept(struct ssh *s, struct forward *f);
+/* Closes the listener and removes its socket and directory, if any. */
+void forward_free(struct forward *f);
+
+#endif

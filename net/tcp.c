@@ -1,0 +1,43 @@
+#include "net/tcp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+int tcp_open(const char *host, int port, long long timeout_ms, struct err *e)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	struct timeval tv = { (time_t)(timeout_ms / 1000),
+			      (suseconds_t)((timeout_ms % 1000) * 1000) };
+	char ps[16];
+	int fd, rc;
+
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	rc = getaddrinfo(host, ps, &hints, &res);
+	if (rc)
+		return err_set(e, FX_CONN, "resolve %s: %s", host,
+			       gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err_set(e, FX_FAIL, "socket: %s", strerror(errno));
+		goto out;
+	}
+	/* Linux bounds connect() by SO_SNDTIMEO too. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
+		err_set(e, FX_CONN, "connect %s:%d: %s", host, port,
+			errno == EINPROGRESS || errno == EAGAIN ?
+			"timed out" : strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+out:
+	freeaddrinfo(res);
+	return fd;
+}

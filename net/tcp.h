@@ -1,0 +1,14 @@
+/*
+ * tcp: a connected TCP socket with a bounded connect and bounded reads and
+ * writes (SO_RCVTIMEO/SO_SNDTIMEO), for the services ferry speaks to
+ * directly (Redis) once a tunnel has made them local.
+ */
+#ifndef FERRY_NET_TCP_H
+#define FERRY_NET_TCP_H
+
+#include "util/err.h"
+
+/* The socket, or -1 with FX_CONN in e naming host:port. */
+int tcp_open(const char *host, int port, long long timeout_ms, struct err *e);
+
+#endif

@@ -1,0 +1,34 @@
+#include "restore/member.h"
+
+#include <stdlib.h>
+
+#define CHUNK (256u * 1024)
+
+ssize_t rs_read(struct rs_member *m, void *buf, size_t n, struct err *e)
+{
+	la_ssize_t got = archive_read_data(m->a, buf, n);
+
+	if (got < 0)
+		return err_set(e, FX_VERIFY, "member '%s' is damaged: %s",
+			       m->name, archive_error_string(m->a) ?
+			       archive_error_string(m->a) : "read error");
+	sha256_update(m->md, buf, (size_t)got);
+	m->size += (uint64_t)got;
+	return got;
+}
+
+int rs_slurp(struct rs_member *m, struct buf *out, size_t max, struct err *e)
+{
+	ssize_t n;
+
+	char *chunk = xmalloc(CHUNK);
+	int r = 0;
+
+	out->limit = max;
+	while (r == 0 && (n = rs_read(m, chunk, CHUNK, e)) > 0)
+		if (buf_add_capped(out, chunk, (size_t)n) < 0)
+			r = err_set(e, FX_VERIFY, "member '%s' is larger than "
+				    "%zu MiB", m->name, max >> 20);
+	free(chunk);
+	return r < 0 || n < 0 ? -1 : 0;
+}

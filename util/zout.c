@@ -1,0 +1,96 @@
+#include "util/zout.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "util/buf.h"
+#include "util/fdio.h"
+
+/* zstd's multi-threaded jobs default to 4x the window (8 MiB at level 3)
+ * per worker; 1 MiB jobs cost little ratio and keep RSS flat. */
+#define JOB (1u << 20)
+
+struct zout {
+	ZSTD_CCtx *z;
+	int fd;
+	void *out;
+	size_t cap;
+	char why[256];
+};
+
+struct zout *zout_new(int fd, int level, int threads, int checksum)
+{
+	struct zout *z = xcalloc(1, sizeof(*z));
+
+	z->fd = fd;
+	z->z = ZSTD_createCCtx();
+	z->cap = ZSTD_CStreamOutSize();
+	z->out = xmalloc(z->cap);
+	if (threads <= 0)
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!z->z ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->z, ZSTD_c_compressionLevel,
+						level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->z, ZSTD_c_checksumFlag,
+						checksum))) {
+		zout_free(z);
+		return NULL;
+	}
+	/* A libzstd without threads refuses workers: then one thread. */
+	if (threads > 1 &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(z->z, ZSTD_c_nbWorkers,
+						 threads)))
+		ZSTD_CCtx_setParameter(z->z, ZSTD_c_jobSize, JOB);
+	return z;
+}
+
+static int pump(struct zout *z, const void *buf, size_t len,
+		ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { buf, len, 0 };
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = { z->out, z->cap, 0 };
+
+		left = ZSTD_compressStream2(z->z, &out, &in, mode);
+		if (ZSTD_isError(left)) {
+			snprintf(z->why, sizeof(z->why), "zstd: %s",
+				 ZSTD_getErrorName(left));
+			return -1;
+		}
+		if (out.pos && fd_write_all(z->fd, z->out, out.pos) < 0) {
+			snprintf(z->why, sizeof(z->why), "%s", strerror(errno));
+			return -1;
+		}
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+int zout_write(struct zout *z, const void *buf, size_t len)
+{
+	return pump(z, buf, len, ZSTD_e_continue);
+}
+
+int zout_end(struct zout *z)
+{
+	return pump(z, NULL, 0, ZSTD_e_end);
+}
+
+const char *zout_error(const struct zout *z)
+{
+	return z->why;
+}
+
+void zout_free(struct zout *z)
+{
+	if (!z)
+		return;
+	ZSTD_freeCCtx(z->z);
+	free(z->out);
+	free(z);
+}

@@ -16,7 +16,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { &only, 0, NULL };
+	struct backup_opts o = { &only, 0, NULL, NULL };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	int ch, r;
@@ -43,6 +43,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 				       argv[optind]);
 	}
 	o.server = cli_server(cli, &e);
+	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {
 		strlist_release(&only);
 		return cli_fail(&e);

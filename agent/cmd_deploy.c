@@ -11,42 +11,40 @@
 
 #include "agent/cli.h"
 #include "util/log.h"
-#include "util/shquote.h"
+#include "net/compose.h"
 #include "net/xport.h"
 #include "conf/conf.h"
 #include "deploy/sync.h"
 
-static int compose_up(struct xport *x, const char *rdir, int build,
-		      const struct strlist *services, struct err *e)
+static int compose_up(struct xport *x, const struct compose_opts *co,
+		      int build, const struct strlist *services, struct err *e)
 {
-	struct buf cmd = BUF_INIT, args = BUF_INIT;
+	struct strlist args = STRLIST_INIT;
+	struct compose *c = NULL;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
-	int r;
+	int r = -1;
 
-	buf_addstr(&args, "up -d");
+	if (compose_open(&c, x, co, e) < 0)
+		return -1;
+	strlist_add(&args, "up");
+	strlist_add(&args, "-d");
 	if (build)
-		buf_addstr(&args, " --build");
-	for (size_t i = 0; i < services->n; i++) {
-		buf_addch(&args, ' ');
-		sh_quote(&args, services->v[i]);
-	}
-	buf_addstr(&cmd, "cd -- ");
-	sh_quote(&cmd, rdir);
-	buf_printf(&cmd, " && if docker compose version >/dev/null 2>&1; then "
-		   "docker compose %s; else docker-compose %s; fi",
-		   buf_str(&args), buf_str(&args));
+		strlist_add(&args, "--build");
+	for (size_t i = 0; i < services->n; i++)
+		strlist_add(&args, services->v[i]);
 	io.out_fd = STDOUT_FILENO;
 	io.err_fd = STDERR_FILENO;
-	r = xport_run(x, buf_str(&cmd), &io, &st, e);
+	r = compose_run(c, (const char *const *)args.v, &io, &st, e);
 	if (r == 0 && (!st.exited || st.code != 0)) {
 		char why[64];
 
-		r = err_set(e, FX_REMOTE, "compose up on %s failed (%s)",
-			    xport_name(x), proc_status_text(&st, why, sizeof(why)));
+		r = err_set(e, FX_REMOTE, "%s up on %s failed (%s)",
+			    compose_prefix(c), xport_name(x),
+			    proc_status_text(&st, why, sizeof(why)));
 	}
-	buf_release(&cmd);
-	buf_release(&args);
+	compose_free(c);
+	strlist_release(&args);
 	return r;
 }
 
@@ -109,8 +107,7 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	       st.seconds);
 	fflush(stdout);
 	if (!o.dry_run && !no_up &&
-	    compose_up(x, conf_str(cli->conf, "project", "remote_dir"), build,
-		       &services, &e) < 0)
+	    compose_up(x, &cli->server.co, build, &services, &e) < 0)
 		goto fail;
 	goto out;
 fail:

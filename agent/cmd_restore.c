@@ -57,6 +57,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (o.target_url)
 		log_add_secret(o.target_url);
 	o.server = cli_server(cli, &e);
+	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server || restore_run(cli->conf, &o, &e) < 0) {
 		code = cli_fail(&e);
 		goto out;

@@ -6,6 +6,7 @@
 #ifndef FERRY_AGENT_SERVER_H
 #define FERRY_AGENT_SERVER_H
 
+#include "net/compose.h"
 #include "net/xport.h"
 #include "util/buf.h"
 
@@ -13,7 +14,10 @@ struct conf;
 
 struct server {
 	struct xport_opts xo;
+	struct compose_opts co;	/* [deploy] compose*, project_name */
 	struct strlist ids;	/* what xo.ssh.identities points at */
+	struct strlist files;	/* what co.files points at */
+	char *compose_dir;	/* what co.dir points at */
 };
 
 /* Fills s from c (which must outlive s). */

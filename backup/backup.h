@@ -16,11 +16,13 @@
 
 struct conf;
 struct xport_opts;
+struct compose_opts;
 
 struct backup_opts {
 	const struct strlist *only;	/* components; empty: all configured */
 	int fail_fast;
 	const struct xport_opts *server;	/* how to reach the server */
+	const struct compose_opts *compose;	/* compose there */
 };
 
 struct backup_result {

@@ -51,6 +51,15 @@ const struct conf_key conf_keys[] = {
 	  "remove server files that are not in the local tree" },
 	{ "deploy", "compress", CT_ENUM, "auto", 0, "auto|zstd|gzip|none",
 	  "compression of the file stream" },
+	{ "deploy", "compose", CT_STR, "auto", 0, NULL,
+	  "compose command: auto (docker compose, else docker-compose) or a "
+	  "command prefix" },
+	{ "deploy", "compose_dir", CT_STR, ".", 0, NULL,
+	  "where compose runs, relative to remote_dir" },
+	{ "deploy", "compose_files", CT_LIST, NULL, 0, NULL,
+	  "compose files (-f), relative to compose_dir" },
+	{ "deploy", "project_name", CT_STR, NULL, 0, NULL,
+	  "compose project name (-p)" },
 
 	/* [backup] */
 	{ "backup", "dir", CT_PATH, "~/.local/share/ferry/backups", 0, NULL,

@@ -14,6 +14,7 @@
 
 struct conf;
 struct xport_opts;
+struct compose_opts;
 
 struct restore_opts {
 	const char *archive;	/* a path, or a name in the backup dir */
@@ -26,6 +27,7 @@ struct restore_opts {
 	const struct strlist *dbmap;	/* "SRC=DST" */
 	const char *target_url;	/* instead of the configured server */
 	const struct xport_opts *server;	/* how to reach the server */
+	const struct compose_opts *compose;	/* compose there */
 	FILE *report;		/* a line per database restored, or NULL */
 };
 

@@ -24,6 +24,21 @@ void sh_quote(struct buf *b, const char *s)
 	buf_addch(b, '\'');
 }
 
+void sh_quote_path(struct buf *b, const char *path)
+{
+	if (!strcmp(path, "~")) {
+		buf_addstr(b, "\"$HOME\"");
+		return;
+	}
+	if (!strncmp(path, "~/", 2)) {
+		buf_addstr(b, "\"$HOME\"/");
+		path += 2;
+		if (!*path)
+			return;
+	}
+	sh_quote(b, path);
+}
+
 void sh_join(struct buf *b, const char *const *argv)
 {
 	for (size_t i = 0; argv[i]; i++) {

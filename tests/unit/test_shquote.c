@@ -49,6 +49,15 @@ int main(void)
 	buf_reset(&b);
 	sh_join(&b, argv);
 	T_STREQ(buf_str(&b), "ls -l 'a b'", "sh_join");
+	buf_reset(&b);
+	sh_quote_path(&b, "~/app dir");
+	T_STREQ(buf_str(&b), "\"$HOME\"/'app dir'", "sh_quote_path: ~/ is the home");
+	buf_reset(&b);
+	sh_quote_path(&b, "~");
+	T_STREQ(buf_str(&b), "\"$HOME\"", "sh_quote_path: ~ alone");
+	buf_reset(&b);
+	sh_quote_path(&b, "/srv/~x");
+	T_STREQ(buf_str(&b), "'/srv/~x'", "sh_quote_path: an inner ~ is literal");
 	buf_release(&b);
 	return T_DONE();
 }

@@ -1,0 +1,57 @@
+/*
+ * compose: docker compose on the server, the way the old scripts ran it,
+ * for deploy (up, ps, logs, exec), backup (Redis, Neo4j, compose logs)
+ * and restore alike.  It takes options, never the configuration
+ * (agent/server.c fills them from [deploy]).
+ *
+ * The command prefix is "docker compose" (v2) or "docker-compose" (v1),
+ * found once per session when prefix is "auto", or any prefix the user
+ * gives ("env DOCKER_HOST=unix:///run/other.sock docker-compose").  The
+ * prefix's leading "env VAR=..." assignments are applied to ferry's own
+ * docker calls too (compose_docker()), so both reach the same engine.
+ */
+#ifndef FERRY_NET_COMPOSE_H
+#define FERRY_NET_COMPOSE_H
+
+#include "net/xport.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct compose_opts {
+	const char *prefix;		/* "auto" or a command prefix */
+	const char *dir;		/* where compose runs, on the server */
+	const struct strlist *files;	/* -f, relative to dir; may be empty */
+	const char *project;		/* -p, or NULL for compose's own */
+};
+
+struct compose;
+
+/* Finds the prefix (one exec when auto); FX_REMOTE naming what is missing
+ * when neither compose is there.  x must outlive the handle. */
+int compose_open(struct compose **out, struct xport *x,
+		 const struct compose_opts *o, struct err *e)
+	__attribute__((warn_unused_result));
+void compose_free(struct compose *c);
+
+/* 2 for "docker compose", 1 for docker-compose (a custom prefix counts as
+ * 1 when it names docker-compose, else 2). */
+int compose_version(const struct compose *c);
+/* The prefix in use, for messages ("docker-compose"). */
+const char *compose_prefix(const struct compose *c);
+
+/* The shell command line running compose with args (NULL-terminated, each
+ * quoted) in dir with the files and project name: "cd DIR && PREFIX -f F
+ * -p P ARGS".  Appended to out. */
+void compose_cmdline(const struct compose *c, const char *const *args,
+		     struct buf *out);
+/* The same for a plain docker command with the prefix's environment. */
+void compose_docker_cmdline(const struct compose *c, const char *const *args,
+			    struct buf *out);
+
+/* Runs compose with args to its end (xport_run's streams); a non-zero
+ * exit is not an error here: the caller reads st. */
+int compose_run(struct compose *c, const char *const *args, struct xrun *io,
+		struct proc_status *st, struct err *e)
+	__attribute__((warn_unused_result));
+
+#endif

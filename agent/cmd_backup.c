@@ -16,7 +16,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { &only, 0, NULL, NULL };
+	struct backup_opts o = { &only, 0, NULL, NULL, NULL };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	int ch, r;
@@ -48,6 +48,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		strlist_release(&only);
 		return cli_fail(&e);
 	}
+	o.report = cli->json ? NULL : stdout;
 	r = backup_run(cli->conf, &o, &res, &e);
 	strlist_release(&only);
 	if (r < 0) {
@@ -75,7 +76,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_backup_entry = {
 	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
 	"take a backup archive of the server's data",
-	"  --only LIST       only these components (postgres; minio, redis,\n"
+	"  --only LIST       only these components (postgres, minio; redis,\n"
 	"                    neo4j, logs, files arrive later)\n"
 	"  --fail-fast       stop at the first failing component, publish nothing\n"
 	"exit 5 when the archive was written but a component failed; 7 when\n"

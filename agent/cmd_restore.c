@@ -19,9 +19,11 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "globals", no_argument, NULL, 'g' },
 		{ "target-url", required_argument, NULL, 't' },
+		{ "bucket", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT, dbmap = STRLIST_INIT;
+	struct strlist bucketmap = STRLIST_INIT;
 	struct restore_opts o = { 0 };
 	struct err e = ERR_INIT;
 	int ch, code = FX_USAGE;
@@ -29,6 +31,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	o.only = &only;
 	o.dbmap = &dbmap;
+	o.bucketmap = &bucketmap;
 	o.report = stdout;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
@@ -39,6 +42,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		case 'c': o.clean = 1; break;
 		case 'g': o.globals = 1; break;
 		case 't': o.target_url = optarg; break;
+		case 'b': strlist_add(&bucketmap, optarg); break;
 		case 'j':
 			if (cli_num("restore", "--jobs", optarg, 1, 64, &jobs) < 0)
 				goto out;
@@ -66,23 +70,28 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 out:
 	strlist_release(&only);
 	strlist_release(&dbmap);
+	strlist_release(&bucketmap);
 	return code;
 }
 
 const struct cli_cmd cmd_restore_entry = {
-	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres] "
-	"[--db SRC=DST]... [--clean] [--jobs N]",
+	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres,minio] "
+	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N]",
 	"restore an archive into the configured server",
 	"  --latest          the newest archive\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
-	"  --only LIST       only these components (postgres)\n"
+	"  --only LIST       only these components (postgres, minio)\n"
 	"  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
-	"  --clean           drop and recreate target databases first\n"
-	"  --jobs N          parallel sessions (default: [postgres] jobs)\n"
+	"  --bucket SRC=DST  restore bucket SRC into DST (repeat); only these\n"
+	"  --clean           drop and recreate target databases, empty target\n"
+	"                    buckets first\n"
+	"  --jobs N          parallel sessions or transfers (default: [postgres]\n"
+	"                    jobs, [minio] jobs)\n"
 	"  --globals         create the archive's roles first\n"
 	"  --target-url URL  restore into this server (libpq URL; password\n"
 	"                    from PGPASSWORD or ~/.pgpass)\n"
 	"refuses (exit 1, nothing changed) a target database that has user\n"
-	"tables unless --clean; exit 6 when the archive is damaged\n",
+	"tables, or a target bucket that holds objects, unless --clean; exit 6\n"
+	"when the archive is damaged\n",
 	NULL,
 };

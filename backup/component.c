@@ -8,7 +8,7 @@
  * names are known (and refused clearly) before they exist. */
 const struct component components[] = {
 	{ "postgres", "postgres", pg_backup, pg_check, NULL },
-	{ "minio", "minio", NULL, minio_check, "s3" },
+	{ "minio", "minio", minio_backup, minio_check, "s3" },
 	{ "redis", "redis", NULL, redis_check, NULL },
 	{ "neo4j", "neo4j", NULL, neo4j_check, NULL },
 	{ "logs", "logs", NULL, NULL, NULL },

@@ -2,7 +2,9 @@
  * component: one source of data (postgres, minio, redis, neo4j, logs,
  * files), as one table entry: how it is backed up and how `ferry check`
  * tests it.  A component writes its members under its own folder and
- * describes them in its manifest detail; a failure is returned, recorded in
+ * describes them in its manifest detail (whose "summary", when it sets
+ * one, says in a few words what it took: `ferry backup` prints it on the
+ * component's line); a failure is returned, recorded in
  * the manifest, and the run goes on with the others.  The way back is
  * restore/restorer.c's table.
  */
@@ -48,5 +50,6 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int redis_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int minio_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int neo4j_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
+int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 
 #endif

@@ -100,6 +100,7 @@ struct run {
 	json_t *manifest;
 	struct xport *x;
 	time_t start;
+	size_t reported;	/* members counted in a component's line */
 };
 
 static int publish(struct run *r, struct backup_result *res, struct err *e)
@@ -145,6 +146,36 @@ out:
 	free(text);
 	free(side);
 	return rc;
+}
+
+/* `ferry backup`'s line for a component: what it took (its summary), the
+ * members and bytes it added to the archive, how long it took. */
+static void report(struct run *r, FILE *out, const char *name, json_t *detail,
+		   int rc, const struct timespec *t0)
+{
+	const char *sum = json_string_value(json_object_get(detail, "summary"));
+	const struct arc_member *m;
+	struct err ignored = ERR_INIT;
+	uint64_t bytes = 0;
+	size_t n;
+
+	if (!out)
+		return;
+	/* The members written so far, less the earlier components'. */
+	if (arc_sync(r->arc, &ignored) < 0)
+		return;
+	m = arc_members(r->arc, &n);
+	for (size_t i = r->reported; i < n; i++)
+		bytes += m[i].size;
+	if (rc < 0)
+		fprintf(out, "%s: failed after %.1fs\n", name, elapsed_since(t0));
+	else
+		fprintf(out, "%s: %s%s%zu member%s, %.1f MB, %.1fs\n", name,
+			sum ? sum : "", sum ? "; " : "", n - r->reported,
+			n - r->reported == 1 ? "" : "s", (double)bytes / 1e6,
+			elapsed_since(t0));
+	r->reported = n;
+	fflush(out);
 }
 
 static int start(struct run *r, const struct conf *c, struct err *e)
@@ -204,9 +235,14 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 		struct bk_ctx ctx = { c, r.x, r.arc };
 		struct err ce = ERR_INIT;
 		json_t *detail = json_object();
+		struct timespec c0;
+		int crc;
 
 		log_verbose("backing up %s", sel[i]->name);
-		if (sel[i]->run(&ctx, detail, &ce) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &c0);
+		crc = sel[i]->run(&ctx, detail, &ce);
+		report(&r, o->report, sel[i]->name, detail, crc, &c0);
+		if (crc < 0) {
 			failed++;
 			buf_printf(&failures, "%s%s failed", failures.len ? ", " : "",
 				   sel[i]->name);

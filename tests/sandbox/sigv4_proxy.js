@@ -67,11 +67,15 @@ const failMatch = process.env.FAIL_MATCH ? new RegExp(process.env.FAIL_MATCH) : 
 // FAIL_ONCE=regex: answer the first matching request 503 SlowDown (retryable).
 const failOnce = process.env.FAIL_ONCE ? new RegExp(process.env.FAIL_ONCE) : null;
 let failedOnce = false;
+// DELAY_MS=n: answer every request n ms late, as a distant server would
+// (benchmarks: what one round trip per request costs).
+const delayMs = +(process.env.DELAY_MS || 0);
 
 http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     const body = Buffer.concat(chunks);
     let why;
     try { why = await check(req, body); } catch (e) { why = `signer error: ${e.message}`; }

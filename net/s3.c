@@ -471,7 +471,6 @@ void s3_xml_root(const struct buf *doc, struct buf *name)
 struct pick {
 	const char *want;
 	struct buf *out;
-	struct strlist *all;
 	int found;
 };
 
@@ -479,18 +478,15 @@ static void on_pick(void *ud, const char *name, const char *text)
 {
 	struct pick *p = ud;
 
-	if (strcmp(name, p->want))
+	if (strcmp(name, p->want) || p->found)
 		return;
-	if (p->all)
-		strlist_add(p->all, text);
-	else if (!p->found)
-		buf_addstr(p->out, text);
+	buf_addstr(p->out, text);
 	p->found = 1;
 }
 
 int s3_xml_pick(const struct buf *doc, const char *want, struct buf *out)
 {
-	struct pick p = { want, out, NULL, 0 };
+	struct pick p = { want, out, 0 };
 
 	buf_reset(out);
 	if (s3_xml_walk(doc, on_pick, &p) < 0 || !p.found) {
@@ -498,11 +494,4 @@ int s3_xml_pick(const struct buf *doc, const char *want, struct buf *out)
 		return -1;
 	}
 	return 0;
-}
-
-int s3_xml_all(const struct buf *doc, const char *want, struct strlist *out)
-{
-	struct pick p = { want, NULL, out, 0 };
-
-	return s3_xml_walk(doc, on_pick, &p);
 }

@@ -184,8 +184,8 @@ void s3_mpu_abort(const struct s3_conf *c, const char *key,
 
 /* The name of a reply's root element (XML), "" when it is not XML. */
 void s3_xml_root(const struct buf *doc, struct buf *name);
-/* Every <want> element's text of doc, in order. */
-int s3_xml_all(const struct buf *doc, const char *want, struct strlist *out);
+/* The text of the first <want> element of doc into out; -1 when none. */
+int s3_xml_pick(const struct buf *doc, const char *want, struct buf *out);
 
 /* "s3://bucket/some/prefix" -> bucket, prefix ("" when none).  Caller
  * frees both. */

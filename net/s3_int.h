@@ -24,7 +24,5 @@ long long s3_now_ms(void);
 /* Calls on(name, text) at the end of every element. */
 int s3_xml_walk(const struct buf *doc, void (*on)(void *, const char *,
 		const char *), void *ud);
-/* The text of the first <want> element of doc into out. */
-int s3_xml_pick(const struct buf *doc, const char *want, struct buf *out);
 
 #endif

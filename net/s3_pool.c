@@ -83,10 +83,8 @@ static long long wake(struct s3_pool *p)
 	return next;
 }
 
-static void finish(struct s3_pool *p, struct s3_xfer *x, int rc,
-		   struct err *e)
+static void finish(struct s3_xfer *x, int rc, struct err *e)
 {
-	(void)p;
 	x->next = NULL;
 	x->done(x, rc, e);
 }
@@ -102,7 +100,7 @@ static void start(struct s3_pool *p)
 			p->tail = NULL;
 		p->queued--;
 		if (s3_try_start(x, &e) < 0) {
-			finish(p, x, -1, &e);
+			finish(x, -1, &e);
 			continue;
 		}
 		if (curl_multi_add_handle(p->m, x->easy) != CURLM_OK) {
@@ -110,7 +108,7 @@ static void start(struct s3_pool *p)
 			curl_slist_free_all(x->hdrs);
 			x->easy = x->hdrs = NULL;
 			err_set(&e, FX_FAIL, "curl: cannot start a transfer");
-			finish(p, x, -1, &e);
+			finish(x, -1, &e);
 			continue;
 		}
 		x->next = p->running;
@@ -154,7 +152,7 @@ static void reap(struct s3_pool *p)
 			p->waiting++;
 			continue;
 		}
-		finish(p, x, r ? -1 : 0, &e);
+		finish(x, r ? -1 : 0, &e);
 	}
 }
 

@@ -203,24 +203,26 @@ static int index_objects(struct mr *r, struct err *e)
 	return 0;
 }
 
-/* Whether the target exists (-1: no) and holds objects (1) or not (0). */
+/* Whether the target exists (-1: no) and holds objects (1) or not (0);
+ * -2 on failure. */
 static int target_state(struct mr_bucket *b, struct err *e)
 {
-	struct buf token = BUF_INIT;
-	struct s3_object *o = NULL;
-	size_t n = 0;
+	struct s3_xfer x = { .c = &b->c, .method = "GET",
+			     .query = "list-type=2&max-keys=1" };
+	struct buf key = BUF_INIT;
 	int r;
 
-	r = s3_list_page(&b->c, "", 1, &token, &o, &n, e);
-	buf_release(&token);
-	s3_objects_free(o, n);
-	if (r == 0)
-		return n > 0;
-	if (strstr(e->msg, "NoSuchBucket")) {
+	if (s3_do(&x, e) == 0)
+		r = s3_xml_pick(&x.resp, "Key", &key) == 0;
+	else if (x.status == 404 && !strcmp(x.code, "NoSuchBucket"))
+		r = -1;
+	else
+		r = -2;
+	if (r > -2)
 		err_clear(e);
-		return -1;
-	}
-	return -2;
+	s3_xfer_release(&x);
+	buf_release(&key);
+	return r;
 }
 
 struct del {

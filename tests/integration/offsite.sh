@@ -111,7 +111,7 @@ start_proxy
 # encrypted copies
 head -c 32 /dev/urandom >offsite.key
 mkconf enc.ini enc "encrypt_key_file = $SCRATCH/offsite.key"
-sed -i "s/^endpoint = .*/endpoint = http:\/\/127.0.0.1:$PPORT/" enc.ini plain.ini
+sed -i "/^\[offsite\]/,/^\[/ s/^endpoint = .*/endpoint = http:\/\/127.0.0.1:$PPORT/" enc.ini plain.ini
 expect_exit "encrypted backup" 0 "$FERRY" -c enc.ini backup
 E=$(basename "$(ls archives/enc/off-*.tar.zst)")
 contains "encrypted objects are .enc" "$(AWS s3 ls s3://offsite/team/enc/)" "$E.enc"

@@ -483,8 +483,10 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	conf_list(c, "minio", "buckets", &buckets);
 	if (buckets.n == 1 && !strcmp(buckets.v[0], "all")) {
 		strlist_release(&buckets);
-		if (s3_list_buckets(&s3, &buckets, e) < 0)
+		if (s3_list_buckets(&s3, &buckets, e) < 0) {
+			err_wrap(e, "listing the buckets (buckets = all)");
 			goto out;
+		}
 	}
 	/* Every transfer may stream one part at a time. */
 	arc_set_streams(ctx->arc, jobs ? jobs : 1);

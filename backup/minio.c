@@ -297,15 +297,17 @@ static void obj_add(struct mrun *m, const char *key)
 /* ---- bucket configuration ------------------------------------------------- */
 
 /* The sub-resources kept, the member each goes to and the root element a
- * real answer has (the policy is JSON). */
+ * real answer has (the policy is JSON; some servers name the versioning
+ * answer after the call). */
 static const struct bcfg {
-	const char *sub, *file, *root;
+	const char *sub, *file, *root, *root2;
 } cfgs[] = {
-	{ "policy", "policy", NULL },
-	{ "versioning", "versioning", "VersioningConfiguration" },
-	{ "lifecycle", "lifecycle", "LifecycleConfiguration" },
-	{ "cors", "cors", "CORSConfiguration" },
-	{ "tagging", "tags", "Tagging" },
+	{ "policy", "policy", NULL, NULL },
+	{ "versioning", "versioning", "VersioningConfiguration",
+	  "GetBucketVersioningResponse" },
+	{ "lifecycle", "lifecycle", "LifecycleConfiguration", NULL },
+	{ "cors", "cors", "CORSConfiguration", NULL },
+	{ "tagging", "tags", "Tagging", NULL },
 };
 
 /* Is x's 200 a real answer?  Servers that do not know a sub-resource may
@@ -317,7 +319,8 @@ static int real_answer(const struct bcfg *b, struct s3_xfer *x,
 
 	if (b->root) {
 		s3_xml_root(&x->resp, what);
-		return !strcmp(buf_str(what), b->root);
+		return !strcmp(buf_str(what), b->root) ||
+		       (b->root2 && !strcmp(buf_str(what), b->root2));
 	}
 	j = json_loadb(x->resp.p ? x->resp.p : "", x->resp.len, 0, NULL);
 	buf_addstr(what, j ? "JSON" : "something else");
@@ -327,6 +330,26 @@ static int real_answer(const struct bcfg *b, struct s3_xfer *x,
 	}
 	json_decref(j);
 	return 1;
+}
+
+/* A versioning answer as the document that sets it again (only Status:
+ * MFA delete cannot be set without the device); -1 when it was never
+ * enabled. */
+static int versioning(struct buf *resp)
+{
+	struct buf st = BUF_INIT;
+
+	if (s3_xml_pick(resp, "Status", &st) < 0 ||
+	    (strcmp(buf_str(&st), "Enabled") && strcmp(buf_str(&st), "Suspended"))) {
+		buf_release(&st);
+		return -1;
+	}
+	buf_reset(resp);
+	buf_printf(resp, "<VersioningConfiguration xmlns=\"http://s3.amazonaws."
+		   "com/doc/2006-03-01/\"><Status>%s</Status>"
+		   "</VersioningConfiguration>", buf_str(&st));
+	buf_release(&st);
+	return 0;
 }
 
 static int save_one(struct mrun *m, const struct bcfg *b, json_t *state,
@@ -343,7 +366,7 @@ static int save_one(struct mrun *m, const struct bcfg *b, json_t *state,
 				   "answered with %s)", what.len ?
 				   buf_str(&what) : "no XML");
 		} else if (!strcmp(b->sub, "versioning") &&
-			   !strstr(buf_str(&x.resp), "<Status>")) {
+			   versioning(&x.resp) < 0) {
 			buf_addstr(&status, "none");
 		} else {
 			json_t *env = json_pack("{s:s, s:s%}", "subresource",

@@ -28,11 +28,11 @@ NS node --openssl-legacy-provider "$SBXNODE/s3rver/bin/s3rver.js" -d "$SCRATCH/s
 	-a 127.0.0.1 -p "$S3PORT" --silent >s3rver.log 2>&1 &
 S3PID=$!
 PROXYPID=""
-start_proxy() { # [FAIL_MATCH [FAIL_ONCE]]
+start_proxy() { # [FAIL_MATCH [FAIL_ONCE [FAIL_MIDWAY]]]
 	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
 	PPORT=$(free_port)
 	: >proxy.log
-	NS env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
+	NS env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" FAIL_MIDWAY="${3:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
 		"$PPORT" "$S3PORT" S3RVER S3RVER "$SCRATCH/proxy.log" &
 	PROXYPID=$!
 	wait_port "$PPORT"
@@ -221,5 +221,16 @@ mkconf retry.ini retry "media"
 expect_exit "a 503 on a GET: retried, the backup succeeds" 0 "$FERRY" -c retry.ini backup --only minio
 contains "the GET failed once" "$(cat proxy.log)" "FAILED-ONCE GET /media/a%20b.txt"
 same "then went through" "$(grep -c '^OK GET /media/a%20b.txt' proxy.log)" "1"
+
+# a download cut halfway resumes where it broke, and the bytes are whole
+start_proxy "" "" 'GET /big/20mb.bin'
+mkconf cut.ini cut "big"
+expect_exit "a GET cut halfway: resumed, the backup succeeds" 0 "$FERRY" -c cut.ini backup --only minio
+contains "the GET was cut" "$(cat proxy.log)" "CUT-MIDWAY GET /big/20mb.bin after 10000000 bytes"
+contains "then resumed with a Range" "$(cat proxy.log)" "OK GET /big/20mb.bin (bytes="
+C=$(ls archives/cut-*.tar.zst)
+same "the resumed object is whole in the archive" \
+	"$(tar --zstd -xOf "$C" $(tar --zstd -tf "$C" | grep '^minio/big/20mb.bin.part-' | sort) | sha256sum)" \
+	"$(sha256sum <20mb.bin)"
 
 PSQL -c "DROP DATABASE IF EXISTS mn_pg" -c "DROP DATABASE IF EXISTS mn_pg_back" >/dev/null

@@ -156,10 +156,26 @@ expect_exit "failing component with --fail-fast: no archive" 3 "$FERRY" -c baddb
 same "failures leave no partial and no new archive" "$(sha256sum archives/*.tar.zst)" "$sum_before"
 same "no partial after failures" "$(ls archives | grep -c partial || true)" "0"
 expect_exit "unknown component: exit 2" 2 "$FERRY" -c bk.ini backup --only mysql
-expect_exit "component not built yet: exit 2" 2 "$FERRY" -c bk.ini backup --only redis
-# Exit 5 needs one component to fail while another succeeds; postgres is
-# the only source so far (redis, minio, neo4j, logs, files: the sources issue).
-skip "backup: partial run (exit 5) needs a second component, which arrives with the sources issue"
+expect_exit "a component named twice: exit 2" 2 "$FERRY" -c bk.ini backup --only postgres,postgres
+expect_exit "twenty names to --only: exit 2, no crash" 2 "$FERRY" -c bk.ini backup \
+	--only "$(printf 'postgres,%.0s' $(seq 1 20))postgres"
+# A configured source that fails (here Redis with a wrong password) does
+# not make the run pass for complete: the archive lands, exit 5.
+cp bk.ini part.ini
+printf '\n[redis]\npassword = wrong-%s\n' "$RANDOM" >>part.ini
+new_second
+expect_exit "a failing source among others: exit 5" 5 "$FERRY" -c part.ini backup
+contains "the report line says redis failed" "$OUT" "redis     FAILED"
+contains "the report line says postgres is ok" "$OUT" "postgres  ok"
+contains "the error names the partial archive" "$ERR" "partial backup"
+latest=$(ls -t archives/shop-*.tar.zst | head -n 1)
+same "the partial archive holds postgres" "$(tar --zstd -tf "$latest" | grep -c '^postgres/bk_shop/pre-data.sql')" "1"
+expect_exit "list after a partial run" 0 "$FERRY" -c part.ini list
+contains "list marks the failed component" "$OUT" "redis:failed"
+n_before=$(ls archives | grep -c '\.tar\.zst$')
+set +e; "$FERRY" -c part.ini backup --only redis >/dev/null 2>&1; rc=$?; set -e
+if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then ok "--only a failing source: it fails ($rc)"; else notok "--only a failing source: exit $rc"; fi
+same "--only a failing source publishes nothing" "$(ls archives | grep -c '\.tar\.zst$')" "$n_before"
 
 # prune_after_backup
 mkdir -p auto

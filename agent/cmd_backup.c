@@ -3,9 +3,33 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/cli.h"
 #include "backup/backup.h"
+#include "backup/component.h"
+#include "conf/conf.h"
+
+/* What a run reads: [backup], the sections of the components it will run
+ * (--only's, or every configured one) and [offsite] when configured.  A
+ * problem anywhere else does not stop it. */
+static int need_conf(struct cli *cli, const struct strlist *only,
+		     struct err *e)
+{
+	if (cli_conf_for(cli, "backup", e) < 0)
+		return -1;
+	for (const struct component *k = components; k->name; k++) {
+		int used = !only->n && conf_has_section(cli->conf, k->section);
+
+		for (size_t i = 0; i < only->n; i++)
+			used |= !strcmp(only->v[i], k->name);
+		if (used && conf_need(cli->conf, k->section, NULL, e) < 0)
+			return -1;
+	}
+	if (conf_has_section(cli->conf, "offsite"))
+		return cli_conf_for(cli, "offsite", e);
+	return 0;
+}
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
@@ -42,7 +66,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'",
 				       argv[optind]);
 	}
-	o.server = cli_server(cli, &e);
+	o.server = need_conf(cli, &only, &e) < 0 ? NULL : cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {
 		strlist_release(&only);

@@ -96,7 +96,8 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	}
 	for (; optind < argc; optind++)
 		strlist_add(&services, argv[optind]);
-	if (!(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
+	if (cli_conf_for(cli, "project deploy", &e) < 0 ||
+	    !(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
 		goto fail;
 	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(cli->conf, x, &o, &st, &e) < 0)

@@ -101,6 +101,9 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	if (off && !offsite_configured(cli->conf))
 		return cli_usage_error("list", "--offsite needs an [offsite] "
 				       "section in %s", conf_path(cli->conf));
+	if (cli_conf_for(cli, off ? "backup offsite server.connect_timeout" :
+			 "backup", &e) < 0)
+		return cli_fail(&e);
 	if ((off ? offsite_scan(cli->conf, &list, &n, &e) :
 	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
 		return cli_fail(&e);

@@ -30,7 +30,9 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("prune", "unexpected argument '%s'",
 				       argv[optind]);
-	if (cli_conf(cli, &e) < 0)
+	if (cli_conf_for(cli, "backup", &e) < 0 ||
+	    (offsite_configured(cli->conf) &&
+	     cli_conf_for(cli, "offsite server.connect_timeout", &e) < 0))
 		return cli_fail(&e);
 	/* Never delete under a running backup (a dry run deletes nothing). */
 	if (!dry) {

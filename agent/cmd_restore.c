@@ -56,7 +56,11 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 	o.archive = optind < argc ? argv[optind] : NULL;
 	if (o.target_url)
 		log_add_secret(o.target_url);
-	o.server = cli_server(cli, &e);
+	/* The archive is found through [backup] (or [offsite]); postgres
+	 * is the one restorer so far. */
+	o.server = cli_conf_for(cli, o.offsite ? "backup postgres offsite" :
+				"backup postgres", &e) < 0 ? NULL :
+		cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server || restore_run(cli->conf, &o, &e) < 0) {
 		code = cli_fail(&e);

@@ -95,7 +95,9 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	if (off) {
 		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
-		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0)) {
+		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0) ||
+		    cli_conf_for(cli, "backup.name offsite server.connect_timeout",
+				 &e) < 0) {
 			json_decref(arr);
 			return cli_fail(&e);
 		}
@@ -108,7 +110,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 
 		/* A path needs no configuration; a name is looked up in the
 		 * backup dir, as restore does. */
-		if (access(argv[optind], F_OK) != 0 && cli_conf(cli, &e) < 0) {
+		if (access(argv[optind], F_OK) != 0 &&
+		    cli_conf_for(cli, "backup", &e) < 0) {
 			json_decref(arr);
 			return cli_fail(&e);
 		}
@@ -120,7 +123,7 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		free(path);
 	} else {
 		int got = remote ? offsite_scan(remote, &list, &n, &e) :
-			cli_conf(cli, &e) < 0 ? -1 :
+			cli_conf_for(cli, "backup", &e) < 0 ? -1 :
 			repo_scan_conf(cli->conf, &list, &n, &e);
 
 		if (got < 0) {

@@ -15,6 +15,7 @@
 
 #include "conf/conf.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/value.h"
 
@@ -73,11 +74,40 @@ static void print_version(void)
 	       archive_version_string(), ZSTD_versionString());
 }
 
+int cli_quiet(void)
+{
+	return log_get_level() == LOG_QUIET;
+}
+
+static ssize_t drop(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	(void)buf;
+	return (ssize_t)size;
+}
+
+FILE *cli_results(void)
+{
+	static FILE *none;
+	static const cookie_io_functions_t io = { NULL, drop, NULL, NULL };
+
+	if (!cli_quiet())
+		return stdout;
+	if (!none)
+		none = fopencookie(NULL, "w", io);
+	return none ? none : stdout;
+}
+
 int cli_fail(const struct err *e)
 {
 	char *masked = log_mask(e->msg[0] ? e->msg : "failed");
+	struct buf line = BUF_INIT;
 
-	fprintf(stderr, "ferry: %s\n", masked);
+	/* A server's file name or a member's in the message is escaped:
+	 * the error stays one line (util/escape.h). */
+	esc_add_text(&line, masked);
+	fprintf(stderr, "ferry: %s\n", buf_str(&line));
+	buf_release(&line);
 	free(masked);
 	return err_exit(e);
 }

@@ -51,6 +51,13 @@ int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
 /* The configuration's [server] as transport options (loads it first and
  * needs [server] and the compose keys); NULL with e set. */
 const struct xport_opts *cli_server(struct cli *cli, struct err *e);
+/* -q: result lines ("ok ...", "archive: ...") are left out too; errors,
+ * --json output and what a command was asked to show (list's table, a
+ * dry run's plan, config) are not. */
+int cli_quiet(void);
+/* stdout, or with -q a stream that drops what is written (for reports
+ * that library code writes to a FILE). */
+FILE *cli_results(void);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
 /* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */

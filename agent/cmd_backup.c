@@ -9,6 +9,7 @@
 #include "backup/backup.h"
 #include "backup/component.h"
 #include "conf/conf.h"
+#include "util/escape.h"
 
 /* What a run reads: [backup], the sections of the components it will run
  * (--only's, or every configured one) and [offsite] when configured.  A
@@ -66,6 +67,16 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'",
 				       argv[optind]);
 	}
+	/* An option's bad value is an option error: "ferry backup: ...". */
+	for (size_t i = 0; i < only.n; i++) {
+		if (!component_find(only.v[i])) {
+			cli_usage_error("backup", "--only: unknown component '%s' "
+					"(known: postgres, minio, redis, neo4j, "
+					"logs, files)", only.v[i]);
+			strlist_release(&only);
+			return FX_USAGE;
+		}
+	}
 	o.server = need_conf(cli, &only, &e) < 0 ? NULL : cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {
@@ -87,10 +98,13 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(j);
-	} else {
-		printf("%s: %llu bytes, %zu members, %.1fs%s\n", res.archive,
+	} else if (!cli_quiet()) {
+		char *name = esc_str(res.archive);
+
+		printf("%s: %llu bytes, %zu members, %.1fs%s\n", name,
 		       (unsigned long long)res.size, res.members, res.seconds,
 		       res.failed ? " (partial)" : "");
+		free(name);
 	}
 	free(res.archive);
 	return r == FX_PARTIAL ? cli_fail(&e) : FX_OK;

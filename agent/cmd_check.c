@@ -124,7 +124,7 @@ static void print_report(const struct report *rep, int json)
 			json_array_append_new(arr, json_pack("{s:s, s:b, s:s}",
 				"part", w->part, "ok", w->ok, "detail",
 				buf_str(&w->detail)));
-		else
+		else if (!w->ok || !cli_quiet())	/* -q: only what failed */
 			printf("%-11s %-4s %s\n", w->part, w->ok ? "ok" : "FAIL",
 			       buf_str(&w->detail));
 	}

@@ -102,10 +102,11 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(cli->conf, x, &o, &st, &e) < 0)
 		goto fail;
-	printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
-	       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "", st.files,
-	       (unsigned long long)st.bytes, st.deleted, st.unchanged,
-	       st.seconds);
+	if (!cli_quiet() || o.dry_run)
+		printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
+		       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "",
+		       st.files, (unsigned long long)st.bytes, st.deleted,
+		       st.unchanged, st.seconds);
 	fflush(stdout);
 	if (!o.dry_run && !no_up &&
 	    compose_up(x, &cli->server.co, build, &services, &e) < 0)

@@ -12,6 +12,8 @@
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
+#include "util/escape.h"
+#include "util/progress.h"
 
 static void components_text(json_t *m, struct buf *out)
 {
@@ -25,8 +27,10 @@ static void components_text(json_t *m, struct buf *out)
 		buf_addstr(out, m ? "-" : "(no manifest)");
 }
 
-static void print_entries(int json, const struct repo_entry *list, size_t n,
-			  const struct prune_item *items, const char *where)
+/* bytes: sizes as exact byte counts (--bytes), else 1.4 MiB. */
+static void print_entries(int json, int bytes, const struct repo_entry *list,
+			  size_t n, const struct prune_item *items,
+			  const char *where)
 {
 	json_t *arr = json_array();
 
@@ -56,17 +60,26 @@ static void print_entries(int json, const struct repo_entry *list, size_t n,
 				"kept", items[i].keep,
 				"retention", keep));
 		} else {
-			printf("%-44s %-20s %10llu  %-22s %-8s %s\n", repo_base(list[i].path),
-			       when, (unsigned long long)list[i].size,
-			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no",
-			       keep);
+			struct buf size = BUF_INIT;
+			char *name = esc_str(repo_base(list[i].path));
+
+			if (bytes)
+				buf_printf(&size, "%llu",
+					   (unsigned long long)list[i].size);
+			else
+				units_bytes(&size, list[i].size);
+			printf("%-44s %-20s %10s  %-22s %-8s %s\n", name, when,
+			       buf_str(&size), buf_str(&comps),
+			       bad ? "FAILED" : ver ? "yes" : "no", keep);
+			buf_release(&size);
+			free(name);
 		}
 		buf_release(&comps);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
-	} else if (!n) {
+	} else if (!n && !cli_quiet()) {
 		printf("no archives in %s\n", where);
 	}
 	json_decref(arr);
@@ -77,19 +90,22 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offsite", no_argument, NULL, 'o' },
+		{ "bytes", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
 	struct prune_item *items;
 	struct err e = ERR_INIT;
 	size_t n = 0;
-	int ch, off = 0;
+	int ch, off = 0, bytes = 0;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'j')
 			cli->json = 1;
 		else if (ch == 'o')
 			off = 1;
+		else if (ch == 'b')
+			bytes = 1;
 		else
 			return cli_bad_option("list", ch, argc, argv);
 	}
@@ -108,7 +124,7 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
 		return cli_fail(&e);
 	items = retention_plan(cli->conf, off ? "offsite" : "backup", list, n);
-	print_entries(cli->json, list, n, items, off ?
+	print_entries(cli->json, bytes, list, n, items, off ?
 		      conf_str(cli->conf, "offsite", "url") :
 		      conf_str(cli->conf, "backup", "dir"));
 	free(items);
@@ -118,9 +134,10 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 
 
 const struct cli_cmd cmd_list_entry = {
-	"list", cmd_list, "[--json] [--offsite]",
+	"list", cmd_list, "[--json] [--offsite] [--bytes]",
 	"list archives, newest first, with what keeps them",
-	"  --json            print them as JSON\n"
-	"  --offsite         the off-site copies in [offsite] url\n",
+	"  --json            print them as JSON (sizes in bytes)\n"
+	"  --offsite         the off-site copies in [offsite] url\n"
+	"  --bytes           sizes in bytes, not 1.4 MiB\n",
 	NULL,
 };

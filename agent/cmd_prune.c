@@ -20,6 +20,7 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	struct lock lk = LOCK_INIT;
 	struct err e = ERR_INIT;
 	char *lockpath;
+	FILE *out;
 	int ch, dry = 0, r;
 
 	while ((ch = getopt_long(argc, argv, ":n", opts, NULL)) != -1) {
@@ -42,9 +43,11 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 		if (r < 0)
 			return cli_fail(&e);
 	}
-	r = retention_prune(cli->conf, dry, stdout, &e);
+	/* A dry run's list is what was asked for; a real run's is a report. */
+	out = dry ? stdout : cli_results();
+	r = retention_prune(cli->conf, dry, out, &e);
 	if (r == 0 && offsite_configured(cli->conf))
-		r = offsite_prune(cli->conf, dry, stdout, &e);
+		r = offsite_prune(cli->conf, dry, out, &e);
 	lock_release(&lk);
 	return r < 0 ? cli_fail(&e) : FX_OK;
 }

@@ -29,7 +29,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	o.only = &only;
 	o.dbmap = &dbmap;
-	o.report = stdout;
+	o.report = cli_quiet() ? NULL : stdout;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': o.latest = 1; break;

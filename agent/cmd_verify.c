@@ -14,6 +14,7 @@
 #include "backup/repo.h"
 #include "backup/verify.h"
 #include "conf/conf.h"
+#include "util/escape.h"
 
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
@@ -45,9 +46,12 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
 			"archive", path, "ok", r == 0, "error", r ? e.msg : NULL,
 			"members", (json_int_t)res.members));
-	} else if (r == 0) {
-		printf("ok %s: %zu members, %llu bytes\n", path, res.members,
+	} else if (r == 0 && !cli_quiet()) {
+		char *name = esc_str(path);
+
+		printf("ok %s: %zu members, %llu bytes\n", name, res.members,
 		       (unsigned long long)res.bytes);
+		free(name);
 	}
 	if (r < 0) {
 		if (!json)

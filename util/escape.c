@@ -32,14 +32,14 @@ static size_t utf8_len(const unsigned char *p)
 	return n;
 }
 
-void esc_add(struct buf *out, const char *s)
+static void escape(struct buf *out, const char *s, int backslash)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
 		size_t n = utf8_len(p);
 
-		if (*p == '\\') {
+		if (*p == '\\' && backslash) {
 			buf_addstr(out, "\\\\");
 		} else if (*p == '\n') {
 			buf_addstr(out, "\\n");
@@ -55,6 +55,16 @@ void esc_add(struct buf *out, const char *s)
 		}
 		p += n;
 	}
+}
+
+void esc_add(struct buf *out, const char *s)
+{
+	escape(out, s, 1);
+}
+
+void esc_add_text(struct buf *out, const char *s)
+{
+	escape(out, s, 0);
 }
 
 char *esc_str(const char *s)

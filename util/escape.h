@@ -13,6 +13,10 @@
 
 /* Appends s, escaped, to out. */
 void esc_add(struct buf *out, const char *s);
+/* The same for a message that quotes such names: control bytes and
+ * invalid UTF-8 escaped, backslashes kept (they are not ambiguous in a
+ * message, and names in it may already be escaped). */
+void esc_add_text(struct buf *out, const char *s);
 /* The escaped form of s as a new string; caller frees. */
 char *esc_str(const char *s);
 /* 1 when s would be printed unchanged (nothing to escape). */

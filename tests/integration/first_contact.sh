@@ -99,3 +99,68 @@ assert d["deploy"]["exclude"]["value"] == "uploads/\ndata/", d["deploy"]'; then
 else
 	notok "matching quotes are dropped: $OUT"
 fi
+
+# ---- deploy (host = local): escaped names, progress, -q ---------------------
+mkdir -p proj/src proj/dst
+printf 'x' >proj/src/plain.txt
+printf 'y' >"proj/src/new
+line.txt"
+printf 'z' >"proj/src/esc$(printf '\033')[31mred"
+head -c 3000000 /dev/urandom >proj/src/big.bin
+cat >proj/d.ini <<INI
+[server]
+host = local
+[project]
+local_dir = src
+remote_dir = $SCRATCH/proj/dst
+INI
+expect_exit "deploy --dry-run (local)" 0 "$FERRY" -c proj/d.ini deploy --dry-run --no-up
+contains "a newline in a name is escaped" "$OUT" '>f+++++++++ new\nline.txt'
+contains "an escape byte in a name is escaped" "$OUT" '>f+++++++++ esc\033[31mred'
+lacks "no raw escape byte in the output" "$OUT" "$(printf '\033')"
+same "one line per entry, plus the summary" "$(printf '%s\n' "$OUT" | wc -l)" 5
+expect_exit "deploy piped: no progress" 0 "$FERRY" -c proj/d.ini deploy --no-up
+lacks "no progress line when stderr is not a terminal" "$ERR" "entries"
+contains "the summary line" "$OUT" "4 entries to send"
+rm -rf proj/dst/* proj/dst/.ferry
+# a pty: script(1) gives ferry a terminal for stdout and stderr.
+TTY_OUT=$(script -qec "'$FERRY' -c proj/d.ini deploy --no-up" /dev/null | tr -d '\r')
+contains "progress on a terminal" "$TTY_OUT" "deploy  4/4 entries  2.9 MiB / 2.9 MiB  100%"
+rm -rf proj/dst/* proj/dst/.ferry
+TTY_OUT=$(script -qec "'$FERRY' -c proj/d.ini deploy --no-up -q" /dev/null | tr -d '\r')
+same "-q: nothing at all on a terminal" "$TTY_OUT" ""
+[ -f proj/dst/big.bin ] && ok "-q still deploys" || notok "-q still deploys"
+rm -rf proj/dst/* proj/dst/.ferry
+TTY_OUT=$(script -qec "'$FERRY' -c proj/d.ini deploy --no-up --quiet --dry-run" /dev/null | tr -d '\r')
+contains "-q keeps a dry run's plan" "$TTY_OUT" "dry run: 4 entries"
+
+# ---- list: sizes, -q --------------------------------------------------------
+mkdir -p ar
+head -c 1500000 /dev/zero >ar/fc-20240101T000000Z.tar.zst
+printf '[server]\nhost = local\n[backup]\ndir = %s/ar\nname = fc\n' "$SCRATCH" >l.ini
+expect_exit "list" 0 "$FERRY" -c l.ini list
+contains "list: sizes are human-readable" "$OUT" "    1.4 MiB  "
+expect_exit "list --bytes" 0 "$FERRY" -c l.ini list --bytes
+contains "list --bytes: exact" "$OUT" "    1500000  "
+expect_exit "list --json" 0 "$FERRY" -c l.ini list --json
+contains "list --json: bytes" "$OUT" '"size": 1500000'
+expect_exit "list -q after the command" 0 "$FERRY" -c lazy.ini list -q
+same "list -q: no 'no archives' line" "$OUT" ""
+expect_exit "list: 'no archives' without -q" 0 "$FERRY" -c lazy.ini list
+contains "list says so without -q" "$OUT" "no archives in"
+expect_exit "verify -q: errors still print" 6 "$FERRY" -c l.ini verify --latest -q
+contains "verify -q: the error" "$ERR" "no manifest.json"
+expect_exit "check -q with everything ok" 0 "$FERRY" -c l.ini check -q
+same "check -q: no ok rows" "$OUT" ""
+
+# ---- option errors start "ferry COMMAND:" ------------------------------------
+for c in deploy backup restore list verify prune check config; do
+	expect_exit "$c --bogus: exit 2" 2 "$FERRY" -c l.ini "$c" --bogus
+	contains "$c: the option error names the command" "$ERR" "ferry $c: unknown option '--bogus'"
+done
+expect_exit "backup --only bogus: exit 2" 2 "$FERRY" -c l.ini backup --only bogus
+contains "backup --only: an option error" "$ERR" "ferry backup: --only: unknown component 'bogus'"
+for n in deploy-to-dev remote-logs backup-dev-data; do ln -sf "$FERRY" "$n"; done
+expect_exit "backup-dev-data --bogus: exit 2" 2 ./backup-dev-data --bogus
+contains "legacy option errors name the command" "$ERR" "ferry backup-dev-data: unknown option '--bogus'"
+expect_exit "deploy-to-dev -q is ferry's -q" 0 ./deploy-to-dev -c proj/d.ini -q --help

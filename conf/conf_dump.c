@@ -27,7 +27,7 @@ static void dump_val(const struct val *v, FILE *out, json_t *root)
 		json_object_set_new(root, v->section, sec);
 	}
 	json_object_set_new(sec, v->key->name,
-			    json_pack("{s:s?, s:s, s:s?}", "value",
+			    json_pack("{s:s?, s:s, s:s*}", "value",
 				      v->error ? NULL : shown(v), "origin",
 				      v->origin ? v->origin : "unset", "error",
 				      v->error));

@@ -164,3 +164,182 @@ for n in deploy-to-dev remote-logs backup-dev-data; do ln -sf "$FERRY" "$n"; don
 expect_exit "backup-dev-data --bogus: exit 2" 2 ./backup-dev-data --bogus
 contains "legacy option errors name the command" "$ERR" "ferry backup-dev-data: unknown option '--bogus'"
 expect_exit "deploy-to-dev -q is ferry's -q" 0 ./deploy-to-dev -c proj/d.ini -q --help
+
+# ---- ferry init on an infinite-scribe-like tree -----------------------------
+# PostgreSQL 16, Neo4j 5, MinIO, Redis 7, Kafka, Milvus, Prefect; compose
+# files under deploy/ (docker-compose.yml + docker-compose.backend.yml),
+# env files deploy/environments/.env.*.
+IS="$SCRATCH/infinite-scribe"
+mkdir -p "$IS/deploy/environments" "$IS/deploy/init/postgres" "$IS/apps/backend/src"
+cat >"$IS/deploy/docker-compose.yml" <<'YAML'
+name: infinite-scribe
+
+x-common: &common
+  restart: unless-stopped
+  networks:
+    - infinite-scribe-network
+
+networks:
+  infinite-scribe-network:
+    driver: bridge
+
+volumes:
+  postgres-data:
+  redis-data:
+  neo4j-data:
+  minio-data:
+
+services:
+  # PostgreSQL Database
+  postgres:
+    <<: *common
+    image: postgres:16
+    environment:
+      POSTGRES_DB: ${POSTGRES_DB:-infinite_scribe}
+      POSTGRES_USER: ${POSTGRES_USER:-postgres}
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}
+    ports:
+      - '${POSTGRES_PORT:-5432}:5432'
+    volumes:
+      - postgres-data:/var/lib/postgresql/data
+      - ./init/postgres:/docker-entrypoint-initdb.d
+    healthcheck:
+      test: ['CMD-SHELL', 'pg_isready -U ${POSTGRES_USER:-postgres}']
+  redis:
+    <<: *common
+    image: redis:7.2-alpine
+    command: redis-server --requirepass ${REDIS_PASSWORD} --maxmemory 512mb --maxmemory-policy allkeys-lru
+    ports:
+      - '${REDIS_PORT:-6379}:6379'
+  neo4j:
+    image: neo4j:5
+    environment:
+      NEO4J_AUTH: ${NEO4J_USER:-neo4j}/${NEO4J_PASSWORD}
+      NEO4J_PLUGINS: '["apoc", "graph-data-science"]'
+    ports:
+      - '7474:7474' # HTTP
+      - '7687:7687' # Bolt
+  milvus:
+    image: milvusdb/milvus:v2.6.0-rc1
+    command: ['milvus', 'run', 'standalone']
+    environment:
+      ETCD_ENDPOINTS: etcd:2379
+      MINIO_ADDRESS: minio:9000
+      MINIO_ACCESS_KEY_ID: ${MINIO_ACCESS_KEY:-minioadmin}
+      MINIO_SECRET_ACCESS_KEY: ${MINIO_SECRET_KEY}
+    depends_on:
+      - etcd
+      - minio
+  etcd:
+    image: quay.io/coreos/etcd:v3.5.18
+    command: etcd -advertise-client-urls=http://etcd:2379 -listen-client-urls http://0.0.0.0:2379
+  minio:
+    image: minio/minio:RELEASE.2023-03-20T20-16-18Z
+    environment:
+      MINIO_ACCESS_KEY: ${MINIO_ACCESS_KEY:-minioadmin}
+      MINIO_SECRET_KEY: ${MINIO_SECRET_KEY}
+    ports:
+      - target: 9000
+        published: "9000"
+      - '9001:9001'
+    command: minio server /minio_data --console-address ":9001"
+  minio-init:
+    image: minio/mc:latest
+    environment:
+      - MINIO_ROOT_USER=${MINIO_ACCESS_KEY:-minioadmin}
+      - MINIO_ROOT_PASSWORD=${MINIO_SECRET_KEY}
+  kafka:
+    image: confluentinc/cp-kafka:8.0.0
+    ports:
+      - '${KAFKA_PORT:-9092}:9092'
+    environment:
+      KAFKA_NODE_ID: 1
+      KAFKA_PROCESS_ROLES: 'broker,controller'
+    command:
+      - bash
+      - -lc
+      - |
+        exec /etc/confluent/docker/run
+  prefect-api:
+    image: prefecthq/prefect:3-latest
+    environment:
+      PREFECT_API_DATABASE_CONNECTION_URL: 'postgresql+asyncpg://${POSTGRES_USER:-postgres}:${POSTGRES_PASSWORD}@postgres:5432/prefect'
+    ports:
+      - '4200:4200'
+YAML
+cat >"$IS/deploy/docker-compose.backend.yml" <<'YAML'
+services:
+  api-gateway:
+    build:
+      context: ../apps/backend
+    env_file:
+      - ./environments/.env.dev
+    ports:
+      - '8000:8000'
+  agent-worldsmith:
+    build: ../apps/backend
+    env_file: ./environments/.env.dev
+YAML
+printf 'POSTGRES_PASSWORD=dev-pg-secret\nREDIS_PASSWORD=dev-redis-secret\nNEO4J_PASSWORD=dev-neo-secret\nMINIO_SECRET_KEY=dev-minio-secret\n' >"$IS/deploy/environments/.env.dev"
+printf 'POSTGRES_PASSWORD=change-me\n' >"$IS/deploy/environments/.env.example"
+printf 'POSTGRES_PASSWORD=test-pg\n' >"$IS/deploy/environments/.env.test"
+printf 'print("hi")\n' >"$IS/apps/backend/src/main.py"
+
+expect_exit "init --dir PROJECT --host" 0 "$FERRY" init --dir "$IS" --host dev.example.invalid
+INI="$IS/ferry.ini"
+contains "init says what it wrote" "$OUT" "wrote $IS/ferry.ini (mode 0600)"
+same "the file is 0600" "$(stat -c %a "$INI")" 600
+expect_exit "the generated file loads: config exits 0" 0 "$FERRY" -c "$INI" config
+same "config has nothing to report" "$ERR" ""
+expect_exit "config --json of it" 0 "$FERRY" -c "$INI" config --json
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def val(s, k): return d[s][k]["value"]
+def origin(s, k): return d[s][k]["origin"]
+for s in ("server", "project", "deploy", "backup", "postgres", "redis", "neo4j", "minio"):
+    assert s in d, "no [%s]" % s
+assert val("deploy", "compose_dir") == "deploy"
+assert val("deploy", "compose_files") == "docker-compose.yml\ndocker-compose.backend.yml", val("deploy", "compose_files")
+assert val("project", "name") == "infinite-scribe"
+assert val("project", "env_file").endswith("deploy/environments/.env.dev")
+assert val("postgres", "port") == "5432" and val("redis", "port") == "6379"
+assert val("minio", "endpoint") == "http://127.0.0.1:9000"
+assert val("neo4j", "url") == "http://127.0.0.1:7474" and val("neo4j", "service") == "neo4j"
+for s, k in (("postgres", "password"), ("redis", "password"), ("neo4j", "password"), ("minio", "secret_key")):
+    assert val(s, k) == "********", (s, k)
+    assert "via env_file" in origin(s, k), (s, k, origin(s, k))
+'; then ok "the generated file has the sections, values and secrets expected"; else notok "generated file: $OUT"; fi
+grep -qx 'password = ${POSTGRES_PASSWORD}' "$INI" && ok "postgres password names compose's variable" || notok "postgres password: $(grep -n password "$INI")"
+grep -qx 'password = ${REDIS_PASSWORD}' "$INI" && ok "redis password from --requirepass" || notok "redis password"
+grep -qx 'password = ${NEO4J_PASSWORD}' "$INI" && ok "neo4j password from NEO4J_AUTH" || notok "neo4j password"
+grep -qx 'secret_key = ${MINIO_SECRET_KEY}' "$INI" && ok "minio secret key" || notok "minio secret key"
+grep -qx 'port = ${POSTGRES_PORT:-5432}' "$INI" && ok "the published port as compose writes it" || notok "postgres port"
+lacks "no secret value copied into the file" "$(cat "$INI")" "dev-pg-secret"
+grep -q '^; remote_dir = ' "$INI" && ok "remote_dir is left for the user" || notok "remote_dir"
+grep -q '^\[offsite\]' "$INI" && notok "[offsite] must be left to the user" || ok "[offsite] is left to the user"
+contains "other services are named" "$(cat "$INI")" "; milvus, etcd, minio-init, kafka, prefect-api, api-gateway, agent-worldsmith"
+# every active key has a comment line above it
+if awk '/^[a-z_]+ = / && prev !~ /^;/ { bad = bad $0 "; " } { prev = $0 } END { if (bad) { print bad; exit 1 } }' "$INI"; then
+	ok "a comment above every generated key"
+else
+	notok "a comment above every generated key"
+fi
+expect_exit "init refuses to overwrite" 1 "$FERRY" init --dir "$IS"
+contains "and says how" "$ERR" "already exists; --force replaces it"
+grep -q '^host = dev.example.invalid' "$INI" && ok "the file is untouched" || notok "the file was changed"
+expect_exit "init --force replaces it" 0 "$FERRY" init --dir "$IS" --force
+grep -q '^; host = ' "$INI" && ok "without --host, host is left commented" || notok "host line"
+contains "init says what is left to do" "$OUT" "next: set host in [server] (line"
+expect_exit "without a host, config says so" 2 "$FERRY" -c "$INI" config
+contains "naming the [server] line" "$ERR" "ferry.ini:4: missing required key 'host' in [server]"
+expect_exit "init -c FILE writes there" 0 "$FERRY" -c "$SCRATCH/elsewhere.ini" init --dir "$IS" --host local
+expect_exit "and it loads" 0 "$FERRY" -c "$SCRATCH/elsewhere.ini" config
+contains "with absolute paths" "$OUT" "$IS/deploy/environments/.env.dev"
+mkdir -p empty-project
+expect_exit "init without compose files" 0 "$FERRY" init --dir empty-project --host local
+contains "says none were found" "$OUT" "no compose files found"
+expect_exit "that file loads too" 0 "$FERRY" -c empty-project/ferry.ini config
+printf 'services:\n  db:\n    image: [unclosed\n' >"$IS/deploy/docker-compose.yml"
+expect_exit "a broken compose file: exit 2" 2 "$FERRY" init --dir "$IS" --force
+contains "named with its line" "$ERR" "deploy/docker-compose.yml:"

@@ -343,3 +343,71 @@ expect_exit "that file loads too" 0 "$FERRY" -c empty-project/ferry.ini config
 printf 'services:\n  db:\n    image: [unclosed\n' >"$IS/deploy/docker-compose.yml"
 expect_exit "a broken compose file: exit 2" 2 "$FERRY" init --dir "$IS" --force
 contains "named with its line" "$ERR" "deploy/docker-compose.yml:"
+
+# ---- against the sandbox ------------------------------------------------------
+needs_sandbox "first contact with a server"
+PSQL() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+PSQL -c "DROP DATABASE IF EXISTS fc_shop" -c "DROP DATABASE IF EXISTS fc_copy" -c "CREATE DATABASE fc_shop" >/dev/null
+PSQL -d fc_shop >/dev/null <<'SQL'
+CREATE TABLE item (id int PRIMARY KEY, name text);
+INSERT INTO item SELECT i, 'item ' || i FROM generate_series(1, 20000) i;
+SQL
+backup_conf fc.ini fc "databases = fc_shop"
+# [neo4j]'s password broken: only a run that uses [neo4j] may stop on it.
+sed 's/^password = ${SBX_NEO4J_PASSWORD}$/password = ${FERRY_FC_UNSET}/' fc.ini >fcbroken.ini
+grep -q 'FERRY_FC_UNSET' fcbroken.ini && ok "[neo4j] broken in the copy" || notok "sed did not break [neo4j]"
+expect_exit "backup --only postgres with a broken [neo4j]" 0 "$FERRY" -c fcbroken.ini backup --only postgres
+expect_exit "check reports the broken [neo4j]: exit 2" 2 "$FERRY" -c fcbroken.ini check
+contains "check: the config row" "$OUT" "config      FAIL fcbroken.ini:"
+contains "check: the rest is still checked" "$OUT" "postgres    ok"
+new_second
+
+# progress on a terminal; nothing when piped or with -q
+TTY_OUT=$(script -qec "'$FERRY' -c fc.ini backup --only postgres" /dev/null | tr -d '\r')
+contains "backup: progress on a terminal" "$TTY_OUT" "backup  "
+contains "backup: the result line" "$TTY_OUT" "archives/fc-"
+new_second
+expect_exit "backup piped" 0 "$FERRY" -c fc.ini backup --only postgres
+lacks "backup: no progress when piped" "$ERR" "backup  "
+contains "backup: the result line when piped" "$OUT" " bytes, "
+new_second
+expect_exit "backup -q" 0 "$FERRY" -c fc.ini backup --only postgres -q
+same "backup -q: no result line" "$OUT" ""
+same "backup -q: nothing on stderr" "$ERR" ""
+TTY_OUT=$(script -qec "'$FERRY' -c fc.ini verify --latest" /dev/null | tr -d '\r')
+contains "verify: progress on a terminal" "$TTY_OUT" "verify  "
+contains "verify: with the file's size" "$TTY_OUT" "100%"
+expect_exit "verify -q" 0 "$FERRY" -c fc.ini -q verify --all
+same "verify -q: no ok lines" "$OUT" ""
+expect_exit "verify piped" 0 "$FERRY" -c fc.ini verify --latest
+contains "verify: the ok line" "$OUT" "ok $SCRATCH/archives/fc-"
+lacks "verify: no progress when piped" "$ERR" "verify  "
+TTY_OUT=$(script -qec "'$FERRY' -c fc.ini restore --latest --db fc_shop=fc_copy" /dev/null | tr -d '\r')
+contains "restore: progress on a terminal" "$TTY_OUT" "restore  "
+contains "restore: its report" "$TTY_OUT" "postgres fc_shop -> fc_copy: 1 table, 20000 rows"
+same "restore: the rows are there" "$(PSQL -d fc_copy -c 'SELECT count(*) FROM item')" 20000
+PSQL -c "DROP DATABASE fc_copy" >/dev/null
+expect_exit "restore -q" 0 "$FERRY" -c fc.ini restore --latest --db fc_shop=fc_copy -q
+same "restore -q: no report" "$OUT" ""
+lacks "restore: no progress when piped" "$ERR" "restore  "
+expect_exit "list" 0 "$FERRY" -c fc.ini list
+contains "list: sizes human-readable" "$OUT" " KiB  "
+PSQL -c "DROP DATABASE fc_copy" -c "DROP DATABASE fc_shop" >/dev/null
+
+# a passphrase-protected key without FERRY_SSH_PASSPHRASE
+cat >pp.ini <<INI
+[server]
+host = $SBX_IP
+user = $SBX_USER
+known_hosts = $SBX_KNOWN_HOSTS
+identity = $SBX_KEY_PP
+connect_timeout = 5s
+INI
+(
+	unset FERRY_SSH_PASSPHRASE SSH_AUTH_SOCK
+	expect_exit "passphrase-protected key, no passphrase: exit 3" 3 "$FERRY" -c pp.ini check
+	contains "it says to set FERRY_SSH_PASSPHRASE" "$OUT" "$SBX_KEY_PP (passphrase-protected: set FERRY_SSH_PASSPHRASE or add the key to ssh-agent)"
+	FERRY_SSH_PASSPHRASE=wrong expect_exit "wrong passphrase: exit 3" 3 "$FERRY" -c pp.ini check
+	contains "a wrong passphrase is named" "$OUT" "is FERRY_SSH_PASSPHRASE right?"
+	FERRY_SSH_PASSPHRASE="$SBX_KEY_PASSPHRASE" expect_exit "the right passphrase" 0 "$FERRY" -c pp.ini check
+)

@@ -7,7 +7,7 @@ cd "$SCRATCH"
 expect_exit "--help exits 0" 0 "$FERRY" --help
 HELP=$OUT
 for c in deploy up down ps logs exec backup restore list verify prune daemon \
-	 schedule check config history; do
+	 schedule check config history init; do
 	contains "--help lists $c" "$HELP" "  $c "
 	expect_exit "$c --help exits 0" 0 "$FERRY" "$c" --help
 	contains "$c --help shows usage" "$OUT" "usage: ferry $c"

@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/value.h"
 
 const struct cli_cmd *cli_find(const char *name)
@@ -106,6 +107,7 @@ int cli_fail(const struct err *e)
 	/* A server's file name or a member's in the message is escaped:
 	 * the error stays one line (util/escape.h). */
 	esc_add_text(&line, masked);
+	progress_interrupt();
 	fprintf(stderr, "ferry: %s\n", buf_str(&line));
 	buf_release(&line);
 	free(masked);

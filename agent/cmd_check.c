@@ -175,8 +175,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (config_rows(c, &rep))
 		fail_code = FX_USAGE;
 	if (!(server = cli_server(cli, &e))) {
-		add(&rep, "ssh", 0, "not checked: the config's [server] has a "
-		    "problem");
+		add(&rep, "ssh", 0, e.msg);
 		goto out;
 	}
 	if (xport_open(&x, server, &e) < 0) {

@@ -25,7 +25,7 @@
 
 struct init {
 	const char *root;	/* PROJECT as given */
-	char *ini_dir;		/* the new file's folder, resolved */
+	char real_root[PATH_MAX];	/* and resolved */
 	int rel;		/* the file sits in PROJECT: relative paths */
 	struct compose_project cp;
 	struct buf text;
@@ -65,7 +65,9 @@ static char *path_of(const struct init *in, const char *rel)
 {
 	if (in->rel)
 		return xstrdup(rel);
-	return xstrfmt("%s/%s", in->root, rel);
+	if (!strcmp(rel, "."))
+		return xstrdup(in->real_root);
+	return xstrfmt("%s/%s", in->real_root, rel);
 }
 
 /* 1 when a value as written uses a variable: ${X}, ${X:-d} or $X. */
@@ -381,9 +383,9 @@ static void sect_project(struct init *in, const char *name)
 		char *p = path_of(in, env);
 
 		buf_addstr(&why, "env_file: where ${VAR}s below come from");
-		for (size_t i = 0; i < in->cp.env_files.n; i++)
+		for (size_t i = 0, more = 0; i < in->cp.env_files.n; i++)
 			if (in->cp.env_files.v[i] != env)
-				buf_printf(&why, "%s%s", why.len > 42 ? ", " :
+				buf_printf(&why, "%s%s", more++ ? ", " :
 					   " (also found: ", in->cp.env_files.v[i]);
 		if (in->cp.env_files.n > 1)
 			buf_addch(&why, ')');
@@ -518,7 +520,7 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 	struct init in = { 0 };
 	struct err e = ERR_INIT;
 	const char *host = NULL;
-	char *path = NULL, *name = NULL, real_root[PATH_MAX], real_dir[PATH_MAX];
+	char *path = NULL, *name = NULL, real_dir[PATH_MAX];
 	int ch, force = 0, code = FX_OK;
 
 	in.root = ".";
@@ -533,7 +535,7 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("init", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!realpath(in.root, real_root)) {
+	if (!realpath(in.root, in.real_root)) {
 		err_set(&e, FX_USAGE, "init: %s: %s", in.root, strerror(errno));
 		return cli_fail(&e);
 	}
@@ -549,7 +551,7 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 		char *dir = slash ? xstrndup(path, (size_t)(slash - path) + !(slash - path)) :
 			xstrdup(".");
 
-		in.rel = realpath(dir, real_dir) && !strcmp(real_dir, real_root);
+		in.rel = realpath(dir, real_dir) && !strcmp(real_dir, in.real_root);
 		free(dir);
 	}
 	if (compose_scan(in.root, &in.cp, &e) < 0) {
@@ -559,8 +561,8 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 	if (in.cp.name)
 		name = xstrdup(in.cp.name);
 	else
-		name = xstrdup(strrchr(real_root, '/')[1] ?
-			       strrchr(real_root, '/') + 1 : "project");
+		name = xstrdup(strrchr(in.real_root, '/')[1] ?
+			       strrchr(in.real_root, '/') + 1 : "project");
 	line(&in, "; ferry.ini for %s, written by 'ferry init' from what %s "
 	     "holds.", name, in.rel ? "this folder" : in.root);
 	line(&in, "; Every key ferry knows: conf/ferry.ini.example, ferry(1).  "

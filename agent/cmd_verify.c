@@ -98,9 +98,17 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 				       "--all");
 	}
 	if (off) {
-		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
-		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0) ||
-		    cli_conf_for(cli, "backup.name offsite server.connect_timeout",
+		if (cli_conf(cli, &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		if (!offsite_configured(cli->conf)) {
+			json_decref(arr);
+			return cli_usage_error("verify", "--offsite needs an "
+					       "[offsite] section in %s",
+					       conf_path(cli->conf));
+		}
+		if (cli_conf_for(cli, "backup.name offsite server.connect_timeout",
 				 &e) < 0) {
 			json_decref(arr);
 			return cli_fail(&e);

@@ -8,6 +8,7 @@
 
 #include "util/buf.h"
 #include "util/escape.h"
+#include "util/progress.h"
 
 static enum log_level level = LOG_NORMAL;
 static struct strlist secrets = STRLIST_INIT;
@@ -80,6 +81,7 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	 * sequence in it cannot forge another or move the cursor. */
 	buf_reset(&b);
 	esc_add_text(&b, masked);
+	progress_interrupt();
 	fprintf(stderr, "%s\n", buf_str(&b));
 	free(masked);
 	buf_release(&b);

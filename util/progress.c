@@ -16,6 +16,17 @@
 #define ETA_AFTER 3.0
 #define ETA_MIN_DONE 0.02
 
+/* A meter's line is on the terminal, unfinished. */
+static volatile int dirty;
+
+void progress_interrupt(void)
+{
+	if (dirty) {
+		fputs("\r\033[K", stderr);
+		dirty = 0;
+	}
+}
+
 void units_bytes(struct buf *out, uint64_t n)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
@@ -129,6 +140,7 @@ static void draw(struct progress *p, int final)
 	fflush(stderr);
 	buf_release(&line);
 	p->shown = !final;
+	dirty = !final;
 	clock_gettime(CLOCK_MONOTONIC, &p->drawn);
 }
 
@@ -171,6 +183,7 @@ void progress_abort(struct progress *p)
 	if (p->on && p->shown) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
+		dirty = 0;
 	}
 	p->shown = 0;
 	p->on = 0;

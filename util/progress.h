@@ -51,6 +51,11 @@ void progress_end(struct progress *p);
  * follows starts on a clean line). */
 void progress_abort(struct progress *p);
 
+/* Clears a progress line that is on the terminal, so that a log line
+ * printed next starts at the left (log.c calls it); the meter redraws at
+ * its next update. */
+void progress_interrupt(void);
+
 /* The line for these figures (no "\r"): elapsed in seconds. */
 void progress_format(struct buf *out, const char *label, uint64_t done,
 		     uint64_t total, double rate, double elapsed,

@@ -158,6 +158,8 @@ for c in deploy backup restore list verify prune check config; do
 	expect_exit "$c --bogus: exit 2" 2 "$FERRY" -c l.ini "$c" --bogus
 	contains "$c: the option error names the command" "$ERR" "ferry $c: unknown option '--bogus'"
 done
+expect_exit "verify --offsite without [offsite]: exit 2" 2 "$FERRY" -c l.ini verify --latest --offsite
+contains "verify --offsite: an option error" "$ERR" "ferry verify: --offsite needs an [offsite] section"
 expect_exit "backup --only bogus: exit 2" 2 "$FERRY" -c l.ini backup --only bogus
 contains "backup --only: an option error" "$ERR" "ferry backup: --only: unknown component 'bogus'"
 for n in deploy-to-dev remote-logs backup-dev-data; do ln -sf "$FERRY" "$n"; done

@@ -47,8 +47,10 @@ static void eta(void)
 	uint64_t total = 1000ull << 20;
 	double rate = 0, wb = 0, wt = 0;
 
-	T_OK(progress_eta(10ull << 20, total, 50e6, 1.0) < 0,
+	T_OK(progress_eta(100ull << 20, total, 50e6, 1.0) < 0,
 	     "no ETA in the first seconds");
+	T_OK(progress_eta(100ull << 20, total, 50e6, 3.0) > 0,
+	     "an ETA after three seconds");
 	T_OK(progress_eta(1ull << 20, total, 50e6, 10.0) < 0,
 	     "no ETA before 2% is done");
 	T_OK(progress_eta(500ull << 20, 0, 50e6, 10.0) < 0, "no ETA without a total");

@@ -31,6 +31,7 @@ static int need_conf(struct cli *cli, const struct strlist *only,
 		return cli_conf_for(cli, "offsite", e);
 	return 0;
 }
+#include "util/log.h"
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
@@ -41,7 +42,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { &only, 0, NULL, NULL };
+	struct backup_opts o = { .only = &only };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	int ch, r;
@@ -77,6 +78,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 			return FX_USAGE;
 		}
 	}
+	/* The per-component lines are results: -q and --json drop them. */
+	o.report = cli->json || cli_quiet() ? NULL : stdout;
 	o.server = need_conf(cli, &only, &e) < 0 ? NULL : cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {

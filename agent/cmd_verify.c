@@ -53,13 +53,15 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		       (unsigned long long)res.bytes);
 		free(name);
 	}
+	/* Damage is recorded for list; a lost connection says nothing about
+	 * the archive. */
+	if (!c && (r == 0 || e.code == FX_VERIFY))
+		repo_mark_verified(path, r == 0 ? NULL : e.msg);
 	if (r < 0) {
 		if (!json)
 			cli_fail(&e);
 		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
 	}
-	if (!c)
-		repo_mark_verified(path, r == 0 ? NULL : e.msg);
 	return FX_OK;
 }
 

@@ -77,7 +77,8 @@ static void list_dir(const char *dir, int (*keep)(const char *),
 		free(path);
 	}
 	closedir(d);
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_str);
+	if (out->n > first)	/* qsort wants a real pointer, even for 0 */
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_str);
 }
 
 static int main_index(const char *name)
@@ -115,7 +116,8 @@ static char *find_compose_dir(const char *root)
 		free(p);
 	}
 	closedir(d);
-	qsort(subs.v, subs.n, sizeof(*subs.v), cmp_str);
+	if (subs.n)
+		qsort(subs.v, subs.n, sizeof(*subs.v), cmp_str);
 	for (size_t s = 0; s < subs.n && !found; s++) {
 		for (int i = 0; main_names[i] && !found; i++) {
 			char *p = xstrfmt("%s/%s/%s", root, subs.v[s], main_names[i]);

@@ -43,9 +43,21 @@ int cli_dispatch(struct cli *cli, int argc, char **argv);
 
 /* Loads the configuration once; FX_USAGE errors name FILE:LINE. */
 int cli_conf(struct cli *cli, struct err *e) __attribute__((warn_unused_result));
-/* The configuration's [server] as transport options (loads it first);
- * NULL with e set. */
+/* Loads it and raises the first problem among what the command uses:
+ * uses is a space-separated list of sections ("backup offsite") and keys
+ * ("server.connect_timeout").  A problem elsewhere does not stop it. */
+int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
+	__attribute__((warn_unused_result));
+/* The configuration's [server] as transport options (loads it first and
+ * needs [server] and the compose keys); NULL with e set. */
 const struct xport_opts *cli_server(struct cli *cli, struct err *e);
+/* -q: result lines ("ok ...", "archive: ...") are left out too; errors,
+ * --json output and what a command was asked to show (list's table, a
+ * dry run's plan, config) are not. */
+int cli_quiet(void);
+/* stdout, or with -q a stream that drops what is written (for reports
+ * that library code writes to a FILE). */
+FILE *cli_results(void);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
 /* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */
@@ -54,7 +66,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* getopt_long's complaint, worded as every usage error ("ferry CMD:
  * ..."): ch is getopt's '?' or ':' (optstrings start with ':'). */
 int cli_bad_option(const char *cmd, int ch, int argc, char **argv);
-/* A bounded number option: FX_USAGE naming it unless within min..max. */
+/* A bounded number option: 0, or -1 after printing a usage error naming
+ * it (the caller exits FX_USAGE). */
 int cli_num(const char *cmd, const char *opt, const char *s, long long min,
 	    long long max, long long *out);
 

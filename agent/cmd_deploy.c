@@ -57,9 +57,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 		{ "build", no_argument, NULL, 'b' },
 		{ "service", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' },
+		{ "adopt", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sync_opts o = { 0, 0, NULL };
+	struct sync_opts o = { 0 };
 	struct strlist services = STRLIST_INIT;
 	struct sync_stats st;
 	const struct xport_opts *server;
@@ -74,6 +75,9 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 			break;
 		case 'N':
 			no_up = 1;
+			break;
+		case 'A':
+			o.adopt = 1;
 			break;
 		case 'c':
 			o.checksum = 1;
@@ -96,16 +100,26 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	}
 	for (; optind < argc; optind++)
 		strlist_add(&services, argv[optind]);
-	if (!(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
+	if (cli_conf_for(cli, "project deploy", &e) < 0 ||
+	    !(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
 		goto fail;
 	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(cli->conf, x, &o, &st, &e) < 0)
 		goto fail;
-	printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
-	       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "", st.files,
-	       (unsigned long long)st.bytes, st.deleted, st.unchanged,
-	       st.seconds);
+	if (!cli_quiet() || o.dry_run)
+		printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
+		       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "",
+		       st.files, (unsigned long long)st.bytes, st.deleted,
+		       st.unchanged, st.seconds);
 	fflush(stdout);
+	if (st.foreign)
+		log_warn("%s exists and holds files ferry did not put there (no "
+			 ".ferry/ in it), so nothing was deleted%s; if it is the "
+			 "project's directory, run 'ferry deploy --adopt' once: "
+			 "from then on server files that are not in the local "
+			 "tree are deleted", conf_str(cli->conf, "project",
+						      "remote_dir"),
+			 o.dry_run ? " (dry run)" : "");
 	if (!o.dry_run && !no_up &&
 	    compose_up(x, &cli->server.co, build, &services, &e) < 0)
 		goto fail;
@@ -121,13 +135,15 @@ out:
 const struct cli_cmd cmd_deploy_entry = {
 	"deploy", cmd_deploy,
 	"[--build] [--service NAME]... [--type GROUP] [--dry-run] [--no-up] "
-	"[--checksum]",
+	"[--checksum] [--adopt]",
 	"sync the project to the server and start it",
 	"  --build           build images on the server first\n"
 	"  --service NAME    deploy only this service (repeatable)\n"
 	"  --type GROUP      deploy the services of [group.GROUP]\n"
 	"  -n, --dry-run     show what would change (rsync-style), change nothing\n"
 	"  --no-up           stop after syncing the files\n"
-	"  -c, --checksum    compare contents, not sizes and times\n",
+	"  -c, --checksum    compare contents, not sizes and times\n"
+	"  --adopt           manage an existing remote_dir ferry did not create\n"
+	"                    (until then nothing in it is deleted)\n",
 	NULL,
 };

@@ -12,6 +12,9 @@
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
+#include "util/escape.h"
+#include "util/log.h"
+#include "util/progress.h"
 
 static void components_text(json_t *m, struct buf *out)
 {
@@ -25,14 +28,29 @@ static void components_text(json_t *m, struct buf *out)
 		buf_addstr(out, m ? "-" : "(no manifest)");
 }
 
-static void print_entries(int json, const struct repo_entry *list, size_t n,
-			  const struct prune_item *items, const char *where)
+/* Whether an archive has its copy off-site: "yes", "no", or NULL when
+ * that is not asked (no [offsite], or the listing of this very site). */
+static const char *offsite_mark(const struct strlist *there, const char *path)
+{
+	if (!there)
+		return NULL;
+	for (size_t i = 0; i < there->n; i++)
+		if (!strcmp(there->v[i], repo_base(path)))
+			return "yes";
+	return "no";
+}
+
+/* bytes: sizes as exact byte counts (--bytes), else 1.4 MiB. */
+static void print_entries(int json, int bytes, const struct repo_entry *list,
+			  size_t n, const struct prune_item *items,
+			  const char *where, const struct strlist *there)
 {
 	json_t *arr = json_array();
 
 	if (!json && n)
-		printf("%-44s %-20s %10s  %-22s %-8s %s\n", "ARCHIVE", "TIME (UTC)",
-		       "SIZE", "COMPONENTS", "VERIFIED", "RETENTION");
+		printf("%-44s %-20s %10s  %-22s %-8s %s%s\n", "ARCHIVE",
+		       "TIME (UTC)", "SIZE", "COMPONENTS", "VERIFIED",
+		       there ? "OFFSITE  " : "", "RETENTION");
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = list[i].manifest;
 		const char *ver = json_string_value(json_object_get(m, "verified"));
@@ -55,18 +73,34 @@ static void print_entries(int json, const struct repo_entry *list, size_t n,
 				"verified", ver, "verify_error", bad,
 				"kept", items[i].keep,
 				"retention", keep));
+			if (there)
+				json_object_set_new(json_array_get(arr, i), "offsite",
+					json_boolean(!strcmp(offsite_mark(there,
+							list[i].path), "yes")));
 		} else {
-			printf("%-44s %-20s %10llu  %-22s %-8s %s\n", repo_base(list[i].path),
-			       when, (unsigned long long)list[i].size,
-			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no",
-			       keep);
+			struct buf size = BUF_INIT;
+			char *name = esc_str(repo_base(list[i].path));
+
+			if (bytes)
+				buf_printf(&size, "%llu",
+					   (unsigned long long)list[i].size);
+			else
+				units_bytes(&size, list[i].size);
+			printf("%-44s %-20s %10s  %-22s %-8s ", name, when,
+			       buf_str(&size), buf_str(&comps),
+			       bad ? "FAILED" : ver ? "yes" : "no");
+			if (there)
+				printf("%-8s ", offsite_mark(there, list[i].path));
+			printf("%s\n", keep);
+			buf_release(&size);
+			free(name);
 		}
 		buf_release(&comps);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
-	} else if (!n) {
+	} else if (!n && !cli_quiet()) {
 		printf("no archives in %s\n", where);
 	}
 	json_decref(arr);
@@ -77,19 +111,24 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offsite", no_argument, NULL, 'o' },
+		{ "bytes", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
 	struct prune_item *items;
+	struct strlist there = STRLIST_INIT;
+	const struct strlist *shown = NULL;
 	struct err e = ERR_INIT;
 	size_t n = 0;
-	int ch, off = 0;
+	int ch, off = 0, bytes = 0;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'j')
 			cli->json = 1;
 		else if (ch == 'o')
 			off = 1;
+		else if (ch == 'b')
+			bytes = 1;
 		else
 			return cli_bad_option("list", ch, argc, argv);
 	}
@@ -101,13 +140,29 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	if (off && !offsite_configured(cli->conf))
 		return cli_usage_error("list", "--offsite needs an [offsite] "
 				       "section in %s", conf_path(cli->conf));
+	if (cli_conf_for(cli, off ? "backup offsite server.connect_timeout" :
+			 "backup", &e) < 0)
+		return cli_fail(&e);
 	if ((off ? offsite_scan(cli->conf, &list, &n, &e) :
 	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
 		return cli_fail(&e);
 	items = retention_plan(cli->conf, off ? "offsite" : "backup", list, n);
-	print_entries(cli->json, list, n, items, off ?
+	/* Local archives say whether they have their off-site copy, so a
+	 * failed upload shows (ferry offsite push sends it). */
+	if (!off && n && offsite_configured(cli->conf)) {
+		if (cli_conf_for(cli, "offsite server.connect_timeout", &e) == 0 &&
+		    offsite_names(cli->conf, &there, &e) == 0) {
+			shown = &there;
+		} else {
+			log_warn("cannot tell which archives are off-site: %s",
+				 e.msg);
+			err_clear(&e);
+		}
+	}
+	print_entries(cli->json, bytes, list, n, items, off ?
 		      conf_str(cli->conf, "offsite", "url") :
-		      conf_str(cli->conf, "backup", "dir"));
+		      conf_str(cli->conf, "backup", "dir"), shown);
+	strlist_release(&there);
 	free(items);
 	repo_free(list, n);
 	return FX_OK;
@@ -115,9 +170,10 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 
 
 const struct cli_cmd cmd_list_entry = {
-	"list", cmd_list, "[--json] [--offsite]",
+	"list", cmd_list, "[--json] [--offsite] [--bytes]",
 	"list archives, newest first, with what keeps them",
-	"  --json            print them as JSON\n"
-	"  --offsite         the off-site copies in [offsite] url\n",
+	"  --json            print them as JSON (sizes in bytes)\n"
+	"  --offsite         the off-site copies in [offsite] url\n"
+	"  --bytes           sizes in bytes, not 1.4 MiB\n",
 	NULL,
 };

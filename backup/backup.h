@@ -24,7 +24,7 @@ struct backup_opts {
 	int fail_fast;
 	const struct xport_opts *server;	/* how to reach the server */
 	const struct compose_opts *compose;	/* compose there */
-	FILE *report;		/* a line per component, or NULL */
+	FILE *report;		/* one line per component, or NULL */
 };
 
 struct backup_result {

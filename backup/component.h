@@ -2,9 +2,7 @@
  * component: one source of data (postgres, minio, redis, neo4j, logs,
  * files), as one table entry: how it is backed up and how `ferry check`
  * tests it.  A component writes its members under its own folder and
- * describes them in its manifest detail (whose "summary", when it sets
- * one, says in a few words what it took: `ferry backup` prints it on the
- * component's line); a failure is returned, recorded in
+ * describes them in its manifest detail; a failure is returned, recorded in
  * the manifest, and the run goes on with the others.  The way back is
  * restore/restorer.c's table.
  */
@@ -19,11 +17,18 @@
 struct conf;
 struct xport;
 struct arc;
+struct compose_opts;
 
 struct bk_ctx {
 	const struct conf *conf;
 	struct xport *x;
 	struct arc *arc;	/* NULL for a check */
+	const struct compose_opts *compose;	/* compose on the server */
+	struct buf *summary;	/* what it backed up, for the run's report
+				 * ("2 databases, 41 tables, 1200 rows") */
+	int landed;		/* set by a component that failed but whose
+				 * archived part is good and restorable (the
+				 * databases that were not locked) */
 };
 
 struct component {

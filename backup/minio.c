@@ -524,15 +524,11 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		objects += m.count;
 		bytes += m.bytes;
 	}
-	{
-		char *sum = xstrfmt("%zu bucket%s, %llu object%s (%.1f MB)",
-				    buckets.n, buckets.n == 1 ? "" : "s",
-				    (unsigned long long)objects,
-				    objects == 1 ? "" : "s", (double)bytes / 1e6);
-
-		json_object_set_new(detail, "summary", json_string(sum));
-		free(sum);
-	}
+	if (ctx->summary)
+		buf_printf(ctx->summary, "%zu bucket%s, %llu object%s (%llu "
+			   "bytes)", buckets.n, buckets.n == 1 ? "" : "s",
+			   (unsigned long long)objects, objects == 1 ? "" : "s",
+			   (unsigned long long)bytes);
 	r = 0;
 out:
 	json_decref(jbs);

@@ -98,9 +98,8 @@ same "the test data is in s3rver" "$(RAW s3 ls s3://many --recursive | wc -l)" "
 
 mkconf() { # FILE NAME BUCKETS
 	backup_conf "$1" "$2" "databases = mn_pg"
-	sed -i -e "s|^endpoint = http://127.0.0.1:4568|endpoint = http://127.0.0.1:$PPORT|" \
-	       -e 's|^secret_key = .*|secret_key = ${MN_SECRET:-S3RVER}|' \
-	       -e "s/^\[minio\]/[minio]\nbuckets = $3/" "$1"
+	printf '\n[minio]\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = ${MN_SECRET:-S3RVER}\nbuckets = %s\n' \
+		"$PPORT" "$3" >>"$1"
 }
 mkconf mn.ini mn "media, big, many"
 
@@ -108,8 +107,8 @@ mkconf mn.ini mn "media, big, many"
 expect_exit "check: the s3 row answers" 0 "$FERRY" -c mn.ini check
 contains "check: s3 ok" "$OUT" "$(printf '%-11s ok' s3)"
 expect_exit "backup of postgres and minio" 0 "$FERRY" -c mn.ini backup
-contains "one line for postgres" "$OUT" "postgres: "
-contains "one line for minio: what and how much" "$OUT" "minio: 3 buckets, 1112 objects"
+contains "one line for postgres" "$OUT" "postgres  ok"
+contains "one line for minio: what and how much" "$OUT" "minio     ok, 3 buckets, 1112 objects"
 same "every request's signature was checked and accepted" "$(grep -c '^REFUSED' proxy.log || true)" "0"
 A=$(ls archives/mn-*.tar.zst)
 expect_exit "the archive verifies" 0 "$FERRY" -c mn.ini verify "$A"
@@ -191,7 +190,7 @@ if RAW s3api head-bucket --bucket tamper-copy >/dev/null 2>&1; then notok "damag
 # ---- failures: exit 5, the other component intact ------------------------------
 mkconf one.ini one "media"
 MN_SECRET=wrong expect_exit "wrong S3 key: exit 5 (partial)" 5 "$FERRY" -c one.ini backup
-contains "wrong key: one line for minio" "$OUT" "minio: failed after"
+contains "wrong key: one line for minio" "$OUT" "minio     FAILED after"
 line=$(printf '%s\n' "$ERR" | grep 'minio' | head -n 1)
 contains "wrong key: the error names the endpoint" "$line" "http://127.0.0.1:$PPORT"
 contains "wrong key: the error names the bucket" "$line" "bucket 'media'"

@@ -55,8 +55,8 @@ RAW s3api put-bucket-cors --bucket weird --cors-configuration \
 same "the keys are in moto" "$(RAW s3api list-objects-v2 --bucket weird --query 'length(Contents)')" "11"
 
 backup_conf mt.ini mt
-sed -i -e "s|^endpoint = http://127.0.0.1:4568|endpoint = http://127.0.0.1:$PPORT|" \
-       -e 's|^secret_key = .*|secret_key = S3RVER|' -e "s/^\[minio\]/[minio]\nbuckets = weird/" mt.ini
+printf '\n[minio]\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\nbuckets = weird\n' \
+	"$PPORT" >>mt.ini
 expect_exit "backup of awkward keys" 0 "$FERRY" -c mt.ini backup --only minio
 contains "all eleven objects" "$OUT" "1 bucket, 11 objects"
 A=$(ls archives/mt-*.tar.zst)

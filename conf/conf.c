@@ -309,10 +309,18 @@ static int check_type(struct conf *c, struct val *v)
 			    "one of %s", s, k->name, v->section, k->choices);
 	}
 	case CT_URL:
-		if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8))
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "an http:// or https:// URL", s, k->name, v->section);
+		/* A repeatable key holds one value a line. */
+		for (const char *p = s; *p;) {
+			size_t len = strcspn(p, "\n");
+
+			if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8))
+				return fail(c, v->line, "bad value '%.*s' for %s "
+					    "in [%s]: expected an http:// or "
+					    "https:// URL", (int)len, p, k->name,
+					    v->section);
+			p += len + (p[len] == '\n');
+		}
+		return 0;
 	case CT_S3URL:
 		if (!strncmp(s, "s3://", 5) && s[5] && s[5] != '/')
 			return 0;
@@ -655,6 +663,21 @@ void conf_list(const struct conf *c, const char *sect, const char *key,
 
 	if (v)
 		strlist_split(out, v->value);
+}
+
+void conf_sections_like(const struct conf *c, const char *pattern,
+			struct strlist *out)
+{
+	for (size_t i = 0; i < c->sections.n; i++) {
+		int seen = 0;
+
+		if (!conf_section_matches(pattern, c->sections.v[i]))
+			continue;
+		for (size_t k = 0; k < out->n && !seen; k++)
+			seen = !strcmp(out->v[k], c->sections.v[i]);
+		if (!seen)
+			strlist_add(out, c->sections.v[i]);
+	}
 }
 
 int conf_has_section(const struct conf *c, const char *sect)

@@ -3,7 +3,7 @@
 
 static int cmd_down(struct cli *cli, int argc, char **argv)
 {
-	static const char *const args[] = { "down", NULL };
+	static const char *const args[] = { "down", "--remove-orphans", NULL };
 
 	return ops_passthrough(cli, argc, argv, args, 0);
 }
@@ -11,8 +11,8 @@ static int cmd_down(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_down_entry = {
 	"down", cmd_down, "",
 	"stop and remove the project's containers (compose down)",
-	"runs 'compose down' in compose_dir on the server with compose_files\n"
-	"and project_name (volumes are kept)\n"
+	"runs 'compose down --remove-orphans' in compose_dir on the server with\n"
+	"compose_files and project_name (volumes are kept)\n"
 	"exit 4 when compose fails\n",
 	NULL,
 };

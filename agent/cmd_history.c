@@ -31,7 +31,7 @@ static void print_table(json_t *arr)
 		printf("no deploys recorded yet\n");
 		return;
 	}
-	printf("%-20s  %-11s %4s %8s  %-22s %-13s %-30s %s\n", "TIME", "RESULT",
+	printf("%-20s  %-12s%4s %8s  %-22s %-13s %-30s %s\n", "TIME", "RESULT",
 	       "EXIT", "DURATION", "BY", "COMMIT", "CHANGES", "SERVICES");
 	json_array_foreach(arr, i, r) {
 		const char *when = "", *result = "", *user = "", *host = "";
@@ -55,7 +55,7 @@ static void print_table(json_t *arr)
 		human_size(bytes, size, sizeof(size));
 		snprintf(changes, sizeof(changes), "%lld sent (%s), %lld deleted",
 			 (long long)sent, size, (long long)deleted);
-		printf("%-20s  %-11s %4lld %7.1fs  %-22s %-13s %-30s ", when,
+		printf("%-20s  %-12s%4lld %7.1fs  %-22s %-13s %-30s ", when,
 		       result, (long long)code, secs, who, rev, changes);
 		if (!json_array_size(svc))
 			printf("all");

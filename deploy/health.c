@@ -196,7 +196,10 @@ int health_wait(struct compose *c, struct xport *x,
 		/* A slow answer is not a dead one, within reason. */
 		probe_ms = probe_ms < 2000 ? 2000 : probe_ms > 10000 ? 10000 :
 			probe_ms;
-		for (size_t i = 0; i < nurl; i++) {
+		/* URLs once the containers run (before, every try would be a
+		 * refused connection through the tunnel), and at the end for
+		 * the message. */
+		for (size_t i = 0; i < nurl && (!bad.n || done); i++) {
 			if (urls[i].ok)
 				continue;
 			urls[i].ok = probe(&urls[i], probe_ms);

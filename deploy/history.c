@@ -80,7 +80,8 @@ char *history_line(const struct history_rec *r)
 	json_object_set_new(j, "exit", json_integer(r->exit_code));
 	if (r->error && *r->error)
 		json_object_set_new(j, "error", json_string(r->error));
-	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII |
+		       JSON_REAL_PRECISION(10));
 	json_decref(j);
 	buf_release(&user);
 	buf_release(&host);
@@ -110,6 +111,43 @@ int history_append(struct xport *x, const char *rdir, const char *line,
 	buf_release(&cmd);
 	buf_release(&in);
 	return r;
+}
+
+struct slot {
+	json_t *rec;
+	const char *time;
+	size_t pos;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct slot *x = a, *y = b;
+	int c = strcmp(y->time, x->time);
+
+	return c ? c : x->pos < y->pos ? -1 : 1;
+}
+
+/* By start time, newest first: runs that overlapped (a refused one, one
+ * that waited for the lock) are appended in the order they ended. */
+static json_t *sorted(json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	struct slot *v = xcalloc(n ? n : 1, sizeof(*v));
+	json_t *out = json_array(), *o;
+
+	json_array_foreach(arr, i, o) {
+		const char *t = json_string_value(json_object_get(o, "time"));
+
+		v[i].rec = o;
+		v[i].time = t ? t : "";
+		v[i].pos = i;
+	}
+	qsort(v, n, sizeof(*v), newest_first);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i].rec);
+	free(v);
+	json_decref(arr);
+	return out;
 }
 
 int history_read(struct xport *x, const char *rdir, long n, json_t **out,
@@ -154,7 +192,7 @@ int history_read(struct xport *x, const char *rdir, long n, json_t **out,
 			json_decref(o);
 		p = nl ? nl + 1 : NULL;
 	}
-	*out = arr;
+	*out = sorted(arr);
 	arr = NULL;
 	r = 0;
 out:

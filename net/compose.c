@@ -241,8 +241,12 @@ void compose_failure(const struct buf *errout, const struct proc_status *st,
 		p += len + (p[len] == '\n');
 	}
 	if (daemon) {
-		buf_printf(out, "%.*s (is the Docker daemon running?)",
-			   (int)(daemon_len > 300 ? 300 : daemon_len), daemon);
+		char *line = xstrndup(daemon, daemon_len > 300 ? 300 : daemon_len);
+
+		/* docker's own words may already ask it */
+		buf_printf(out, "%s%s", line, strcasestr(line, "daemon running") ?
+			   "" : " (is the Docker daemon running?)");
+		free(line);
 		return;
 	}
 	if (best)

@@ -60,11 +60,13 @@ void ident_age(long long s, struct buf *out)
 	if (s < 60)
 		buf_printf(out, "%llds", s);
 	else if (s < 3600)
-		buf_printf(out, "%lldm%llds", s / 60, s % 60);
+		buf_printf(out, s % 60 ? "%lldm%llds" : "%lldm", s / 60, s % 60);
 	else if (s < 86400)
-		buf_printf(out, "%lldh%lldm", s / 3600, s % 3600 / 60);
+		buf_printf(out, s % 3600 / 60 ? "%lldh%lldm" : "%lldh", s / 3600,
+			   s % 3600 / 60);
 	else
-		buf_printf(out, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+		buf_printf(out, s % 86400 / 3600 ? "%lldd%lldh" : "%lldd",
+			   s / 86400, s % 86400 / 3600);
 }
 
 int ident_parse_utc(const char *s, time_t *out)

@@ -162,7 +162,7 @@ int health_wait(struct compose *c, struct xport *x,
 		struct strlist bad = STRLIST_INIT;
 		struct err pe = ERR_INIT;
 		long long probe_ms = o->interval_ms;
-		int done = now_ms() >= deadline;
+		int done;
 
 		buf_reset(&states);
 		if (compose_containers(c, &all, &pe) < 0) {
@@ -193,6 +193,7 @@ int health_wait(struct compose *c, struct xport *x,
 			}
 		}
 		compose_ctrs_release(&all);
+		done = now_ms() >= deadline;
 		/* A slow answer is not a dead one, within reason. */
 		probe_ms = probe_ms < 2000 ? 2000 : probe_ms > 10000 ? 10000 :
 			probe_ms;
@@ -216,7 +217,7 @@ int health_wait(struct compose *c, struct xport *x,
 			buf_addstr(&wait, states.p + 2);
 			log_verbose("deploy: health gate: waiting (%s)", buf_str(&wait));
 		}
-		if (done || now_ms() >= deadline) {
+		if (done) {
 			for (size_t i = 0; i < bad.n; i++)
 				strlist_add(failing, bad.v[i]);
 			strlist_release(&bad);

@@ -159,6 +159,14 @@ same "ended by the signal (130)" "$st" "130"
 sleep 1
 same "nothing lingers on the server" "$(remote_logs)" ""
 if [ "$(grep -c tick lf.out)" -ge 2 ]; then ok "logs -f streamed live"; else notok "logs -f: $(cat lf.out)"; fi
+# a quiet follow (nothing to write would make it notice the end by itself)
+"$FERRY" -c o.ini logs -f --since 2099-01-01T00:00:00Z >lf.out 2>lf.err &
+pid=$!
+for _ in $(seq 1 100); do [ -n "$(remote_logs)" ] && break; sleep 0.1; done
+sleep 1
+end_job $pid INT
+sleep 1
+same "a quiet follow leaves nothing on the server either" "$(remote_logs)" ""
 
 "$FERRY" -c o.ini logs -f -n 2 worker >lf.out 2>lf.err &
 pid=$!

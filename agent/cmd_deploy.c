@@ -210,10 +210,9 @@ static int compose_steps(struct ops *o, const struct conf *c,
 	struct timespec t0;
 	int r = -1;
 
-	/* The gate needs every service when none is named; named ones are
-	 * checked when compose refuses them (ops_explain). */
-	if (compose_open(&o->c, o->x, &o->cli->server.co, e) < 0 ||
-	    (!a->services.n && ops_check_services(o, NULL, &all, e) < 0))
+	/* Named services are checked when compose refuses them
+	 * (ops_explain); the gate needs every service when none is named. */
+	if (compose_open(&o->c, o->x, &o->cli->server.co, e) < 0)
 		goto out;
 	if ((a->pull && ops_compose(o, pull, &a->services, e) < 0) ||
 	    (a->build && ops_compose(o, build, &a->services, e) < 0) ||
@@ -221,6 +220,8 @@ static int compose_steps(struct ops *o, const struct conf *c,
 		ops_explain(o, &a->services, e);
 		goto out;
 	}
+	if (!a->services.n && ops_check_services(o, NULL, &all, e) < 0)
+		goto out;
 	conf_list(c, "deploy", "health_url", &urls);
 	h.services = a->services.n ? &a->services : &all;
 	h.urls = &urls;

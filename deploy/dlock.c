@@ -111,7 +111,10 @@ char *dlock_describe(const char *content, long long now)
 	struct buf b = BUF_INIT;
 
 	if (!j) {
-		buf_printf(&b, "an unreadable lock (%.80s)", content);
+		if (*content)
+			buf_printf(&b, "an unreadable lock (%.80s)", content);
+		else
+			buf_addstr(&b, "an empty lock file");
 		return buf_detach(&b, NULL);
 	}
 	buf_printf(&b, "%s@%s (pid %ld) since %s, ", h.user, h.host, h.pid,
@@ -281,7 +284,7 @@ int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
 	struct timespec t0;
 	const char *mode = o->force ? "force" : "take";
 	char *holder = NULL, *expect = NULL;
-	int said = 0, r;
+	int said = 0, empty = 0, r;
 
 	l->x = x;
 	l->rdir = xstrdup(rdir);
@@ -301,8 +304,10 @@ int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
 		mode = "take";
 		if (r != 0)
 			break;
-		if (!*holder)
-			continue;	/* released between ln and cat */
+		/* Released between ln and cat: try again, a few times (an
+		 * empty lock made by hand is held by nobody we can name). */
+		if (!*holder && ++empty < 5)
+			continue;
 		j = parse_holder(holder, &h);
 		if (j && stale_here(&h)) {
 			char *who = dlock_describe(holder, (long long)time(NULL));

@@ -519,8 +519,13 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		m.bc = s3;
 		m.bc.bucket = buckets.v[i];
 		json_object_set_new(jbs, buckets.v[i], jb);
-		if (backup_bucket(&m, jobs ? jobs : 1, jb, e) < 0)
+		if (backup_bucket(&m, jobs ? jobs : 1, jb, e) < 0) {
+			/* Restore refuses this bucket by these two, rather
+			 * than putting back an empty one. */
+			json_object_set_new(jb, "status", json_string("failed"));
+			json_object_set_new(jb, "error", json_string(e->msg));
 			goto out;
+		}
 		objects += m.count;
 		bytes += m.bytes;
 	}

@@ -102,6 +102,7 @@ static int select_buckets(struct mr *r, json_t *bs, struct err *e)
 	const char *k;
 	json_t *v;
 	size_t i = 0;
+	int any = 0;
 
 	r->nb = json_object_size(bs);
 	r->b = xcalloc(r->nb + 1, sizeof(*r->b));
@@ -109,7 +110,8 @@ static int select_buckets(struct mr *r, json_t *bs, struct err *e)
 		r->b[i].src = k;
 		r->b[i].info = v;
 		r->b[i].part = component_member_part(k);
-		r->b[i].selected = !map || map->n == 0;
+		r->b[i].failed = json_string_value(json_object_get(v, "error"));
+		r->b[i].selected = (!map || map->n == 0) && !r->b[i].failed;
 		r->b[i].dst = xstrdup(k);
 		r->b[i].want = json_array_size(json_object_get(v, "objects"));
 		r->b[i].configs = json_array();
@@ -131,13 +133,21 @@ static int select_buckets(struct mr *r, json_t *bs, struct err *e)
 			return err_set(e, FX_USAGE, "--bucket %s: the archive has "
 				       "no bucket '%.*s'", map->v[m],
 				       (int)(eq - map->v[m]), map->v[m]);
+		if (r->b[j].failed)
+			return err_set(e, FX_FAIL, "--bucket %s: bucket '%s' is "
+				       "not in the archive: its backup failed (%s)",
+				       map->v[m], r->b[j].src, r->b[j].failed);
 		r->b[j].selected = 1;
 		free(r->b[j].dst);
 		r->b[j].dst = xstrdup(eq + 1);
 	}
 	for (size_t j = 0; j < r->nb; j++) {
+		if (r->b[j].failed)
+			log_warn("bucket '%s' is not in the archive: its backup "
+				 "failed (%s)", r->b[j].src, r->b[j].failed);
 		if (!r->b[j].selected)
 			continue;
+		any = 1;
 		if (!valid_bucket(r->b[j].dst))
 			return err_set(e, FX_USAGE, "'%s' is not a valid S3 bucket "
 				       "name (3 to 63 of a-z, 0-9, '.', '-')",
@@ -151,6 +161,9 @@ static int select_buckets(struct mr *r, json_t *bs, struct err *e)
 		r->b[j].c = r->base;
 		r->b[j].c.bucket = r->b[j].dst;
 	}
+	if (!any && r->nb)
+		return err_set(e, FX_FAIL, "no bucket of the archive's minio "
+			       "component landed: nothing to restore");
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct mr_bucket {
 	const char *src;	/* as the archive names it */
 	char *dst, *part;	/* target; member folder of src */
 	json_t *info;
+	const char *failed;	/* why its backup failed, or NULL */
 	struct s3_conf c;	/* the target bucket */
 	int selected, exists, created, cleaned;
 	size_t want;		/* objects in the archive */

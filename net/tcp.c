@@ -41,3 +41,14 @@ out:
 	freeaddrinfo(res);
 	return fd;
 }
+
+int tcp_set_timeout(int fd, long long timeout_ms, struct err *e)
+{
+	struct timeval tv = { (time_t)(timeout_ms / 1000),
+			      (suseconds_t)((timeout_ms % 1000) * 1000) };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return err_set(e, FX_FAIL, "setsockopt: %s", strerror(errno));
+	return 0;
+}

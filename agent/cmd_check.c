@@ -93,10 +93,10 @@ static void check_compose(struct xport *x, struct report *rep)
 
 /* A row for every configured source, from the component table. */
 static void check_sources(struct xport *x, const struct conf *c,
-			  struct report *rep)
+			  const struct compose_opts *co, struct report *rep)
 {
 	for (const struct component *k = components; k->name; k++) {
-		struct bk_ctx ctx = { c, x, NULL };
+		struct bk_ctx ctx = { c, x, NULL, co };
 		struct buf detail = BUF_INIT;
 		struct err e = ERR_INIT;
 		int r;
@@ -168,7 +168,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))
 		check_compose(x, &rep);
-	check_sources(x, c, &rep);
+	check_sources(x, c, &cli->server.co, &rep);
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {
 		if (!rep.rows[i].ok)

@@ -201,7 +201,7 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	r.manifest = manifest_new(conf_str(c, "backup", "name"), xport_name(r.x),
 				  r.start);
 	for (size_t i = 0; i < nsel; i++) {
-		struct bk_ctx ctx = { c, r.x, r.arc };
+		struct bk_ctx ctx = { c, r.x, r.arc, o->compose };
 		struct err ce = ERR_INIT;
 		json_t *detail = json_object();
 

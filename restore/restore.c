@@ -226,6 +226,10 @@ static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 		if (!r)
 			return err_set(e, FX_USAGE, "restoring %s is not built "
 				       "yet (use --only to pick others)", k);
+		if (o->to && !restorer_to_dir(k))
+			return err_set(e, FX_USAGE, "--to DIR: %s cannot be "
+				       "restored into a directory (use --only to "
+				       "pick others)", k);
 		if (strcmp(json_string_value(json_object_get(c, "status")) ?: "",
 			   "ok"))
 			return err_set(e, FX_FAIL, "the archive's %s component "

@@ -1,12 +1,12 @@
 #include "backup/fetch.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "backup/archive.h"
 #include "net/xport.h"
@@ -15,6 +15,7 @@
 #define CHUNK (256u << 10)
 #define ERR_HEAD 3072
 #define ERR_TAIL 1024
+#define TRAILER "ferry-exit:"
 
 enum fetch_codec fetch_codec(struct xport *x)
 {
@@ -138,6 +139,25 @@ static void drain_result(struct drain *d, struct buf *out)
 	buf_add(out, d->tail, d->ntail);
 }
 
+/* "ferry-exit:N" at the end of stderr: the command's status, in st, and
+ * gone from what the caller sees. */
+static void take_trailer(struct buf *errout, struct proc_status *st)
+{
+	char *t = NULL, *q = errout->p;
+	int code;
+
+	while (q && (q = strstr(q, TRAILER)))
+		t = q++;
+	if (!t || sscanf(t + strlen(TRAILER), "%d", &code) != 1)
+		return;
+	st->exited = 1;
+	st->code = code;
+	st->signal[0] = '\0';
+	while (t > errout->p && (t[-1] == '\n' || t[-1] == '\r'))
+		t--;
+	buf_setlen(errout, (size_t)(t - errout->p));
+}
+
 static int plain_copy(int fd, struct arc_stream *s, struct err *e)
 {
 	char *chunk = xmalloc(CHUNK);
@@ -156,37 +176,96 @@ static int plain_copy(int fd, struct arc_stream *s, struct err *e)
 	return r;
 }
 
-/* zstd or gzip from the server, undone by libarchive's filters. */
-static int unpack_copy(int fd, struct arc_stream *s, struct err *e)
+static int unpacked(struct arc_stream *s, const void *p, size_t n,
+		    struct err *e)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	char *chunk = xmalloc(CHUNK);
-	la_ssize_t n = 0;
+	return n ? arc_stream_write(s, p, n, e) : 0;
+}
+
+static int zstd_copy(int fd, struct arc_stream *s, struct err *e)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+	size_t hint = 0;
+	ssize_t n;
 	int r = -1;
 
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
-		err_set(e, FX_REMOTE, "the server's compressed output is "
-			"unreadable: %s", archive_error_string(a) ?
-			archive_error_string(a) : "no data");
-		goto out;
+	while ((n = read(fd, in, CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
+		ZSTD_inBuffer ib = { in, n > 0 ? (size_t)n : 0, 0 };
+		ZSTD_outBuffer ob;
+
+		/* Until the input is used up and the output no longer fills
+		 * the buffer (then nothing is held back). */
+		do {
+			ob = (ZSTD_outBuffer){ out, CHUNK, 0 };
+			hint = ZSTD_decompressStream(z, &ob, &ib);
+			if (ZSTD_isError(hint)) {
+				err_set(e, FX_REMOTE, "the server's zstd output is "
+					"damaged: %s", ZSTD_getErrorName(hint));
+				goto out;
+			}
+			if (unpacked(s, out, ob.pos, e) < 0)
+				goto out;
+		} while (ib.pos < ib.size || ob.pos == ob.size);
 	}
-	while ((n = archive_read_data(a, chunk, CHUNK)) > 0)
-		if (arc_stream_write(s, chunk, (size_t)n, e) < 0)
-			goto out;
-	if (n < 0) {
-		err_set(e, FX_REMOTE, "the server's compressed output is "
-			"damaged: %s", archive_error_string(a));
-		goto out;
-	}
-	r = 0;
+	if (n < 0)
+		err_set(e, FX_CONN, "reading the server's output: %s",
+			strerror(errno));
+	else if (hint)
+		err_set(e, FX_REMOTE, "the server's zstd output ended early");
+	else
+		r = 0;
 out:
-	archive_read_free(a);
-	free(chunk);
+	ZSTD_freeDStream(z);
+	free(in);
+	free(out);
+	return r;
+}
+
+static int gzip_copy(int fd, struct arc_stream *s, struct err *e)
+{
+	z_stream z = { 0 };
+	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+	int zr = Z_OK, seen = 0, r = -1;
+	ssize_t n;
+
+	/* 16: the gzip wrapper, not zlib's. */
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		err_set(e, FX_FAIL, "zlib: cannot start inflate");
+		free(in);
+		free(out);
+		return -1;
+	}
+	while ((n = read(fd, in, CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n <= 0 || zr == Z_STREAM_END)
+			continue;	/* nothing follows gzip's one member */
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+		seen = 1;
+		do {
+			z.next_out = out;
+			z.avail_out = CHUNK;
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				err_set(e, FX_REMOTE, "the server's gzip output is "
+					"damaged: %s", z.msg ? z.msg : "inflate");
+				goto out;
+			}
+			if (unpacked(s, out, CHUNK - z.avail_out, e) < 0)
+				goto out;
+		} while (zr != Z_STREAM_END && (z.avail_in || !z.avail_out));
+	}
+	if (n < 0)
+		err_set(e, FX_CONN, "reading the server's output: %s",
+			strerror(errno));
+	else if (seen && zr != Z_STREAM_END)
+		err_set(e, FX_REMOTE, "the server's gzip output ended early");
+	else
+		r = 0;
+out:
+	inflateEnd(&z);
+	free(in);
+	free(out);
 	return r;
 }
 
@@ -202,7 +281,9 @@ int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
 	int in = -1, out = -1, started = 0, r = -1;
 
 	*bytes = 0;
-	buf_addstr(&full, cmd);
+	/* The pipeline's status would be the compressor's: the command's
+	 * own comes back as the last line of stderr. */
+	buf_printf(&full, "{ (%s\n); echo \"" TRAILER "$?\" >&2; }", cmd);
 	if (codec == FETCH_ZSTD)
 		buf_addstr(&full, " | zstd -q -c -3");
 	else if (codec == FETCH_GZIP)
@@ -216,8 +297,9 @@ int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
 	}
 	started = 1;
 	if (arc_stream_begin(a, member, &s, e) < 0 ||
-	    (codec == FETCH_PLAIN ? plain_copy(out, s, e) :
-	     unpack_copy(out, s, e)) < 0)
+	    (codec == FETCH_ZSTD ? zstd_copy(out, s, e) :
+	     codec == FETCH_GZIP ? gzip_copy(out, s, e) :
+	     plain_copy(out, s, e)) < 0)
 		goto out;
 	r = arc_stream_end(s, bytes, e);
 	s = NULL;
@@ -232,6 +314,7 @@ out:
 	if (p && xproc_wait(p, st, r < 0 ? NULL : e) < 0)
 		r = -1;
 	drain_result(&d, errout);
+	take_trailer(errout, st);
 	buf_release(&d.head);
 	buf_release(&full);
 	return r;

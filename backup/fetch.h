@@ -34,9 +34,10 @@ int fetch_file(struct xport *x, const char *path, uint64_t offset,
 	       uint64_t *bytes, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Runs cmd on the server (compressed with codec there) and streams its
- * stdout into member; its stderr goes to errout (the first and last few
- * KiB).  A non-zero exit is not an error here: st says how it ended. */
+/* Runs cmd (a shell command line, pipelines allowed) on the server,
+ * compressed with codec there, and streams its stdout into member; its
+ * stderr goes to errout (the first and last few KiB).  A non-zero exit is
+ * not an error here: st says how cmd itself ended. */
 int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
 	       struct arc *a, const char *member, uint64_t *bytes,
 	       struct buf *errout, struct proc_status *st, struct err *e)

@@ -8,8 +8,8 @@
  * The work happens on the server in one pipeline per service: compose
  * logs, then (only when needed) an awk that keeps the newest lines within
  * the budget and filters by time for docker-compose v1, which has no
- * --since, then zstd or gzip for the wire.  The exit status of compose
- * itself comes back as the last line of stderr.
+ * --since, then zstd or gzip for the wire (backup/fetch.c), which also
+ * brings back the status of the pipeline's start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +33,9 @@
  * are compared by their first 19 timestamp characters (the same second
  * is kept: a line twice beats a line lost). */
 static const char AWK_PROG[] =
-	"{ if (since != \"\") { i = index($0, \"| \");"
-	" if (substr($0, i ? i + 2 : 1, 19) < since) next }"
+	"BEGIN { n = 0; h = 0; size = 0; dropped = 0 }"
+	" { if (since != \"\") { i = index($0, \"| \");"
+	" if (substr($0, i ? i + 2 : 1, 19) < substr(since, 1, 19)) next }"
 	" if (max == 0) { print; next }"
 	" line[n++] = $0; size += length($0) + 1;"
 	" while (size > max) { size -= length(line[h]) + 1; delete line[h];"
@@ -149,7 +150,7 @@ static int one_service(struct logs *l, const char *svc, struct err *e)
 	int v2 = compose_version(l->cp) == 2, n = 0;
 	const char *args[8];
 	uint64_t bytes = 0;
-	long long code, dropped;
+	long long dropped;
 	int r = -1;
 
 	args[n++] = "logs";
@@ -161,9 +162,7 @@ static int one_service(struct logs *l, const char *svc, struct err *e)
 	}
 	args[n++] = svc;
 	args[n] = NULL;
-	buf_addstr(&cmd, "{ ");
 	compose_cmdline(l->cp, args, &cmd);
-	buf_addstr(&cmd, "; echo \"ferry-exit:$?\" >&2; }");
 	if (l->max > 0 || (!v2 && l->since)) {
 		buf_printf(&cmd, " | LC_ALL=C awk -v max=%lld -v since=", l->max);
 		sh_quote(&cmd, !v2 && l->since ? l->since : "");
@@ -175,20 +174,15 @@ static int one_service(struct logs *l, const char *svc, struct err *e)
 		err_wrap(e, "logs of %s", svc);
 		goto out;
 	}
-	code = trailer(buf_str(&errout), "ferry-exit:");
-	if (code != 0) {
-		const char *text = buf_str(&errout);
-		const char *end = strstr(text, "ferry-exit:");
-		int len = end ? (int)(end - text) : (int)errout.len;
+	dropped = trailer(buf_str(&errout), "ferry-dropped:");
+	if (!st.exited || st.code != 0) {
+		char how[64];
 
-		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-			len--;
-		err_set(e, FX_REMOTE, "%s logs %s: %.*s%s", compose_prefix(l->cp),
-			svc, len, text, len ? "" : code > 0 ? "failed" :
-			"ended without an exit status");
+		err_set(e, FX_REMOTE, "%s logs %s: %.300s", compose_prefix(l->cp),
+			svc, errout.len ? buf_str(&errout) :
+			proc_status_text(&st, how, sizeof(how)));
 		goto out;
 	}
-	dropped = trailer(buf_str(&errout), "ferry-dropped:");
 	json_array_append_new(l->entries, json_pack("{s:s, s:s, s:s, s:I, s:I}",
 		"path", path, "member", member, "service", svc,
 		"bytes", (json_int_t)bytes,

@@ -419,8 +419,9 @@ static long long loaded_keys(struct rr *p, struct err *e)
 		retry_backoff(try > 2 ? 2 : try);
 		if (fd < 0)
 			fd = redis_connect(p->x->conf, p->xp, e);
+		/* "\nloading:0": not async_loading, Redis 7's other one. */
 		if (fd >= 0 && redis_call(fd, argv, &reply, e) == '$' &&
-		    strstr(buf_str(&reply), "loading:0")) {
+		    strstr(buf_str(&reply), "\nloading:0")) {
 			keys = keyspace_keys(fd, e);
 			break;
 		}

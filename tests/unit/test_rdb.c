@@ -2,6 +2,7 @@
 #include "net/rdb.h"
 #include "tests/unit/t.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/buf.h"
@@ -154,9 +155,13 @@ static void walk_forms(void)
 	buf_add(&wire, MARK, 40);
 	buf_addstr(&wire, "after");
 	for (size_t step = 1; step <= 64; step += 9) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "unknown type, diskless, %zu-byte "
+			 "reads: found the mark", step);
 		r = copy(&wire, 1, 0, step, &out, &info, &e);
 		T_OK(r == 0 && out.len == rdb.len && !memcmp(out.p, rdb.p, rdb.len) &&
-		     info.checksum, "unknown type, diskless: found the mark");
+		     info.checksum, name);
 		rdb_info_release(&info);
 	}
 
@@ -212,12 +217,15 @@ static void pieces(void)
 
 	make_rdb(&rdb, 1, 0);
 	for (size_t step = 1; step < 40; step += 3) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "fed in %zu-byte pieces: magic and "
+			 "CRC64 check", step);
 		rdb_check_init(&c);
 		for (size_t at = 0; at < rdb.len; at += step)
 			rdb_check_feed(&c, rdb.p + at, at + step > rdb.len ?
 				       rdb.len - at : step);
-		T_OK(rdb_check_end(&c, &has, &e) == 0 && has == 1,
-		     "fed in pieces: magic and CRC64 check");
+		T_OK(rdb_check_end(&c, &has, &e) == 0 && has == 1, name);
 	}
 	rdb_check_init(&c);
 	rdb_check_feed(&c, rdb.p, rdb.len - 8);

@@ -59,6 +59,8 @@ contains "the 50 MB value made parts" "$(ls ex/redis)" "dump.rdb.part-0001"
 same "the RDB in the archive is as long as the manifest says" "$(stat -c %s diskless.rdb)" "$(mjson "$M" components.redis.bytes)"
 if redis-check-rdb diskless.rdb >check.out 2>&1; then ok "redis-check-rdb passes (diskless)"; else notok "redis-check-rdb (diskless): $(tail -n 3 check.out)"; fi
 contains "redis-check-rdb counts the keys" "$(cat check.out)" "$src_keys keys read"
+contains "ferry's walk of the same file counts them too (\$<len> form)" "$("$FERRY_BUILD/tests/rdb_probe" diskless.rdb)" "keys=$src_keys expires=151 walked=1 checksum=1"
+contains "... and in the diskless form" "$("$FERRY_BUILD/tests/rdb_probe" diskless.rdb mark)" "keys=$src_keys expires=151 walked=1 checksum=1"
 expect_exit "verify --latest" 0 "$FERRY" -c r.ini verify --latest
 
 # a fresh redis-server loads it with the same keys, values, types and TTLs

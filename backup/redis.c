@@ -33,13 +33,16 @@
 
 #define RDB_MEMBER "redis/dump.rdb"
 
-/* Connects and authenticates: the socket, or -1 with *again = 1 when
- * another try may help (not when the credentials were refused). */
-static int redis_open(const struct conf *c, const char *host, int port,
-		      int *again, struct err *e)
+/* Connects (to the tunnel's socket, or to host:port on this machine) and
+ * authenticates: the socket, or -1 with *again = 1 when another try may
+ * help (not when the credentials were refused). */
+static int redis_open(const struct conf *c, const char *sock, int *again,
+		      struct err *e)
 {
-	int fd = tcp_open(host, port, conf_num(c, "server", "connect_timeout"),
-			  e);
+	long long t = conf_num(c, "server", "connect_timeout");
+	int fd = sock ? tcp_open_unix(sock, t, e) :
+		 tcp_open(conf_str(c, "redis", "host"),
+			  (int)conf_num(c, "redis", "port"), t, e);
 	int r;
 
 	*again = 1;
@@ -57,19 +60,26 @@ static int redis_open(const struct conf *c, const char *host, int port,
 
 int redis_connect(const struct conf *c, struct xport *x, struct err *e)
 {
-	char *host = NULL;
-	int port, fd = -1, again = 1;
+	char *dir = NULL, *sock = NULL;
+	int fd = -1, again = 1;
 
-	if (xport_forward(x, conf_str(c, "redis", "host"),
-			  (int)conf_num(c, "redis", "port"), &host, &port, e) < 0)
-		return -1;
+	/* Over SSH, a Unix socket in a private directory (as for
+	 * PostgreSQL): no other local user can reach Redis through it. */
+	if (!xport_is_local(x)) {
+		if (xport_forward_unix(x, conf_str(c, "redis", "host"),
+				       (int)conf_num(c, "redis", "port"),
+				       "redis.sock", &dir, e) < 0)
+			return -1;
+		sock = xstrfmt("%s/redis.sock", dir);
+	}
 	for (int try = 0; fd < 0 && again && try < RETRY_TRIES; try++) {
 		if (try)
 			log_verbose("redis: %s; trying again", e->msg);
 		retry_backoff(try);
-		fd = redis_open(c, host, port, &again, e);
+		fd = redis_open(c, sock, &again, e);
 	}
-	free(host);
+	free(dir);
+	free(sock);
 	return fd;
 }
 

@@ -111,9 +111,11 @@ int cli_bad_option(const char *cmd, int ch, int argc, char **argv)
 int cli_num(const char *cmd, const char *opt, const char *s, long long min,
 	    long long max, long long *out)
 {
-	if (value_int(s, min, max, out) < 0)
-		return cli_usage_error(cmd, "%s '%s': expected a whole number "
-				       "from %lld to %lld", opt, s, min, max);
+	if (value_int(s, min, max, out) < 0) {
+		cli_usage_error(cmd, "%s '%s': expected a whole number from %lld "
+				"to %lld", opt, s, min, max);
+		return -1;
+	}
 	return 0;
 }
 

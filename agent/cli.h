@@ -54,7 +54,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* getopt_long's complaint, worded as every usage error ("ferry CMD:
  * ..."): ch is getopt's '?' or ':' (optstrings start with ':'). */
 int cli_bad_option(const char *cmd, int ch, int argc, char **argv);
-/* A bounded number option: FX_USAGE naming it unless within min..max. */
+/* A bounded number option: 0, or -1 after printing a usage error naming
+ * it (the caller exits FX_USAGE). */
 int cli_num(const char *cmd, const char *opt, const char *s, long long min,
 	    long long max, long long *out);
 

@@ -6,6 +6,7 @@
 
 #include "agent/cli.h"
 #include "backup/backup.h"
+#include "util/log.h"
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
@@ -16,7 +17,7 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { &only, 0, NULL, NULL };
+	struct backup_opts o = { .only = &only };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	int ch, r;
@@ -42,6 +43,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'",
 				       argv[optind]);
 	}
+	/* The per-component lines are results: -q and --json drop them. */
+	o.report = cli->json || log_get_level() == LOG_QUIET ? NULL : stdout;
 	o.server = cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {

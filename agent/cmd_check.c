@@ -96,7 +96,7 @@ static void check_sources(struct xport *x, const struct conf *c,
 			  const struct compose_opts *co, struct report *rep)
 {
 	for (const struct component *k = components; k->name; k++) {
-		struct bk_ctx ctx = { c, x, NULL, co };
+		struct bk_ctx ctx = { .conf = c, .x = x, .compose = co };
 		struct buf detail = BUF_INIT;
 		struct err e = ERR_INIT;
 		int r;

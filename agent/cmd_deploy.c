@@ -57,9 +57,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 		{ "build", no_argument, NULL, 'b' },
 		{ "service", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' },
+		{ "adopt", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sync_opts o = { 0, 0, NULL };
+	struct sync_opts o = { 0 };
 	struct strlist services = STRLIST_INIT;
 	struct sync_stats st;
 	const struct xport_opts *server;
@@ -74,6 +75,9 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 			break;
 		case 'N':
 			no_up = 1;
+			break;
+		case 'A':
+			o.adopt = 1;
 			break;
 		case 'c':
 			o.checksum = 1;
@@ -106,6 +110,14 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	       (unsigned long long)st.bytes, st.deleted, st.unchanged,
 	       st.seconds);
 	fflush(stdout);
+	if (st.foreign)
+		log_warn("%s exists and holds files ferry did not put there (no "
+			 ".ferry/ in it), so nothing was deleted%s; if it is the "
+			 "project's directory, run 'ferry deploy --adopt' once: "
+			 "from then on server files that are not in the local "
+			 "tree are deleted", conf_str(cli->conf, "project",
+						      "remote_dir"),
+			 o.dry_run ? " (dry run)" : "");
 	if (!o.dry_run && !no_up &&
 	    compose_up(x, &cli->server.co, build, &services, &e) < 0)
 		goto fail;
@@ -121,13 +133,15 @@ out:
 const struct cli_cmd cmd_deploy_entry = {
 	"deploy", cmd_deploy,
 	"[--build] [--service NAME]... [--type GROUP] [--dry-run] [--no-up] "
-	"[--checksum]",
+	"[--checksum] [--adopt]",
 	"sync the project to the server and start it",
 	"  --build           build images on the server first\n"
 	"  --service NAME    deploy only this service (repeatable)\n"
 	"  --type GROUP      deploy the services of [group.GROUP]\n"
 	"  -n, --dry-run     show what would change (rsync-style), change nothing\n"
 	"  --no-up           stop after syncing the files\n"
-	"  -c, --checksum    compare contents, not sizes and times\n",
+	"  -c, --checksum    compare contents, not sizes and times\n"
+	"  --adopt           manage an existing remote_dir ferry did not create\n"
+	"                    (until then nothing in it is deleted)\n",
 	NULL,
 };

@@ -12,6 +12,7 @@
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
+#include "util/log.h"
 
 static void components_text(json_t *m, struct buf *out)
 {
@@ -25,14 +26,28 @@ static void components_text(json_t *m, struct buf *out)
 		buf_addstr(out, m ? "-" : "(no manifest)");
 }
 
+/* Whether an archive has its copy off-site: "yes", "no", or NULL when
+ * that is not asked (no [offsite], or the listing of this very site). */
+static const char *offsite_mark(const struct strlist *there, const char *path)
+{
+	if (!there)
+		return NULL;
+	for (size_t i = 0; i < there->n; i++)
+		if (!strcmp(there->v[i], repo_base(path)))
+			return "yes";
+	return "no";
+}
+
 static void print_entries(int json, const struct repo_entry *list, size_t n,
-			  const struct prune_item *items, const char *where)
+			  const struct prune_item *items, const char *where,
+			  const struct strlist *there)
 {
 	json_t *arr = json_array();
 
 	if (!json && n)
-		printf("%-44s %-20s %10s  %-22s %-8s %s\n", "ARCHIVE", "TIME (UTC)",
-		       "SIZE", "COMPONENTS", "VERIFIED", "RETENTION");
+		printf("%-44s %-20s %10s  %-22s %-8s %s%s\n", "ARCHIVE",
+		       "TIME (UTC)", "SIZE", "COMPONENTS", "VERIFIED",
+		       there ? "OFFSITE  " : "", "RETENTION");
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = list[i].manifest;
 		const char *ver = json_string_value(json_object_get(m, "verified"));
@@ -55,11 +70,17 @@ static void print_entries(int json, const struct repo_entry *list, size_t n,
 				"verified", ver, "verify_error", bad,
 				"kept", items[i].keep,
 				"retention", keep));
+			if (there)
+				json_object_set_new(json_array_get(arr, i), "offsite",
+					json_boolean(!strcmp(offsite_mark(there,
+							list[i].path), "yes")));
 		} else {
-			printf("%-44s %-20s %10llu  %-22s %-8s %s\n", repo_base(list[i].path),
+			printf("%-44s %-20s %10llu  %-22s %-8s ", repo_base(list[i].path),
 			       when, (unsigned long long)list[i].size,
-			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no",
-			       keep);
+			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no");
+			if (there)
+				printf("%-8s ", offsite_mark(there, list[i].path));
+			printf("%s\n", keep);
 		}
 		buf_release(&comps);
 	}
@@ -81,6 +102,8 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	};
 	struct repo_entry *list = NULL;
 	struct prune_item *items;
+	struct strlist there = STRLIST_INIT;
+	const struct strlist *shown = NULL;
 	struct err e = ERR_INIT;
 	size_t n = 0;
 	int ch, off = 0;
@@ -105,9 +128,21 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
 		return cli_fail(&e);
 	items = retention_plan(cli->conf, off ? "offsite" : "backup", list, n);
+	/* Local archives say whether they have their off-site copy, so a
+	 * failed upload shows (ferry offsite push sends it). */
+	if (!off && n && offsite_configured(cli->conf)) {
+		if (offsite_names(cli->conf, &there, &e) == 0) {
+			shown = &there;
+		} else {
+			log_warn("cannot tell which archives are off-site: %s",
+				 e.msg);
+			err_clear(&e);
+		}
+	}
 	print_entries(cli->json, list, n, items, off ?
 		      conf_str(cli->conf, "offsite", "url") :
-		      conf_str(cli->conf, "backup", "dir"));
+		      conf_str(cli->conf, "backup", "dir"), shown);
+	strlist_release(&there);
 	free(items);
 	repo_free(list, n);
 	return FX_OK;

@@ -49,13 +49,15 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		printf("ok %s: %zu members, %llu bytes\n", path, res.members,
 		       (unsigned long long)res.bytes);
 	}
+	/* Damage is recorded for list; a lost connection says nothing about
+	 * the archive. */
+	if (!c && (r == 0 || e.code == FX_VERIFY))
+		repo_mark_verified(path, r == 0 ? NULL : e.msg);
 	if (r < 0) {
 		if (!json)
 			cli_fail(&e);
 		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
 	}
-	if (!c)
-		repo_mark_verified(path, r == 0 ? NULL : e.msg);
 	return FX_OK;
 }
 

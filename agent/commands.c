@@ -8,7 +8,7 @@
 
 extern const struct cli_cmd cmd_deploy_entry, cmd_backup_entry,
 	cmd_restore_entry, cmd_list_entry, cmd_verify_entry, cmd_prune_entry,
-	cmd_check_entry, cmd_config_entry, cmd_help_entry;
+	cmd_check_entry, cmd_config_entry, cmd_help_entry, cmd_offsite_entry;
 
 #define OPS "the deploy-operations issue (compose on the server)"
 #define SCHED "the scheduling issue"
@@ -46,6 +46,7 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_list_entry,
 	&cmd_verify_entry,
 	&cmd_prune_entry,
+	&cmd_offsite_entry,
 	&cmd_daemon_entry,
 	&cmd_schedule_entry,
 	&cmd_check_entry,

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -23,6 +24,7 @@ struct backup_opts {
 	int fail_fast;
 	const struct xport_opts *server;	/* how to reach the server */
 	const struct compose_opts *compose;	/* compose there */
+	FILE *report;		/* one line per component, or NULL */
 };
 
 struct backup_result {

@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "backup/component.h"
 #include "backup/fetch.h"
 #include "conf/conf.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
-#include "util/elapsed.h"
 #include "util/log.h"
 
 struct files {
@@ -114,9 +112,6 @@ static int copy_file(struct files *f, const char *p, const char *rel,
 	if (followed)
 		json_object_set_new(ent, "followed_link", json_string(followed));
 	json_array_append_new(f->entries, ent);
-	if (f->copy)
-		log_verbose("files: %s %llu bytes", member,
-			    (unsigned long long)bytes);
 	f->bytes += bytes;
 	f->nfiles++;
 	r = 0;
@@ -285,12 +280,9 @@ static void release(struct files *f)
 int files_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct files f = { 0 };
-	struct buf sum = BUF_INIT;
-	struct timespec t0;
 	json_t *un = json_array();
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f.ctx = ctx;
 	f.copy = 1;
 	r = run(&f, e);
@@ -303,14 +295,13 @@ int files_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		json_object_set_new(detail, "remote_dir", json_string(f.root));
 	json_object_set_new(detail, "entries", json_incref(f.entries));
 	json_object_set_new(detail, "unmatched", un);
-	buf_printf(&sum, "%zu file%s", f.nfiles, f.nfiles == 1 ? "" : "s");
-	if (f.nlinks)
-		buf_printf(&sum, " and %zu link%s", f.nlinks,
-			   f.nlinks == 1 ? "" : "s");
-	buf_printf(&sum, ", %.1f kB, %.1fs", (double)f.bytes / 1e3,
-		   elapsed_since(&t0));
-	json_object_set_new(detail, "summary", json_string(buf_str(&sum)));
-	buf_release(&sum);
+	if (ctx->summary) {
+		buf_printf(ctx->summary, "%zu file%s", f.nfiles,
+			   f.nfiles == 1 ? "" : "s");
+		if (f.nlinks)
+			buf_printf(ctx->summary, " and %zu link%s", f.nlinks,
+				   f.nlinks == 1 ? "" : "s");
+	}
 	release(&f);
 	return r;
 }

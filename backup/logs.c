@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "backup/component.h"
 #include "backup/fetch.h"
@@ -24,7 +23,6 @@
 #include "net/compose.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
-#include "util/elapsed.h"
 #include "util/log.h"
 #include "util/shquote.h"
 
@@ -187,8 +185,9 @@ static int one_service(struct logs *l, const char *svc, struct err *e)
 		"path", path, "member", member, "service", svc,
 		"bytes", (json_int_t)bytes,
 		"dropped_lines", (json_int_t)(dropped > 0 ? dropped : 0)));
-	log_verbose("logs: %s %llu bytes%s", member, (unsigned long long)bytes,
-		    dropped > 0 ? " (older lines dropped: max_bytes)" : "");
+	if (dropped > 0)
+		log_verbose("logs: %s: %lld older lines dropped (max_bytes)",
+			    svc, dropped);
 	l->bytes += bytes;
 	l->nservices++;
 	r = 0;
@@ -228,8 +227,8 @@ static int one_file(struct logs *l, const char *path, struct err *e)
 		"s:b}", "path", entry, "member", member, "source", path,
 		"bytes", (json_int_t)bytes, "size", (json_int_t)st.size,
 		"truncated", off > 0));
-	log_verbose("logs: %s %llu bytes%s", member, (unsigned long long)bytes,
-		    off ? " (the newest max_bytes)" : "");
+	if (off)
+		log_verbose("logs: %s: the newest max_bytes kept", path);
 	l->bytes += bytes;
 	l->nfiles++;
 	r = 0;
@@ -245,12 +244,9 @@ int logs_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	struct logs l = { 0 };
 	struct strlist svcs = STRLIST_INIT, globs = STRLIST_INIT;
 	struct strlist paths = STRLIST_INIT;
-	struct buf sum = BUF_INIT;
-	struct timespec t0;
 	char *since = previous_start(ctx->conf);
 	int r = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	l.ctx = ctx;
 	l.max = conf_num(ctx->conf, "logs", "max_bytes");
 	l.since = since;
@@ -280,17 +276,15 @@ out:
 			    json_string(fetch_codec_name(l.codec)));
 	json_object_set_new(detail, "max_bytes", json_integer(l.max));
 	json_object_set_new(detail, "entries", l.entries);
-	buf_printf(&sum, "%zu service%s and %zu file%s, %.1f MB%s%s, %.1fs",
-		   l.nservices, l.nservices == 1 ? "" : "s", l.nfiles,
-		   l.nfiles == 1 ? "" : "s", (double)l.bytes / 1e6,
-		   since ? " since " : "", since ? since : "",
-		   elapsed_since(&t0));
-	json_object_set_new(detail, "summary", json_string(buf_str(&sum)));
+	if (ctx->summary)
+		buf_printf(ctx->summary, "%zu service%s and %zu file%s%s%s",
+			   l.nservices, l.nservices == 1 ? "" : "s", l.nfiles,
+			   l.nfiles == 1 ? "" : "s", since ? " since " : "",
+			   since ? since : "");
 	compose_free(l.cp);
 	strlist_release(&svcs);
 	strlist_release(&globs);
 	strlist_release(&paths);
-	buf_release(&sum);
 	free(since);
 	return r;
 }

@@ -228,6 +228,44 @@ int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
 	return r;
 }
 
+int offsite_names(const struct conf *c, struct strlist *out, struct err *e)
+{
+	const char *sfx;
+	struct s3_object *o = NULL;
+	struct site s;
+	size_t no = 0, pl;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	if (s3_list(&s.s3, s.prefix, &o, &no, e) < 0) {
+		site_release(&s);
+		return -1;
+	}
+	pl = strlen(s.prefix);
+	sfx = s.sealed ? ".tar.zst.enc" : ".tar.zst";
+	/* Keys come sorted: an archive's manifest ("...Z.manifest.json")
+	 * sorts before its archive ("...Z.tar.zst"), so look it up. */
+	for (size_t i = 0; i < no; i++) {
+		const char *k = o[i].key + pl;
+		size_t kl = strlen(k), sl = strlen(sfx);
+		char *mk;
+		int found = 0;
+
+		if (kl <= sl || strcmp(k + kl - sl, sfx))
+			continue;
+		mk = xstrfmt("%s%.*s.manifest.json%s", s.prefix, (int)(kl - sl), k,
+			     s.sealed ? ".enc" : "");
+		for (size_t j = 0; j < no && !found; j++)
+			found = !strcmp(o[j].key, mk);
+		if (found)
+			strlist_add_take(out, xstrfmt("%.*s.tar.zst", (int)(kl - sl), k));
+		free(mk);
+	}
+	s3_objects_free(o, no);
+	site_release(&s);
+	return 0;
+}
+
 int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 		  struct err *e)
 {

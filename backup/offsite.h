@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 #include "backup/repo.h"
 
@@ -25,6 +26,10 @@ int offsite_upload(const struct conf *c, const char *archive, struct err *e)
  * when readable).  Caller frees with repo_free(). */
 int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
 		 struct err *e) __attribute__((warn_unused_result));
+/* The archive names ("<name>-<stamp>.tar.zst") with a complete copy
+ * off-site (archive and manifest both there), one listing.  Caller frees. */
+int offsite_names(const struct conf *c, struct strlist *out, struct err *e)
+	__attribute__((warn_unused_result));
 int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 		  struct err *e) __attribute__((warn_unused_result));
 /* Streams the plaintext archive named base ("<name>-<stamp>.tar.zst") into

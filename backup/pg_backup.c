@@ -259,6 +259,29 @@ static int lock_tables(PGconn *c, struct dbrun *run, struct err *e)
 	return rc;
 }
 
+/* After a LOCK that timed out: who holds what it waited for (where
+ * pg_stat_activity lets this role see it), for the error message. */
+static void lock_holders(PGconn *c, struct err *e)
+{
+	PGresult *r;
+
+	PQclear(PQexec(c, "ROLLBACK"));
+	r = PQexec(c, "SELECT format('%s held by pid %s (user %s, application "
+		   "%s, %s since %s)', l.relation::regclass, l.pid, "
+		   "coalesce(a.usename, '?'), coalesce(nullif(a.application_name, "
+		   "''), '?'), coalesce(a.state, '?'), coalesce(to_char(a.xact_start "
+		   "AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS UTC'), '?')) "
+		   "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+		   "WHERE l.locktype = 'relation' AND l.granted AND l.mode = "
+		   "'AccessExclusiveLock' AND l.pid <> pg_backend_pid() AND "
+		   "l.database = (SELECT oid FROM pg_database WHERE datname = "
+		   "current_database()) ORDER BY l.pid LIMIT 3");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		for (int i = 0; i < PQntuples(r); i++)
+			err_append(e, "%s %s", i ? ";" : "; blocked by", PQgetvalue(r, i, 0));
+	PQclear(r);
+}
+
 static int add_script(struct bk_ctx *ctx, const char *db, const char *what,
 		      const struct buf *b, struct err *e)
 {
@@ -322,6 +345,7 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		   conf_num(conf, "postgres", "lock_timeout"));
 	if (pg_exec(c, buf_str(&sql), db, e) < 0 || lock_tables(c, &run, e) < 0) {
 		err_wrap(e, "locking the tables of %s", db);
+		lock_holders(c, e);
 		goto out;
 	}
 	if (!(info = db_info(c, db, e)) ||
@@ -455,11 +479,30 @@ static int backup_globals(struct bk_ctx *ctx, const struct pg_target *t,
 	return rc;
 }
 
+static void summarize(struct bk_ctx *ctx, json_t *dbs)
+{
+	size_t ntab = 0, k;
+	long long rows = 0;
+	const char *name;
+	json_t *db, *t;
+
+	json_object_foreach(dbs, name, db) {
+		json_array_foreach(json_object_get(db, "tables"), k, t) {
+			rows += json_integer_value(json_object_get(t, "rows"));
+			ntab++;
+		}
+	}
+	if (ctx->summary)
+		buf_printf(ctx->summary, "%zu database%s, %zu table%s, %lld rows",
+			   json_object_size(dbs), json_object_size(dbs) == 1 ?
+			   "" : "s", ntab, ntab == 1 ? "" : "s", rows);
+}
+
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct pg_target t;
 	struct strlist dbs = STRLIST_INIT;
-	json_t *jdbs = json_object();
+	json_t *jdbs = json_object(), *failed = json_object();
 	int rc = -1;
 
 	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
@@ -468,12 +511,30 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	    backup_globals(ctx, &t, e) < 0)
 		goto out;
 	json_object_set_new(detail, "globals", json_string("postgres/globals.sql"));
-	for (size_t i = 0; i < dbs.n; i++)
-		if (backup_db(ctx, &t, dbs.v[i], jdbs, e) < 0)
-			goto out;
-	rc = 0;
+	/* A database that fails (a lock not granted, say) fails alone: the
+	 * others still land, and the component reports what it missed. */
+	for (size_t i = 0; i < dbs.n; i++) {
+		struct err de = ERR_INIT;
+
+		if (backup_db(ctx, &t, dbs.v[i], jdbs, &de) == 0)
+			continue;
+		json_object_set_new(failed, dbs.v[i], json_string(de.msg));
+		if (json_object_size(failed) == 1)
+			*e = de;
+		else
+			err_append(e, "; %s", de.msg);
+		/* A lost connection fails every database the same way. */
+		if (de.code == FX_CONN)
+			break;
+	}
+	rc = json_object_size(failed) ? -1 : 0;
+	ctx->landed = json_object_size(jdbs) > 0;
+	summarize(ctx, jdbs);
 out:
 	json_object_set_new(detail, "databases", jdbs);
+	if (json_object_size(failed))
+		json_object_set(detail, "failed_databases", failed);
+	json_decref(failed);
 	strlist_release(&dbs);
 	pg_target_release(&t);
 	return rc;

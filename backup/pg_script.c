@@ -25,7 +25,7 @@ int pgs_next(const char *text, size_t len, size_t *pos, struct pgs_item *it)
 	char want[48];
 	int hl;
 
-	if (*pos == 0) {
+	if (*pos == 0 && (len < tl + 2 || memcmp(text, PGS_ITEM_TAG "1 ", tl + 2))) {
 		/* Skip the script's leading comment. */
 		const char *first = memmem(text, len, "\n" PGS_ITEM_TAG "1 ",
 					   tl + 3);

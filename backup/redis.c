@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backup/archive.h"
@@ -27,7 +26,6 @@
 #include "net/redis.h"
 #include "net/tcp.h"
 #include "net/xport.h"
-#include "util/elapsed.h"
 #include "util/log.h"
 #include "util/retry.h"
 
@@ -129,11 +127,10 @@ static int arc_sink(void *arg, const void *buf, size_t n, struct err *e)
 	return arc_stream_write(arg, buf, n, e);
 }
 
-static void describe(json_t *detail, const struct rdb_info *i,
-		     const char *transfer, double secs)
+static void describe(struct bk_ctx *ctx, json_t *detail,
+		     const struct rdb_info *i, const char *transfer)
 {
 	json_t *dbs = json_object();
-	struct buf sum = BUF_INIT;
 
 	json_object_set_new(detail, "member", json_string(RDB_MEMBER));
 	json_object_set_new(detail, "bytes", json_integer((json_int_t)i->size));
@@ -156,18 +153,19 @@ static void describe(json_t *detail, const struct rdb_info *i,
 				(json_int_t)i->dbs[k].expires));
 		}
 		json_object_set_new(detail, "databases", dbs);
-		buf_printf(&sum, "%lld keys in %zu database%s", i->keys, i->ndbs,
-			   i->ndbs == 1 ? "" : "s");
 	} else {
 		json_decref(dbs);
 		json_object_set_new(detail, "keys", json_null());
 		json_object_set_new(detail, "not_walked", json_string(i->stopped));
-		buf_addstr(&sum, "key count unknown");
 	}
-	buf_printf(&sum, ", %.1f MB RDB (%s), %.1fs", (double)i->size / 1e6,
-		   transfer, secs);
-	json_object_set_new(detail, "summary", json_string(buf_str(&sum)));
-	buf_release(&sum);
+	if (!ctx->summary)
+		return;
+	if (i->walked)
+		buf_printf(ctx->summary, "%lld keys in %zu database%s", i->keys,
+			   i->ndbs, i->ndbs == 1 ? "" : "s");
+	else
+		buf_addstr(ctx->summary, "key count unknown");
+	buf_printf(ctx->summary, ", %s RDB", transfer);
 }
 
 int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
@@ -175,12 +173,10 @@ int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	struct arc_stream *s = NULL;
 	struct rdb_info info = { 0 };
 	struct rdb_io io = { sock_read, NULL, arc_sink, NULL, NULL, 0 };
-	struct timespec t0;
 	char mark[RDB_MARK_LEN + 1];
 	uint64_t len = 0;
 	int fd, r = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fd = start_sync(ctx->conf, ctx->x, mark, &len, e);
 	if (fd < 0)
 		goto out;
@@ -207,9 +203,7 @@ int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	if (!info.walked)
 		log_warn("redis: the RDB holds %s: its key count is unknown "
 			 "(copied and checked all the same)", info.stopped);
-	describe(detail, &info, *mark ? "diskless" : "disk",
-		 elapsed_since(&t0));
-	log_verbose("redis: %s %.1f MB", RDB_MEMBER, (double)info.size / 1e6);
+	describe(ctx, detail, &info, *mark ? "diskless" : "disk");
 	r = 0;
 out:
 	arc_stream_abort(s);

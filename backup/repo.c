@@ -253,22 +253,14 @@ int repo_write_file(const char *path, const void *data, size_t len,
 		err_set(e, FX_FAIL, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (fd_write_all(fd, p, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, p, len) < 0) {
 		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto out;
 	}
-	if (close(fd) < 0) {
-		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
-		unlink(tmp);
+	if (fd_publish(fd, tmp, path, e) < 0)
 		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		err_set(e, FX_FAIL, "rename %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
 	if (slash) {
 		*slash = '\0';
 		if (repo_sync_dir(*dir ? dir : "/") < 0) {

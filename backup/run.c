@@ -68,23 +68,15 @@ static int select_components(const struct conf *c, const struct backup_opts *o,
 					return err_set(e, FX_USAGE, "component "
 						       "'%s' is named twice",
 						       k->name);
-			if (!k->run)
-				return err_set(e, FX_USAGE, "component '%s' is not "
-					       "available in ferry %s yet", k->name,
-					       FERRY_VERSION);
 			sel[(*n)++] = k;
 		}
 		return 0;
 	}
 	for (const struct component *k = components; k->name; k++) {
-		if (!conf_has_section(c, k->section))
-			continue;
-		if (!k->run) {
-			log_warn("[%s] is configured, but ferry %s cannot back it "
-				 "up yet; skipped", k->section, FERRY_VERSION);
-			continue;
-		}
-		sel[(*n)++] = k;
+		/* A configured source ferry cannot back up is selected all
+		 * the same: it fails, so the run cannot pass for complete. */
+		if (conf_has_section(c, k->section))
+			sel[(*n)++] = k;
 	}
 	if (*n == 0)
 		return err_set(e, FX_USAGE, "%s: nothing to back up (configure "
@@ -147,6 +139,39 @@ out:
 	return rc;
 }
 
+/* One line per component: what it took, how much, how long. */
+static void report(struct run *r, FILE *out, const char *comp,
+		   const char *error, const char *summary, double seconds)
+{
+	const struct arc_member *m;
+	struct err ignored = ERR_INIT;
+	size_t n, k = 0, len = strlen(comp);
+	uint64_t bytes = 0;
+
+	if (!out)
+		return;
+	if (error) {
+		fprintf(out, "%-9s FAILED after %.1fs: %s\n", comp, seconds, error);
+		fflush(out);
+		return;
+	}
+	/* Waits for the writer: the sizes are those of the written members. */
+	if (arc_sync(r->arc, &ignored) == 0) {
+		m = arc_members(r->arc, &n);
+		for (size_t i = 0; i < n; i++)
+			if (!strncmp(m[i].name, comp, len) && m[i].name[len] == '/') {
+				bytes += m[i].size;
+				k++;
+				log_verbose("  %s %llu bytes", m[i].name,
+					    (unsigned long long)m[i].size);
+			}
+	}
+	fprintf(out, "%-9s ok, %s%s%llu bytes in %zu member%s, %.1fs\n", comp,
+		summary, *summary ? ", " : "", (unsigned long long)bytes, k,
+		k == 1 ? "" : "s", seconds);
+	fflush(out);
+}
+
 static int start(struct run *r, const struct conf *c, struct err *e)
 {
 	r->start = time(NULL);
@@ -183,7 +208,8 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	struct timespec t0;
 	char *lockpath = backup_lock_path(c);
 	size_t nsel = 0;
-	int rc = -1, failed = 0;
+	int rc = -1, failed = 0, landed = 0;
+	struct err first = ERR_INIT;
 
 	memset(res, 0, sizeof(*res));
 	r.conf = c;
@@ -201,27 +227,55 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	r.manifest = manifest_new(conf_str(c, "backup", "name"), xport_name(r.x),
 				  r.start);
 	for (size_t i = 0; i < nsel; i++) {
-		struct bk_ctx ctx = { c, r.x, r.arc, o->compose };
+		struct buf summary = BUF_INIT;
+		struct bk_ctx ctx = { .conf = c, .x = r.x, .arc = r.arc,
+				      .compose = o->compose, .summary = &summary };
 		struct err ce = ERR_INIT;
 		json_t *detail = json_object();
+		struct timespec ct;
+		int cr;
 
 		log_verbose("backing up %s", sel[i]->name);
-		if (sel[i]->run(&ctx, detail, &ce) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ct);
+		if (sel[i]->run)
+			cr = sel[i]->run(&ctx, detail, &ce);
+		else
+			cr = err_set(&ce, FX_FAIL, "[%s] is configured, but ferry "
+				     "%s cannot back it up yet", sel[i]->section,
+				     FERRY_VERSION);
+		report(&r, o->report, sel[i]->name, cr == 0 ? NULL : ce.msg,
+		       buf_str(&summary), elapsed_since(&ct));
+		buf_release(&summary);
+		if (cr < 0) {
 			failed++;
-			buf_printf(&failures, "%s%s failed", failures.len ? ", " : "",
-				   sel[i]->name);
+			landed += ctx.landed;
+			buf_printf(&failures, "%s%s failed (%s)", failures.len ?
+				   "; " : "", sel[i]->name, ce.msg);
 			manifest_component(r.manifest, sel[i]->name, ce.msg, detail);
+			if (!first.code) {
+				first = ce;
+				err_wrap(&first, "backup %s", sel[i]->name);
+			}
 			/* The run's own error, printed at the top, says it
 			 * once when the run ends here. */
-			if (o->fail_fast || (size_t)failed == nsel) {
-				*e = ce;
-				err_wrap(e, "backup %s", sel[i]->name);
+			if (o->fail_fast) {
+				*e = first;
 				goto out;
 			}
-			log_error("%s: %s", sel[i]->name, ce.msg);
+			if (!o->report)
+				log_error("%s: %s", sel[i]->name, ce.msg);
 			continue;
 		}
+		landed++;
 		manifest_component(r.manifest, sel[i]->name, NULL, detail);
+	}
+	/* Nothing good to publish: the first failure is the run's (with its
+	 * exit code: a wrong password is still exit 3). */
+	if (!landed) {
+		*e = first;
+		if (failed > 1)
+			err_append(e, " (all %d components failed)", failed);
+		goto out;
 	}
 	if (publish(&r, res, e) < 0)
 		goto out;

@@ -11,14 +11,50 @@
 #include "net/xport.h"
 #include "deploy/ignore.h"
 
-/* Lines "key value" up to "list", then records
- * "TYPE SIZE MTIME MODE PATH\0LINK\0". */
+/*
+ * Run with D (remote_dir), DRY and ADOPT set.  Prints lines "key value" up
+ * to "list", then records "TYPE SIZE MTIME MODE PATH\0LINK\0".
+ *
+ * The directory is resolved physically first -- through the nearest
+ * existing ancestor when it does not exist yet, so a dry run need not
+ * create it -- and refused when it is /, the home directory or one of its
+ * ancestors, or a system directory.  It is ferry's own when ferry created
+ * it, when it was empty, or when .ferry/ is in it without a .ferry/foreign
+ * mark; an existing tree ferry did not make is marked foreign (and gets no
+ * deletions) until a deploy with ADOPT=1.  A dry run writes nothing.
+ */
 static const char script[] =
 	"home=$(cd ~ 2>/dev/null && pwd -P); "
-	"mkdir -p -- \"$D\" && cd -- \"$D\" || exit 3; "
-	"here=$(pwd -P); printf 'dir %s\\n' \"$here\"; "
-	"if [ \"$here\" = / ] || [ \"$here\" = \"$home\" ]; then exit 5; fi; "
-	"rm -rf .ferry/stage-* 2>/dev/null; "
+	/* why P: the reason path P may not be synced into, or nothing */
+	"unsafe() { case \"$1\" in /) echo 'it is /'; return;; esac; "
+	"if [ \"$1\" = \"$home\" ]; then echo 'it is the home directory'; return; fi; "
+	"case \"$home/\" in \"$1\"/*) echo 'it holds the home directory'; return;; esac; "
+	"case \"$1\" in /*/*) ;; /home|/etc|/usr|/var|/bin|/sbin|/lib*|/boot|/opt|"
+	"/srv|/root|/tmp|/proc|/sys|/dev|/run|/mnt|/media) "
+	"echo 'it is a system directory';; esac; }; "
+	"refuse() { printf 'dir %s\\nrefuse %s\\n' \"$1\" \"$2\"; exit 5; }; "
+	/* as written first (a /lib that links to /usr/lib is still /lib) */
+	"l=$D; while [ \"${l%/}\" != \"$l\" ] && [ \"$l\" != / ]; do l=${l%/}; done; "
+	"why=$(unsafe \"$l\"); [ -z \"$why\" ] || refuse \"$l\" \"$why\"; "
+	"if [ -d \"$D\" ]; then here=$(cd -- \"$D\" && pwd -P) || exit 3; new=0; "
+	"elif [ -e \"$D\" ] || [ -L \"$D\" ]; then "
+	"refuse \"$D\" 'it exists and is not a directory'; "
+	"else p=$D; rest=; while [ ! -d \"$p\" ]; do "
+	"rest=\"/${p##*/}$rest\"; p=$(dirname -- \"$p\"); done; "
+	"here=$(cd -- \"$p\" && pwd -P) || exit 3; here=\"${here%/}$rest\"; new=1; fi; "
+	"why=$(unsafe \"$here\"); [ -z \"$why\" ] || refuse \"$here\" \"$why\"; "
+	"printf 'dir %s\\n' \"$here\"; "
+	"if [ $new = 1 ]; then printf 'new\\n'; "
+	"if [ \"$DRY\" = 1 ]; then printf 'list\\n'; exit 0; fi; "
+	"mkdir -p -- \"$D\" && cd -- \"$D\" && mkdir -p .ferry || exit 3; "
+	"else cd -- \"$D\" || exit 3; "
+	"if [ -d .ferry ] && [ ! -e .ferry/foreign ]; then :; "
+	"elif [ -z \"$(ls -A)\" ]; then [ \"$DRY\" = 1 ] || mkdir .ferry || exit 3; "
+	"elif [ \"$ADOPT\" = 1 ]; then printf 'adopted\\n'; "
+	"[ \"$DRY\" = 1 ] || { mkdir -p .ferry && rm -f .ferry/foreign; } || exit 3; "
+	"else printf 'foreign\\n'; "
+	"[ \"$DRY\" = 1 ] || { mkdir -p .ferry && : >.ferry/foreign; } || exit 3; fi; fi; "
+	"[ \"$DRY\" = 1 ] || rm -rf .ferry/stage-* 2>/dev/null; "
 	"for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
 	"printf 'has %s\\n' $t; done; "
 	"if find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
@@ -57,6 +93,14 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		}
 		if (!strncmp(line, "dir ", 4))
 			info->dir = xstrdup(line + 4);
+		else if (!strncmp(line, "refuse ", 7))
+			info->refused = xstrdup(line + 7);
+		else if (!strcmp(line, "new"))
+			info->created = 1;
+		else if (!strcmp(line, "foreign"))
+			info->foreign = 1;
+		else if (!strcmp(line, "adopted"))
+			info->adopted = 1;
 		else if (!strcmp(line, "has zstd"))
 			info->has_zstd = 1;
 		else if (!strcmp(line, "has gzip"))
@@ -92,8 +136,8 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 	return 0;
 }
 
-int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
-		struct remote_info *info, struct err *e)
+int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
+		struct ftree *out, struct remote_info *info, struct err *e)
 {
 	struct buf cmd = BUF_INIT, sout = BUF_INIT, serr = BUF_INIT;
 	struct xrun io = XRUN_INIT;
@@ -102,8 +146,8 @@ int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
 
 	memset(info, 0, sizeof(*info));
 	buf_addstr(&cmd, "D=");
-	sh_quote(&cmd, rdir);
-	buf_addstr(&cmd, "; ");
+	sh_quote_path(&cmd, rdir);
+	buf_printf(&cmd, "; DRY=%d; ADOPT=%d; ", dry_run ? 1 : 0, adopt ? 1 : 0);
 	buf_addstr(&cmd, script);
 	io.out = &sout;
 	io.err = &serr;
@@ -111,8 +155,13 @@ int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
 	if (xport_run(x, buf_str(&cmd), &io, &st, e) < 0)
 		goto out;
 	if (st.exited && st.code == 5) {
-		err_set(e, FX_USAGE, "refusing to sync into %s: it is %s",
-			rdir, "/ or the home directory itself");
+		/* The header lines say which directory and why. */
+		if (parse(&sout, out, info, e) < 0 && !info->refused)
+			goto out;
+		err_set(e, FX_USAGE, "refusing to sync into remote_dir %s%s%s: %s",
+			rdir, info->dir && strcmp(info->dir, rdir) ? " = " : "",
+			info->dir && strcmp(info->dir, rdir) ? info->dir : "",
+			info->refused ? info->refused : "it is not a safe place");
 		goto out;
 	}
 	if (!st.exited || st.code != 0) {
@@ -121,7 +170,8 @@ int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
 		goto out;
 	}
 	r = parse(&sout, out, info, e);
-	if (r == 0 && info->walk)
+	/* A directory a dry run would create has nothing to list. */
+	if (r == 0 && info->walk && !info->created)
 		r = remote_walk(x, info->dir, out, e);
 out:
 	buf_release(&cmd);
@@ -204,4 +254,5 @@ int remote_walk(struct xport *x, const char *dir, struct ftree *out,
 void remote_info_release(struct remote_info *info)
 {
 	free(info->dir);
+	free(info->refused);
 }

@@ -1,9 +1,13 @@
 /*
- * remote: the server's side of a sync, in one round trip: create and enter
- * remote_dir, refuse "/" and the home directory itself, clean staging left
- * by an interrupted run, report the tools there (zstd, gzip), and list the
- * tree with find -printf (NUL-separated, so any name survives), or by an
- * SFTP walk where find has no -printf (busybox).
+ * remote: the server's side of a sync, in one round trip: resolve
+ * remote_dir (a leading ~/ is the remote home), refuse /, the home
+ * directory and its ancestors and the system directories, create it
+ * (not in a dry run), tell whether it is ferry's own (.ferry/ in it) or an
+ * existing tree ferry did not make (then nothing is deleted until
+ * --adopt), clean staging left by an interrupted run, report the tools
+ * there (zstd, gzip), and list the tree with find -printf (NUL-separated,
+ * so any name survives), or by an SFTP walk where find has no -printf
+ * (busybox).  A dry run changes nothing on the server.
  */
 #ifndef FERRY_REMOTE_H
 #define FERRY_REMOTE_H
@@ -17,10 +21,14 @@ struct remote_info {
 	int has_zstd, has_gzip;
 	int walk;		/* find lacks -printf: listed by remote_walk() */
 	char *dir;		/* physical path of remote_dir */
+	int created;		/* did not exist (a dry run left it so) */
+	int foreign;		/* an existing tree ferry did not make */
+	int adopted;		/* ... that this run adopts */
+	char *refused;		/* why it is refused, or NULL */
 };
 
-int remote_scan(struct xport *x, const char *rdir, struct ftree *out,
-		struct remote_info *info, struct err *e)
+int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
+		struct ftree *out, struct remote_info *info, struct err *e)
 	__attribute__((warn_unused_result));
 void remote_info_release(struct remote_info *info);
 /* The listing without find -printf (busybox servers): an SFTP walk of the

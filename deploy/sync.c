@@ -280,8 +280,9 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 		goto out;
 	if (tree_walk(root, ig, (int)conf_num(c, "deploy", "gitignore"), &local,
 		      e) < 0 ||
-	    remote_scan(x, rdir, &remote, &ri, e) < 0)
+	    remote_scan(x, rdir, o->dry_run, o->adopt, &remote, &ri, e) < 0)
 		goto out;
+	st->foreign = ri.foreign;
 	p.l.send.v = xcalloc(local.n + 1, sizeof(*p.l.send.v));
 	p.l.chmod.v = xcalloc(local.n + 1, sizeof(*p.l.chmod.v));
 	p.check.v = xcalloc(local.n + 1, sizeof(*p.check.v));
@@ -290,7 +291,8 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	compare(&local, &remote, o->checksum, &p, out);
 	if (checksums(x, root, ri.dir, &p, out, e) < 0)
 		goto out;
-	if (conf_num(c, "deploy", "delete"))
+	/* A tree ferry did not make loses nothing until it is adopted. */
+	if (conf_num(c, "deploy", "delete") && !ri.foreign)
 		deletions(&local, &remote, ig, &p, out);
 	for (size_t i = 0; i < p.l.send.n; i++)
 		st->bytes += p.l.send.v[i]->type == 'f' ? p.l.send.v[i]->size : 0;

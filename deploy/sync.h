@@ -23,6 +23,7 @@ struct xport;
 struct sync_opts {
 	int dry_run;
 	int checksum;
+	int adopt;		/* let ferry manage a tree it did not create */
 	FILE *itemize;		/* rsync-style change lines, or NULL */
 };
 
@@ -32,6 +33,7 @@ struct sync_stats {
 	size_t deleted;
 	size_t unchanged;
 	double seconds;
+	int foreign;		/* remote_dir is not ferry's: nothing deleted */
 };
 
 int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,

@@ -248,23 +248,12 @@ static int put_local(int fd, const char *path, int mode, struct err *e)
 	while ((n = read(fd, chunk, IO_CHUNK)) > 0)
 		if (fd_write_all(out, chunk, (size_t)n) < 0)
 			break;
-	if (n != 0 || fsync(out) < 0) {
+	if (n != 0) {
 		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
 		goto out;
 	}
-	n = close(out);
+	r = fd_publish(out, tmp, path, e);
 	out = -1;
-	if (n < 0) {
-		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		err_set(e, FX_FAIL, "rename %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = 0;
 out:
 	if (out >= 0) {
 		close(out);

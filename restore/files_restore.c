@@ -38,6 +38,7 @@ struct tr_entry {
 struct tree {
 	const char *comp;	/* "files" or "logs" */
 	int skip;
+	int failed;		/* at backup time: what landed is restored */
 	struct todir *dir;
 	struct tr_entry *v;
 	size_t n;
@@ -155,7 +156,12 @@ static int load(struct tree *t, struct rs_ctx *x, json_t *detail,
 			continue;
 		if (!verify_safe_name(name))
 			return refuse(t, "member", name, e);
-		if (!(en = entry_of(t, name, &last)) || en->link)
+		en = entry_of(t, name, &last);
+		/* A failed component may have left part of the file it
+		 * failed on: not listed, so not restored. */
+		if (!en && t->failed)
+			continue;
+		if (!en || en->link)
 			return err_set(e, FX_VERIFY, "%s: member '%s' is not in "
 				       "the manifest's list: refused, nothing "
 				       "was written", t->comp, name);
@@ -185,6 +191,9 @@ static int tr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		t->skip = 1;
 		return 0;
 	}
+	t->failed = strcmp(json_string_value(json_object_get(detail,
+							      "status")) ?: "",
+			   "ok") != 0;
 	if (load(t, x, detail, e) < 0)
 		goto out;
 	root = todir_root(x, comp);
@@ -226,7 +235,10 @@ static int tr_member(void *state, struct rs_member *m, struct err *e)
 		return 0;
 	if (t->skip)
 		return 1;
-	if (!(en = entry_of(t, m->name, &last)) || en->done)
+	en = entry_of(t, m->name, &last);
+	if (!en && t->failed)
+		return 1;	/* what the failure cut short: left alone */
+	if (!en || en->done)
 		return err_set(e, FX_VERIFY, "member '%s' is not in the manifest's "
 			       "list or comes twice", m->name);
 	if (!en->staged) {

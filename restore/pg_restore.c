@@ -124,7 +124,8 @@ static void load_tables(struct pgr *p, struct pgr_db *d)
 	}
 }
 
-static int select_dbs(struct pgr *p, json_t *dbs, struct err *e)
+static int select_dbs(struct pgr *p, json_t *dbs, json_t *failed,
+		      struct err *e)
 {
 	const struct strlist *map = p->x->o->dbmap;
 	const char *k;
@@ -153,6 +154,13 @@ static int select_dbs(struct pgr *p, json_t *dbs, struct err *e)
 			if (strlen(p->d[j].src) == (size_t)(eq - map->v[m]) &&
 			    !strncmp(p->d[j].src, map->v[m], (size_t)(eq - map->v[m])))
 				break;
+		if (j == p->nd && json_object_getn(failed, map->v[m],
+						   (size_t)(eq - map->v[m])))
+			return err_set(e, FX_FAIL, "--db %s: database '%.*s' is "
+				       "not in the archive: its backup failed (%s)",
+				       map->v[m], (int)(eq - map->v[m]), map->v[m],
+				       json_string_value(json_object_getn(failed,
+					       map->v[m], (size_t)(eq - map->v[m]))));
 		if (j == p->nd)
 			return err_set(e, FX_USAGE, "--db %s: the archive has no "
 				       "database '%.*s'", map->v[m],
@@ -335,8 +343,12 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	*out = p;
 	p->x = x;
 	p->jobs = x->o->jobs > 0 ? x->o->jobs : (int)conf_num(c, "postgres", "jobs");
-	if (select_dbs(p, json_object_get(detail, "databases"), e) < 0)
+	if (select_dbs(p, json_object_get(detail, "databases"),
+		       json_object_get(detail, "failed_databases"), e) < 0)
 		return -1;
+	if (!p->nd)
+		return err_set(e, FX_FAIL, "the archive holds no database to "
+			       "restore");
 	if (x->o->target_url) {
 		pg_target_url(&p->tg, x->o->target_url);
 	} else {

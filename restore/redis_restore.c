@@ -293,6 +293,14 @@ static int rr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		    (!n[ml] || !strncmp(n + ml, ".part-", 6)))
 			p->nparts++;
 	}
+	/* A snapshot cut short is no snapshot (the driver restores what
+	 * landed of other failed components). */
+	if (strcmp(json_string_value(json_object_get(detail, "status")) ?: "",
+		   "ok"))
+		return err_set(e, FX_FAIL, "the archive's redis component failed "
+			       "at backup time (%s): it holds no complete RDB",
+			       json_string_value(json_object_get(detail,
+						"error")) ?: "no reason recorded");
 	if (!p->nparts)
 		return err_set(e, FX_VERIFY, "the archive's redis component has "
 			       "no %s", RDB_MEMBER);

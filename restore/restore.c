@@ -230,11 +230,15 @@ static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 			return err_set(e, FX_USAGE, "--to DIR: %s cannot be "
 				       "restored into a directory (use --only to "
 				       "pick others)", k);
+		/* What landed of a failed component is still good (the
+		 * databases that were not locked, say): its restorer takes
+		 * what the manifest lists and refuses what is missing. */
 		if (strcmp(json_string_value(json_object_get(c, "status")) ?: "",
 			   "ok"))
-			return err_set(e, FX_FAIL, "the archive's %s component "
-				       "failed at backup time: nothing to "
-				       "restore", k);
+			log_warn("the archive's %s component failed at backup "
+				 "time (%s): restoring what it holds", k,
+				 json_string_value(json_object_get(c, "error")) ?:
+				 "no reason recorded");
 		j->v[j->n].r = r;
 		j->v[j->n++].detail = c;
 	}

@@ -48,14 +48,16 @@ same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: got '$2', want '$3'"; fi
 }
 
-# backup_conf FILE NAME [POSTGRES_LINE...]: the sandbox's config with a
+# backup_conf FILE NAME [POSTGRES_LINE...]: the sandbox's config with
+# PostgreSQL as its only source (tests of other sources add theirs), a
 # [backup] into $SCRATCH/archives (created) under NAME, the lines added to
 # [postgres], mode 0600.
 backup_conf() {
 	local f=$1 name=$2 line
 	shift 2
 	mkdir -p "$SCRATCH/archives"
-	cp "$SBX_DIR/ferry.ini" "$f"
+	awk '/^\[/ { keep = ($0 ~ /^\[(server|project|postgres|backup)\]/) } keep' \
+		"$SBX_DIR/ferry.ini" >"$f"
 	printf '\n[backup]\ndir = %s/archives\nname = %s\n' "$SCRATCH" "$name" >>"$f"
 	for line in "$@"; do
 		sed -i "s/^\[postgres\]/[postgres]\n$line/" "$f"

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t len)
@@ -72,5 +74,26 @@ int fd_nonblock(int fd, int on)
 	if (fl < 0 || fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK :
 			    fl & ~O_NONBLOCK) < 0)
 		return -1;
+	return 0;
+}
+
+int fd_publish(int fd, const char *tmp, const char *path, struct err *e)
+{
+	if (fsync(fd) < 0) {
+		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		err_set(e, FX_FAIL, "rename %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
 	return 0;
 }

@@ -7,10 +7,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/err.h"
+
 /* Writes all of buf (retrying short writes and EINTR); 0, or -1 with errno. */
 int fd_write_all(int fd, const void *buf, size_t len);
 /* Reads until cap bytes or EOF; bytes read, or -1 with errno. */
 ssize_t fd_read_full(int fd, void *buf, size_t cap);
+
+/* Puts a file written through fd under the temporary name tmp in place as
+ * path: fsync, close, rename (a reader sees the old file or the whole new
+ * one).  fd is closed and tmp removed whatever happens; 0, or -1 with e
+ * naming path. */
+int fd_publish(int fd, const char *tmp, const char *path, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* The three pipes of a child's stdin, stdout and stderr ([0] reads, [1]
  * writes).  An end handed to someone else is set to -1 here, so

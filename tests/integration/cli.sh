@@ -94,3 +94,26 @@ chmod 644 good.ini
 expect_exit "readable config still loads" 0 "$FERRY" -c good.ini config
 contains "readable config with literal secret warns" "$ERR" "literal secret 'password' in [redis]"
 lacks "warning does not print the secret" "$ERR" "literal-redis-secret"
+
+# numbers on the command line are bounded, not wrapped
+expect_exit "restore --jobs 4294967297 is a usage error" 2 "$FERRY" -c good.ini restore --latest --jobs 4294967297
+contains "--jobs: says the range" "$ERR" "from 1 to 64"
+expect_exit "restore --jobs 0 is a usage error" 2 "$FERRY" -c good.ini restore --latest --jobs 0
+# option errors all read "ferry COMMAND: ..."
+for c in deploy backup restore list verify prune check config offsite; do
+	expect_exit "$c --bogus: exit 2" 2 "$FERRY" -c good.ini $c --bogus
+	contains "$c --bogus: says which command" "$ERR" "ferry $c"
+done
+expect_exit "a missing option value: exit 2" 2 "$FERRY" -c good.ini restore --latest --jobs
+contains "a missing option value: says so" "$ERR" "needs a value"
+# global options after the command
+expect_exit "-q after the command" 0 "$FERRY" -c good.ini config -q
+expect_exit "ferry help COMMAND" 0 "$FERRY" help restore
+contains "help COMMAND is COMMAND --help" "$OUT" "usage: ferry restore"
+expect_exit "help of an unknown command: exit 2" 2 "$FERRY" help frobnicate
+# verify: an archive that does not exist is not damage
+expect_exit "verify of a missing path: exit 1" 1 "$FERRY" -c good.ini verify /nonexistent/x.tar.zst
+contains "verify of a missing path: says so" "$ERR" "no such archive"
+printf 'not an archive at all\n' >junk.tar.zst
+expect_exit "verify of junk: exit 6" 6 "$FERRY" -c good.ini verify junk.tar.zst
+contains "verify of junk: not a ferry archive" "$ERR" "not a ferry archive"

@@ -45,7 +45,8 @@ mkdir -p archives
 mkconf() { # FILE PREFIX [extra lines...]
 	local f=$1 prefix=$2
 	shift 2
-	cp "$SBX_DIR/ferry.ini" "$f"
+	awk '/^\[/ { keep = ($0 ~ /^\[(server|project|postgres)\]/) } keep' \
+		"$SBX_DIR/ferry.ini" >"$f"
 	sed -i 's/^\[postgres\]/[postgres]\ndatabases = off_db/' "$f"
 	printf '\n[backup]\ndir = %s/archives/%s\nname = off\n' "$SCRATCH" "$prefix" >>"$f"
 	printf '\n[offsite]\nurl = s3://offsite/team/%s\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = ${OFFSITE_SECRET:-S3RVER}\n' \
@@ -96,6 +97,23 @@ expect_exit "failed part: backup fails" 3 "$FERRY" -c abort.ini backup
 contains "failed part: the upload was aborted" "$(cat proxy.log)" "OK DELETE /offsite/team/abort/"
 same "failed part: no object left" "$(AWS s3 ls s3://offsite/team/abort/ 2>/dev/null | wc -l)" "0"
 start_proxy
+# ... and can be sent later: list says which are missing, push sends them
+sed -i "s|^endpoint = .*|endpoint = http://127.0.0.1:$PPORT|" abort.ini
+expect_exit "list after a failed upload" 0 "$FERRY" -c abort.ini list
+contains "list has an OFFSITE column" "$OUT" "OFFSITE"
+contains "the archive is marked missing off-site" "$(echo "$OUT" | grep 'off-')" " no "
+expect_exit "offsite push --missing" 0 "$FERRY" -c abort.ini offsite push --missing
+contains "push says what it sent" "$OUT" "1 archive sent"
+AB=$(basename "$(ls -t archives/abort/off-*.tar.zst | head -n 1)")
+AWS s3 cp "s3://offsite/team/abort/$AB" pushed.tar.zst --only-show-errors
+same "the pushed copy is byte-identical" "$(sha256sum <pushed.tar.zst)" "$(sha256sum <archives/abort/"$AB")"
+expect_exit "list after the push" 0 "$FERRY" -c abort.ini list --json
+contains "list --json: offsite true" "$OUT" '"offsite": true'
+expect_exit "push --missing again sends nothing" 0 "$FERRY" -c abort.ini offsite push --missing
+contains "nothing left to send" "$OUT" "0 archives sent"
+expect_exit "push one by name" 0 "$FERRY" -c abort.ini offsite push "$AB"
+expect_exit "push of an unknown name: exit 1" 1 "$FERRY" -c abort.ini offsite push no-such-archive
+expect_exit "push without an argument: exit 2" 2 "$FERRY" -c abort.ini offsite push
 
 # a part answered 503 once is retried, and the upload completes
 start_proxy "" 'PUT .*partNumber=2&'

@@ -116,7 +116,8 @@ expect_exit "restore --target-url" 0 ip netns exec "$SBX_NS" env PGPASSWORD="$SB
 	"$FERRY" -c url.ini restore --latest --db pg_edge=pg_edge_url --target-url "postgresql://postgres@127.0.0.1:5432/postgres"
 same "--target-url: restored" "$(PSQL -d pg_edge_url -c 'SELECT count(*) FROM public.events')" "400"
 
-# damaged archives: exit 6, the target left for inspection
+# damaged archives: exit 6; nothing from a damaged member is committed,
+# and what the restore created is dropped again
 size=$(stat -c %s "$A")
 head -c $((size * 2 / 3)) "$A" >trunc.tar.zst
 expect_exit "restore of a truncated archive exits 6" 6 "$FERRY" -c pg.ini restore trunc.tar.zst --db pg_edge=pg_edge_trunc
@@ -126,6 +127,17 @@ printf '9\tforged\t1\n' >>ex/postgres/pg_edge/data/public.scratch.copy
 cp "${A%.tar.zst}.manifest.json" forged.manifest.json
 expect_exit "restore of a tampered member exits 6" 6 "$FERRY" -c pg.ini restore forged.tar.zst --db pg_edge=pg_edge_forged
 contains "tampering names the member" "$ERR" "public.scratch.copy"
+contains "a failed restore says what it dropped" "$ERR" "dropped again what this restore created: pg_edge_forged"
+same "the database it created is gone" "$(PSQL -c "SELECT count(*) FROM pg_database WHERE datname IN ('pg_edge_forged', 'pg_edge_trunc')")" "0"
+expect_exit "tampered member into an existing database (--clean) exits 6" 6 "$FERRY" -c pg.ini restore forged.tar.zst --db pg_edge=pg_edge_ferry --clean
+contains "--clean: says the target is incomplete" "$ERR" "left incomplete (--clean had emptied it): pg_edge_ferry"
+same "no row of the damaged member was committed" "$(PSQL -d pg_edge_ferry -c "SELECT count(*) FROM public.scratch")" "0"
+rm -rf ex2 && mkdir -p ex2 && tar --zstd -xf "$A" -C ex2
+printf '\nCREATE TABLE public.evil (x int);\n' >>ex2/postgres/pg_edge/pre-data.sql
+(cd ex2 && tar --zstd -cf ../evil.tar.zst -T ../members.txt)
+cp "${A%.tar.zst}.manifest.json" evil.manifest.json
+expect_exit "tampered pre-data exits 6" 6 "$FERRY" -c pg.ini restore evil.tar.zst --db pg_edge=pg_edge_ferry --clean
+same "a damaged script never runs" "$(PSQL -d pg_edge_ferry -c "SELECT count(*) FROM pg_class WHERE relname = 'evil'")" "0"
 
 # roles: globals.sql brings them back (attributes and memberships)
 PSQL -c "DROP ROLE IF EXISTS ferry_tmp_role" -c "CREATE ROLE ferry_tmp_role CREATEDB CONNECTION LIMIT 3 PASSWORD 'pw-secret'" \

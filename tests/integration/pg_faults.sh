@@ -79,4 +79,29 @@ contains "the error says lock timeout" "$ERR" "lock timeout"
 if [ $(($(date +%s) - start)) -lt 5 ]; then ok "it failed before the holder let go"; else notok "it waited for the holder"; fi
 wait $holder || true
 unchanged "lock timeout"
+
+# one locked database fails alone: the others land, exit 5
+PSQL -c "DROP DATABASE IF EXISTS pgf2 WITH (FORCE)" -c "CREATE DATABASE pgf2" >/dev/null
+PSQL -d pgf2 -c "CREATE TABLE t (id int)" -c "INSERT INTO t SELECT generate_series(1, 50)" >/dev/null
+backup_conf f2.ini pgf2x "jobs = 1" "databases = pgf, pgf2" "lock_timeout = 1s"
+NS env PGAPPNAME=the-lock-holder psql -qAtX -h 127.0.0.1 -U postgres -d pgf \
+	-c "BEGIN" -c "LOCK TABLE small IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" >/dev/null &
+holder=$!
+sleep 0.5
+expect_exit "a locked database among two: exit 5" 5 "$FERRY" -c f2.ini backup --only postgres
+contains "names the failed database" "$ERR" "pgf"
+contains "names who holds the lock" "$ERR" "application the-lock-holder"
+contains "the report line says it failed" "$OUT" "FAILED"
+wait $holder || true
+part=$(ls -t archives/pgf2x-*.tar.zst | head -n 1)
+if [ -n "$part" ]; then ok "the partial archive is published"; else notok "no partial archive"; fi
+same "the other database is in it" "$(tar --zstd -tf "$part" | grep -c '^postgres/pgf2/data/')" "1"
+same "the manifest marks the component failed" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["components"]["postgres"]["status"])' "${part%.tar.zst}.manifest.json")" "failed"
+expect_exit "list shows it" 0 "$FERRY" -c f2.ini list
+contains "list: postgres failed" "$OUT" "postgres:failed"
+expect_exit "what landed restores" 0 "$FERRY" -c f2.ini restore "$part" --db pgf2=pgf2_back --clean
+same "restored the database that landed" "$(PSQL -d pgf2_back -c 'SELECT count(*) FROM t')" "50"
+expect_exit "the failed database cannot be restored" 1 "$FERRY" -c f2.ini restore "$part" --db pgf=pgf_x
+contains "says its backup failed" "$ERR" "its backup failed"
+PSQL -c "DROP DATABASE pgf2 WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf2_back WITH (FORCE)" >/dev/null
 PSQL -c "DROP DATABASE pgf WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf_back WITH (FORCE)" >/dev/null

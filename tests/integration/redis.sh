@@ -48,7 +48,8 @@ rdb_of() { # ARCHIVE OUT: the archived RDB, its parts joined
 
 # ---- the diskless form --------------------------------------------------------
 expect_exit "backup --only redis (diskless)" 0 "$FERRY" -c r.ini -v backup --only redis
-contains "-v names the member" "$ERR" "redis: redis/dump.rdb"
+contains "-v names the member" "$ERR" "redis/dump.rdb"
+contains "one line for the component: what, how much, how long" "$OUT" "redis     ok, $src_keys keys in 2 databases, diskless RDB, "
 A=$(ls -t archives/rd-*.tar.zst | head -n 1)
 M=${A%.tar.zst}.manifest.json
 same "the master sent the diskless \$EOF: form" "$(mjson "$M" components.redis.transfer)" "diskless"

@@ -44,7 +44,9 @@ INI
 chmod 600 s.ini
 
 expect_exit "backup --only files,logs" 0 "$FERRY" -c s.ini -v backup --only files,logs
-contains "-v names each file" "$ERR" "files: files/src/deploy/environments/.env.dev"
+contains "-v names each file" "$ERR" "files/src/deploy/environments/.env.dev"
+contains "one line for files: what, how much, how long" "$OUT" "files     ok, 9 files and 1 link, "
+contains "one line for logs" "$OUT" "logs      ok, 0 services and 2 files, "
 contains "a pattern matching nothing is a warning" "$ERR" "nothing matches src/nothing/*.env"
 A=$(ls -t archives/src-*.tar.zst | head -n 1)
 M=${A%.tar.zst}.manifest.json

@@ -60,7 +60,8 @@ static int run_logs(const char *compose, long long max, struct buf *log,
 		return -1;
 	}
 	{
-		struct bk_ctx ctx = { c, x, a, &co };
+		struct bk_ctx ctx = { .conf = c, .x = x, .arc = a,
+				      .compose = &co };
 
 		*detail = json_object();
 		rc = logs_backup(&ctx, *detail, &e);

@@ -1,0 +1,95 @@
+# Deploy must never be able to wipe a tree by a wrong remote_dir: system
+# directories and the home directory's line are refused, an existing tree
+# ferry did not make loses nothing until --adopt, a dry run writes nothing,
+# and a leading ~/ means the remote home.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "deploy_safety"
+cd "$SCRATCH"
+RUNAS() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- sh -c "$1"; }
+HOME_R=$(dirname "$SBX_REMOTE_DIR")
+R="$SBX_REMOTE_DIR/safety"
+RUNAS "rm -rf '$R'"
+
+P="$SCRATCH/proj"
+mkdir -p "$P/src"
+echo one >"$P/src/one.txt"
+echo two >"$P/two.txt"
+
+conf() { # FILE REMOTE_DIR
+	cp "$SBX_DIR/ferry.ini" "$1"
+	sed -i "s|^remote_dir = .*|remote_dir = $2\nlocal_dir = $P|" "$1"
+	chmod 600 "$1"
+}
+
+# What a stray write would change: the names in the remote home (other
+# sandboxes' app-* directories come and go) and everything in ours.
+snapshot() {
+	RUNAS "cd '$HOME_R' && ls -A | grep -v '^app-' | sort; cd '$SBX_REMOTE_DIR' && find . -printf '%y %m %s %T@ %p\n' | sort"
+}
+
+for bad in /home /etc /usr /var /tmp /lib /opt /srv /root "$HOME_R/.." \
+	"$HOME_R/../.." "~/.."; do
+	conf bad.ini "$bad"
+	before=$(snapshot)
+	expect_exit "refuses remote_dir $bad" 2 "$FERRY" -c bad.ini deploy --no-up
+	contains "refusal of $bad says why" "$ERR" "refusing to sync into remote_dir"
+	same "refusing $bad changes nothing" "$(snapshot)" "$before"
+done
+conf bad.ini /home
+expect_exit "refuses /home (dry run too)" 2 "$FERRY" -c bad.ini deploy --dry-run
+contains "an ancestor of the home directory is named as such" "$ERR" "holds the home directory"
+conf bad.ini "$HOME_R/link-to-root"
+RUNAS "ln -sfn / '$HOME_R/link-to-root'"
+expect_exit "refuses a symlink to /" 2 "$FERRY" -c bad.ini deploy --no-up
+contains "names where the link leads" "$ERR" "= /:"
+RUNAS "rm -f '$HOME_R/link-to-root'"
+
+# A dry run into a directory that does not exist yet creates nothing.
+conf d.ini "$R/new"
+before=$(snapshot)
+expect_exit "dry run into a new directory" 0 "$FERRY" -c d.ini deploy --dry-run
+contains "dry run plans the files" "$OUT" ">f+++++++++ src/one.txt"
+same "dry run wrote nothing on the server" "$(snapshot)" "$before"
+if RUNAS "test -e '$R'"; then notok "dry run created $R"; else ok "dry run did not create remote_dir"; fi
+
+# ~/ is the remote home, not a directory called "~".
+rel=${R#"$HOME_R"/}
+conf t.ini "~/$rel/tilde"
+expect_exit "deploy into ~/..." 0 "$FERRY" -c t.ini deploy --no-up
+if RUNAS "test -f '$R/tilde/src/one.txt'"; then ok "~/ lands in the remote home"; else notok "~/ did not land in $R/tilde"; fi
+# (other sandboxes share this home: look only for our own path)
+if RUNAS "test -e '$HOME_R/~/$rel/tilde'"; then notok "a literal ~ directory was made"; else ok "no literal ~ directory"; fi
+
+# An existing tree ferry did not make: files arrive, nothing is deleted.
+RUNAS "mkdir -p '$R/foreign/keep' && echo precious >'$R/foreign/precious.txt' && echo k >'$R/foreign/keep/k.txt'"
+conf f.ini "$R/foreign"
+before=$(snapshot)
+expect_exit "dry run into a foreign tree" 0 "$FERRY" -c f.ini deploy --dry-run
+lacks "dry run into a foreign tree plans no deletion" "$OUT" "*deleting"
+contains "dry run says how to adopt it" "$ERR" "--adopt"
+same "dry run into a foreign tree wrote nothing" "$(snapshot)" "$before"
+expect_exit "deploy into a foreign tree" 0 "$FERRY" -c f.ini deploy --no-up
+contains "says nothing was deleted and how to adopt" "$ERR" "ferry deploy --adopt"
+if RUNAS "test -f '$R/foreign/precious.txt' && test -f '$R/foreign/keep/k.txt'"; then
+	ok "foreign files survive"; else notok "foreign files were deleted"; fi
+if RUNAS "test -f '$R/foreign/src/one.txt'"; then ok "local files arrived"; else notok "local files missing"; fi
+expect_exit "second deploy into the foreign tree" 0 "$FERRY" -c f.ini deploy --no-up
+if RUNAS "test -f '$R/foreign/precious.txt'"; then ok "still foreign: nothing deleted"; else notok "second deploy deleted foreign files"; fi
+expect_exit "deploy --adopt" 0 "$FERRY" -c f.ini deploy --no-up --adopt
+if RUNAS "test -e '$R/foreign/precious.txt' || test -e '$R/foreign/keep'"; then
+	notok "--adopt left the strays"; else ok "--adopt: the tree is ferry's, strays deleted"; fi
+if RUNAS "test -f '$R/foreign/two.txt'"; then ok "--adopt keeps the project"; else notok "--adopt lost project files"; fi
+RUNAS "echo stray >'$R/foreign/stray.txt'"
+expect_exit "deploy after adoption" 0 "$FERRY" -c f.ini deploy --no-up
+if RUNAS "test -e '$R/foreign/stray.txt'"; then notok "adopted tree keeps strays"; else ok "adopted tree is synced with deletions"; fi
+lacks "no adoption hint once adopted" "$ERR" "--adopt"
+
+# An empty existing directory is ferry's from the first deploy.
+RUNAS "mkdir -p '$R/empty'"
+conf e.ini "$R/empty"
+expect_exit "deploy into an empty directory" 0 "$FERRY" -c e.ini deploy --no-up
+RUNAS "echo stray >'$R/empty/stray.txt'"
+expect_exit "second deploy into it" 0 "$FERRY" -c e.ini deploy --no-up
+if RUNAS "test -e '$R/empty/stray.txt'"; then notok "an empty directory did not become ferry's"; else ok "an empty directory becomes ferry's"; fi
+RUNAS "rm -rf '$R'"

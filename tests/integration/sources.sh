@@ -10,7 +10,10 @@ cd "$SCRATCH"
 RUNAS() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- sh -c "$1"; }
 mjson() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k] for k in sys.argv[2].split(".")]; print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"; }
 R="$SBX_REMOTE_DIR/src"
-HOME_OUT="/home/$SBX_USER/ferry-outside-$$.conf"
+# An absolute path outside remote_dir, beside it: other suites compare the
+# home directory's names, all but app-*.
+HOME_OUT="$SBX_REMOTE_DIR-outside-$$.conf"
+trap 'RUNAS "rm -f \"$HOME_OUT\""' EXIT
 
 RUNAS "rm -rf '$R' && mkdir -p '$R/deploy/environments' '$R/deploy/certs/sub' '$R/logs' '$R/abs' && cd '$R' &&
 printf 'SECRET=dev\n' >deploy/environments/.env.dev && chmod 600 deploy/environments/.env.dev &&
@@ -53,7 +56,7 @@ M=${A%.tar.zst}.manifest.json
 tar --zstd -tf "$A" >members.txt
 contains "member names stay readable (.env.dev)" "$(cat members.txt)" "files/src/deploy/environments/.env.dev"
 contains "a %-name is escaped in the member" "$(cat members.txt)" "files/src/deploy/environments/.env.%25odd"
-contains "an absolute path outside remote_dir keeps its path" "$(cat members.txt)" "files/home/$SBX_USER/ferry-outside-$$.conf"
+contains "an absolute path outside remote_dir keeps its path" "$(cat members.txt)" "files${HOME_OUT}"
 contains "an absolute path under remote_dir is relative" "$(cat members.txt)" "files/src/abs/one.conf"
 contains "a matched directory is copied whole" "$(cat members.txt)" "files/src/deploy/certs/sub/b.key"
 if python3 - "$M" <<'PY'
@@ -102,7 +105,7 @@ same "restored: the link" "$(readlink rest/src/deploy/environments/.env.current)
 same "restored: the followed link's content" "$(cat rest/src/deploy/environments/.env.host)" "$(RUNAS 'cat /etc/hostname')"
 same "restored: unicode and % names" "$(cat 'rest/src/deploy/environments/.env.ünï' 'rest/src/deploy/environments/.env.%odd')" "ü
 odd"
-same "restored: the absolute path under DIR" "$(cat "rest/home/$SBX_USER/ferry-outside-$$.conf")" "outside"
+same "restored: the absolute path under DIR" "$(cat "rest${HOME_OUT}")" "outside"
 same "restored: no temporary file left" "$(find rest -name '*.ferry-*' | wc -l)" "0"
 expect_exit "restore --only logs --to DIR" 0 "$FERRY" -c s.ini restore "$A" --only logs --to "$SCRATCH/logsout"
 if cmp -s "logsout/files${R}/logs/app.log" app.tail; then ok "logs restored under DIR"; else notok "logs restored under DIR"; fi

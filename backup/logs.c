@@ -29,10 +29,13 @@
 /* Keeps the newest lines within max bytes (max 0: all) and, with since
  * set, only lines logged at or after it: "svc  | 2026-...Z text" lines
  * are compared by their first 19 timestamp characters (the same second
- * is kept: a line twice beats a line lost). */
+ * is kept: a line twice beats a line lost).  docker-compose v1 prints an
+ * "Attaching to ..." line first, on stdout: it is compose's, not the
+ * service's, and would pass any time filter. */
 static const char AWK_PROG[] =
 	"BEGIN { n = 0; h = 0; size = 0; dropped = 0 }"
-	" { if (since != \"\") { i = index($0, \"| \");"
+	" { if (v1 && NR == 1 && /^Attaching to /) next;"
+	" if (since != \"\") { i = index($0, \"| \");"
 	" if (substr($0, i ? i + 2 : 1, 19) < substr(since, 1, 19)) next }"
 	" if (max == 0) { print; next }"
 	" line[n++] = $0; size += length($0) + 1;"
@@ -161,8 +164,9 @@ static int one_service(struct logs *l, const char *svc, struct err *e)
 	args[n++] = svc;
 	args[n] = NULL;
 	compose_cmdline(l->cp, args, &cmd);
-	if (l->max > 0 || (!v2 && l->since)) {
-		buf_printf(&cmd, " | LC_ALL=C awk -v max=%lld -v since=", l->max);
+	if (l->max > 0 || !v2) {
+		buf_printf(&cmd, " | LC_ALL=C awk -v v1=%d -v max=%lld -v since=",
+			   !v2, l->max);
 		sh_quote(&cmd, !v2 && l->since ? l->since : "");
 		buf_addch(&cmd, ' ');
 		sh_quote(&cmd, AWK_PROG);

@@ -245,7 +245,7 @@ static int server_begin(struct rr *p, struct err *e)
 {
 	const struct conf *c = p->x->conf;
 	struct ssh_stat st;
-	int missing;
+	int missing = 0;
 
 	p->service = conf_str(c, "redis", "service");
 	if (!p->x->o->compose)
@@ -258,15 +258,25 @@ static int server_begin(struct rr *p, struct err *e)
 		p->data_dir = xport_path(p->xp, conf_str(c, "redis", "data_dir"));
 	else if (!(p->data_dir = host_dir(p, p->config_dir, e)))
 		return -1;
-	if (xport_lstat(p->xp, p->data_dir, &st, &missing, e) < 0 ||
-	    !S_ISDIR(st.mode))
+	if (xport_lstat(p->xp, p->data_dir, &st, &missing, e) < 0 && !missing)
+		return err_wrap(e, "redis data directory");
+	if (missing || !S_ISDIR(st.mode))
 		return err_set(e, FX_FAIL, "redis data directory %s is not a "
 			       "directory on the server: set [redis] data_dir",
 			       p->data_dir);
 	p->stage = xstrfmt("%s/.ferry-restore-%ld.rdb", p->data_dir,
 			   (long)getpid());
-	/* Redis' own dumps are 0644; its user must be able to read it. */
-	return xport_fopen(p->xp, p->stage, 1, 0644, &p->f, e);
+	/* Redis' own dumps are 0644; its user must be able to read it.  A
+	 * directory the SSH user cannot write (a Docker named volume is
+	 * root's) fails here, before the service is stopped. */
+	if (xport_fopen(p->xp, p->stage, 1, 0644, &p->f, e) < 0) {
+		free(p->stage);
+		p->stage = NULL;
+		err_wrap(e, "redis: staging the RDB in its data directory");
+		return err_append(e, "; nothing was changed (the SSH user must "
+				  "be able to write there)");
+	}
+	return 0;
 }
 
 static int rr_begin(struct rs_ctx *x, json_t *detail, void **out,

@@ -39,7 +39,7 @@ src_keys=$(( $(keyspace RS | sed 's/.*keys=\([0-9]*\).*/\1/' | paste -sd+) ))
 if [ "$src_keys" -gt 10000 ]; then ok "source holds $src_keys keys"; else notok "source holds $src_keys keys"; fi
 
 backup_conf r.ini rd
-sed -i "s/^password = \${SBX_REDIS_PASSWORD}/password = $PW\nport = $PORT/" r.ini
+printf '\n[redis]\npassword = %s\nport = %s\n' "$PW" "$PORT" >>r.ini
 mjson() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k] for k in sys.argv[2].split(".")]; print(v)' "$1" "$2"; }
 rdb_of() { # ARCHIVE OUT: the archived RDB, its parts joined
 	rm -rf ex && mkdir ex && tar --zstd -xf "$1" -C ex
@@ -103,44 +103,83 @@ expect_exit "restore into a Redis that has keys: refused" 1 "$FERRY" -c r.ini re
 contains "refusal says why and what to do" "$ERR" "already holds $src_keys keys: give --clean"
 same "refusal: the server's data untouched" "$(RS debug digest)" "$digest"
 backup_conf both.ini both "databases = postgres"
-sed -i "s/^password = \${SBX_REDIS_PASSWORD}/password = $PW\nport = $PORT/" both.ini
+printf '\n[redis]\npassword = %s\nport = %s\n' "$PW" "$PORT" >>both.ini
 expect_exit "backup --only postgres,redis" 0 "$FERRY" -c both.ini backup --only postgres,redis
 expect_exit "restore --to DIR of an archive with postgres: usage error" 2 "$FERRY" -c both.ini restore --latest --to "$SCRATCH/to2"
 contains "--to DIR: names the component it cannot take" "$ERR" "postgres cannot be restored into a directory"
 same "--to DIR refused: nothing written" "$(ls -A "$SCRATCH/to2" 2>/dev/null)" ""
 
 # The service restore (stop through compose, replace dump.rdb or the AOF
-# base, start, compare the key count) needs a Docker engine whose
-# containers run redis-server.
-if ! ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- docker info >/dev/null 2>&1; then
-	skip "redis: service restore: no Docker engine in the sandbox"
+# base, start, compare the key count) against the sandbox's Docker engine.
+# Images cannot be pulled: ferry-test/redis:1 is this machine's
+# redis-server and its libraries, imported as a root filesystem.
+"$FERRY_SOURCE_ROOT/tests/sandbox/sandbox.sh" docker "$SBX_DIR" >docker.log 2>&1 || true
+DOCKER_SOCK=$(sed -n 's/^SBX_DOCKER_HOST=//p' "$SBX_DIR/env")
+DK() { DOCKER_HOST=$DOCKER_SOCK docker "$@"; }
+redis_image() {
+	DK image inspect ferry-test/redis:1 >/dev/null 2>&1 && return 0
+	local root=$SCRATCH/redis-rootfs f
+	rm -rf "$root" && mkdir -p "$root/etc" "$root/tmp" "$root/data"
+	for f in "$(command -v redis-server)" $(ldd "$(command -v redis-server)" | grep -o '/[^ ]*'); do
+		cp -L --parents "$f" "$root"
+	done
+	printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
+	tar -C "$root" -c . | DK import - ferry-test/redis:1 >/dev/null
+	rm -rf "$root"
+}
+if [ -z "$DOCKER_SOCK" ]; then
+	skip "redis: service restore: no Docker engine in the sandbox: $(sed -n 's/^SBX_DOCKER_SKIP=//p' "$SBX_DIR/env" | tr -d "'")"
+elif ! redis_image 2>image.err; then
+	skip "redis: service restore: could not import a redis-server image: $(head -c 300 image.err)"
 else
-	IMG=${SBX_REDIS_IMAGE:-${SBX_DOCKER_IMAGE:-}}
 	RUNAS() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- sh -c "$1"; }
-	if [ -z "$IMG" ] || ! RUNAS "docker run --rm --entrypoint redis-server '$IMG' --version" >/dev/null 2>&1; then
-		skip "redis: service restore: no image with redis-server in the sandbox's Docker"
-	else
-		P="$SBX_REMOTE_DIR/redis-svc"
-		for aof in no yes; do
-			RUNAS "rm -rf '$P' && mkdir -p '$P/data' && chmod 777 '$P/data' && cat >'$P/docker-compose.yml' <<YML
+	P="$SBX_REMOTE_DIR/redis-svc"
+	SVC="env DOCKER_HOST=$DOCKER_SOCK docker-compose"
+	RSVC() { ip netns exec "$SBX_NS" redis-cli -p 16390 -a svcpw --no-auth-warning "$@"; }
+	for aof in no yes; do
+		RUNAS "rm -rf '$P' && mkdir -p '$P/data' && cat >'$P/docker-compose.yml' <<YML
+version: \"2.4\"
 services:
-  redis:
-    image: $IMG
-    entrypoint: [\"redis-server\", \"--requirepass\", \"svcpw\", \"--appendonly\", \"$aof\", \"--dir\", \"/data\", \"--port\", \"16390\", \"--bind\", \"0.0.0.0\", \"--enable-debug-command\", \"yes\"]
+  cache:
+    image: ferry-test/redis:1
+    entrypoint: [\"/usr/bin/redis-server\", \"--requirepass\", \"svcpw\", \"--appendonly\", \"$aof\", \"--dir\", \"/data\", \"--port\", \"16390\", \"--bind\", \"127.0.0.1\", \"--enable-debug-command\", \"yes\"]
+    user: \"$(id -u "$SBX_USER"):$(id -g "$SBX_USER")\"
     network_mode: host
     volumes: [\"./data:/data\"]
 YML
-cd '$P' && docker compose up -d >/dev/null 2>&1 || docker-compose up -d >/dev/null 2>&1"
-			cp r.ini svc.ini
-			sed -i "s/^password = $PW/password = svcpw/; s/^port = $PORT/port = 16390/" svc.ini
-			printf '\n[deploy]\ncompose_dir = %s\n' "$P" >>svc.ini
-			for _ in $(seq 1 100); do ip netns exec "$SBX_NS" redis-cli -p 16390 -a svcpw --no-auth-warning ping >/dev/null 2>&1 && break; sleep 0.2; done
-			expect_exit "service restore (appendonly $aof)" 0 "$FERRY" -c svc.ini restore "$A" --only redis
-			contains "service restore (appendonly $aof): key count as the manifest says" "$OUT" "$src_keys keys (as the manifest says)"
-			same "service restore (appendonly $aof): the dataset" "$(ip netns exec "$SBX_NS" redis-cli -p 16390 -a svcpw --no-auth-warning debug digest 2>/dev/null || echo no-debug)" "$digest"
-			RUNAS "cd '$P' && (docker compose down >/dev/null 2>&1 || docker-compose down >/dev/null 2>&1)"
-		done
-	fi
+cd '$P' && $SVC -p ferryredis up -d" >up.log 2>&1 || { notok "service restore (appendonly $aof): compose up: $(tail -n 3 up.log)"; continue; }
+		for _ in $(seq 1 100); do RSVC ping >/dev/null 2>&1 && break; sleep 0.2; done
+		RSVC set stale 1 >/dev/null
+		cp r.ini svc.ini
+		sed -i "s/^password = $PW/password = svcpw/; s/^port = $PORT/port = 16390/" svc.ini
+		printf 'service = cache\n\n[deploy]\ncompose = %s\ncompose_dir = %s\nproject_name = ferryredis\n' "$SVC" "$P" >>svc.ini
+		expect_exit "service restore (appendonly $aof): a Redis with keys is refused" 1 "$FERRY" -c svc.ini restore "$A" --only redis
+		same "service restore (appendonly $aof): refused, its key untouched" "$(RSVC get stale)" "1"
+		if [ $aof = no ]; then
+			RUNAS "chmod 555 '$P/data'"
+			expect_exit "service restore: a data directory the SSH user cannot write: refused" 1 "$FERRY" -c svc.ini restore "$A" --only redis --clean
+			contains "unwritable data directory: says so, and that nothing changed" "$ERR" "nothing was changed (the SSH user must be able to write there)"
+			same "unwritable data directory: the service still runs with its key" "$(RSVC get stale)" "1"
+			RUNAS "chmod 755 '$P/data'"
+		fi
+		expect_exit "service restore (appendonly $aof) --clean" 0 "$FERRY" -c svc.ini restore "$A" --only redis --clean
+		contains "service restore (appendonly $aof): key count as the manifest says" "$OUT" "$src_keys keys (as the manifest says)"
+		contains "service restore (appendonly $aof): through compose, into the mounted directory" "$OUT" "redis -> service cache ($P/data/dump.rdb"
+		same "service restore (appendonly $aof): the dataset" "$(RSVC debug digest 2>&1)" "$digest"
+		same "service restore (appendonly $aof): the old key is gone" "$(RSVC exists stale)" "0"
+		same "service restore (appendonly $aof): no staged file left" "$(RUNAS "ls -A '$P/data'" | grep -c ferry-restore || true)" "0"
+		if [ $aof = yes ]; then
+			contains "service restore: the old AOF is kept aside" "$ERR" "the previous AOF is kept as $P/data/appendonlydir.ferry-old-"
+			same "service restore: the fresh AOF's base is the RDB" "$(RUNAS "head -n 1 '$P/data/appendonlydir/appendonly.aof.manifest'")" "file appendonly.aof.1.base.rdb seq 1 type b"
+			# the AOF must be what Redis rebuilds from: a restart keeps the data
+			RSVC set after-restore 1 >/dev/null
+			RUNAS "cd '$P' && $SVC -p ferryredis restart" >/dev/null 2>&1
+			for _ in $(seq 1 100); do [ "$(RSVC info persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = "loading:0" ] && break; sleep 0.2; done
+			same "service restore: after a restart, the AOF holds the restored keys and later writes" "$(( $(keyspace RSVC | sed 's/.*keys=\([0-9]*\).*/\1/' | paste -sd+) ))" "$((src_keys + 1))"
+		fi
+		RUNAS "cd '$P' && $SVC -p ferryredis down" >/dev/null 2>&1 || true
+	done
+	RUNAS "rm -rf '$P'" 2>/dev/null || true
 fi
 
 # ---- failures stay in the component, and never hang ------------------------------------
@@ -153,7 +192,7 @@ new_second
 before=$(ls archives | grep -c 'tar.zst$')
 start=$(date +%s)
 expect_exit "wrong Redis password: exit 5" 5 "$FERRY" -c part.ini backup --only redis,files
-contains "the error names the component and the cause" "$ERR" "redis: redis: authentication failed"
+contains "the error names the component and the cause" "$ERR" "redis failed (redis: authentication failed (wrong password))"
 P5=$(ls -t archives/rd-*.tar.zst | head -n 1)
 same "wrong password: the archive is published" "$(ls archives | grep -c 'tar.zst$')" "$((before + 1))"
 same "wrong password: redis failed in the manifest" "$(mjson "${P5%.tar.zst}.manifest.json" components.redis.status)" "failed"

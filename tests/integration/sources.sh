@@ -137,7 +137,11 @@ expect_exit "check: a files pattern matching nothing fails its row" 1 "$FERRY" -
 contains "check: files row names the pattern" "$OUT" "files       FAIL files: nothing matches src/nothing/*.env"
 contains "check: logs row" "$OUT" "logs        ok   0 compose services, 2 log files"
 sed -i 's|, src/nothing/\*.env||' s.ini
-expect_exit "check: files row" 0 "$FERRY" -c s.ini check
+# (the compose row fails here: the sandbox's Docker engine is not at the
+# default socket, and this config does not name it)
+"$FERRY" -c s.ini check >check.out 2>&1 || true
+OUT=$(cat check.out)
+same "check: no row fails but compose's" "$(grep FAIL check.out | grep -v '^compose ' || true)" ""
 contains "check: files row counts" "$OUT" "files       ok   9 files, 1 link"
 
 # ---- each component fails on its own ---------------------------------------------------------
@@ -159,39 +163,40 @@ expect_exit "unreadable log: its files restore" 0 "$FERRY" -c s.ini restore "$P"
 RUNAS "chmod 644 '$R/logs/small.log'"
 
 # ---- compose logs since the last backup ---------------------------------------------------------
-if ! RUNAS "docker info" >/dev/null 2>&1; then
-	skip "sources: compose logs since the last backup: no Docker engine in the sandbox"
+"$FERRY_SOURCE_ROOT/tests/sandbox/sandbox.sh" docker "$SBX_DIR" >docker.log 2>&1 || true
+DOCKER_SOCK=$(sed -n 's/^SBX_DOCKER_HOST=//p' "$SBX_DIR/env")
+if [ -z "$DOCKER_SOCK" ]; then
+	skip "sources: compose logs since the last backup: no Docker engine in the sandbox: $(sed -n 's/^SBX_DOCKER_SKIP=//p' "$SBX_DIR/env" | tr -d "'")"
 else
-	IMG=${SBX_DOCKER_IMAGE:-}
-	[ -n "$IMG" ] || IMG=$(RUNAS "docker images --format '{{.Repository}}:{{.Tag}}'" | head -n 1)
-	if [ -z "$IMG" ]; then
-		skip "sources: compose logs: no image in the sandbox's Docker"
-	else
-		C="$SBX_REMOTE_DIR/talk"
-		RUNAS "rm -rf '$C' && mkdir -p '$C' && cat >'$C/docker-compose.yml' <<YML
+	SVC="env DOCKER_HOST=$DOCKER_SOCK docker-compose"
+	C="$SBX_REMOTE_DIR/talk"
+	RUNAS "rm -rf '$C' && mkdir -p '$C' && cat >'$C/docker-compose.yml' <<YML
+version: \"2.4\"
 services:
   talker:
-    image: $IMG
+    image: ferry-test/busybox:1
+    network_mode: host
     entrypoint: [\"sh\", \"-c\", \"i=0; while true; do echo line \\\$\\\$i; i=\\\$\\\$((i+1)); sleep 0.2; done\"]
 YML
-cd '$C' && (docker compose up -d >/dev/null 2>&1 || docker-compose up -d >/dev/null 2>&1)"
-		cp s.ini l.ini
-		sed -i 's/^services = none/services = talker/' l.ini
-		printf '\n[deploy]\ncompose_dir = %s\n' "$C" >>l.ini
-		sleep 2
-		new_second
-		expect_exit "compose logs: first backup" 0 "$FERRY" -c l.ini backup --only logs
-		L1=$(ls -t archives/src-*.tar.zst | head -n 1)
-		tar --zstd -xOf "$L1" logs/talker.log >l1.log
-		if [ "$(wc -l <l1.log)" -gt 3 ]; then ok "compose logs: lines with timestamps"; else notok "compose logs: $(head -c 300 l1.log)"; fi
-		sleep 3
-		new_second
-		expect_exit "compose logs: second backup" 0 "$FERRY" -c l.ini backup --only logs
-		L2=$(ls -t archives/src-*.tar.zst | head -n 1)
-		since=$(mjson "${L2%.tar.zst}.manifest.json" components.logs.since)
-		same "compose logs: since the previous backup's start" "$since" "$(mjson "${L1%.tar.zst}.manifest.json" started)"
-		tar --zstd -xOf "$L2" logs/talker.log >l2.log
-		if python3 - l2.log "$since" <<'PY'
+cd '$C' && $SVC -p ferrytalk up -d" >up.log 2>&1 || notok "compose logs: compose up: $(tail -n 3 up.log)"
+	cp s.ini l.ini
+	sed -i 's/^services = none/services = talker/' l.ini
+	printf '\n[deploy]\ncompose = %s\ncompose_dir = %s\nproject_name = ferrytalk\n' "$SVC" "$C" >>l.ini
+	sleep 2
+	new_second
+	expect_exit "compose logs: first backup" 0 "$FERRY" -c l.ini backup --only logs
+	L1=$(ls -t archives/src-*.tar.zst | head -n 1)
+	tar --zstd -xOf "$L1" logs/talker.log >l1.log
+	if [ "$(wc -l <l1.log)" -gt 3 ]; then ok "compose logs: lines with timestamps"; else notok "compose logs: $(head -c 300 l1.log)"; fi
+	same "compose logs: compose's own 'Attaching to' line is not kept" "$(grep -c '^Attaching to' l1.log || true)" "0"
+	sleep 3
+	new_second
+	expect_exit "compose logs: second backup" 0 "$FERRY" -c l.ini backup --only logs
+	L2=$(ls -t archives/src-*.tar.zst | head -n 1)
+	since=$(mjson "${L2%.tar.zst}.manifest.json" components.logs.since)
+	same "compose logs: since the previous backup's start" "$since" "$(mjson "${L1%.tar.zst}.manifest.json" started)"
+	tar --zstd -xOf "$L2" logs/talker.log >l2.log
+	if python3 - l2.log "$since" <<'PY'
 import re, sys
 since = sys.argv[2][:19]
 lines = open(sys.argv[1]).read().splitlines()
@@ -200,8 +205,8 @@ for l in lines:
     m = re.search(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", l)
     assert m and m.group(1) >= since, l
 PY
-		then ok "compose logs: only lines since the last backup"; else notok "compose logs: older lines in the second backup: $(head -n 2 l2.log)"; fi
-		RUNAS "cd '$C' && (docker compose down >/dev/null 2>&1 || docker-compose down >/dev/null 2>&1)"
-	fi
+	then ok "compose logs: only lines since the last backup"; else notok "compose logs: older lines in the second backup: $(head -n 2 l2.log)"; fi
+	same "compose logs: the service's first line is not in the second backup" "$(grep -c ' line 0$' l2.log || true)" "0"
+	RUNAS "cd '$C' && $SVC -p ferrytalk down" >/dev/null 2>&1 || true
 fi
 RUNAS "rm -f '$HOME_OUT'"

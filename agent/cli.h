@@ -20,6 +20,7 @@ struct cli {
 	struct conf *conf;		/* loaded by cli_conf() */
 	struct server server;		/* filled by cli_server() */
 	int server_ready;
+	struct err server_err;		/* why it could not be filled */
 };
 
 struct cli_cmd {
@@ -43,9 +44,12 @@ int cli_dispatch(struct cli *cli, int argc, char **argv);
 
 /* Loads the configuration once; FX_USAGE errors name FILE:LINE. */
 int cli_conf(struct cli *cli, struct err *e) __attribute__((warn_unused_result));
-/* The configuration's [server] as transport options (loads it first);
- * NULL with e set. */
+/* The configuration's [server] as transport options (loads it first,
+ * resolves host through ssh_config); NULL with e set. */
 const struct xport_opts *cli_server(struct cli *cli, struct err *e);
+/* The same [server] before the check that ferry can follow its route
+ * (`ferry config` shows a route it cannot use yet). */
+const struct server *cli_server_resolved(struct cli *cli, struct err *e);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
 /* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */

@@ -139,6 +139,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct xport_opts *server;
 	struct report rep = { 0 };
 	struct xport *x = NULL;
 	struct err e = ERR_INIT;
@@ -156,14 +157,24 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
 	c = cli->conf;
-	if (xport_open(&x, cli_server(cli, &e), &e) < 0) {
+	server = cli_server(cli, &e);
+	if (!server || xport_open(&x, server, &e) < 0) {
 		add(&rep, "ssh", 0, e.msg);
 		print_report(&rep, cli->json);
 		buf_release(&rep.rows[0].detail);
 		free(rep.rows);
-		return FX_CONN;
+		return err_exit(&e) == FX_USAGE ? FX_USAGE : FX_CONN;
 	}
-	add(&rep, "ssh", 1, xport_is_local(x) ? "local (no SSH)" : xport_name(x));
+	if (xport_is_local(x)) {
+		add(&rep, "ssh", 1, "local (no SSH)");
+	} else {
+		/* The route too: "ferry@db-dev:22 via bastion". */
+		char *name = xstrfmt("%s%s", xport_name(x),
+				     server_route(&cli->server));
+
+		add(&rep, "ssh", 1, name);
+		free(name);
+	}
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))

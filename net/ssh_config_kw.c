@@ -426,8 +426,9 @@ int sshcfg_keyword(struct sshcfg_reader *r, enum sshcfg_kw kw,
 		return agent_line(r, arg, active);
 	case K_PROXYCOMMAND:
 		/* The rest of the line as written; a ProxyJump seen first
-		 * wins over it. */
-		if (!o->jump_host)
+		 * wins over it, but not "ProxyJump none" (as ssh 9.2 does). */
+		if (!o->jump_host ||
+		    (o->jump_port == 0 && !strcmp(o->jump_host, "none")))
 			set_str(r, active, &o->proxy_command,
 				str + strspn(str, WHITESPACE "="));
 		*ai = av->n;

@@ -130,8 +130,8 @@ static int run_exec(struct sshcfg_reader *r, const char *cmd)
 	if (!shell || !*shell)
 		shell = "/bin/sh";
 	if (access(shell, X_OK) < 0)
-		return sshcfg_bad(r, "Match exec: shell %s is not executable: %s",
-			   shell, strerror(errno));
+		return sshcfg_bad(r, "Match exec: shell %s is not executable: "
+				  "%s", shell, strerror(errno));
 	pid = fork();
 	if (pid < 0)
 		return sshcfg_bad(r, "Match exec: fork: %s", strerror(errno));
@@ -152,8 +152,8 @@ static int run_exec(struct sshcfg_reader *r, const char *cmd)
 	if (got == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		return sshcfg_bad(r, "Match exec '%s' still running after %d s", cmd,
-			   EXEC_TIMEOUT_S);
+		return sshcfg_bad(r, "Match exec '%s' still running after %d s",
+				  cmd, EXEC_TIMEOUT_S);
 	}
 	if (got < 0 || !WIFEXITED(status))
 		return sshcfg_bad(r, "Match exec '%s' did not exit normally", cmd);
@@ -218,7 +218,7 @@ static int match_line(struct sshcfg_reader *r, char **cond, int *result_out)
 
 		if (sshcfg_expand(o->hostname.v, t, 1, 0, &b, &why) < 0) {
 			sshcfg_bad(r, "HostName (%s): %s", o->hostname.at,
-			    buf_str(&why));
+				   buf_str(&why));
 			buf_release(&b);
 			buf_release(&why);
 			return -1;
@@ -238,8 +238,8 @@ static int match_line(struct sshcfg_reader *r, char **cond, int *result_out)
 		if (!strcasecmp(attrib, "all")) {
 			if (attributes > 1 || ((arg = sshcfg_strdelim(&cp)) &&
 					       *arg && *arg != '#')) {
-				sshcfg_bad(r, "'%s' cannot be combined with other Match "
-				    "attributes", oattrib);
+				sshcfg_bad(r, "'%s' cannot be combined with "
+					   "other Match attributes", oattrib);
 				goto out;
 			}
 			if (arg && *arg == '#')
@@ -338,8 +338,8 @@ static int include_line(struct sshcfg_reader *r, struct strlist *av, size_t *ai,
 		if (!*arg)
 			return sshcfg_bad(r, "Include with an empty argument");
 		if (*arg == '~' && !(flags & SSHCFG_RF_USER))
-			return sshcfg_bad(r, "bad Include path %s (~ in a system file)",
-				   arg);
+			return sshcfg_bad(r, "bad Include path %s (~ in a "
+					  "system file)", arg);
 		if (*arg != '/' && *arg != '~')
 			path = (flags & SSHCFG_RF_USER) ?
 			       xstrfmt("%s/.ssh/%s", r->q->home ? r->q->home : "",
@@ -360,12 +360,13 @@ static int include_line(struct sshcfg_reader *r, struct strlist *av, size_t *ai,
 		if (rc != 0)
 			return sshcfg_bad(r, "Include %s: glob failed", arg);
 		for (size_t i = 0; i < gl.gl_pathc; i++) {
-			rc = read_file(r, gl.gl_pathv[i], flags | SSHCFG_RF_CHECKPERM |
-				       (oactive ? 0 : SSHCFG_RF_NEVERMATCH), activep,
-				       depth + 1);
+			int f = flags | SSHCFG_RF_CHECKPERM |
+				(oactive ? 0 : SSHCFG_RF_NEVERMATCH);
+
+			rc = read_file(r, gl.gl_pathv[i], f, activep, depth + 1);
 			if (rc == 0 && errno != ENOENT)
 				rc = sshcfg_bad(r, "Include: cannot open %s: %s",
-					 gl.gl_pathv[i], strerror(errno));
+						gl.gl_pathv[i], strerror(errno));
 			*activep = oactive;
 			if (rc < 0) {
 				globfree(&gl);
@@ -468,7 +469,7 @@ static int read_file(struct sshcfg_reader *r, const char *path, int flags,
 
 	if (depth > MAX_DEPTH)
 		return sshcfg_bad(r, "Include: more than %d levels deep at %s",
-			   MAX_DEPTH, path);
+				  MAX_DEPTH, path);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -503,8 +504,10 @@ int sshcfg_read(const struct sshcfg_query *q, struct sshcfg_opts *o,
 
 	if (q->user_file) {
 		active = 1;
-		rc = read_file(&r, q->user_file, SSHCFG_RF_USER |
-			       (q->check_perms ? SSHCFG_RF_CHECKPERM : 0), &active, 0);
+		int flags = SSHCFG_RF_USER |
+			    (q->check_perms ? SSHCFG_RF_CHECKPERM : 0);
+
+		rc = read_file(&r, q->user_file, flags, &active, 0);
 		if (rc < 0)
 			return -1;
 		if (rc == 0 && q->must_exist)

@@ -103,7 +103,7 @@ struct sshcfg {
 	char *alive_interval_at;
 	int alive_count;	/* ServerAliveCountMax */
 	char *alive_count_at;
-	struct strlist warnings;	/* "FILE:LINE: ..." for the caller to say */
+	struct strlist warnings;	/* "FILE:LINE: ...": the caller says them */
 };
 
 /* Resolves q->host; 0, or -1 with e set (FX_USAGE for a bad file).  Free

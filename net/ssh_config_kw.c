@@ -116,7 +116,8 @@ static void set_str(struct sshcfg_reader *r, int active, struct sshcfg_str *s,
 	}
 }
 
-static void set_int(struct sshcfg_reader *r, int active, struct sshcfg_int *s, int v)
+static void set_int(struct sshcfg_reader *r, int active, struct sshcfg_int *s,
+		    int v)
 {
 	if (active && s->v == -1) {
 		s->v = v;
@@ -224,7 +225,7 @@ static int identity_line(struct sshcfg_reader *r, const char *arg, int active,
 		return 0;
 	if (o->ids.n >= MAX_IDENTITIES)
 		return sshcfg_bad(r, "too many IdentityFile entries (max %d)",
-			   MAX_IDENTITIES);
+				  MAX_IDENTITIES);
 	/* ssh keeps one of each path, per kind of file (user, system). */
 	key = xstrfmt("%d %s", !!(flags & SSHCFG_RF_USER), arg);
 	for (size_t i = 0; i < o->ids_key.n; i++) {
@@ -248,6 +249,17 @@ static int flag_value(const char *arg, const char *const *names,
 	return -1;
 }
 
+/* valid_env_name(): letters, digits and '_', at least one. */
+static int env_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
 static int agent_line(struct sshcfg_reader *r, const char *arg, int active)
 {
 	struct buf b = BUF_INIT, why = BUF_INIT;
@@ -264,15 +276,10 @@ static int agent_line(struct sshcfg_reader *r, const char *arg, int active)
 		return rc;
 	}
 	buf_release(&why);
-	if (arg[0] == '$' && arg[1] != '{') {
-		for (const char *p = arg + 1; ; p++) {
-			if (!*p && p > arg + 1)
-				break;
-			if (!*p || (!isalnum((unsigned char)*p) && *p != '_'))
-				return sshcfg_bad(r, "IdentityAgent: invalid environment "
-					   "name %s", arg);
-		}
-	}
+	/* The old "$NAME" form must name a variable. */
+	if (arg[0] == '$' && arg[1] != '{' && !env_name(arg + 1))
+		return sshcfg_bad(r, "IdentityAgent: invalid environment name "
+				  "%s", arg);
 	set_str(r, active, &r->o->identity_agent, arg);
 	return 0;
 }
@@ -419,7 +426,7 @@ int sshcfg_keyword(struct sshcfg_reader *r, enum sshcfg_kw kw,
 	case K_ALIVECOUNT:
 		if (sshcfg_uint(arg, &v) < 0)
 			return sshcfg_bad(r, "%s: bad number '%s'", name,
-				   arg ? arg : "");
+					  arg ? arg : "");
 		set_int(r, active, &o->alive_count, v);
 		break;
 	case K_IDENTITYAGENT:

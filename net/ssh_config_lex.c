@@ -99,8 +99,8 @@ int sshcfg_match_pattern(const char *s, const char *pattern)
 				return 1;
 			if (*pattern != '?') {
 				for (; *s; s++)
-					if (*s == *pattern &&
-					    sshcfg_match_pattern(s + 1, pattern + 1))
+					if (*s == *pattern && sshcfg_match_pattern(
+						s + 1, pattern + 1))
 						return 1;
 				return 0;
 			}
@@ -388,8 +388,8 @@ static int valid_domain(char *name)
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)tolower((unsigned char)name[i]);
 
-		if ((last == '.' && c == '.') ||
-		    (c != '.' && c != '-' && c != '_' && !isalnum((unsigned char)c)))
+		if ((last == '.' && c == '.') || (c != '.' && c != '-' &&
+		    c != '_' && !isalnum((unsigned char)c)))
 			return 0;
 		last = c;
 	}

@@ -1,6 +1,8 @@
 /*
  * ferry check: one row per configured part, like the old check-services
- * script.  Exit 0 only when every row is ok; 3 when SSH itself fails.
+ * script.  Exit 0 only when every row is ok; 3 when SSH itself fails; 2
+ * when a value in the config cannot be used (each one a "config" row; the
+ * parts that need it are not checked).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -103,7 +105,8 @@ static void check_sources(struct xport *x, const struct conf *c,
 
 		if (!k->check || !conf_has_section(c, k->section))
 			continue;
-		r = k->check(&ctx, &detail, &e);
+		r = conf_need(c, k->section, NULL, &e) < 0 ? -1 :
+			k->check(&ctx, &detail, &e);
 		add(rep, k->row ? k->row : k->name, r == 0,
 		    r == 0 ? buf_str(&detail) : e.msg);
 		buf_release(&detail);
@@ -121,7 +124,7 @@ static void print_report(const struct report *rep, int json)
 			json_array_append_new(arr, json_pack("{s:s, s:b, s:s}",
 				"part", w->part, "ok", w->ok, "detail",
 				buf_str(&w->detail)));
-		else
+		else if (!w->ok || !cli_quiet())	/* -q: only what failed */
 			printf("%-11s %-4s %s\n", w->part, w->ok ? "ok" : "FAIL",
 			       buf_str(&w->detail));
 	}
@@ -133,18 +136,30 @@ static void print_report(const struct report *rep, int json)
 	fflush(stdout);
 }
 
+/* One "config" row per value that cannot be used; how many. */
+static size_t config_rows(const struct conf *c, struct report *rep)
+{
+	struct strlist problems = STRLIST_INIT;
+	size_t n = conf_problems(c, NULL, &problems);
+
+	for (size_t i = 0; i < n; i++)
+		add(rep, "config", 0, problems.v[i]);
+	strlist_release(&problems);
+	return n;
+}
+
 static int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct xport_opts *server;
 	struct report rep = { 0 };
 	struct xport *x = NULL;
 	struct err e = ERR_INIT;
 	const struct conf *c;
-	int ch, code = FX_OK;
+	const struct xport_opts *server;
+	int ch, code = FX_OK, fail_code = FX_FAIL;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'j')
@@ -157,13 +172,21 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
 	c = cli->conf;
-	server = cli_server(cli, &e);
-	if (!server || xport_open(&x, server, &e) < 0) {
+	if (config_rows(c, &rep))
+		fail_code = FX_USAGE;
+	if (!(server = cli_server(cli, &e))) {
 		add(&rep, "ssh", 0, e.msg);
-		print_report(&rep, cli->json);
-		buf_release(&rep.rows[0].detail);
-		free(rep.rows);
-		return err_exit(&e) == FX_USAGE ? FX_USAGE : FX_CONN;
+		/* A bad ssh_config is a config error (2), a route ferry
+		 * cannot follow yet a connection error (3). */
+		if (fail_code != FX_USAGE)
+			fail_code = err_exit(&e);
+		goto out;
+	}
+	if (xport_open(&x, server, &e) < 0) {
+		add(&rep, "ssh", 0, e.msg);
+		if (fail_code != FX_USAGE)
+			fail_code = FX_CONN;
+		goto out;
 	}
 	if (xport_is_local(x)) {
 		add(&rep, "ssh", 1, "local (no SSH)");
@@ -180,10 +203,11 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (conf_has_section(c, "project"))
 		check_compose(x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);
+out:
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {
 		if (!rep.rows[i].ok)
-			code = FX_FAIL;
+			code = fail_code;
 		buf_release(&rep.rows[i].detail);
 	}
 	free(rep.rows);
@@ -195,6 +219,7 @@ const struct cli_cmd cmd_check_entry = {
 	"check", cmd_check, "[--json]",
 	"check that every configured part is reachable",
 	"  --json            print the rows as JSON\n"
-	"exit 0 only when every row is ok; 3 when SSH itself fails\n",
+	"exit 0 only when every row is ok; 3 when SSH itself fails; 2 when a\n"
+	"config value cannot be used (one 'config' row each)\n",
 	NULL,
 };

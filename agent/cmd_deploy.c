@@ -100,15 +100,17 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	}
 	for (; optind < argc; optind++)
 		strlist_add(&services, argv[optind]);
-	if (!(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
+	if (cli_conf_for(cli, "project deploy", &e) < 0 ||
+	    !(server = cli_server(cli, &e)) || xport_open(&x, server, &e) < 0)
 		goto fail;
 	o.itemize = o.dry_run || log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(cli->conf, x, &o, &st, &e) < 0)
 		goto fail;
-	printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
-	       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "", st.files,
-	       (unsigned long long)st.bytes, st.deleted, st.unchanged,
-	       st.seconds);
+	if (!cli_quiet() || o.dry_run)
+		printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
+		       "unchanged, %.1fs\n", o.dry_run ? "dry run: " : "",
+		       st.files, (unsigned long long)st.bytes, st.deleted,
+		       st.unchanged, st.seconds);
 	fflush(stdout);
 	if (st.foreign)
 		log_warn("%s exists and holds files ferry did not put there (no "

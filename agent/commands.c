@@ -8,7 +8,8 @@
 
 extern const struct cli_cmd cmd_deploy_entry, cmd_backup_entry,
 	cmd_restore_entry, cmd_list_entry, cmd_verify_entry, cmd_prune_entry,
-	cmd_check_entry, cmd_config_entry, cmd_help_entry, cmd_offsite_entry;
+	cmd_check_entry, cmd_config_entry, cmd_help_entry, cmd_offsite_entry,
+	cmd_init_entry;
 
 #define OPS "the deploy-operations issue (compose on the server)"
 #define SCHED "the scheduling issue"
@@ -52,5 +53,6 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_check_entry,
 	&cmd_config_entry,
 	&cmd_help_entry,
+	&cmd_init_entry,
 	NULL,
 };

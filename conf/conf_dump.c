@@ -9,14 +9,19 @@ static const char *shown(const struct val *v)
 	return (v->key->flags & CK_SECRET) && v->value ? "********" : v->value;
 }
 
+/* One row: a key's value or a value shown in its place (conf_shown); a
+ * broken value shows its problem where it would be (it is listed on
+ * stderr too). */
 static void dump_row(const char *sect, const char *name, const char *value,
-		     const char *origin, FILE *out, json_t *root)
+		     const char *origin, const char *error, FILE *out,
+		     json_t *root)
 {
 	json_t *sec;
 
 	if (!root) {
-		fprintf(out, "%-17s = %-28s ; %s\n", name, value ? value : "",
-			origin);
+		fprintf(out, "%-17s = %-28s ; %s\n", name,
+			error ? "(error)" : value ? value : "",
+			error ? error : origin);
 		return;
 	}
 	sec = json_object_get(root, sect);
@@ -24,8 +29,15 @@ static void dump_row(const char *sect, const char *name, const char *value,
 		sec = json_object();
 		json_object_set_new(root, sect, sec);
 	}
-	json_object_set_new(sec, name, json_pack("{s:s?, s:s}", "value", value,
-						 "origin", origin));
+	json_object_set_new(sec, name, json_pack("{s:s?, s:s, s:s*}", "value",
+						 error ? NULL : value, "origin",
+						 origin, "error", error));
+}
+
+static void dump_val(const struct val *v, FILE *out, json_t *root)
+{
+	dump_row(v->section, v->key->name, shown(v),
+		 v->origin ? v->origin : "unset", v->error, out, root);
 }
 
 static const struct conf_shown *find_row(const struct conf_shown *rows,
@@ -53,11 +65,10 @@ static void dump_section(const struct conf *c, const char *sect, FILE *out,
 		row = find_row(rows, n, sect, conf_keys[k].name);
 		/* What the file sets is what counts. */
 		if (row && !(v && v->line > 0))
-			dump_row(sect, row->name, row->value, row->origin, out,
-				 root);
+			dump_row(sect, row->name, row->value, row->origin,
+				 NULL, out, root);
 		else if (v)
-			dump_row(sect, v->key->name, shown(v), v->origin, out,
-				 root);
+			dump_val(v, out, root);
 	}
 	for (size_t i = 0; i < n; i++) {
 		int is_key = 0;
@@ -69,7 +80,7 @@ static void dump_section(const struct conf *c, const char *sect, FILE *out,
 				 !strcmp(conf_keys[k].name, rows[i].name);
 		if (!is_key)
 			dump_row(sect, rows[i].name, rows[i].value,
-				 rows[i].origin, out, root);
+				 rows[i].origin, NULL, out, root);
 	}
 }
 

@@ -22,7 +22,7 @@ const struct conf_key conf_keys[] = {
 	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
 	{ "server", "user", CT_STR, NULL, 0, NULL,
 	  "SSH user (default: the local user name)" },
-	{ "server", "identity", CT_PATHS, NULL, 0, NULL,
+	{ "server", "identity", CT_PATHS, NULL, CK_FILE, NULL,
 	  "private key files to try after ssh-agent" },
 	{ "server", "known_hosts", CT_PATH, "~/.ssh/known_hosts", 0, NULL,
 	  "OpenSSH known_hosts file" },
@@ -36,7 +36,7 @@ const struct conf_key conf_keys[] = {
 	/* [project] */
 	{ "project", "name", CT_STR, NULL, 0, NULL,
 	  "project name (default: local_dir's folder name)" },
-	{ "project", "local_dir", CT_PATH, ".", 0, NULL,
+	{ "project", "local_dir", CT_PATH, ".", CK_DIR, NULL,
 	  "the project's local tree" },
 	{ "project", "remote_dir", CT_STR, NULL, 0, NULL,
 	  "the project's directory on the server" },
@@ -96,7 +96,7 @@ const struct conf_key conf_keys[] = {
 	{ "offsite", "keep_weekly", CT_INT, "4", 0, "0..100000", "retention" },
 	{ "offsite", "keep_monthly", CT_INT, "6", 0, "0..100000", "retention" },
 	{ "offsite", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
-	{ "offsite", "encrypt_key_file", CT_PATH, NULL, 0, NULL,
+	{ "offsite", "encrypt_key_file", CT_PATH, NULL, CK_FILE, NULL,
 	  "32-byte key: encrypt off-site copies client-side" },
 
 	/* [postgres] */

@@ -98,6 +98,20 @@ then ok "manifest sizes, checksums and row counts match the files"; else notok "
 same "COPY data restores with psql" "$(PSQL -c "CREATE DATABASE bk_check" >/dev/null; PSQL -d bk_check -c "CREATE TABLE item (id int, name text, price numeric)" >/dev/null; cat x/postgres/bk_shop/data/public.item.copy | PSQL -d bk_check -c "COPY item FROM STDIN" ; PSQL -d bk_check -c "SELECT count(*), sum(price) FROM item")" "50000|1875037500.0"
 PSQL -c "DROP DATABASE bk_check" >/dev/null
 
+# two backups in the same second get distinct names
+new_second
+s0=$(date +%s)
+"$FERRY" -c bk.ini backup --only postgres >/dev/null 2>&1 && "$FERRY" -c bk.ini backup --only postgres >same.out 2>same.err
+rc=$?
+if [ "$(date +%s)" = "$s0" ]; then
+	same "a second backup in the same second succeeds" "$rc" "0"
+	contains "it is named <stamp>-2" "$(cat same.out)" "Z-2.tar.zst"
+else
+	skip "backup: two backups did not fit in one second here"
+fi
+for f in archives/shop-*.tar.zst; do
+	[ "$f" = "$A" ] || rm -f "$f" "${f%.tar.zst}.manifest.json"
+done
 expect_exit "verify --latest" 0 "$FERRY" -c bk.ini verify --latest
 expect_exit "verify ARCHIVE" 0 "$FERRY" -c bk.ini verify "$A"
 expect_exit "list" 0 "$FERRY" -c bk.ini list
@@ -116,6 +130,19 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(in
 PY
 expect_exit "verify: flipped byte exits 6" 6 "$FERRY" -c bk.ini verify flipped.tar.zst
 contains "verify: flipped byte names the archive" "$ERR" "flipped.tar.zst"
+contains "verify: damage inside the zstd stream says so, with the offset" "$ERR" "damaged at byte"
+lacks "verify: damage is not 'not a ferry archive'" "$ERR" "not a ferry archive"
+# a failed verify of an archive of the backup dir shows in list
+cp "$A" "${A%.tar.zst}.good"
+cp flipped.tar.zst "$A"
+expect_exit "verify --latest of a damaged archive exits 6" 6 "$FERRY" -c bk.ini verify --latest
+expect_exit "list after the failed verify" 0 "$FERRY" -c bk.ini list
+contains "list says FAILED" "$OUT" "FAILED"
+expect_exit "verify by name (as list prints it)" 6 "$FERRY" -c bk.ini verify "$(basename "$A")"
+mv "${A%.tar.zst}.good" "$A"
+expect_exit "verify by name after the repair" 0 "$FERRY" -c bk.ini verify "$(basename "$A")"
+expect_exit "list after a passing verify" 0 "$FERRY" -c bk.ini list
+lacks "list no longer says FAILED" "$OUT" "FAILED"
 head -c $((size - 1000)) "$A" >truncated.tar.zst
 expect_exit "verify: truncated exits 6" 6 "$FERRY" -c bk.ini verify truncated.tar.zst
 head -c 100000 /dev/urandom >random.tar.zst

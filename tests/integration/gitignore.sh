@@ -8,7 +8,10 @@ cd "$SCRATCH"
 if ! command -v git >/dev/null; then skip "gitignore: git is not installed"; exit 0; fi
 export HOME="$SCRATCH" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 bad=0 badci=0
-for seed in $(seq 1 300); do
+# The oracle (git) costs the same in every build; the sanitizer build, which
+# only needs to run ferry's matcher, checks a third of the trees.
+case "$FERRY_BUILD" in *asan*) N=100 ;; *) N=300 ;; esac
+for seed in $(seq 1 $N); do
 	d="t$seed"
 	mkdir "$d"
 	python3 "$FERRY_SOURCE_ROOT/tests/gitignore_gen.py" "$d" "$seed"
@@ -29,5 +32,5 @@ for seed in $(seq 1 300); do
 	fi
 	rm -rf "$d"
 done
-same "gitignore: ferry and git ls-files agree on 300 random trees" "$bad" "0"
-same "gitignore: ferry and git check-ignore --no-index agree on 300 random trees" "$badci" "0"
+same "gitignore: ferry and git ls-files agree on $N random trees" "$bad" "0"
+same "gitignore: ferry and git check-ignore --no-index agree on $N random trees" "$badci" "0"

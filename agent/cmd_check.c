@@ -12,6 +12,7 @@
 
 #include "agent/cli.h"
 #include "backup/component.h"
+#include "net/compose.h"
 #include "util/shquote.h"
 #include "net/xport.h"
 #include "conf/conf.h"
@@ -82,15 +83,93 @@ static void check_remote_dir(struct xport *x, const struct conf *c,
 	buf_release(&msg);
 }
 
-static void check_compose(struct xport *x, struct report *rep)
+/* Runs cmd; 0 with its first line of output in out, or -1 with the
+ * failure in out (compose_failure's words). */
+static int probe(struct xport *x, const char *cmd, struct buf *out)
 {
-	run_row(x, rep, "compose",
-		"if docker compose version >/dev/null 2>&1; then "
-		"echo \"docker compose $(docker compose version --short)\"; "
-		"elif command -v docker-compose >/dev/null 2>&1; then "
-		"echo \"docker-compose $(docker-compose version --short)\"; "
-		"else exit 127; fi",
-		"neither 'docker compose' nor 'docker-compose' found on the server");
+	struct buf sout = BUF_INIT, serr = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	int r = -1;
+
+	io.out = &sout;
+	io.err = &serr;
+	if (xport_run(x, cmd, &io, &st, &e) < 0) {
+		buf_addstr(out, e.msg);
+	} else if (!st.exited || st.code != 0) {
+		/* some tools say why on stdout */
+		compose_failure(serr.len ? &serr : &sout, &st, out);
+	} else {
+		buf_add(out, sout.p ? sout.p : "", strcspn(buf_str(&sout), "\n"));
+		r = 0;
+	}
+	buf_release(&sout);
+	buf_release(&serr);
+	return r;
+}
+
+/* ok only when the engine answers and compose can list the project: a
+ * green row means a deploy will not stop at compose's first call. */
+static void check_compose(struct cli *cli, struct xport *x, struct report *rep)
+{
+	static const char *const ps[] = { "ps", "-q", NULL };
+	static const char *const ver[] = { "version", "--format",
+					   "{{.Server.Version}}", NULL };
+	struct buf cmd = BUF_INIT, cv = BUF_INIT, dv = BUF_INIT, pq = BUF_INIT;
+	struct buf row = BUF_INIT;
+	struct compose *c = NULL;
+	struct err e = ERR_INIT;
+	int ok = 0;
+
+	if (compose_open(&c, x, &cli->server.co, &e) < 0) {
+		add(rep, "compose", 0, e.msg);
+		return;
+	}
+	buf_printf(&cmd, "%s version --short", compose_prefix(c));
+	if (probe(x, buf_str(&cmd), &cv) < 0) {
+		buf_printf(&row, "%s does not run: %s", compose_prefix(c),
+			   buf_str(&cv));
+		goto out;
+	}
+	buf_printf(&row, "%s %s", compose_prefix(c), buf_str(&cv));
+	buf_reset(&cmd);
+	compose_docker_cmdline(c, ver, &cmd);
+	if (probe(x, buf_str(&cmd), &dv) < 0) {
+		buf_printf(&row, ", but the Docker engine does not answer: %s",
+			   buf_str(&dv));
+		if (!strcasestr(buf_str(&dv), "daemon running"))
+			buf_addstr(&row, " (is the Docker daemon running?)");
+		goto out;
+	}
+	buf_printf(&row, ", engine %s", buf_str(&dv));
+	buf_reset(&cmd);
+	buf_addstr(&cmd, "if [ -d ");
+	sh_quote_path(&cmd, cli->server.compose_dir);
+	buf_addstr(&cmd, " ]; then n=$(");
+	compose_cmdline(c, ps, &cmd);
+	buf_addstr(&cmd, ") || exit $?; echo \"$n\" | grep -c . || true; "
+		   "else echo none; fi");
+	if (probe(x, buf_str(&cmd), &pq) < 0) {
+		buf_printf(&row, "; compose ps of the project failed: %s",
+			   buf_str(&pq));
+		goto out;
+	}
+	if (!strcmp(buf_str(&pq), "none"))
+		buf_printf(&row, "; %s does not exist yet (not deployed)",
+			   cli->server.compose_dir);
+	else
+		buf_printf(&row, "; %s container%s", buf_str(&pq),
+			   strcmp(buf_str(&pq), "1") ? "s" : "");
+	ok = 1;
+out:
+	add(rep, "compose", ok, buf_str(&row));
+	compose_free(c);
+	buf_release(&cmd);
+	buf_release(&cv);
+	buf_release(&dv);
+	buf_release(&pq);
+	buf_release(&row);
 }
 
 /* A row for every configured source, from the component table. */
@@ -201,7 +280,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))
-		check_compose(x, &rep);
+		check_compose(cli, x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);
 out:
 	print_report(&rep, cli->json);

@@ -98,6 +98,10 @@ long long conf_num(const struct conf *c, const char *sect, const char *key);
 /* Appends the list's items to out. */
 void conf_list(const struct conf *c, const char *sect, const char *key,
 	       struct strlist *out);
+/* Appends the file's sections matching pattern ("group.*"), in file
+ * order, each once. */
+void conf_sections_like(const struct conf *c, const char *pattern,
+			struct strlist *out);
 /* 1 when the file has the section (the part is "configured"). */
 int conf_has_section(const struct conf *c, const char *sect);
 /* 1 when the file sets key (as opposed to a default). */

@@ -112,6 +112,21 @@ void conf_list(const struct conf *c, const char *sect, const char *key,
 		strlist_split(out, v->value);
 }
 
+void conf_sections_like(const struct conf *c, const char *pattern,
+			struct strlist *out)
+{
+	for (size_t i = 0; i < c->sections.n; i++) {
+		int seen = 0;
+
+		if (!conf_section_matches(pattern, c->sections.v[i]))
+			continue;
+		for (size_t k = 0; k < out->n && !seen; k++)
+			seen = !strcmp(out->v[k], c->sections.v[i]);
+		if (!seen)
+			strlist_add(out, c->sections.v[i]);
+	}
+}
+
 int conf_has_section(const struct conf *c, const char *sect)
 {
 	return conf_section_line(c, sect) > 0;

@@ -6,7 +6,7 @@
 
 const char *const conf_sections[] = {
 	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
-	"minio", "neo4j", NULL,
+	"minio", "neo4j", "group.*", NULL,
 };
 
 #define S CK_SECRET
@@ -143,6 +143,22 @@ const struct conf_key conf_keys[] = {
 	  "online export or offline dump" },
 	{ "neo4j", "service", CT_STR, "neo4j", 0, NULL,
 	  "compose service running Neo4j" },
+
+	/* [deploy]: compose on the server (the deploy operations issue) */
+	{ "deploy", "require", CT_LIST, NULL, 0, NULL,
+	  "server files (relative to remote_dir) a deploy needs before compose runs" },
+	{ "deploy", "health_url", CT_URL, NULL, CK_REPEAT, NULL,
+	  "URL (as the server sees it) that must answer 2xx after up; may repeat" },
+	{ "deploy", "health_timeout", CT_DURATION, "120s", 0, NULL,
+	  "how long the health gate waits" },
+	{ "deploy", "health_interval", CT_DURATION, "2s", 0, NULL,
+	  "how often the health gate looks" },
+	{ "deploy", "lock_stale", CT_DURATION, "30m", 0, NULL,
+	  "age after which another host's deploy lock is reported as stale" },
+
+	/* [group.NAME]: deploy --type NAME */
+	{ "group.*", "services", CT_LIST, NULL, 0, NULL,
+	  "compose services of this group (deploy --type NAME)" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

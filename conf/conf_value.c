@@ -209,8 +209,15 @@ static const char *check_type(struct val *v, char *expect, size_t size)
 		snprintf(expect, size, "one of %s", k->choices);
 		return expect;
 	case CT_URL:
-		return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ?
-			NULL : "an http:// or https:// URL";
+		/* A repeatable key holds one value a line. */
+		for (const char *p = s; *p;) {
+			size_t len = strcspn(p, "\n");
+
+			if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8))
+				return "an http:// or https:// URL (one a line)";
+			p += len + (p[len] == '\n');
+		}
+		return NULL;
 	case CT_S3URL:
 		return !strncmp(s, "s3://", 5) && s[5] && s[5] != '/' ? NULL :
 			"s3://bucket/prefix";

@@ -431,6 +431,40 @@ static void example_documents_every_key(void)
 	free(path);
 }
 
+static void groups_and_repeats(void)
+{
+	struct conf *c = NULL;
+	struct err e = ERR_INIT;
+	struct strlist l = STRLIST_INIT;
+
+	T_OK(conf_load_string(&c, "[server]\nhost = h\n[deploy]\n"
+			      "health_url = http://a/x\nhealth_url = https://b/y\n"
+			      "[group.back]\nservices = api, worker\n"
+			      "[group.infra]\nservices = db\n", "t.ini", &e) == 0,
+	     "groups and repeated health_url load");
+	if (!c)
+		return;
+	conf_list(c, "deploy", "health_url", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[1], "https://b/y"), "health_url repeats");
+	strlist_release(&l);
+	conf_sections_like(c, "group.*", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[0], "group.back") &&
+	     !strcmp(l.v[1], "group.infra"), "group sections in file order");
+	strlist_release(&l);
+	conf_list(c, "group.back", "services", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[1], "worker"), "a group's services");
+	strlist_release(&l);
+	T_OK(conf_num(c, "deploy", "health_timeout") == 120000 &&
+	     conf_num(c, "deploy", "lock_stale") == 1800000, "ops defaults");
+	conf_free(c);
+	T_STREQ(load_err("[server]\nhost = h\n[deploy]\nhealth_url = http://a\n"
+			 "health_url = ftp://b\n"),
+		"t.ini:4: bad value 'ftp://b' for health_url in [deploy]: expected "
+		"an http:// or https:// URL", "each repeated URL is checked");
+	T_STREQ(load_err("[server]\nhost = h\n[group.x]\nservice = a\n"),
+		"t.ini:4: unknown key 'service' in [group.x]", "group keys checked");
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -442,6 +476,7 @@ int main(void)
 	values();
 	local_and_env();
 	example_documents_every_key();
+	groups_and_repeats();
 	{
 		char *cmd = xstrfmt("rm -rf %s", scratch);
 

@@ -255,8 +255,8 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		fail_code = FX_USAGE;
 	if (!(server = cli_server(cli, &e))) {
 		add(&rep, "ssh", 0, e.msg);
-		/* A bad ssh_config is a config error (2), a route ferry
-		 * cannot follow yet a connection error (3). */
+		/* A bad ssh_config, or a route ferry cannot follow yet, is
+		 * a config error (2). */
 		if (fail_code != FX_USAGE)
 			fail_code = err_exit(&e);
 		goto out;

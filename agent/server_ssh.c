@@ -358,6 +358,10 @@ static void apply(struct server *s, const struct conf *c, struct server_ssh *x)
 		o->connect_timeout_ms = r->connect_timeout * 1000LL;
 	if (r->alive_interval_at && !is_set(c, "keepalive"))
 		o->keepalive_ms = r->alive_interval * 1000LL;
+	/* ssh gives up after CountMax unanswered keepalives, at once for
+	 * 0; the kernel's probe count is at least 1. */
+	if (r->alive_count_at)
+		o->keepalive_count = r->alive_count > 0 ? r->alive_count : 1;
 	o->host_key_alias = r->host_key_alias;
 	o->hash_known_hosts = r->hash_known_hosts;
 	o->identities_only = r->identities_only;
@@ -399,11 +403,11 @@ int server_route_usable(const struct server *s, struct err *e)
 	if (!r || (!o->jump && !o->proxy_command))
 		return 0;
 	if (o->jump)
-		return err_set(e, FX_CONN, "ssh %s@%s:%d%s: jump hosts "
+		return err_set(e, FX_USAGE, "ssh %s@%s:%d%s: jump hosts "
 			       "(ProxyJump %s, %s) are not supported yet",
 			       o->user, o->host, o->port, server_route(s),
 			       r->proxy_jump, r->proxy_jump_at);
-	return err_set(e, FX_CONN, "ssh %s@%s:%d: ProxyCommand (%s) is not "
+	return err_set(e, FX_USAGE, "ssh %s@%s:%d: ProxyCommand (%s) is not "
 		       "supported yet", o->user, o->host, o->port,
 		       r->proxy_command_at);
 }

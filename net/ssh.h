@@ -46,6 +46,8 @@ struct ssh_opts {
 	enum ssh_hostkey_policy policy;
 	long long connect_timeout_ms;
 	long long keepalive_ms;			/* 0: off */
+	int keepalive_count;		/* unanswered probes before the
+					 * connection is dead; 0: 3 */
 };
 
 struct ssh;

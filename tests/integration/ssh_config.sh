@@ -3,8 +3,9 @@
 # the subtle cases by name; then `ferry config`'s origins, warnings and
 # errors; then, against the sandbox, [server] host as an alias reached
 # through ssh_config (HostName, User, Port, IdentityFile, UserKnownHostsFile,
-# HostKeyAlias, HashKnownHosts, IdentityAgent, IdentitiesOnly), and a
-# ProxyJump route shown and refused until ferry follows it.
+# HostKeyAlias, HashKnownHosts, IdentityAgent, IdentitiesOnly), a ProxyJump
+# or ProxyCommand route shown and refused (exit 2) until ferry follows it,
+# and deploy, backup and check through an alias of ~/.ssh/config.
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"
@@ -186,6 +187,36 @@ chmod 600 permhome/.ssh/config
 HOME="$SCRATCH/permhome" expect_exit "~/.ssh/config is read by default" 0 "$FERRY" -c perm.ini config
 contains "~/.ssh/config is read by default: its User" "$OUT" "; ~/.ssh/config:2"
 
+# ---- ConnectTimeout and ServerAlive* at work ------------------------------------
+# A listener that accepts and never says a word: the SSH handshake waits
+# for its banner until the connect timeout, ConnectTimeout's 1s rather than
+# ferry's default 10s (`timeout 8` would end that with 124).
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >silent.port &
+SILENT_PID=$!
+for _ in $(seq 1 100); do [ -s silent.port ] && break; sleep 0.05; done
+printf 'Host slow\n  HostName 127.0.0.1\n  Port %s\n  ConnectTimeout 1\n  ServerAliveInterval 37\n  ServerAliveCountMax 5\n' \
+	"$(cat silent.port)" >slow.cfg
+printf '[server]\nhost = slow\nssh_config = slow.cfg\nknown_hosts = %s/kh_slow\n' "$SCRATCH" >slow.ini
+chmod 600 slow.ini
+expect_exit "ConnectTimeout 1: a silent server gives up in time, exit 3" 3 timeout 8 "$FERRY" -c slow.ini check
+contains "ConnectTimeout: config shows it" "$("$FERRY" -c slow.ini config 2>&1)" \
+	"connect_timeout   = 1s                           ; slow.cfg:4"
+if command -v strace >/dev/null; then
+	strace -f -e trace=setsockopt -o slow.trace timeout 8 "$FERRY" -c slow.ini check >/dev/null 2>&1 || true
+	contains "ServerAliveInterval 37: the keepalive idle time" "$(cat slow.trace)" "TCP_KEEPIDLE, [37]"
+	contains "ServerAliveCountMax 5: the keepalive probes" "$(cat slow.trace)" "TCP_KEEPCNT, [5]"
+	printf 'keepalive = 12s\n' >>slow.ini
+	strace -f -e trace=setsockopt -o slow.trace timeout 8 "$FERRY" -c slow.ini check >/dev/null 2>&1 || true
+	contains "ferry.ini's keepalive wins over ServerAliveInterval" "$(cat slow.trace)" "TCP_KEEPIDLE, [12]"
+else
+	skip "ServerAlive*: strace is not installed"
+fi
+kill "$SILENT_PID" 2>/dev/null || true
+wait "$SILENT_PID" 2>/dev/null || true
+
 # ---- against the sandbox ---------------------------------------------------------
 if [ -z "${SBX_DIR:-}" ]; then
 	skip "ssh_config: connecting through an alias: ${SBX_SKIP_REASON:-no sandbox}"
@@ -268,8 +299,71 @@ ssh-agent -k >/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 sbx_conf jump "User $SBX_USER" "IdentityFile $SBX_KEY" "ProxyJump bastion"
-expect_exit "ProxyJump: refused until ferry follows it" 3 "$FERRY" -c jump.ini check
+expect_exit "ProxyJump: refused until ferry follows it: exit 2" 2 "$FERRY" -c jump.ini check
 contains "ProxyJump: the row shows the route" "$OUT" "$SBX_USER@$SBX_IP:22 via bastion"
-contains "ProxyJump: says why" "$OUT" "not supported yet"
+contains "ProxyJump: says why, naming file:line" "$OUT" "(ProxyJump bastion, jump.cfg:5) are not supported yet"
+expect_exit "ProxyJump: deploy refuses too, exit 2" 2 "$FERRY" -c jump.ini deploy --dry-run
+contains "ProxyJump: deploy names file:line" "$ERR" "jump.cfg:5) are not supported yet"
 expect_exit "ProxyJump: config still shows it" 0 "$FERRY" -c jump.ini config
 contains "ProxyJump: config row" "$OUT" "ProxyJump         = bastion"
+sbx_conf pcmd "User $SBX_USER" "IdentityFile $SBX_KEY" "ProxyCommand nc %h %p"
+expect_exit "ProxyCommand: refused until ferry follows it: exit 2" 2 "$FERRY" -c pcmd.ini backup
+contains "ProxyCommand: says why, naming file:line" "$ERR" "ProxyCommand (pcmd.cfg:5) is not supported yet"
+
+# ---- deploy, backup and check through an alias of ~/.ssh/config -------------
+# The way the old scripts reached the server (`ssh dev-alias ...`): ferry.ini
+# names only the alias; ~/.ssh/config, read by default, has the rest.
+AH="$SCRATCH/aliashome"
+mkdir -p "$AH/.ssh" "$SCRATCH/aproj/src" "$SCRATCH/archives"
+chmod 700 "$AH/.ssh"
+cat >"$AH/.ssh/config" <<CFG
+Host dev-alias
+  HostName $SBX_IP
+  User $SBX_USER
+  IdentityFile $SBX_KEY
+  UserKnownHostsFile $SBX_KNOWN_HOSTS
+Host *
+  User nobody-$$
+CFG
+chmod 600 "$AH/.ssh/config"
+echo "through the alias $$" >"$SCRATCH/aproj/src/hello.txt"
+AR="$SBX_REMOTE_DIR/sshcfg-alias"
+cat >a.ini <<INI
+[server]
+host = dev-alias
+connect_timeout = 5s
+
+[project]
+local_dir = $SCRATCH/aproj
+remote_dir = $AR
+
+[postgres]
+password = \${SBX_PG_PASSWORD}
+
+[backup]
+dir = $SCRATCH/archives
+name = viaalias
+INI
+chmod 600 a.ini
+HOME="$AH" expect_exit "alias of ~/.ssh/config: config" 0 "$FERRY" -c a.ini config
+contains "alias of ~/.ssh/config: User with its origin" "$OUT" \
+	"$(printf 'user              = %-29s; ~/.ssh/config:3' "$SBX_USER")"
+HOME="$AH" expect_exit "alias of ~/.ssh/config: deploy" 0 "$FERRY" -c a.ini deploy --no-up
+same "alias of ~/.ssh/config: the file is on the server" \
+	"$(ip netns exec "$SBX_NS" cat "$AR/src/hello.txt" 2>&1)" "through the alias $$"
+HOME="$AH" expect_exit "alias of ~/.ssh/config: backup" 0 "$FERRY" -c a.ini backup --only postgres
+A=$(ls archives/viaalias-*.tar.zst 2>/dev/null | head -n 1)
+if [ -n "$A" ] && tar --zstd -tf "$A" | grep -q '^postgres/'; then
+	ok "alias of ~/.ssh/config: the archive holds the dump"
+else
+	notok "alias of ~/.ssh/config: the archive holds the dump: '$A'"
+fi
+HOME="$AH" expect_exit "alias of ~/.ssh/config: verify" 0 "$FERRY" -c a.ini verify --latest
+# check without [project]: the sandbox may have no Docker engine for its
+# compose row.  Its postgres row goes through the same SSH connection.
+sed '/^\[project\]/,/^$/d' a.ini >c.ini
+chmod 600 c.ini
+HOME="$AH" expect_exit "alias of ~/.ssh/config: check" 0 "$FERRY" -c c.ini check
+contains "alias of ~/.ssh/config: check's ssh row" "$OUT" "ssh         ok   $SBX_USER@$SBX_IP:22"
+contains "alias of ~/.ssh/config: check's postgres row" "$OUT" "postgres    ok   PostgreSQL"
+HOME="$SCRATCH/nohome" expect_exit "without ~/.ssh/config the alias is no host: exit 3" 3 "$FERRY" -c c.ini check

@@ -4,7 +4,7 @@
 # errors; then, against the sandbox, [server] host as an alias reached
 # through ssh_config (HostName, User, Port, IdentityFile, UserKnownHostsFile,
 # HostKeyAlias, HashKnownHosts, IdentityAgent, IdentitiesOnly), and a
-# ProxyJump route shown and refused until ferry follows it.
+# ProxyJump route to a jump host that does not resolve.
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"
@@ -268,8 +268,9 @@ ssh-agent -k >/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 sbx_conf jump "User $SBX_USER" "IdentityFile $SBX_KEY" "ProxyJump bastion"
-expect_exit "ProxyJump: refused until ferry follows it" 3 "$FERRY" -c jump.ini check
+# bastion resolves nowhere (jump.sh follows working routes).
+expect_exit "ProxyJump: an unreachable jump host is exit 3" 3 "$FERRY" -c jump.ini check
 contains "ProxyJump: the row shows the route" "$OUT" "$SBX_USER@$SBX_IP:22 via bastion"
-contains "ProxyJump: says why" "$OUT" "not supported yet"
+contains "ProxyJump: names the jump host" "$OUT" "jump host bastion:22"
 expect_exit "ProxyJump: config still shows it" 0 "$FERRY" -c jump.ini config
 contains "ProxyJump: config row" "$OUT" "ProxyJump         = bastion"

@@ -35,10 +35,6 @@ void server_release(struct server *s);
  */
 int server_ssh_config(struct server *s, const struct conf *c, struct err *e)
 	__attribute__((warn_unused_result));
-/* FX_USAGE when the route needs what ferry cannot do yet (a ProxyJump or
- * a ProxyCommand), naming the ssh_config line: connecting directly instead
- * would reach another host, or none, and say nothing. */
-int server_route_usable(const struct server *s, struct err *e);
 /* " via HOP, HOP" for the route's jump hosts, or "". */
 const char *server_route(const struct server *s);
 /* The values ssh_config gave, for `ferry config`. */

@@ -395,23 +395,6 @@ int server_ssh_config(struct server *s, const struct conf *c, struct err *e)
 	return 0;
 }
 
-int server_route_usable(const struct server *s, struct err *e)
-{
-	const struct ssh_opts *o = &s->xo.ssh;
-	const struct sshcfg *r = s->ssh ? &s->ssh->cfg : NULL;
-
-	if (!r || (!o->jump && !o->proxy_command))
-		return 0;
-	if (o->jump)
-		return err_set(e, FX_USAGE, "ssh %s@%s:%d%s: jump hosts "
-			       "(ProxyJump %s, %s) are not supported yet",
-			       o->user, o->host, o->port, server_route(s),
-			       r->proxy_jump, r->proxy_jump_at);
-	return err_set(e, FX_USAGE, "ssh %s@%s:%d: ProxyCommand (%s) is not "
-		       "supported yet", o->user, o->host, o->port,
-		       r->proxy_command_at);
-}
-
 const char *server_route(const struct server *s)
 {
 	return s->ssh ? buf_str(&s->ssh->route) : "";

@@ -465,9 +465,14 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 		err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	s->sock = tcp_connect(o, e);
-	if (s->sock < 0)
-		goto fail;
+	if (o->jump || o->proxy_command) {
+		if (route_open(s, o, e) < 0)
+			goto fail;
+	} else {
+		s->sock = tcp_connect(o, e);
+		if (s->sock < 0)
+			goto fail;
+	}
 	if (session_start(s, o, e) < 0)
 		goto fail;
 	if (pthread_create(&s->io, NULL, io_main, s)) {
@@ -521,6 +526,7 @@ void ssh_close(struct ssh *s)
 	}
 	if (s->sock >= 0)
 		close(s->sock);
+	route_close(s);
 	if (s->wake[0] >= 0) {
 		close(s->wake[0]);
 		close(s->wake[1]);

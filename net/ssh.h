@@ -38,8 +38,8 @@ struct ssh_opts {
 					 * of the identities */
 	const char *identity_agent;	/* NULL: $SSH_AUTH_SOCK; "none": no
 					 * agent; otherwise the agent socket */
-	/* The route (ProxyJump, ProxyCommand): not followed by ssh.c yet;
-	 * agent/ refuses a server that needs one. */
+	/* The route: the last jump host (itself routed through its own
+	 * jump), or a command whose stdin/stdout carry the session. */
 	const struct ssh_opts *jump;	/* connect to this hop, then to
 					 * host:port through it */
 	const char *proxy_command;	/* run it; SSH over its stdin/stdout */

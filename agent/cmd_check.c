@@ -262,7 +262,14 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (xport_open(&x, server, &e) < 0) {
-		add(&rep, "ssh", 0, e.msg);
+		const char *route = server_route(&cli->server);
+		/* Through a route, which way was tried comes first. */
+		char *msg = *route ? xstrfmt("%s@%s:%d%s: %s", server->ssh.user,
+					     server->ssh.host, server->ssh.port,
+					     route, e.msg) : xstrdup(e.msg);
+
+		add(&rep, "ssh", 0, msg);
+		free(msg);
 		if (fail_code != FX_USAGE)
 			fail_code = FX_CONN;
 		goto out;

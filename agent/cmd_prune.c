@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "agent/cli.h"
+#include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/offsite.h"
 #include "backup/retention.h"
@@ -19,6 +20,7 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	};
 	struct lock lk = LOCK_INIT;
 	struct err e = ERR_INIT;
+	struct job job;
 	char *lockpath;
 	int ch, dry = 0, r;
 
@@ -32,18 +34,23 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 				       argv[optind]);
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
+	/* A dry run is no run: it is neither notified nor recorded. */
+	job_begin(&job, dry ? NULL : cli->conf, "prune");
 	/* Never delete under a running backup (a dry run deletes nothing). */
 	if (!dry) {
 		lockpath = backup_lock_path(cli->conf);
 		r = lock_take(&lk, lockpath, &e);
 		free(lockpath);
-		if (r < 0)
+		if (r < 0) {
+			job_end(&job, err_exit(&e), &e);
 			return cli_fail(&e);
+		}
 	}
 	r = retention_prune(cli->conf, dry, stdout, &e);
 	if (r == 0 && offsite_configured(cli->conf))
 		r = offsite_prune(cli->conf, dry, stdout, &e);
 	lock_release(&lk);
+	job_end(&job, r < 0 ? err_exit(&e) : FX_OK, &e);
 	return r < 0 ? cli_fail(&e) : FX_OK;
 }
 

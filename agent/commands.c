@@ -9,9 +9,10 @@
 extern const struct cli_cmd cmd_deploy_entry, cmd_backup_entry,
 	cmd_restore_entry, cmd_list_entry, cmd_verify_entry, cmd_prune_entry,
 	cmd_check_entry, cmd_config_entry, cmd_help_entry, cmd_offsite_entry;
+extern const struct cli_cmd cmd_daemon_entry, cmd_schedule_entry,
+	cmd_status_entry;
 
 #define OPS "the deploy-operations issue (compose on the server)"
-#define SCHED "the scheduling issue"
 
 static const struct cli_cmd cmd_up_entry = {
 	"up", NULL, "[SERVICE...]", "start services (compose up -d)", "", OPS };
@@ -27,11 +28,6 @@ static const struct cli_cmd cmd_exec_entry = {
 	"", OPS };
 static const struct cli_cmd cmd_history_entry = {
 	"history", NULL, "[-n N] [--json]", "show past deploys", "", OPS };
-static const struct cli_cmd cmd_daemon_entry = {
-	"daemon", NULL, "", "run scheduled jobs in the foreground", "", SCHED };
-static const struct cli_cmd cmd_schedule_entry = {
-	"schedule", NULL, "next|print|install ...",
-	"show or install the backup schedule", "", SCHED };
 
 const struct cli_cmd *const cli_commands[] = {
 	&cmd_deploy_entry,
@@ -49,6 +45,7 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_offsite_entry,
 	&cmd_daemon_entry,
 	&cmd_schedule_entry,
+	&cmd_status_entry,
 	&cmd_check_entry,
 	&cmd_config_entry,
 	&cmd_help_entry,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cron.h"
 #include "util/log.h"
 #include "conf/conf_internal.h"
 #include "conf/dotenv.h"
@@ -260,6 +261,37 @@ static int read_secret_file(struct conf *c, struct val *v, const char *path,
 	return 0;
 }
 
+static int is_choice(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *p = choices; p && *p;) {
+		size_t len = strcspn(p, "|");
+
+		if (len == n && !strncmp(p, s, n))
+			return 1;
+		p += len + (p[len] == '|');
+	}
+	return 0;
+}
+
+static int check_cron(struct conf *c, struct val *v)
+{
+	struct cron cr = CRON_INIT;
+	struct err ce = ERR_INIT;
+
+	if (is_choice(v->key->choices, v->value))
+		return 0;
+	if (cron_parse(v->value, &cr, &ce) == 0) {
+		cron_release(&cr);
+		return 0;
+	}
+	return fail(c, v->line, "bad value '%s' for %s in [%s]: %s%s%s",
+		    v->value, v->key->name, v->section, ce.msg,
+		    v->key->choices ? "; expected a cron expression or " : "",
+		    v->key->choices ? v->key->choices : "");
+}
+
 static int check_type(struct conf *c, struct val *v)
 {
 	const struct conf_key *k = v->key;
@@ -295,19 +327,13 @@ static int check_type(struct conf *c, struct val *v)
 		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
 			    "a duration such as 30s, 5m or 1h", s, k->name,
 			    v->section);
-	case CT_ENUM: {
-		size_t n = strlen(s);
-
-		for (const char *p = k->choices; p && *p;) {
-			size_t len = strcspn(p, "|");
-
-			if (len == n && !strncmp(p, s, n))
-				return 0;
-			p += len + (p[len] == '|');
-		}
+	case CT_ENUM:
+		if (is_choice(k->choices, s))
+			return 0;
 		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
 			    "one of %s", s, k->name, v->section, k->choices);
-	}
+	case CT_CRON:
+		return check_cron(c, v);
 	case CT_URL:
 		if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8))
 			return 0;

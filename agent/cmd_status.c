@@ -171,7 +171,8 @@ static int cmd_status(struct cli *cli, int argc, char **argv)
 				"age", (json_int_t)(now - nw.good)) : NULL,
 			"max_age", max_age ? json_integer(max_age) : NULL,
 			"stale", stale);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			   JSON_REAL_PRECISION(9));
 		putchar('\n');
 		json_decref(doc);
 	} else {

@@ -99,7 +99,8 @@ void notify_finish(const struct conf *c, const struct job_report *r)
 	}
 	if (hook) {
 		json_t *j = job_report_json(r);
-		char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+					JSON_REAL_PRECISION(9));
 
 		post(c, "webhook", hook, body, NULL);
 		free(body);

@@ -69,7 +69,8 @@ int state_record(const struct conf *c, const struct job_report *r,
 	int rc;
 
 	carry_over(rec, prev, r);
-	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			  JSON_REAL_PRECISION(9));
 	if (outfile_mkdirs(conf_str(c, "backup", "dir"), 0700) < 0) {
 		/* outfile_write() below says why */
 	}

@@ -62,7 +62,7 @@ kill -0 $dpid 2>/dev/null && ok "the daemon lives on after a bad reload" || noto
 cp dm.good dm.ini
 
 # the second minute: hold the table so the backup waits, then stop it
-PSQL -d dm_shop >/dev/null <<'SQL' &
+PSQL -d dm_shop >/dev/null 2>&1 <<'SQL' &
 BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(100); COMMIT;
 SQL
 locker=$!

@@ -14,11 +14,11 @@ expect_exit "--log-format=json after the command" 2 "$FERRY" schedule next "61 *
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["component"] == "schedule next" and "bad cron" in j["message"], j' "$ERR" \
 	&& ok "the command is the component" || notok "component: $ERR"
 expect_exit "--log-format xml: exit 2" 2 "$FERRY" --log-format xml config
-printf '[server]\nhost = local\n[log]\nformat = json\n' >logjson.ini
-expect_exit "[log] format = json" 2 "$FERRY" -c logjson.ini verify --latest
+printf '[server]\nhost = local\n[backup]\ndir = %s/empty\n[log]\nformat = json\n' "$SCRATCH" >logjson.ini
+expect_exit "[log] format = json" 1 "$FERRY" -c logjson.ini verify --latest
 python3 -c 'import json,sys; [json.loads(l) for l in sys.argv[1].splitlines()]' "$ERR" \
 	&& ok "[log] format = json: every line is JSON" || notok "not JSON: $ERR"
-expect_exit "--log-format text wins over [log]" 2 "$FERRY" -c logjson.ini --log-format text verify --latest
+expect_exit "--log-format text wins over [log]" 1 "$FERRY" -c logjson.ini --log-format text verify --latest
 contains "text line" "$ERR" "ferry: no archives"
 
 # syslog = yes: a private mount namespace gets its own /dev/log to listen on
@@ -47,6 +47,7 @@ if unshare -m true 2>/dev/null; then
 		python3 "$1/syslog_listen.py" "$1/ready" "$1/syslog.txt" & l=$!
 		while [ ! -e "$1/ready" ]; do sleep 0.1; done
 		"$2" -c "$1/syslog.ini" verify --latest || true
+		for i in $(seq 50); do [ -s "$1/syslog.txt" ] && break; sleep 0.1; done
 		kill $l
 	' sh "$SCRATCH" "$FERRY" 2>/dev/null || true
 	contains "syslog = yes: the error reaches syslog" "$(cat syslog.txt 2>/dev/null)" "ferry["
@@ -92,7 +93,7 @@ EOF
 
 # ---- a good backup ----------------------------------------------------------
 expect_exit "backup with [notify]" 0 "$FERRY" -c nt.ini backup
-A=$(ls archives/nt-*.tar.zst)
+A=$(readlink -f archives/nt-*.tar.zst)
 same "three calls: start ping, webhook, ping" "$(reqs | wc -l)" "3"
 same "first: POST <url>/start" "$(req 1 method) $(req 1 path)" "POST /ping/0f3c/start"
 paths=$(python3 -c 'import json; print(" ".join(json.loads(l)["path"] for l in open("requests.log")))')
@@ -169,7 +170,8 @@ same "a dry run notifies nothing" "$(reqs | wc -l)" "0"
 # ---- failure: /fail, the error, exit code unchanged -------------------------
 sed 's/^databases = nt_shop/databases = nt_missing/' nt.ini >fail.ini && chmod 600 fail.ini
 : >requests.log
-expect_exit "failing backup still fails" 1 "$FERRY" -c fail.ini backup --json
+# a database that is not there: exit 3 (connection), as without [notify]
+expect_exit "failing backup still fails" 3 "$FERRY" -c fail.ini backup --json
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["status"] == "failed" and j["error"], j' "$OUT" \
 	&& ok "backup --json: one document on failure too" || notok "backup --json on failure: $OUT"
 paths=$(python3 -c 'import json; print(" ".join(json.loads(l)["path"] for l in open("requests.log")))')
@@ -193,7 +195,7 @@ sed 's/^databases = nt_shop/databases = nt_missing/' onfail.ini >onfail_bad.ini 
 : >requests.log
 expect_exit "on = failure: good backup" 0 "$FERRY" -c onfail.ini backup
 same "on = failure: a good run sends nothing" "$(reqs | wc -l)" "0"
-expect_exit "on = failure: failing backup" 1 "$FERRY" -c onfail_bad.ini backup
+expect_exit "on = failure: failing backup" 3 "$FERRY" -c onfail_bad.ini backup
 paths=$(python3 -c 'import json; print(" ".join(sorted(json.loads(l)["path"] for l in open("requests.log"))))')
 same "on = failure: /fail and the webhook only" "$paths" "/hook /ping/0f3c/fail"
 
@@ -218,7 +220,7 @@ for c in "list --json" "check --json" "status --json" "backup --json"; do
 done
 
 # ---- --log-format json on a real run ----------------------------------------
-expect_exit "--log-format json: failing backup" 1 "$FERRY" --log-format json -c fail.ini backup
+expect_exit "--log-format json: failing backup" 3 "$FERRY" --log-format json -c fail.ini backup
 python3 -c '
 import json, sys
 lines = sys.argv[1].splitlines()

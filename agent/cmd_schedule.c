@@ -305,9 +305,12 @@ out:
 /* A bit set as a systemd calendar list: "*" when full, else "03,15". */
 static void cal_list(struct buf *b, uint64_t bits, int lo, int hi)
 {
+	uint64_t full = 0;
 	int n = 0;
 
-	if ((bits >> lo) == ((hi - lo == 63) ? ~0ULL : ((1ULL << (hi - lo + 1)) - 1))) {
+	for (int v = lo; v <= hi; v++)
+		full |= 1ULL << v;
+	if ((bits & full) == full) {
 		buf_addch(b, '*');
 		return;
 	}
@@ -358,6 +361,16 @@ static void on_calendar(struct buf *b, const struct cron *c)
 	buf_addstr(b, "\nOnCalendar=");
 	cal_spec(b, c, ~0U, c->dow);
 	buf_addch(b, '\n');
+}
+
+/* Text in a unit file: systemd expands '%' specifiers everywhere. */
+static void unit_text(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%')
+			buf_addch(b, '%');
+		buf_addch(b, *s);
+	}
 }
 
 /* A word of ExecStart=: systemd expands '%' and splits on blanks. */
@@ -419,15 +432,17 @@ static int install_systemd(const struct sched *s, const struct paths *p,
 
 		if (!j->expr || j->after_backup)
 			continue;
-		buf_printf(&svc, "[Unit]\nDescription=ferry %s (%s)\n"
-			   "Wants=network-online.target\n"
+		buf_printf(&svc, "[Unit]\nDescription=ferry %s (", j->name);
+		unit_text(&svc, p->config);
+		buf_addstr(&svc, ")\nWants=network-online.target\n"
 			   "After=network-online.target\n\n"
-			   "[Service]\nType=oneshot\n", j->name, p->config);
+			   "[Service]\nType=oneshot\n");
 		exec_line(&svc, p, job_args[i]);
 		if (i == SCHED_BACKUP && s->job[SCHED_PRUNE].after_backup)
 			exec_line(&svc, p, "prune");
-		buf_printf(&tim, "[Unit]\nDescription=ferry %s: %s\n\n[Timer]\n",
-			   j->name, j->expr);
+		buf_printf(&tim, "[Unit]\nDescription=ferry %s: ", j->name);
+		unit_text(&tim, j->expr);
+		buf_addstr(&tim, "\n\n[Timer]\n");
 		on_calendar(&tim, &j->cron);
 		/* A run missed while the machine was off runs once at boot. */
 		buf_addstr(&tim, "Persistent=true\n\n[Install]\n"

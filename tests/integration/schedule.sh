@@ -197,6 +197,8 @@ done
 contains "service runs ferry with the config" "$(cat units/ferry-backup.service)" \
 	"ExecStart=$FERRY_ABS -c \"$SCRATCH/with space/f%%.ini\" backup
 ExecStart=$FERRY_ABS -c \"$SCRATCH/with space/f%%.ini\" prune"
+contains "unit text escapes % (systemd specifiers)" "$(cat units/ferry-backup.service)" \
+	"Description=ferry backup ($SCRATCH/with space/f%%.ini)"
 contains "timer: OnCalendar" "$(cat units/ferry-backup.timer)" "OnCalendar=*-*-* 03:00:00"
 contains "timer: zone kept" "$(cat units/ferry-verify.timer)" "OnCalendar=Sun *-*-* 04:30:00 Europe/Berlin"
 contains "timer: a missed run runs at boot" "$(cat units/ferry-backup.timer)" "Persistent=true"

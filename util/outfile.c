@@ -23,19 +23,13 @@ int outfile_write(const char *path, const char *text, mode_t mode,
 	}
 	/* The umask must not take a reader's access away (a metrics
 	 * collector running as another user). */
-	if (fchmod(fd, mode) < 0 || fd_write_all(fd, text, strlen(text)) < 0 ||
-	    fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, text, strlen(text)) < 0) {
 		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto out;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = 0;
+	r = fd_publish(fd, tmp, path, e);
 out:
 	free(tmp);
 	return r;

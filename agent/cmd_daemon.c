@@ -53,6 +53,17 @@ static const char *const job_argv[SCHED_N][3] = {
 	{ "verify", "--latest", NULL },
 };
 
+/* What the daemon itself reads, its problems raised before it starts (or
+ * reloads); the jobs it runs check their own.  Loads the schedule. */
+static int need(const struct conf *c, struct sched *s, struct err *e)
+{
+	if (conf_need(c, "backup", "dir", e) < 0 ||
+	    conf_need(c, "notify", NULL, e) < 0 ||
+	    conf_need(c, "log", NULL, e) < 0)
+		return -1;
+	return sched_load(s, c, e);
+}
+
 static void log_plan(const struct daemon *d)
 {
 	for (int i = 0; i < SCHED_N; i++) {
@@ -64,6 +75,20 @@ static void log_plan(const struct daemon *d)
 		log_info("%s next at %s (%s)", d->s.job[i].name, when,
 			 d->s.job[i].expr);
 	}
+}
+
+/* A slot found long past (a suspend, a clock set forward, a job that
+ * overran) is said: it runs once now, however many were missed. */
+static void log_missed(const struct daemon *d, int i)
+{
+	time_t now = time(NULL), slot = d->s.next[i];
+	char when[21];
+
+	if (now - slot < 60)
+		return;
+	cron_utc(slot, when);
+	log_info("%s: missed its %s slot (asleep, or the clock jumped); "
+		 "running it once now", d->s.job[i].name, when);
 }
 
 /* Takes signals off the signalfd; returns when none is left. */
@@ -89,7 +114,7 @@ static void reload(struct daemon *d)
 	struct err e = ERR_INIT;
 
 	d->reload = 0;
-	if (conf_load(&c, d->config, &e) < 0 || sched_load(&s, c, &e) < 0) {
+	if (conf_load(&c, d->config, &e) < 0 || need(c, &s, &e) < 0) {
 		log_error("reload: %s; keeping the configuration loaded before",
 			  e.msg);
 		conf_free(c);
@@ -282,7 +307,7 @@ static int cmd_daemon(struct cli *cli, int argc, char **argv)
 	if (argc > 1)
 		return cli_usage_error("daemon", "unexpected argument '%s'",
 				       argv[1]);
-	if (cli_conf(cli, &e) < 0 || sched_load(&d.s, cli->conf, &e) < 0)
+	if (cli_conf(cli, &e) < 0 || need(cli->conf, &d.s, &e) < 0)
 		return cli_fail(&e);
 	if (!sched_any(&d.s)) {
 		sched_release(&d.s);
@@ -314,6 +339,7 @@ static int cmd_daemon(struct cli *cli, int argc, char **argv)
 			sleep_until(&d, sched_wake(&d.s));
 			continue;
 		}
+		log_missed(&d, i);
 		if (run_job(&d, i) == 0 && i == SCHED_BACKUP &&
 		    d.s.job[SCHED_PRUNE].after_backup && !d.stop)
 			(void)run_job(&d, SCHED_PRUNE);

@@ -173,7 +173,8 @@ static void crontab_lines(const struct sched *s, const struct paths *p,
 static int load(struct cli *cli, struct sched *s, struct paths *p,
 		struct err *e)
 {
-	if (cli_conf(cli, e) < 0 || sched_load(s, cli->conf, e) < 0)
+	if (cli_conf_for(cli, "backup.dir", e) < 0 ||
+	    sched_load(s, cli->conf, e) < 0)
 		return -1;
 	if (!sched_any(s)) {
 		sched_release(s);

@@ -133,7 +133,8 @@ static int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("status", "unexpected argument '%s'",
 				       argv[optind]);
 	}
-	if (cli_conf(cli, &e) < 0 || sched_load(&s, cli->conf, &e) < 0) {
+	if (cli_conf_for(cli, "backup.dir", &e) < 0 ||
+	    sched_load(&s, cli->conf, &e) < 0) {
 		json_decref(jobs);
 		return cli_fail(&e);
 	}

@@ -16,6 +16,7 @@
 #include "backup/repo.h"
 #include "backup/verify.h"
 #include "conf/conf.h"
+#include "util/escape.h"
 
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
@@ -50,9 +51,12 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
 			"archive", path, "ok", r == 0, "error", r ? e.msg : NULL,
 			"members", (json_int_t)res.members));
-	} else if (r == 0) {
-		printf("ok %s: %zu members, %llu bytes\n", path, res.members,
+	} else if (r == 0 && !cli_quiet()) {
+		char *name = esc_str(path);
+
+		printf("ok %s: %zu members, %llu bytes\n", name, res.members,
 		       (unsigned long long)res.bytes);
+		free(name);
 	}
 	/* Damage is recorded for list; a lost connection says nothing about
 	 * the archive. */
@@ -107,17 +111,31 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("verify", "give one ARCHIVE, --latest or "
 				       "--all");
 	}
+	if (off) {
+		if (cli_conf(cli, &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		if (!offsite_configured(cli->conf)) {
+			json_decref(arr);
+			return cli_usage_error("verify", "--offsite needs an "
+					       "[offsite] section in %s",
+					       conf_path(cli->conf));
+		}
+		if (cli_conf_for(cli, "backup.name offsite server.connect_timeout",
+				 &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		remote = cli->conf;
+	}
 	/* Every verify run is notified when a configuration is there to say
 	 * where; an archive given by path needs none. */
 	if (cli_conf(cli, &e) < 0)
 		err_clear(&e);
+	else if (cli_conf_for(cli, "notify backup.dir", &e) < 0)
+		return json_decref(arr), cli_fail(&e);
 	job_begin(&job, cli->conf, "verify");
-	if (off) {
-		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
-		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0))
-			goto fail;
-		remote = cli->conf;
-	}
 	if (optind < argc && remote) {
 		code = verify_one(remote, argv[optind], cli->json, arr, &job,
 				  &first);
@@ -126,14 +144,15 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 
 		/* A path needs no configuration; a name is looked up in the
 		 * backup dir, as restore does. */
-		if ((access(argv[optind], F_OK) != 0 && cli_conf(cli, &e) < 0) ||
+		if ((access(argv[optind], F_OK) != 0 &&
+		     cli_conf_for(cli, "backup", &e) < 0) ||
 		    repo_resolve(cli->conf, argv[optind], &path, &e) < 0)
 			goto fail;
 		code = verify_one(NULL, path, cli->json, arr, &job, &first);
 		free(path);
 	} else {
 		int got = remote ? offsite_scan(remote, &list, &n, &e) :
-			cli_conf(cli, &e) < 0 ? -1 :
+			cli_conf_for(cli, "backup", &e) < 0 ? -1 :
 			repo_scan_conf(cli->conf, &list, &n, &e);
 
 		if (got < 0)

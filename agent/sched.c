@@ -12,6 +12,9 @@ static const char *const names[SCHED_N] = { "backup", "prune", "verify" };
 int sched_load(struct sched *s, const struct conf *c, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
+	/* A bad expression is a config error naming its file:line. */
+	if (conf_need(c, "schedule", NULL, e) < 0)
+		return -1;
 	for (int i = 0; i < SCHED_N; i++) {
 		struct sched_job *j = &s->job[i];
 

@@ -10,7 +10,9 @@
 #include <jansson.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/logsys.h"
+#include "util/progress.h"
 
 static enum log_level level = LOG_NORMAL;
 static enum log_format format = LOG_TEXT;
@@ -129,6 +131,12 @@ static void emit(int sev, const char *who, const char *prefix,
 	pthread_mutex_lock(&lock);
 	snprintf(comp, sizeof(comp), "%s", who ? who : component);
 	pthread_mutex_unlock(&lock);
+	/* One message, one line: a name with a newline or an escape
+	 * sequence in it cannot forge another or move the cursor (JSON
+	 * escapes them itself). */
+	buf_reset(&b);
+	esc_add_text(&b, masked);
+	progress_interrupt();
 	if (format == LOG_JSON) {
 		struct timespec ts;
 		struct tm tm;
@@ -145,16 +153,16 @@ static void emit(int sev, const char *who, const char *prefix,
 			      level_name[sev], "component", comp, "message",
 			      masked);
 		line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-		fprintf(stderr, "%s\n", line ? line : masked);
+		fprintf(stderr, "%s\n", line ? line : buf_str(&b));
 		free(line);
 		json_decref(j);
 	} else if (who) {
-		fprintf(stderr, "ferry %s: %s\n", who, masked);
+		fprintf(stderr, "ferry %s: %s\n", who, buf_str(&b));
 	} else {
-		fprintf(stderr, "ferry: %s\n", masked);
+		fprintf(stderr, "ferry: %s\n", buf_str(&b));
 	}
 	if (to_syslog) {
-		char *sl = xstrfmt("%s: %s", comp, masked);
+		char *sl = xstrfmt("%s: %s", comp, buf_str(&b));
 
 		logsys_line((enum logsys_sev)sev, sl);
 		free(sl);

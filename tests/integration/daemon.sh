@@ -1,7 +1,8 @@
 # ferry daemon against the sandbox: an every-minute schedule really backs
-# up; SIGHUP reloads; a second daemon and a second backup exit 7 while a
-# job runs; SIGTERM during a job leaves no partial archive and exits 0.
-# Waits for minute boundaries: about two minutes.
+# up, a missed run (the daemon stopped across two slots) once; SIGHUP
+# reloads; a second daemon and a second backup exit 7 while a job runs;
+# SIGTERM during a job leaves no partial archive and exits 0.  Waits for
+# minute boundaries: about three to four minutes.
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"
@@ -35,16 +36,34 @@ wait_for() {
 }
 log_has() { grep -q -- "$1" daemon.log; }
 
+# The daemon is stopped (SIGSTOP: to it, a suspend or the clock jumping
+# ahead) before its first slot and woken after its second: the missed job
+# runs once, not once per slot.  Started early in a minute so the first
+# slot cannot pass before the stop.
+sec=$(date +%-S)
+[ "$sec" -lt 45 ] || sleep $((61 - sec))
 "$FERRY" -c dm.ini daemon >daemon.out 2>daemon.log &
 dpid=$!
-trap 'kill -9 $dpid 2>/dev/null || true' EXIT
+trap 'kill -CONT $dpid 2>/dev/null; kill -9 $dpid 2>/dev/null || true' EXIT
 wait_for "daemon starts" 10 log_has "daemon started" && ok "daemon started"
+kill -STOP $dpid
 contains "daemon logs the plan" "$(cat daemon.log)" "backup next at"
 expect_exit "a second daemon for the same backup dir: exit 7" 7 "$FERRY" -c dm.ini daemon
 contains "names the holder" "$ERR" "locked by pid $dpid"
+# past the next two minute boundaries
+sleep $((120 - $(date +%-S) + 2))
+woke=$(date +%s)
+kill -CONT $dpid
 
-# the first minute: a real backup
-if wait_for "scheduled backup runs and ends" 75 log_has "backup: ok"; then
+# the missed minutes: one real backup
+planned() { sed -n '/backup: ok/,$ s/.*backup next at \([0-9T:-]*Z\).*/\1/p' daemon.log | head -n 1; }
+if wait_for "scheduled backup runs and ends" 60 log_has "backup: ok"; then
+	wait_for "the plan after the run" 5 sh -c "grep -A9 'backup: ok' daemon.log | grep -q 'backup next at'"
+	next=$(planned)
+	[ -n "$next" ] && [ "$(date -u -d "${next%Z}" +%s)" -gt "$woke" ] \
+		&& ok "after the missed run the next slot is a new one ($next)" || notok "next after the missed run: '$next'"
+	same "two missed slots, one run" "$(grep -c 'backup: started' daemon.log)" "1"
+	contains "the missed slot is said" "$(cat daemon.log)" "backup: missed its"
 	A=$(ls archives/dm-*.tar.zst 2>/dev/null | head -n 1)
 	[ -n "$A" ] && ok "the scheduled run wrote an archive" || notok "no archive in archives/"
 	expect_exit "the daemon's archive verifies" 0 "$FERRY" -c dm.ini verify "$A"

@@ -213,11 +213,18 @@ contains "the 404 webhook is logged" "$ERR" "warning: notification webhook faile
 lacks "the ping URL (a secret) is not logged" "$ERR" "127.0.0.1:1/ping"
 
 # ---- --json: one document each ---------------------------------------------
-for c in "list --json" "check --json" "status --json" "backup --json"; do
+for c in "list --json" "check --json" "history --json" "status --json" "backup --json"; do
 	# shellcheck disable=SC2086
 	"$FERRY" -c nt.ini $c >doc.json 2>/dev/null || true
 	python3 -c 'import json; json.load(open("doc.json"))' && ok "$c prints one JSON document" || notok "$c: $(head -c 300 doc.json)"
 done
+python3 -c '
+import json
+j = json.load(open("doc.json"))
+assert j["job"] == "backup" and j["status"] == "ok" and j["exit"] == 0, j
+assert j["archive"].endswith(".tar.zst") and j["size"] > 0 and j["seconds"] > 0, j
+assert j["components"]["postgres"]["status"] == "ok", j
+' && ok "backup --json: status, archive, size, seconds, components" || notok "backup --json: $(head -c 400 doc.json)"
 
 # ---- --log-format json on a real run ----------------------------------------
 expect_exit "--log-format json: failing backup" 3 "$FERRY" --log-format json -c fail.ini backup

@@ -17,6 +17,7 @@ struct conf;
 struct cli {
 	const char *config_path;	/* -c FILE, or NULL */
 	int json;			/* --json */
+	int log_format_set;		/* --log-format given: it wins */
 	struct conf *conf;		/* loaded by cli_conf() */
 	struct server server;		/* filled by cli_server() */
 	int server_ready;

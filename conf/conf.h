@@ -32,6 +32,8 @@ enum conf_type {
 	CT_PATHS,	/* comma list of paths */
 	CT_URL,
 	CT_S3URL,	/* s3://bucket[/prefix] */
+	CT_CRON,	/* a cron expression (util/cron.h); choices "a|b":
+			 * words allowed instead */
 };
 
 #define CK_SECRET   0x01	/* masked in output; KEY_file allowed */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cron.h"
 #include "util/log.h"
 #include "util/value.h"
 #include "conf/conf_internal.h"
@@ -221,6 +222,7 @@ static const char *check_type(struct val *v, char *expect, size_t size)
 	case CT_S3URL:
 		return !strncmp(s, "s3://", 5) && s[5] && s[5] != '/' ? NULL :
 			"s3://bucket/prefix";
+	case CT_CRON:		/* check_cron() says more */
 	case CT_STR:
 	case CT_LIST:
 	case CT_PATH:
@@ -228,6 +230,26 @@ static const char *check_type(struct val *v, char *expect, size_t size)
 		break;
 	}
 	return NULL;
+}
+
+/* A cron expression, or one of the key's words ("after-backup"): the
+ * parser's own reason names the field at fault. */
+static void check_cron(struct conf *c, struct val *v)
+{
+	struct cron cr = CRON_INIT;
+	struct err ce = ERR_INIT;
+	const char *words = v->key->choices;
+
+	if (words && check_enum(words, v->value) == 0)
+		return;
+	if (cron_parse(v->value, &cr, &ce) == 0) {
+		cron_release(&cr);
+		return;
+	}
+	problem(c, v, "bad value '%s' for %s in [%s]: %s%s%s", v->value,
+		v->key->name, v->section, ce.msg,
+		words ? "; expected a cron expression or " : "",
+		words ? words : "");
 }
 
 static void resolve_paths(struct conf *c, struct val *v)
@@ -314,6 +336,10 @@ static void finish_text(struct conf *c, struct val *v)
 
 	if (v->key->type == CT_PATH || v->key->type == CT_PATHS)
 		resolve_paths(c, v);
+	if (v->key->type == CT_CRON) {
+		check_cron(c, v);
+		return;
+	}
 	want = check_type(v, expect, sizeof(expect));
 	if (!want) {
 		check_exists(c, v);

@@ -12,9 +12,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/log.h"
 
@@ -80,22 +83,26 @@ static int wait_connect(int fd, long long timeout_ms)
 	return soerr;
 }
 
-static void set_tcp_keepalive(int fd, long long keepalive_ms)
+/*
+ * The kernel's part in noticing a dead link.  TCP_USER_TIMEOUT ends the
+ * connection when data sent stays unacknowledged for the whole bound
+ * (keepalives do not run while data is in flight); TCP keepalives probe an
+ * idle one.  Neither sees a server whose kernel still answers but whose
+ * sshd is gone or stuck: keepalive() in the I/O thread covers that.
+ */
+static void set_tcp_options(int fd, long long alive_ms, int count)
 {
-	int on = 1, idle, cnt = 3;
+	int on = 1, secs = (int)(alive_ms / 1000 > 0 ? alive_ms / 1000 : 1);
+	unsigned int bound = (unsigned int)(alive_ms * count);
 
-	if (keepalive_ms <= 0)
-		return;
-	idle = (int)(keepalive_ms / 1000 > 0 ? keepalive_ms / 1000 : 1);
-	/* TCP keepalives, not SSH ones: libssh2 1.10 builds its keepalive
-	 * packet on the stack, and a partly sent one would block every other
-	 * sender (see ssh_may_send()).  The kernel also notices a dead peer
-	 * while libssh2 sits idle. */
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (alive_ms <= 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof(secs));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof(secs));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &bound, sizeof(bound));
 }
 
 static int tcp_connect(const struct ssh_opts *o, struct err *e)
@@ -138,7 +145,7 @@ static int tcp_connect(const struct ssh_opts *o, struct err *e)
 		close(fd);
 		return -1;
 	}
-	set_tcp_keepalive(fd, o->keepalive_ms);
+	set_tcp_options(fd, o->keepalive_ms, o->keepalive_count);
 	return fd;
 }
 
@@ -175,8 +182,7 @@ int ssh_call(struct ssh *s, struct ssh_req *r, struct err *e)
 	pthread_mutex_lock(&s->mu);
 	if (s->dead) {
 		pthread_mutex_unlock(&s->mu);
-		return err_set(e, FX_CONN, "connection to %s lost: %s", s->name,
-			       s->dead_why);
+		return err_set(e, FX_CONN, "%s", s->lost);
 	}
 	enqueue(s, r);
 	ssh_wake(s);
@@ -202,8 +208,15 @@ int ssh_may_send(struct ssh *s, const void *tag)
 	return !s->out_owner || s->out_owner == tag;
 }
 
-int ssh_sent_partly(struct ssh *s, const void *tag)
+int ssh_sent_partly(struct ssh *s, const void *tag, long rc)
 {
+	/* A failed send leaves its packet in libssh2 and the direction bit
+	 * set for good: waiting for it to drain would spin on a dead socket. */
+	if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN) {
+		if (s->out_owner == tag)
+			s->out_owner = NULL;
+		return 0;
+	}
 	if (libssh2_session_block_directions(s->session) &
 	    LIBSSH2_SESSION_BLOCK_OUTBOUND) {
 		s->out_owner = tag;
@@ -234,13 +247,44 @@ static void fail_all(struct ssh *s, const char *why)
 	while (s->reqs) {
 		struct ssh_req *r = s->reqs;
 
-		err_set(&r->err, FX_CONN, "connection to %s lost: %s", s->name,
-			why);
+		err_set(&r->err, FX_CONN, "%s", why);
 		finish_req(s, r, -1);
 	}
 	for (struct ssh_chan *c = s->chans; c; c = c->next)
 		chan_abort(c, why);
+	/* New connections to a tunnel are refused rather than left
+	 * waiting for a channel that will never open. */
+	for (struct forward *f = s->fwds; f; f = f->next)
+		forward_stop(f);
 	pthread_cond_broadcast(&s->cond);
+}
+
+/* Silence since the server last spoke while something waited on it. */
+static double silence(const struct ssh *s)
+{
+	return elapsed_since(&s->heard);
+}
+
+/* The socket's own account of the loss beats libssh2's ("transport
+ * read"): the user learns whether the server went away or went quiet. */
+static void describe_loss(struct ssh *s, const char *why)
+{
+	int n = snprintf(s->lost, sizeof(s->lost), "connection to %s lost ",
+			 s->name);
+	size_t left = n > 0 && (size_t)n < sizeof(s->lost) ?
+		sizeof(s->lost) - (size_t)n : 0;
+	char *p = s->lost + (sizeof(s->lost) - left);
+
+	if (s->sock_err == -1)
+		snprintf(p, left, "(the server closed it)");
+	else if (s->sock_err == ETIMEDOUT)
+		snprintf(p, left, "after %.1f s of silence", silence(s));
+	else if (s->sock_err == ECONNRESET || s->sock_err == EPIPE)
+		snprintf(p, left, "(reset by the server)");
+	else if (s->sock_err > 0)
+		snprintf(p, left, "(%s)", strerror(s->sock_err));
+	else
+		snprintf(p, left, "(%s)", why);
 }
 
 void ssh_mark_dead(struct ssh *s, const char *why)
@@ -248,9 +292,132 @@ void ssh_mark_dead(struct ssh *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = 1;
-	snprintf(s->dead_why, sizeof(s->dead_why), "%s", why);
-	log_verbose("connection to %s lost: %s", s->name, why);
-	fail_all(s, why);
+	describe_loss(s, why);
+	log_verbose("%s", s->lost);
+	fail_all(s, s->lost);
+}
+
+const char *ssh_lost(struct ssh *s)
+{
+	int dead;
+
+	pthread_mutex_lock(&s->mu);
+	dead = s->dead;
+	pthread_mutex_unlock(&s->mu);
+	/* s->lost is written once, before dead is set. */
+	return dead ? s->lost : NULL;
+}
+
+/* ---- liveness -------------------------------------------------------- */
+
+/* libssh2 reads the socket through here, so every byte from the server,
+ * whoever it is for, counts as a sign of life. */
+static LIBSSH2_RECV_FUNC(on_recv)
+{
+	struct ssh *s = *abstract;
+	ssize_t n = recv(socket, buffer, length, flags);
+
+	if (n > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &s->heard);
+		return n;
+	}
+	if (n == 0) {
+		s->sock_err = -1;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return -EAGAIN;
+	s->sock_err = errno;
+	return -errno;
+}
+
+static LIBSSH2_SEND_FUNC(on_send)
+{
+	struct ssh *s = *abstract;
+	ssize_t n = send(socket, buffer, length, flags);
+
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return -EAGAIN;
+	s->sock_err = errno;
+	return -errno;
+}
+
+/* Room for a whole keepalive packet in the socket's send buffer, so that
+ * it is not left half-sent (see keepalive()). */
+static int room_to_send(const struct ssh *s)
+{
+	int queued = 0, size = 0;
+	socklen_t len = sizeof(size);
+
+	if (ioctl(s->sock, SIOCOUTQ, &queued) < 0 ||
+	    getsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0)
+		return 0;
+	return size - queued >= 4096;
+}
+
+static long long ms_until(const struct timespec *since, long long ms)
+{
+	long long left = ms - (long long)(elapsed_since(since) * 1000);
+
+	return left > 0 ? left : 0;
+}
+
+/*
+ * OpenSSH's ServerAliveInterval / ServerAliveCountMax, for the time some
+ * party waits on the server (waiting: a request, a channel that reads, a
+ * write held up): after alive_ms without a byte from it, a keepalive
+ * request (the server must answer); after alive_ms * alive_count, the
+ * session is dead.  Returns how long poll may sleep.
+ *
+ * libssh2 1.10 builds the keepalive packet on its stack, so one left
+ * half-sent (despite room_to_send()) can only be finished by calling
+ * libssh2_keepalive_send() again from this same place, at the same stack
+ * depth: until then the probe owns the session (ssh_may_send()), which
+ * libssh2's own 2 s minimum between keepalives bounds.
+ */
+static int keepalive(struct ssh *s, int waiting, int timeout)
+{
+	long long limit = s->alive_ms * s->alive_count, wait, due;
+	int stuck = s->out_owner == &s->probed, next, rc;
+
+	if (s->alive_ms <= 0 || s->dead)
+		return timeout;
+	if (waiting && !s->waiting)
+		clock_gettime(CLOCK_MONOTONIC, &s->heard);
+	s->waiting = waiting;
+	if (!waiting && !stuck)
+		return timeout;
+	if (waiting && ms_until(&s->heard, limit) == 0) {
+		s->sock_err = ETIMEDOUT;
+		ssh_mark_dead(s, "silence");
+		return timeout;
+	}
+	if (stuck || (ms_until(&s->heard, s->alive_ms) == 0 &&
+		      ms_until(&s->probed, s->alive_ms) == 0 &&
+		      ssh_may_send(s, &s->probed) && room_to_send(s))) {
+		rc = libssh2_keepalive_send(s->session, &next);
+		if (!ssh_sent_partly(s, &s->probed, rc) && rc < 0 &&
+		    ssh_fatal(rc)) {
+			ssh_mark_dead(s, ssh_errmsg(s));
+			return timeout;
+		}
+		if (!stuck)
+			clock_gettime(CLOCK_MONOTONIC, &s->probed);
+	}
+	/* Wake for the deadline or the next probe; a probe due but not
+	 * sendable yet (a full socket, another sender's packet) is tried
+	 * again shortly, never in a spin. */
+	wait = ms_until(&s->heard, limit);
+	due = ms_until(&s->heard, s->alive_ms);
+	if (ms_until(&s->probed, s->alive_ms) > due)
+		due = ms_until(&s->probed, s->alive_ms);
+	if (due == 0 || s->out_owner == &s->probed)
+		due = 250;
+	if (due < wait)
+		wait = due;
+	return wait < timeout ? (int)wait : timeout;
 }
 
 /* ---- the I/O thread -------------------------------------------------- */
@@ -266,7 +433,7 @@ static int run_requests(struct ssh *s)
 		if (!ssh_may_send(s, r))
 			break;
 		rc = r->step(s, r);
-		if (ssh_sent_partly(s, r) || rc == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_sent_partly(s, r, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 			break;
 		if (rc < 0 && ssh_fatal(rc)) {
 			ssh_mark_dead(s, ssh_errmsg(s));
@@ -298,27 +465,37 @@ static int run_channels(struct ssh *s)
 	return progress;
 }
 
-static int build_poll(struct ssh *s, struct pollfd *pfd)
+/* Whether some party would read the socket now.  Only then is it watched
+ * for input: unread bytes (a server's global request while idle, or data
+ * for a channel whose local reader is slow) would otherwise wake poll at
+ * once, forever.  It is also when the server's silence counts. */
+static int wants_input(struct ssh *s)
 {
-	int n = 0, dirs, want_in;
+	if (s->dead)
+		return 0;
+	if (s->reqs)
+		return 1;
+	for (struct ssh_chan *c = s->chans; c; c = c->next)
+		if (chan_wants_socket(c))
+			return 1;
+	return 0;
+}
+
+static int build_poll(struct ssh *s, struct pollfd *pfd, int want_in)
+{
+	int n = 0, dirs;
 	short events;
 
 	pfd[n++] = (struct pollfd){ s->wake[0], POLLIN, 0 };
 	if (s->dead)
 		return n;
-	/* The socket is watched for input only when something would read it:
-	 * unread bytes (a server's global request while idle, or data for a
-	 * channel whose local reader is slow) would otherwise wake poll at
-	 * once, forever. */
-	want_in = s->reqs != NULL;
-	for (struct ssh_chan *c = s->chans; c && !want_in; c = c->next)
-		want_in = chan_wants_socket(c);
 	dirs = libssh2_session_block_directions(s->session);
 	events = (short)((want_in ? POLLIN : 0) |
 		((dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) ? POLLOUT : 0));
 	pfd[n++] = (struct pollfd){ s->sock, events, 0 };
 	for (struct forward *f = s->fwds; f && n < MAX_POLL; f = f->next)
-		pfd[n++] = (struct pollfd){ f->lfd, POLLIN, 0 };
+		if (f->lfd >= 0)
+			pfd[n++] = (struct pollfd){ f->lfd, POLLIN, 0 };
 	for (struct ssh_chan *c = s->chans; c && n < MAX_POLL - 3; c = c->next)
 		n += chan_poll_fds(c, pfd + n, MAX_POLL - n);
 	return n;
@@ -347,7 +524,7 @@ static void *io_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->quit) {
-		int progress, timeout, n;
+		int progress, timeout, n, want_in;
 
 		/* One pass, then always poll: a busy channel must not starve
 		 * the listeners and the wake pipe.  Channels go before requests
@@ -369,7 +546,9 @@ static void *io_main(void *arg)
 				timeout = 0;
 		if (progress)
 			timeout = 0;
-		n = build_poll(s, pfd);
+		want_in = wants_input(s);
+		timeout = keepalive(s, want_in, timeout);
+		n = build_poll(s, pfd, want_in && !s->dead);
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			usleep(1000);
@@ -420,6 +599,10 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	s->session = libssh2_session_init_ex(NULL, NULL, NULL, s);
 	if (!s->session)
 		return err_set(e, FX_CONN, "ssh %s: cannot create session", s->name);
+	libssh2_session_callback_set(s->session, LIBSSH2_CALLBACK_RECV,
+				     (void *)on_recv);
+	libssh2_session_callback_set(s->session, LIBSSH2_CALLBACK_SEND,
+				     (void *)on_send);
 	libssh2_session_set_blocking(s->session, 1);
 	libssh2_session_set_timeout(s->session, (long)o->connect_timeout_ms);
 	prefs = ssh_hostkey_prefs(o);
@@ -440,6 +623,8 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 		return -1;
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
+	/* keepalive() decides when; libssh2's own floor is 2 s. */
+	libssh2_keepalive_config(s->session, 1, 2);
 	if (fd_nonblock(s->sock, 1) < 0)
 		return err_set(e, FX_CONN, "ssh %s: %s", s->name, strerror(errno));
 	return 0;
@@ -457,6 +642,8 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 	s->wake[0] = s->wake[1] = -1;
 	s->name = xstrfmt("%s@%s:%d", o->user, o->host, o->port);
 	s->reqs_tail = &s->reqs;
+	s->alive_ms = o->keepalive_ms;
+	s->alive_count = o->keepalive_count > 0 ? o->keepalive_count : 1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {

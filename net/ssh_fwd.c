@@ -90,9 +90,16 @@ static void remove_socket(const char *path, const char *dir)
 	}
 }
 
+void forward_stop(struct forward *f)
+{
+	if (f->lfd >= 0)
+		close(f->lfd);
+	f->lfd = -1;
+}
+
 void forward_free(struct forward *f)
 {
-	close(f->lfd);
+	forward_stop(f);
 	remove_socket(f->path, f->dir);
 	free(f->path);
 	free(f->dir);

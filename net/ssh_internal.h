@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "net/ssh.h"
 
@@ -84,7 +85,17 @@ struct ssh {
 	int wake[2];
 	int quit;
 	int dead;
-	char dead_why[256];
+	char lost[384];		/* "connection to NAME lost ...", once dead */
+
+	/* Liveness (see keepalive() in ssh.c): the server is presumed dead
+	 * after alive_ms * alive_count of silence while something waits on
+	 * it, and is asked to speak (a keepalive request) every alive_ms. */
+	long long alive_ms;	/* 0: no SSH-level keepalive */
+	int alive_count;
+	int waiting;		/* last pass: something waited on the server */
+	struct timespec heard;	/* last byte received, or start of waiting */
+	struct timespec probed;	/* last keepalive request sent */
+	int sock_err;		/* errno of the failed recv/send; -1: EOF */
 
 	struct ssh_req *reqs, **reqs_tail;
 	struct ssh_chan *chans;
@@ -99,9 +110,13 @@ const char *ssh_errmsg(struct ssh *s);
 int ssh_fatal(int rc);
 /* 1 when the call tagged tag may use the session now. */
 int ssh_may_send(struct ssh *s, const void *tag);
-/* After a call tagged tag: 1 if it left a packet half-sent (then only it
- * may run until the packet is out). */
-int ssh_sent_partly(struct ssh *s, const void *tag);
+/* After a call tagged tag that returned rc: 1 if it left a packet
+ * half-sent (then only it may run until the packet is out).  A call that
+ * failed (rc < 0, not EAGAIN) gives up its claim: its error must be
+ * handled, not waited out (the socket will never drain). */
+int ssh_sent_partly(struct ssh *s, const void *tag, long rc);
+/* Marks the session dead (why: libssh2's view, used when the socket gave
+ * no better reason) and releases every waiting party; mu held. */
 void ssh_mark_dead(struct ssh *s, const char *why);
 
 /* ssh_hostkey.c: after the handshake, before authentication. */
@@ -127,5 +142,7 @@ struct ssh_chan *chan_new(enum chan_kind kind);
 void forward_accept(struct ssh *s, struct forward *f);
 /* Closes the listener and removes its socket and directory, if any. */
 void forward_free(struct forward *f);
+/* Closes the listener only (a dead session): connections are refused. */
+void forward_stop(struct forward *f);
 
 #endif

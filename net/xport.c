@@ -60,6 +60,11 @@ const char *xport_name(const struct xport *x)
 	return x->name;
 }
 
+const char *xport_lost(struct xport *x)
+{
+	return x && x->ssh ? ssh_lost(x->ssh) : NULL;
+}
+
 struct ssh *xport_ssh(struct xport *x)
 {
 	return x->ssh;

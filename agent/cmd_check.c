@@ -176,6 +176,10 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		buf_release(&rep.rows[i].detail);
 	}
 	free(rep.rows);
+	/* Rows that failed because the session died are the connection's
+	 * failure: exit 3, as when it cannot be opened. */
+	if (xport_lost(x))
+		code = FX_CONN;
 	xport_close(x);
 	return code;
 }
@@ -184,6 +188,7 @@ const struct cli_cmd cmd_check_entry = {
 	"check", cmd_check, "[--json]",
 	"check that every configured part is reachable",
 	"  --json            print the rows as JSON\n"
-	"exit 0 only when every row is ok; 3 when SSH itself fails\n",
+	"exit 0 only when every row is ok; 3 when SSH itself fails or the\n"
+	"connection is lost while checking\n",
 	NULL,
 };

@@ -508,6 +508,20 @@ static void after_poll(struct ssh *s, struct pollfd *pfd, int n)
 	if (pfd[0].revents & POLLIN)
 		while (read(s->wake[0], drain, sizeof(drain)) > 0)
 			;
+	/* An error or hangup is reported whatever was asked for: left
+	 * alone while no one reads, it would wake poll at once, forever. */
+	if (n > 1 && pfd[1].fd == s->sock &&
+	    (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		if (getsockopt(s->sock, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+		    soerr)
+			s->sock_err = soerr;
+		else if (!s->sock_err)
+			s->sock_err = -1;
+		ssh_mark_dead(s, "hangup");
+	}
 	for (int i = 1; i < n; i++) {
 		if (!(pfd[i].revents & POLLIN))
 			continue;

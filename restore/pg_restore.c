@@ -657,6 +657,14 @@ static void pgr_abandon(void *state, struct err *e)
 	struct buf dropped = BUF_INIT, left = BUF_INIT, done = BUF_INIT;
 	PGconn *admin = NULL;
 
+	/* libpq's "server closed the connection" is the tunnel's loss. */
+	if (p->xp && xport_lost(p->xp) && e->code != FX_CONN) {
+		if (p->cur)
+			err_set(e, FX_CONN, "restore into %s failed: %s",
+				p->cur->dst, xport_lost(p->xp));
+		else
+			err_set(e, FX_CONN, "%s", xport_lost(p->xp));
+	}
 	/* Our own sessions first: a database in use cannot be dropped. */
 	copy_pool_free(p->pool);
 	p->pool = NULL;

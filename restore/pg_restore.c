@@ -658,7 +658,7 @@ static void pgr_abandon(void *state, struct err *e)
 	PGconn *admin = NULL;
 
 	/* libpq's "server closed the connection" is the tunnel's loss. */
-	if (p->xp && xport_lost(p->xp) && e->code != FX_CONN) {
+	if (p->xp && xport_lost(p->xp)) {
 		if (p->cur)
 			err_set(e, FX_CONN, "restore into %s failed: %s",
 				p->cur->dst, xport_lost(p->xp));

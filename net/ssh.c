@@ -12,12 +12,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/log.h"
 
@@ -88,7 +85,7 @@ static int wait_connect(int fd, long long timeout_ms)
  * connection when data sent stays unacknowledged for the whole bound
  * (keepalives do not run while data is in flight); TCP keepalives probe an
  * idle one.  Neither sees a server whose kernel still answers but whose
- * sshd is gone or stuck: keepalive() in the I/O thread covers that.
+ * sshd is gone or stuck: ssh_keepalive() (ssh_alive.c) covers that.
  */
 static void set_tcp_options(int fd, long long alive_ms, int count)
 {
@@ -259,40 +256,12 @@ static void fail_all(struct ssh *s, const char *why)
 	pthread_cond_broadcast(&s->cond);
 }
 
-/* Silence since the server last spoke while something waited on it. */
-static double silence(const struct ssh *s)
-{
-	return elapsed_since(&s->heard);
-}
-
-/* The socket's own account of the loss beats libssh2's ("transport
- * read"): the user learns whether the server went away or went quiet. */
-static void describe_loss(struct ssh *s, const char *why)
-{
-	int n = snprintf(s->lost, sizeof(s->lost), "connection to %s lost ",
-			 s->name);
-	size_t left = n > 0 && (size_t)n < sizeof(s->lost) ?
-		sizeof(s->lost) - (size_t)n : 0;
-	char *p = s->lost + (sizeof(s->lost) - left);
-
-	if (s->sock_err == -1)
-		snprintf(p, left, "(the server closed it)");
-	else if (s->sock_err == ETIMEDOUT)
-		snprintf(p, left, "after %.1f s of silence", silence(s));
-	else if (s->sock_err == ECONNRESET || s->sock_err == EPIPE)
-		snprintf(p, left, "(reset by the server)");
-	else if (s->sock_err > 0)
-		snprintf(p, left, "(%s)", strerror(s->sock_err));
-	else
-		snprintf(p, left, "(%s)", why);
-}
-
 void ssh_mark_dead(struct ssh *s, const char *why)
 {
 	if (s->dead)
 		return;
 	s->dead = 1;
-	describe_loss(s, why);
+	ssh_describe_loss(s, why);
 	log_verbose("%s", s->lost);
 	fail_all(s, s->lost);
 }
@@ -306,118 +275,6 @@ const char *ssh_lost(struct ssh *s)
 	pthread_mutex_unlock(&s->mu);
 	/* s->lost is written once, before dead is set. */
 	return dead ? s->lost : NULL;
-}
-
-/* ---- liveness -------------------------------------------------------- */
-
-/* libssh2 reads the socket through here, so every byte from the server,
- * whoever it is for, counts as a sign of life. */
-static LIBSSH2_RECV_FUNC(on_recv)
-{
-	struct ssh *s = *abstract;
-	ssize_t n = recv(socket, buffer, length, flags);
-
-	if (n > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &s->heard);
-		return n;
-	}
-	if (n == 0) {
-		s->sock_err = -1;
-		return 0;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return -EAGAIN;
-	s->sock_err = errno;
-	return -errno;
-}
-
-static LIBSSH2_SEND_FUNC(on_send)
-{
-	struct ssh *s = *abstract;
-	ssize_t n = send(socket, buffer, length, flags);
-
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return -EAGAIN;
-	s->sock_err = errno;
-	return -errno;
-}
-
-/* Room for a whole keepalive packet in the socket's send buffer, so that
- * it is not left half-sent (see keepalive()). */
-static int room_to_send(const struct ssh *s)
-{
-	int queued = 0, size = 0;
-	socklen_t len = sizeof(size);
-
-	if (ioctl(s->sock, SIOCOUTQ, &queued) < 0 ||
-	    getsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0)
-		return 0;
-	return size - queued >= 4096;
-}
-
-static long long ms_until(const struct timespec *since, long long ms)
-{
-	long long left = ms - (long long)(elapsed_since(since) * 1000);
-
-	return left > 0 ? left : 0;
-}
-
-/*
- * OpenSSH's ServerAliveInterval / ServerAliveCountMax, for the time some
- * party waits on the server (waiting: a request, a channel that reads, a
- * write held up): after alive_ms without a byte from it, a keepalive
- * request (the server must answer); after alive_ms * alive_count, the
- * session is dead.  Returns how long poll may sleep.
- *
- * libssh2 1.10 builds the keepalive packet on its stack, so one left
- * half-sent (despite room_to_send()) can only be finished by calling
- * libssh2_keepalive_send() again from this same place, at the same stack
- * depth: until then the probe owns the session (ssh_may_send()), which
- * libssh2's own 2 s minimum between keepalives bounds.
- */
-static int keepalive(struct ssh *s, int waiting, int timeout)
-{
-	long long limit = s->alive_ms * s->alive_count, wait, due;
-	int stuck = s->out_owner == &s->probed, next, rc;
-
-	if (s->alive_ms <= 0 || s->dead)
-		return timeout;
-	if (waiting && !s->waiting)
-		clock_gettime(CLOCK_MONOTONIC, &s->heard);
-	s->waiting = waiting;
-	if (!waiting && !stuck)
-		return timeout;
-	if (waiting && ms_until(&s->heard, limit) == 0) {
-		s->sock_err = ETIMEDOUT;
-		ssh_mark_dead(s, "silence");
-		return timeout;
-	}
-	if (stuck || (ms_until(&s->heard, s->alive_ms) == 0 &&
-		      ms_until(&s->probed, s->alive_ms) == 0 &&
-		      ssh_may_send(s, &s->probed) && room_to_send(s))) {
-		rc = libssh2_keepalive_send(s->session, &next);
-		if (!ssh_sent_partly(s, &s->probed, rc) && rc < 0 &&
-		    ssh_fatal(rc)) {
-			ssh_mark_dead(s, ssh_errmsg(s));
-			return timeout;
-		}
-		if (!stuck)
-			clock_gettime(CLOCK_MONOTONIC, &s->probed);
-	}
-	/* Wake for the deadline or the next probe; a probe due but not
-	 * sendable yet (a full socket, another sender's packet) is tried
-	 * again shortly, never in a spin. */
-	wait = ms_until(&s->heard, limit);
-	due = ms_until(&s->heard, s->alive_ms);
-	if (ms_until(&s->probed, s->alive_ms) > due)
-		due = ms_until(&s->probed, s->alive_ms);
-	if (due == 0 || s->out_owner == &s->probed)
-		due = 250;
-	if (due < wait)
-		wait = due;
-	return wait < timeout ? (int)wait : timeout;
 }
 
 /* ---- the I/O thread -------------------------------------------------- */
@@ -561,7 +418,7 @@ static void *io_main(void *arg)
 		if (progress)
 			timeout = 0;
 		want_in = wants_input(s);
-		timeout = keepalive(s, want_in, timeout);
+		timeout = ssh_keepalive(s, want_in, timeout);
 		n = build_poll(s, pfd, want_in && !s->dead);
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
@@ -613,10 +470,7 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	s->session = libssh2_session_init_ex(NULL, NULL, NULL, s);
 	if (!s->session)
 		return err_set(e, FX_CONN, "ssh %s: cannot create session", s->name);
-	libssh2_session_callback_set(s->session, LIBSSH2_CALLBACK_RECV,
-				     (void *)on_recv);
-	libssh2_session_callback_set(s->session, LIBSSH2_CALLBACK_SEND,
-				     (void *)on_send);
+	ssh_watch_socket(s);
 	libssh2_session_set_blocking(s->session, 1);
 	libssh2_session_set_timeout(s->session, (long)o->connect_timeout_ms);
 	prefs = ssh_hostkey_prefs(o);
@@ -637,7 +491,7 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 		return -1;
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
-	/* keepalive() decides when; libssh2's own floor is 2 s. */
+	/* ssh_keepalive() decides when; libssh2's own floor is 2 s. */
 	libssh2_keepalive_config(s->session, 1, 2);
 	if (fd_nonblock(s->sock, 1) < 0)
 		return err_set(e, FX_CONN, "ssh %s: %s", s->name, strerror(errno));

@@ -87,7 +87,7 @@ struct ssh {
 	int dead;
 	char lost[384];		/* "connection to NAME lost ...", once dead */
 
-	/* Liveness (see keepalive() in ssh.c): the server is presumed dead
+	/* Liveness (see ssh_alive.c): the server is presumed dead
 	 * after alive_ms * alive_count of silence while something waits on
 	 * it, and is asked to speak (a keepalive request) every alive_ms. */
 	long long alive_ms;	/* 0: no SSH-level keepalive */
@@ -118,6 +118,21 @@ int ssh_sent_partly(struct ssh *s, const void *tag, long rc);
 /* Marks the session dead (why: libssh2's view, used when the socket gave
  * no better reason) and releases every waiting party; mu held. */
 void ssh_mark_dead(struct ssh *s, const char *why);
+
+/* ssh_alive.c */
+/* Reads and writes of the session's socket go through ferry, which notes
+ * every byte heard and the errno of a failure. */
+void ssh_watch_socket(struct ssh *s);
+/*
+ * Once per pass of the I/O thread; waiting: some party waits on the
+ * server.  After alive_ms without a byte from it, a keepalive request
+ * (which the server must answer); after alive_ms * alive_count, the
+ * session is marked dead.  Returns how long poll may sleep (at most
+ * timeout).
+ */
+int ssh_keepalive(struct ssh *s, int waiting, int timeout);
+/* Fills s->lost from how the socket failed (or why, if it did not say). */
+void ssh_describe_loss(struct ssh *s, const char *why);
 
 /* ssh_hostkey.c: after the handshake, before authentication. */
 const char *ssh_hostkey_prefs(const struct ssh_opts *o);

@@ -73,13 +73,15 @@ fault_run() {
 		skip "$name: ended (exit $RC) before the fault at $(ms "$delay") s"
 		return 1
 	fi
-	c0=$(fault_cpu $pid || echo 0)
-	t0=$(now_ms)
 	case $kind in
 	kill) fault_kill_sessions ;;
 	link) fault_link_down ;;
 	store) kill -KILL "$S3PID" ;;
 	esac
+	# counted from when the fault is in place (pgrep and ip are slow on
+	# a busy machine)
+	c0=$(fault_cpu $pid || echo 0)
+	t0=$(now_ms)
 	c1=$c0
 	while kill -0 $pid 2>/dev/null; do
 		c1=$(fault_cpu $pid || echo "$c1")

@@ -279,7 +279,10 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		if (lc && lt)
 			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
 		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-		d->created = rc == 0 && !d->cleaned;
+		/* A CREATE cut off by a lost connection may still complete on
+		 * the server: then it is this restore's to name. */
+		d->created = (rc == 0 || (p->xp && xport_lost(p->xp))) &&
+			!d->cleaned;
 		PQfreemem(le);
 		PQfreemem(lc);
 		PQfreemem(lt);

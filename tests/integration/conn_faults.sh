@@ -101,13 +101,14 @@ fault_run() {
 	else notok "$name: still running ${bound} s after the fault (killed)"; fi
 	same "$name: exit code" "$RC" 3
 	# A busy loop burns the whole wait; waiting costs next to nothing.
-	if [ $cpu_ms -le $(( 300 + el / 5 )) ]; then ok "$name: little CPU while waiting ($(ms $cpu_ms) s in $(ms $el) s)"
+	if [ $cpu_ms -le $(( 250 + el / 20 )) ]; then ok "$name: little CPU while waiting ($(ms $cpu_ms) s in $(ms $el) s)"
 	else notok "$name: $(ms $cpu_ms) s of CPU in the $(ms $el) s after the fault"; fi
 	return 0
 }
 
 no_tunnel_left() { # NAME
 	same "$1: no tunnel socket left" "$(ls -A "$TMPDIR" | wc -l)" 0
+	rm -rf "${TMPDIR:?}"/*	# one run's leftovers must not fail the next
 }
 
 fault_shape "$RATE"
@@ -162,20 +163,25 @@ PY
 	then ok "$1: every server file is old or new"
 	else notok "$1: a server file is neither old nor new"; fi
 }
-deploy_fault() { # KIND DELAY_MS
+deploy_fault() { # KIND DELAY_MS [--after GLOB]
 	new_tree "$P"
 	tree_hashes "$R" server.before
 	tree_hashes "$P" local.after
-	local cfg=d.ini bound=$KILL_BOUND name="deploy, sshd killed"
-	[ "$1" = link ] && cfg=dk.ini bound=$LINK_BOUND name="deploy, link down"
-	fault_run "$name" "$1" "$2" $bound -- "$FERRY" -c $cfg deploy --no-up || return 0
+	local cfg=d.ini bound=$KILL_BOUND name="deploy, sshd killed" kind=$1 delay=$2
+	shift 2
+	[ "$kind" = link ] && cfg=dk.ini bound=$LINK_BOUND name="deploy, link down"
+	fault_run "$name" "$kind" "$delay" $bound "$@" -- "$FERRY" -c $cfg deploy --no-up || return 0
 	contains "$name: says the connection was lost" "$ERRTEXT" "lost"
 	contains "$name: names the server" "$ERRTEXT" "$SBX_IP"
 	tree_hashes "$R" server.after
 	old_or_new "$name"
 }
-for _ in 1 2 3; do deploy_fault kill "$(pick 600 2500)"; done
-for _ in 1 2; do deploy_fault link "$(pick 600 2500)"; done
+# anywhere (connecting, listing, sending), then while the files stream
+# (the server's staging directory exists)
+STAGE="$R/.ferry/stage-*"
+deploy_fault kill "$(pick 600 2500)"
+for _ in 1 2; do deploy_fault kill "$(pick 0 1500)" --after "$STAGE"; done
+for _ in 1 2; do deploy_fault link "$(pick 0 1500)" --after "$STAGE"; done
 expect_exit "deploy after the cuts converges" 0 "$FERRY" -c d.ini deploy --no-up
 same "deploy: the server's tree equals the local one" \
 	"$(python3 "$FERRY_SOURCE_ROOT/tests/treesum.py" "$R" --skip .ferry | md5sum)" \
@@ -206,18 +212,70 @@ for _ in 1 2; do backup_fault kill "$(pick 600 3000)"; done
 for _ in 1 2; do backup_fault link "$(pick 600 3000)"; done
 
 # ---- restore ----------------------------------------------------------------
+# the target's state: whether it exists, and its rows if it does (once a
+# CREATE or DROP DATABASE cut off with its client has ended on the server)
+target_state() {
+	for _ in $(seq 1 100); do
+		[ "$(PSQL -c "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND query ~* '(CREATE|DROP) DATABASE'")" = 0 ] && break
+		sleep 0.1
+	done
+	if [ "$(PSQL -c "SELECT count(*) FROM pg_database WHERE datname = 'conn_faults_r'")" = 1 ]; then
+		echo "exists, $(PSQL -d conn_faults_r -c 'SELECT count(*) FROM t' 2>&1 | head -n 1)"
+	else
+		echo absent
+	fi
+}
 restore_fault() { # KIND DELAY_MS
-	local cfg=b.ini bound=$KILL_BOUND name="restore, sshd killed"
+	local cfg=b.ini bound=$KILL_BOUND name="restore, sshd killed" before
 	[ "$1" = link ] && cfg=bk.ini bound=$LINK_BOUND name="restore, link down"
+	before=$(target_state)
 	fault_run "$name" "$1" "$2" $bound -- "$FERRY" -c $cfg restore "$GOOD" --db conn_faults=conn_faults_r --clean || return 0
 	contains "$name: says the connection was lost" "$ERRTEXT" "lost"
-	contains "$name: names the target left incomplete" "$ERRTEXT" "conn_faults_r"
+	# lost before the target was touched: nothing to name
+	case "$ERRTEXT" in
+	*"left incomplete"*conn_faults_r*) ok "$name: names the target left incomplete" ;;
+	*) same "$name: the target untouched when none is named" "$(target_state)" "$before" ;;
+	esac
 	no_tunnel_left "$name"
 }
 for _ in 1 2; do restore_fault kill "$(pick 600 2500)"; done
 restore_fault link "$(pick 600 2500)"
 expect_exit "restore after the cuts" 0 "$FERRY" -c b.ini restore "$GOOD" --db conn_faults=conn_faults_r --clean
 same "restore: every row back" "$(PSQL -d conn_faults_r -c 'SELECT count(*) FROM t')" 250000
+
+# ---- the local side: a signal, a full disk ----------------------------------
+# SIGTERM mid-transfer: the partial archive and the tunnel's socket go, the
+# lock with the process; ferry dies of the signal.
+new_second
+"$FERRY" -c b.ini backup --only postgres >run.out 2>run.err &
+pid=$!
+for _ in $(seq 1 200); do
+	ls "$SCRATCH"/archives/*.partial >/dev/null 2>&1 && break
+	sleep 0.05
+done
+sleep "$(ms "$(pick 200 1500)")"
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+same "backup, SIGTERM: dies of the signal" "$rc" 143
+same "backup, SIGTERM: no partial file" "$(ls -a "$SCRATCH/archives" | grep -c partial || true)" 0
+if flock -n "$SCRATCH/archives/.ferry.lock" true; then ok "backup, SIGTERM: lock released"
+else notok "backup, SIGTERM: the backup lock is still held"; fi
+no_tunnel_left "backup, SIGTERM"
+# a local disk that fills up mid-backup
+mkdir -p small
+if mount -t tmpfs -o size=4m tmpfs small 2>/dev/null; then
+	sed "s|^dir = .*|dir = $SCRATCH/small|" b.ini >s.ini
+	chmod 600 s.ini
+	expect_exit "backup, local disk full: fails" 1 "$FERRY" -c s.ini backup --only postgres
+	contains "backup, local disk full: says so" "$ERR" "No space left on device"
+	same "backup, local disk full: no partial file" "$(ls -A small | grep -v '^\.ferry\.lock$' | wc -l)" 0
+	if flock -n small/.ferry.lock true; then ok "backup, local disk full: lock released"
+	else notok "backup, local disk full: the backup lock is still held"; fi
+	no_tunnel_left "backup, local disk full"
+	umount small
+else
+	skip "conn_faults: cannot mount a small tmpfs for the full-disk case"
+fi
 
 # ---- check --------------------------------------------------------------------
 check_fault() { # KIND DELAY_MS

@@ -87,10 +87,12 @@ static int wait_connect(int fd, long long timeout_ms)
  * idle one.  Neither sees a server whose kernel still answers but whose
  * sshd is gone or stuck: ssh_keepalive() (ssh_alive.c) covers that.
  */
-static void set_tcp_options(int fd, long long alive_ms, int count)
+static void set_tcp_options(int fd, const struct ssh_opts *o)
 {
+	long long alive_ms = o->keepalive_ms;
 	int on = 1, secs = (int)(alive_ms / 1000 > 0 ? alive_ms / 1000 : 1);
-	unsigned int bound = (unsigned int)(alive_ms * count);
+	int count = o->keepalive_count > 0 ? o->keepalive_count : 1;
+	unsigned int bound = (unsigned int)ssh_alive_limit(o);
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (alive_ms <= 0)
@@ -142,7 +144,7 @@ static int tcp_connect(const struct ssh_opts *o, struct err *e)
 		close(fd);
 		return -1;
 	}
-	set_tcp_options(fd, o->keepalive_ms, o->keepalive_count);
+	set_tcp_options(fd, o);
 	return fd;
 }
 
@@ -492,7 +494,7 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
 	/* ssh_keepalive() decides when; libssh2's own floor is 2 s. */
-	libssh2_keepalive_config(s->session, 1, 2);
+	libssh2_keepalive_config(s->session, 1, ALIVE_FLOOR_S);
 	if (fd_nonblock(s->sock, 1) < 0)
 		return err_set(e, FX_CONN, "ssh %s: %s", s->name, strerror(errno));
 	return 0;
@@ -511,7 +513,7 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 	s->name = xstrfmt("%s@%s:%d", o->user, o->host, o->port);
 	s->reqs_tail = &s->reqs;
 	s->alive_ms = o->keepalive_ms;
-	s->alive_count = o->keepalive_count > 0 ? o->keepalive_count : 1;
+	s->alive_limit = ssh_alive_limit(o);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {

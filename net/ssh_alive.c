@@ -15,6 +15,16 @@
 
 #include "util/elapsed.h"
 
+long long ssh_alive_limit(const struct ssh_opts *o)
+{
+	long long limit;
+
+	if (o->keepalive_ms <= 0)
+		return 0;
+	limit = o->keepalive_ms * (o->keepalive_count > 0 ? o->keepalive_count : 1);
+	return limit < ALIVE_MIN_MS ? ALIVE_MIN_MS : limit;
+}
+
 /* libssh2 reads the socket through here, so every byte from the server,
  * whoever it is for, counts as a sign of life. */
 static LIBSSH2_RECV_FUNC(on_recv)
@@ -87,7 +97,7 @@ static long long ms_until(const struct timespec *since, long long ms)
  */
 int ssh_keepalive(struct ssh *s, int waiting, int timeout)
 {
-	long long limit = s->alive_ms * s->alive_count, wait, due;
+	long long limit = s->alive_limit, wait, due;
 	int stuck = s->out_owner == &s->probed, next, rc;
 
 	if (s->alive_ms <= 0 || s->dead)
@@ -105,13 +115,17 @@ int ssh_keepalive(struct ssh *s, int waiting, int timeout)
 	if (stuck || (ms_until(&s->heard, s->alive_ms) == 0 &&
 		      ms_until(&s->probed, s->alive_ms) == 0 &&
 		      ssh_may_send(s, &s->probed) && room_to_send(s))) {
+		next = 0;
 		rc = libssh2_keepalive_send(s->session, &next);
 		if (!ssh_sent_partly(s, &s->probed, rc) && rc < 0 &&
 		    ssh_fatal(rc)) {
 			ssh_mark_dead(s, ssh_errmsg(s));
 			return timeout;
 		}
-		if (!stuck)
+		/* libssh2 sends at most one per ALIVE_FLOOR_S (whole seconds
+		 * of time()); next is the full floor only when it just did.
+		 * Otherwise the probe is tried again shortly. */
+		if (!stuck && next == ALIVE_FLOOR_S)
 			clock_gettime(CLOCK_MONOTONIC, &s->probed);
 	}
 	/* Wake for the deadline or the next probe; a probe due but not

@@ -88,10 +88,10 @@ struct ssh {
 	char lost[384];		/* "connection to NAME lost ...", once dead */
 
 	/* Liveness (see ssh_alive.c): the server is presumed dead
-	 * after alive_ms * alive_count of silence while something waits on
-	 * it, and is asked to speak (a keepalive request) every alive_ms. */
+	 * after alive_limit of silence while something waits on it, and is
+	 * asked to speak (a keepalive request) every alive_ms. */
 	long long alive_ms;	/* 0: no SSH-level keepalive */
-	int alive_count;
+	long long alive_limit;	/* ssh_alive_limit() */
 	int waiting;		/* last pass: something waited on the server */
 	struct timespec heard;	/* last byte received, or start of waiting */
 	struct timespec probed;	/* last keepalive request sent */
@@ -120,13 +120,22 @@ int ssh_sent_partly(struct ssh *s, const void *tag, long rc);
 void ssh_mark_dead(struct ssh *s, const char *why);
 
 /* ssh_alive.c */
+/* libssh2 1.10 sends a keepalive at most every 2 s (of time()'s whole
+ * seconds): probes cannot come faster, so the silence allowed is never
+ * less than ALIVE_MIN_MS, or a live server could be given up between two
+ * answers. */
+#define ALIVE_FLOOR_S 2
+#define ALIVE_MIN_MS 3000
+/* The silence after which the session is dead: keepalive_ms *
+ * keepalive_count, at least ALIVE_MIN_MS; 0 when keepalives are off. */
+long long ssh_alive_limit(const struct ssh_opts *o);
 /* Reads and writes of the session's socket go through ferry, which notes
  * every byte heard and the errno of a failure. */
 void ssh_watch_socket(struct ssh *s);
 /*
  * Once per pass of the I/O thread; waiting: some party waits on the
  * server.  After alive_ms without a byte from it, a keepalive request
- * (which the server must answer); after alive_ms * alive_count, the
+ * (which the server must answer); after alive_limit of it, the
  * session is marked dead.  Returns how long poll may sleep (at most
  * timeout).
  */

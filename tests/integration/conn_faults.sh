@@ -288,6 +288,19 @@ check_fault() { # KIND DELAY_MS
 for _ in 1 2; do check_fault kill "$(pick 400 1500)"; done
 check_fault link "$(pick 400 1500)"
 
+# ---- a silent server: alive, or gone ----------------------------------------
+# A remote command that says nothing for longer than keepalive x count must
+# live (the keepalive requests are answered); the same silence with the
+# link down must end within the bound, though no data is in flight.
+PROBE="$FERRY_BUILD/tests/ssh_probe"
+expect_exit "silent command, server alive: not given up (7 s of silence, 3 s bound)" 0 \
+	"$PROBE" exec bk.ini "sleep 7; echo done"
+contains "silent command, server alive: its output arrives" "$OUT" "done"
+if fault_run "silent command, link down" link "$(pick 500 1500)" $LINK_BOUND -- \
+	"$PROBE" exec bk.ini "sleep 60"; then
+	contains "silent command, link down: says the connection was lost" "$ERRTEXT" "lost after"
+fi
+
 # ---- off-site upload and verify --offsite ------------------------------------
 # The off-site store is reached directly, not over SSH: its faults are the
 # store's server dying (s3rver, in the sandbox's namespace so the link

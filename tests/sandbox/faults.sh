@@ -6,7 +6,7 @@
 #                        transfers take seconds and a fault lands mid-flight
 #   fault_unshape        back to the bare link
 #   fault_link_down      cut the link: nothing answers, nothing is refused
-#   fault_link_up        restore it
+#   fault_link_up        restore it, and wait until the server answers
 #   fault_kill_sessions  SIGKILL every per-connection sshd of this sandbox
 #                        (the [priv] child of its listener and that child's
 #                        own child, which holds the session): the kernel
@@ -47,8 +47,14 @@ fault_link_down() {
 	ip -n "$SBX_NS" link set "$FAULT_DEV_NS" down
 }
 
+# ... and waits (up to 10 s) until sshd answers through it again: the next
+# command must not meet a link still coming up.
 fault_link_up() {
 	ip -n "$SBX_NS" link set "$FAULT_DEV_NS" up
+	for _ in $(seq 1 50); do
+		timeout 1 bash -c "exec 3<>/dev/tcp/$SBX_IP/22" 2>/dev/null && return 0
+		sleep 0.2
+	done
 }
 
 fault_kill_sessions() {

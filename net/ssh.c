@@ -279,6 +279,16 @@ const char *ssh_lost(struct ssh *s)
 	return dead ? s->lost : NULL;
 }
 
+int ssh_lost_silent(struct ssh *s)
+{
+	int silent;
+
+	pthread_mutex_lock(&s->mu);
+	silent = s->dead && s->sock_err == ETIMEDOUT;
+	pthread_mutex_unlock(&s->mu);
+	return silent;
+}
+
 /* ---- the I/O thread -------------------------------------------------- */
 
 static int run_requests(struct ssh *s)

@@ -55,6 +55,10 @@ const char *ssh_name(const struct ssh *s);
  * Safe from any thread; the string lives until ssh_close().
  */
 const char *ssh_lost(struct ssh *s);
+/* 1 once the session died of silence (the keepalive bound, or the
+ * kernel's TCP_USER_TIMEOUT): the link, not only the server, is likely
+ * gone, and connecting again would only wait. */
+int ssh_lost_silent(struct ssh *s);
 
 /*
  * Starts cmd on the server.  The caller owns the returned descriptors:

@@ -65,6 +65,11 @@ const char *xport_lost(struct xport *x)
 	return x && x->ssh ? ssh_lost(x->ssh) : NULL;
 }
 
+int xport_lost_silent(struct xport *x)
+{
+	return x && x->ssh ? ssh_lost_silent(x->ssh) : 0;
+}
+
 struct ssh *xport_ssh(struct xport *x)
 {
 	return x->ssh;

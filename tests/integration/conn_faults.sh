@@ -1,7 +1,8 @@
 # When the connection dies: every command notices, stops and says so.
 # Over a shaped link (tbf) so that data is in flight, the sandbox's sshd
 # sessions are killed, or the link is taken down, at random moments of a
-# deploy, backup, restore, off-site upload, verify --offsite and check.
+# deploy, backup, restore, off-site upload, verify --offsite, check and
+# logs -f (which reconnects, as documented).
 # Each run must end within its bound with exit 3, name the loss, leave no
 # partial file, lock or tunnel socket, and use little CPU while it waits.
 # The random seed is printed; SEED=N replays a run's moments.
@@ -175,6 +176,13 @@ deploy_fault() { # KIND DELAY_MS [--after GLOB]
 	contains "$name: names the server" "$ERRTEXT" "$SBX_IP"
 	tree_hashes "$R" server.after
 	old_or_new "$name"
+	# sshd killed, the server up: a fresh connection releases the lock.
+	# Link down: it stays, naming a ferry that is gone, which the next
+	# deploy from here takes over (the last deploy below shows it does).
+	if [ ! -e "$R/.ferry/deploy.lock" ]; then ok "$name: the deploy lock is released"
+	elif [ "$kind" = link ] && ! kill -0 "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$R/.ferry/deploy.lock")" 2>/dev/null; then
+		ok "$name: the deploy lock left names a ferry no longer running"
+	else notok "$name: the deploy lock is still held: $(cat "$R/.ferry/deploy.lock")"; fi
 }
 # anywhere (connecting, listing, sending), then while the files stream
 # (the server's staging directory exists)
@@ -186,7 +194,8 @@ expect_exit "deploy after the cuts converges" 0 "$FERRY" -c d.ini deploy --no-up
 same "deploy: the server's tree equals the local one" \
 	"$(python3 "$FERRY_SOURCE_ROOT/tests/treesum.py" "$R" --skip .ferry | md5sum)" \
 	"$(python3 "$FERRY_SOURCE_ROOT/tests/treesum.py" "$P" | md5sum)"
-same "deploy: no staging left on the server" "$(ls -A "$R/.ferry" 2>/dev/null | wc -l)" 0
+same "deploy: no staging left on the server" "$(ls -d "$R"/.ferry/stage-* 2>/dev/null | wc -l)" 0
+same "deploy: no lock left on the server" "$(ls -A "$R/.ferry" | grep -c lock || true)" 0
 
 # ---- backup -----------------------------------------------------------------
 PSQL -c "DROP DATABASE IF EXISTS conn_faults WITH (FORCE)" -c "CREATE DATABASE conn_faults" >/dev/null
@@ -358,12 +367,88 @@ else
 fi
 
 # ---- logs -f ------------------------------------------------------------------
-# PLACE FOR logs -f: the deploy-operations issue brings `ferry logs -f`.  Once
-# it streams, start it here against a service that keeps logging and run it
-# through fault_run kill and link as deploy does above (exit 3 within the
-# bound, little CPU while waiting).
-if "$FERRY" help logs 2>&1 | grep -q "not built yet"; then
-	skip "conn_faults: logs -f is not built yet (its fault runs go here)"
-else
-	skip "conn_faults: logs -f exists now: add its fault runs here"
+# logs -f answers a lost connection as documented: it says so, reconnects
+# with backoff and resumes after the last line shown (exit 3 only after
+# 10 failed reconnections in a row).  So each fault must be noticed within
+# its bound, cost little CPU while the server is away, and be followed by
+# the lines that come after, none repeated or lost.
+"$FERRY_SOURCE_ROOT/tests/sandbox/sandbox.sh" docker "$SBX_DIR" >docker.log 2>&1 || true
+DOCKER_SOCK=$(sed -n 's/^SBX_DOCKER_HOST=//p' "$SBX_DIR/env")
+if [ -z "$DOCKER_SOCK" ]; then
+	skip "conn_faults: logs -f: no Docker engine in the sandbox: $(sed -n 's/^SBX_DOCKER_SKIP=//p' "$SBX_DIR/env" | tr -d "'")"
+	exit 0
 fi
+LPROJ="fcf$(basename "$SCRATCH" | tr -cd 'a-z0-9' | tail -c 12)"
+LP="$SCRATCH/lproj"
+mkdir -p "$LP"
+cat >"$LP/docker-compose.yml" <<'YML'
+version: "2.4"
+services:
+  worker:
+    image: ferry-test/busybox:1
+    network_mode: host
+    command: ["sh", "-c", "i=0; while :; do i=$$((i+1)); echo tick $$i; sleep 1; done"]
+YML
+cp "$SBX_DIR/ferry.ini" l.ini
+sed -i "s|^remote_dir = .*|remote_dir = $SBX_REMOTE_DIR/conn-faults-logs\nlocal_dir = $LP|" l.ini
+printf '\n[deploy]\ncompose = env DOCKER_HOST=%s docker-compose\nproject_name = %s\n' \
+	"$DOCKER_SOCK" "$LPROJ" >>l.ini
+alive_conf l.ini lk.ini
+trap 'cleanup; "$FERRY" -c l.ini down >/dev/null 2>&1 || true' EXIT
+expect_exit "logs: a service that logs a line a second, deployed" 0 "$FERRY" -c l.ini deploy
+
+# logs_fault KIND(kill|link) DELAY_MS
+logs_fault() {
+	local kind=$1 delay=$2 cfg=l.ini bound=$KILL_BOUND name="logs -f, sshd killed"
+	local pid t0 c0 c1 el="" cpu_ms before n total nums first last
+	[ "$kind" = link ] && cfg=lk.ini bound=$LINK_BOUND name="logs -f, link down"
+	"$FERRY" -c $cfg logs -f -n 1 worker >lf.out 2>lf.err &
+	pid=$!
+	for _ in $(seq 1 100); do [ "$(grep -c tick lf.out)" -ge 2 ] && break; sleep 0.1; done
+	sleep "$(ms "$delay")"
+	before=$(grep -c tick lf.out || true)
+	if [ "$kind" = kill ]; then fault_kill_sessions; else fault_link_down; fi
+	c0=$(fault_cpu $pid || echo 0)
+	t0=$(now_ms)
+	# noticed: said on stderr
+	while [ $(( $(now_ms) - t0 )) -le $((bound * 1000)) ]; do
+		if grep -q "lost" lf.err; then el=$(( $(now_ms) - t0 )); break; fi
+		sleep 0.05
+	done
+	# a link stays down a while longer: the reconnection attempts wait
+	if [ "$kind" = link ]; then
+		sleep 3
+		c1=$(fault_cpu $pid || echo "$c0")
+		n=$(( $(now_ms) - t0 ))
+		fault_link_up
+	else
+		c1=$(fault_cpu $pid || echo "$c0")
+		n=$(( $(now_ms) - t0 ))
+	fi
+	cpu_ms=$(( (c1 - c0) * 1000 / TCK ))
+	echo "# $name: fault at $(ms "$delay") s, noticed after ${el:-never} ms, CPU $(ms $cpu_ms) s in $(ms $n) s"
+	if [ -n "$el" ]; then ok "$name: the loss is noticed within ${bound} s ($(ms $el) s)"
+	else notok "$name: no loss said ${bound} s after the fault"; fi
+	if [ $cpu_ms -le $(( 250 + n / 20 )) ]; then ok "$name: little CPU while the server is away ($(ms $cpu_ms) s in $(ms $n) s)"
+	else notok "$name: $(ms $cpu_ms) s of CPU in the $(ms $n) s after the fault"; fi
+	if [ "$kind" = link ]; then contains "$name: says how long the server was silent" "$(cat lf.err)" "lost after"; fi
+	# resumed: new lines after the reconnection, none repeated or lost
+	for _ in $(seq 1 300); do
+		grep -q reconnected lf.err && [ "$(grep -c tick lf.out)" -ge $((before + 3)) ] && break
+		sleep 0.1
+	done
+	contains "$name: reconnects and says so" "$(cat lf.err)" "reconnected"
+	kill -TERM $pid 2>/dev/null || true
+	for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+	kill -KILL $pid 2>/dev/null || true
+	set +e; wait $pid; RC=$?; set -e
+	same "$name: ends by SIGTERM as the signal would" "$RC" 143
+	nums=$(sed -n 's/^worker_1 *| tick \([0-9]*\)$/\1/p' lf.out)
+	total=$(grep -c . <<<"$nums" || true)
+	if [ "$total" -ge $((before + 3)) ]; then ok "$name: lines keep coming ($before before the fault, $total in all)"
+	else notok "$name: $total lines in all, $before before the fault"; fi
+	first=$(head -n 1 <<<"$nums"); last=$(tail -n 1 <<<"$nums")
+	same "$name: no line repeated or lost" "$nums" "$(seq "$first" "$last")"
+}
+logs_fault kill "$(pick 200 2000)"
+logs_fault link "$(pick 200 2000)"

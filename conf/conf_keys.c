@@ -6,7 +6,8 @@
 
 const char *const conf_sections[] = {
 	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
-	"minio", "neo4j", "group.*", "schedule", "notify", "log", NULL,
+	"minio", "neo4j", "group.*", "schedule", "notify", "log", "logs",
+	"files", NULL,
 };
 
 #define S CK_SECRET
@@ -190,6 +191,29 @@ const struct conf_key conf_keys[] = {
 	  "stderr lines as text or JSON (--log-format overrides)" },
 	{ "log", "syslog", CT_BOOL, "no", 0, NULL,
 	  "send every log line to syslog too" },
+
+	/* [redis], continued */
+	{ "redis", "user", CT_STR, NULL, 0, NULL,
+	  "ACL user for AUTH (default: the default user)" },
+	{ "redis", "timeout", CT_DURATION, "60s", 0, NULL,
+	  "longest wait for the next byte of a snapshot" },
+	{ "redis", "service", CT_STR, "redis", 0, NULL,
+	  "compose service running Redis (a restore stops and starts it)" },
+	{ "redis", "data_dir", CT_STR, NULL, 0, NULL,
+	  "Redis' data directory as the server's files see it (default: "
+	  "CONFIG GET dir, through the container's mounts)" },
+
+	/* [logs] */
+	{ "logs", "services", CT_LIST, "all", 0, NULL,
+	  "compose services whose logs are kept, 'all' or 'none'" },
+	{ "logs", "files", CT_LIST, NULL, 0, NULL,
+	  "log files on the server (globs), read over SFTP" },
+	{ "logs", "max_bytes", CT_INT, "67108864", 0, "0..1099511627776",
+	  "newest bytes kept per service or file (0: everything)" },
+
+	/* [files] */
+	{ "files", "paths", CT_LIST, NULL, 0, NULL,
+	  "server files to keep (globs, relative to remote_dir or absolute)" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

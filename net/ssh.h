@@ -123,6 +123,11 @@ int ssh_sftp_close(struct ssh_file *f, struct err *e);
 /* 0, or -1 with FX_FAIL; *missing = 1 when the path does not exist. */
 int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
 		  int *missing, struct err *e);
+/* The same without following a final symlink. */
+int ssh_sftp_lstat(struct ssh *s, const char *path, struct ssh_stat *st,
+		   int *missing, struct err *e);
+/* Moves f's offset (the next read or write starts there). */
+int ssh_sftp_seek(struct ssh_file *f, uint64_t offset, struct err *e);
 int ssh_sftp_unlink(struct ssh *s, const char *path, struct err *e);
 int ssh_sftp_mkdir(struct ssh *s, const char *path, int mode, struct err *e);
 

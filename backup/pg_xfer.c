@@ -32,7 +32,8 @@ void pgx_release(struct pgx *p)
 {
 	free(p->why);
 	free(p->ctr);
-	p->why = p->ctr = NULL;
+	free(p->psql);
+	p->why = p->ctr = p->psql = NULL;
 }
 
 /* What the server has: one line per tool found, "ctr ID" for a running
@@ -47,7 +48,8 @@ static int probe(struct xport *x, int port, struct buf *out, struct err *e)
 		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
-		"done; fi; true", port);
+		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
 	int rc;
 
 	io.out = out;
@@ -106,6 +108,13 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 				 pe.msg);
 		goto out;
 	}
+	/* Debian's /usr/bin/psql is a Perl wrapper that picks a version:
+	 * a tenth of a second a table saved by naming the newest itself. */
+	for (const char *b = buf_str(&have); (b = strstr(b, "bin /")); b++)
+		if (b == have.p || b[-1] == '\n') {
+			free(p->psql);
+			p->psql = xstrndup(b + 4, strcspn(b + 4, "\n"));
+		}
 	ctr = strstr(buf_str(&have), "ctr ");
 	if (ctr && (ctr == have.p || ctr[-1] == '\n'))
 		p->ctr = xstrndup(ctr + 4, strcspn(ctr + 4, "\n"));
@@ -164,7 +173,9 @@ static void psql_cmd(const struct pgx *p, const char *db, int tags,
 		buf_addch(b, ' ');
 		sh_quote(b, p->ctr);
 	}
-	buf_printf(b, " psql -X -w%s -v ON_ERROR_STOP=1 -U ", tags ? "" : " -q");
+	buf_addch(b, ' ');
+	sh_quote(b, p->psql && !p->ctr ? p->psql : "psql");
+	buf_printf(b, " -X -w%s -v ON_ERROR_STOP=1 -U ", tags ? "" : " -q");
 	sh_quote(b, p->user);
 	/* Inside the container PostgreSQL is on its own socket. */
 	if (!p->ctr) {

@@ -35,6 +35,7 @@ struct pgx {
 	char *why;		/* why this path, for check and the manifest */
 	struct xport *x;
 	char *ctr;		/* psql's container, or NULL for the host */
+	char *psql;		/* the host's psql binary, or NULL for "psql" */
 	const char *host, *user, *password;
 	int port;
 	long long timeout_s;

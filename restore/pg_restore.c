@@ -443,8 +443,8 @@ static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	/* Parts of other tables may come between (a parallel backup wrote
 	 * them): each table keeps its own slot until its last part. */
 	if (t->slot < 0 &&
-	    copy_pool_begin(p->pool, t->qname, t->cols, t->bytes, (size_t)t, &t->slot,
-			    e) < 0)
+	    copy_pool_begin(p->pool, t->qname, t->cols, t->bytes, (size_t)t,
+			    &t->slot, e) < 0)
 		return -1;
 	for (;;) {
 		void *chunk = xmalloc(CHUNK);

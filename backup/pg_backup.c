@@ -390,7 +390,7 @@ static json_t *db_info(PGconn *c, const char *db, struct err *e)
 }
 
 static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
-		     const struct pgx *xf, const char *db, json_t *dbs,
+		     struct pgx *xf, const char *db, json_t *dbs,
 		     struct err *e)
 {
 	const struct conf *conf = ctx->conf;
@@ -415,6 +415,14 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		err_wrap(e, "locking the tables of %s", db);
 		lock_holders(c, e);
 		goto out;
+	}
+	/* The path is chosen once the first database is locked: its one
+	 * exec on the server does not stand between the start and the
+	 * locks. */
+	if (!xf->why) {
+		if (pgx_choose(xf, conf, ctx->x, e) < 0)
+			goto out;
+		log_verbose("postgres: transfer %s: %s", pgx_name(xf), xf->why);
 	}
 	if (!(info = db_info(c, db, e)) ||
 	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
@@ -577,12 +585,8 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	json_t *jdbs = json_object(), *failed = json_object();
 	int rc = -1;
 
-	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0 ||
-	    pgx_choose(&xf, ctx->conf, ctx->x, e) < 0)
+	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
 		goto out;
-	log_verbose("postgres: transfer %s: %s", pgx_name(&xf), xf.why);
-	/* How the data came (the archive is the same either way). */
-	json_object_set_new(detail, "transfer", json_string(pgx_name(&xf)));
 	if (list_databases(&t, ctx->conf, &dbs, e) < 0 ||
 	    backup_globals(ctx, &t, e) < 0)
 		goto out;
@@ -603,6 +607,10 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		if (de.code == FX_CONN)
 			break;
 	}
+	/* How the data came (the archive is the same either way). */
+	if (xf.why)
+		json_object_set_new(detail, "transfer",
+				    json_string(pgx_name(&xf)));
 	rc = json_object_size(failed) ? -1 : 0;
 	ctx->landed = json_object_size(jdbs) > 0;
 	summarize(ctx, jdbs);

@@ -32,7 +32,9 @@ struct table {
 	char *cols;		/* quoted column list, "" when none */
 	json_t *columns;	/* the same as names, for the manifest */
 	json_t *result;		/* its manifest entry once copied */
-	long long size;		/* on disk, to choose its path */
+	long long size;		/* on disk as relpages says, to choose its
+				 * path (pg_relation_size() would take a
+				 * lock before the lock_timeout is set) */
 };
 
 /* One database's copy, shared by its worker threads. */
@@ -274,7 +276,8 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 		"SELECT n.nspname, c.relname, (SELECT json_agg(a.attname ORDER BY "
 		"a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND "
 		"a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), "
-		"pg_relation_size(c.oid) FROM pg_class c "
+		"c.relpages::bigint * current_setting('block_size')::bigint "
+		"FROM pg_class c "
 		"JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' "
 		"AND n.nspname !~ '^pg_' AND NOT EXISTS (SELECT 1 FROM pg_depend "

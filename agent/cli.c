@@ -186,7 +186,7 @@ int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
 	return r;
 }
 
-const struct xport_opts *cli_server(struct cli *cli, struct err *e)
+const struct server *cli_server_resolved(struct cli *cli, struct err *e)
 {
 	/* What server_init() reads. */
 	if (cli_conf_for(cli, "server project.remote_dir deploy.compose "
@@ -196,8 +196,25 @@ const struct xport_opts *cli_server(struct cli *cli, struct err *e)
 	if (!cli->server_ready) {
 		server_init(&cli->server, cli->conf);
 		cli->server_ready = 1;
+		if (server_ssh_config(&cli->server, cli->conf,
+				      &cli->server_err) < 0 &&
+		    !cli->server_err.code)
+			cli->server_err.code = FX_USAGE;
 	}
-	return &cli->server.xo;
+	if (cli->server_err.code) {
+		*e = cli->server_err;
+		return NULL;
+	}
+	return &cli->server;
+}
+
+const struct xport_opts *cli_server(struct cli *cli, struct err *e)
+{
+	const struct server *s = cli_server_resolved(cli, e);
+
+	if (!s || server_route_usable(s, e) < 0)
+		return NULL;
+	return &s->xo;
 }
 
 static int run_pending(const struct cli_cmd *c)

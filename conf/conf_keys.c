@@ -16,6 +16,9 @@ const struct conf_key conf_keys[] = {
 	/* [server] */
 	{ "server", "host", CT_STR, NULL, CK_REQUIRED, NULL,
 	  "server name or address, or 'local' to run on this machine" },
+	{ "server", "ssh_config", CT_STR, "~/.ssh/config, /etc/ssh/ssh_config",
+	  0, NULL, "OpenSSH client config resolving host as ssh does: a file "
+	  "(read alone, as ssh -F), or no" },
 	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
 	{ "server", "user", CT_STR, NULL, 0, NULL,
 	  "SSH user (default: the local user name)" },

@@ -18,6 +18,7 @@ server_conf() {
 		echo "user = $SBX_USER"
 		echo "known_hosts = ${KH:-$SBX_KNOWN_HOSTS}"
 		echo "connect_timeout = 5s"
+		echo "ssh_config = no"	# this machine's ssh_config plays no part
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$f"
 	chmod 600 "$f"

@@ -120,6 +120,8 @@ const struct conf_key conf_keys[] = {
 	  "put role password hashes into globals.sql" },
 	{ "postgres", "lock_timeout", CT_DURATION, "30s", 0, NULL,
 	  "how long to wait for a table lock before failing" },
+	{ "postgres", "transfer", CT_ENUM, "auto", 0, "auto|tunnel|server",
+	  "COPY data through the tunnel, or by psql on the server, compressed" },
 
 	/* [redis] */
 	{ "redis", "host", CT_STR, "127.0.0.1", 0, NULL,

@@ -78,8 +78,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_backup_entry = {
 	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
 	"take a backup archive of the server's data",
-	"  --only LIST       only these components (postgres; minio, redis,\n"
-	"                    neo4j, logs, files arrive later)\n"
+	"  --only LIST       only these components (postgres, neo4j; minio,\n"
+	"                    redis, logs, files arrive later)\n"
 	"  --fail-fast       stop at the first failing component, publish nothing\n"
 	"exit 5 when the archive was written but a component failed; 7 when\n"
 	"another backup holds the lock\n",

@@ -38,6 +38,7 @@
 #define IDKEY "`__ferry_id`"
 #define MARKER "`__FerryImportBatch`"
 #define TMP_INDEX "ferry_import_id"
+#define TMP_UNIQUE "ferry_import_batch"
 #define PART_MAX (64u << 20)
 #define BATCH_BYTES (4u << 20)
 #define SEND_TRIES 4
@@ -458,22 +459,26 @@ static int flush(struct imp *p, struct idb *d, int rels, struct err *e)
 	if (!p->rows)
 		return 0;
 	p->batch_no++;
-	st = json_array();
+	/* The marker first: it is unique, so a batch sent twice (a reply
+	 * lost, libcurl resending on a fresh connection) fails at once. */
+	st = json_pack("[o]", neo4j_stmt("CREATE (:" MARKER " {n: $n})",
+		json_pack("{s:I}", "n", (json_int_t)p->batch_no)));
 	for (size_t i = 0; i < p->ng; i++)
 		json_array_append_new(st, neo4j_stmt(p->g[i].stmt, json_pack(
 			"{s:O}", "rows", p->g[i].rows)));
-	json_array_append_new(st, neo4j_stmt("CREATE (:" MARKER " {n: $n})",
-		json_pack("{s:I}", "n", (json_int_t)p->batch_no)));
 	for (int i = 0; i < SEND_TRIES; i++) {
 		struct neo4j_call call = { 0, 0, 0, 0, 0 };
+		struct err first;
 		int c;
 
 		d->touched = 1;
 		if (neo4j_run(p->n, db, st, &call, &res, e) == 0)
 			break;
-		if (!call.unknown)
+		if (!call.unknown && !strstr(e->msg, "ConstraintValidationFailed"))
 			goto out;
-		/* The reply was lost: did the transaction commit? */
+		/* The reply was lost, or the marker is there already: did
+		 * the transaction commit? */
+		first = *e;
 		log_verbose("%s; looking for batch %lld's marker", e->msg,
 			    p->batch_no);
 		c = committed(p, db, e);
@@ -481,15 +486,18 @@ static int flush(struct imp *p, struct idb *d, int rels, struct err *e)
 			goto out;
 		if (c > 0) {
 			/* It ran; the counts are checked at the end. */
+			err_clear(e);
 			goto counted;
 		}
-		if (i + 1 == SEND_TRIES)
+		if (!call.unknown || i + 1 == SEND_TRIES) {
+			*e = first;
 			goto out;
+		}
 		usleep((useconds_t)(250000u << i));
 	}
 	for (size_t i = 0; i < p->ng; i++) {
 		long long want = (long long)json_array_size(p->g[i].rows);
-		long long got = count1(json_array_get(res, i));
+		long long got = count1(json_array_get(res, i + 1));
 
 		if (got != want) {
 			err_set(e, FX_FAIL, "neo4j %s: a batch created %lld of %lld "
@@ -559,6 +567,46 @@ static int lines(struct imp *p, struct idb *d, int rels, int last,
 
 /* ---- a database's steps --------------------------------------------- */
 
+/* "CREATE ... CONSTRAINT `name` FOR ..." with IF NOT EXISTS after the
+ * name: the target was empty, so only this restore's own first attempt
+ * (a reply lost, the request sent again) can have made it. */
+static char *if_not_exists(const char *stmt, const char *name)
+{
+	char *q = neo4j_quote(name);
+	const char *at = strstr(stmt, q);
+	size_t len = strlen(q);
+	char *out;
+
+	if (!at) {
+		free(q);
+		q = xstrdup(name);
+		len = strlen(q);
+		at = strstr(stmt, q);
+	}
+	out = at && !strstr(stmt, " IF NOT EXISTS") ?
+	      xstrfmt("%.*s IF NOT EXISTS%s", (int)(at - stmt + (long)len), stmt,
+		      at + len) : xstrdup(stmt);
+	free(q);
+	return out;
+}
+
+static int create(struct imp *p, const char *db, json_t *item,
+		  const char *what, struct err *e)
+{
+	const char *name = json_string_value(json_object_get(item, "name"));
+	const char *text = json_string_value(json_object_get(item, "statement"));
+	char *st;
+	int r;
+
+	if (!name || !text)
+		return err_set(e, FX_VERIFY, "neo4j %s: schema.json: %s without a "
+			       "name or statement", db, what);
+	st = if_not_exists(text, name);
+	r = run1(p, db, st, NULL, NULL, e);
+	free(st);
+	return r < 0 ? err_wrap(e, "%s %s", what, name) : 0;
+}
+
 static int schema(struct imp *p, struct idb *d, struct err *e)
 {
 	const char *db = d->t->dst;
@@ -578,24 +626,16 @@ static int schema(struct imp *p, struct idb *d, struct err *e)
 	if (p->x->o->clean && wipe(p, d, e) < 0)
 		goto out;
 	json_array_foreach(json_object_get(s, "constraints"), i, c) {
-		const char *name = json_string_value(json_object_get(c, "name"));
-		const char *text = json_string_value(json_object_get(c, "statement"));
-
-		if (!name || !text) {
-			err_set(e, FX_VERIFY, "neo4j %s: schema.json: a constraint "
-				"without a name or statement", d->t->src);
+		if (create(p, db, c, "constraint", e) < 0)
 			goto out;
-		}
-		if (run1(p, db, text, NULL, NULL, e) < 0) {
-			err_wrap(e, "constraint %s", name);
-			goto out;
-		}
-		strlist_add(&d->made, name);
+		strlist_add(&d->made, json_string_value(json_object_get(c, "name")));
 	}
 	d->indexes = json_incref(json_object_get(s, "indexes"));
 	wait = xstrfmt("CALL db.awaitIndex('" TMP_INDEX "', %lld)", p->timeout_s);
 	if (run1(p, db, "CREATE INDEX " TMP_INDEX " IF NOT EXISTS FOR (n:"
 		 LABEL ") ON (n." IDKEY ")", NULL, NULL, e) < 0 ||
+	    run1(p, db, "CREATE CONSTRAINT " TMP_UNIQUE " IF NOT EXISTS FOR (b:"
+		 MARKER ") REQUIRE b.n IS UNIQUE", NULL, NULL, e) < 0 ||
 	    run1(p, db, wait, NULL, NULL, e) < 0)
 		goto out;
 	d->state = ST_SCHEMA;
@@ -634,19 +674,13 @@ static int finish(struct imp *p, struct idb *d, struct err *e)
 		  LABEL ", n." IDKEY " RETURN count(n)", e) < 0 ||
 	    drain(p, db, "MATCH (b:" MARKER ") WITH b LIMIT $limit DELETE b "
 		  "RETURN count(*)", e) < 0 ||
+	    run1(p, db, "DROP CONSTRAINT " TMP_UNIQUE " IF EXISTS", NULL, NULL,
+		 e) < 0 ||
 	    run1(p, db, "DROP INDEX " TMP_INDEX " IF EXISTS", NULL, NULL, e) < 0)
 		return -1;
-	json_array_foreach(d->indexes, i, ix) {
-		const char *text = json_string_value(json_object_get(ix,
-								     "statement"));
-
-		if (!text)
-			return err_set(e, FX_VERIFY, "neo4j %s: schema.json: an "
-				       "index without a statement", d->t->src);
-		if (run1(p, db, text, NULL, NULL, e) < 0)
-			return err_wrap(e, "index %s", json_string_value(
-					json_object_get(ix, "name")) ?: "?");
-	}
+	json_array_foreach(d->indexes, i, ix)
+		if (create(p, db, ix, "index", e) < 0)
+			return -1;
 	wait = xstrfmt("CALL db.awaitIndexes(%lld)", p->timeout_s);
 	if (run1(p, db, wait, NULL, NULL, e) < 0) {
 		free(wait);
@@ -710,6 +744,8 @@ static int ni_begin(struct rs_ctx *x, json_t *detail, void **out,
 			free(m);
 		}
 	}
+	if (!nr_selected(p->tg, p->nd))
+		return 0;	/* --db named only other components' databases */
 	if (xport_open(&p->xp, x->o->server, e) < 0 ||
 	    neo4j_connect(c, p->xp, &p->n, e) < 0)
 		return -1;
@@ -836,6 +872,8 @@ static void ni_abandon(void *state, struct err *e)
 			   "DETACH DELETE n RETURN count(*)", &de) == 0 &&
 		     drain(p, d->t->dst, "MATCH (b:" MARKER ") WITH b LIMIT "
 			   "$limit DELETE b RETURN count(*)", &de) == 0 &&
+		     run1(p, d->t->dst, "DROP CONSTRAINT " TMP_UNIQUE " IF EXISTS",
+			  NULL, NULL, &de) == 0 &&
 		     run1(p, d->t->dst, "DROP INDEX " TMP_INDEX " IF EXISTS",
 			  NULL, NULL, &de) == 0;
 		for (size_t j = 0; ok && j < d->made.n; j++) {

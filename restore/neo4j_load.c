@@ -221,6 +221,8 @@ static int nl_begin(struct rs_ctx *x, json_t *detail, void **out,
 			d->t->selected = 0;
 		}
 	}
+	if (!nr_selected(p->tg, p->n))
+		return 0;
 	if (!x->o->clean)
 		return err_set(e, FX_FAIL, "neo4j: loading a dump replaces the "
 			       "whole database: give --clean; nothing was "

@@ -77,6 +77,15 @@ void nr_targets_free(struct nr_target *t, size_t n)
 	free(t);
 }
 
+size_t nr_selected(const struct nr_target *t, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += t[i].selected != 0;
+	return k;
+}
+
 static int nr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		    struct err *e)
 {

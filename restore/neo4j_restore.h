@@ -32,5 +32,7 @@ struct nr_target {
 int nr_targets(struct rs_ctx *x, json_t *detail, struct nr_target **out,
 	       size_t *n, struct err *e) __attribute__((warn_unused_result));
 void nr_targets_free(struct nr_target *t, size_t n);
+/* How many of them are selected. */
+size_t nr_selected(const struct nr_target *t, size_t n);
 
 #endif

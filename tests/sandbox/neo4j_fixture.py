@@ -51,13 +51,13 @@ Test-only endpoints (not Neo4j's; no authentication):
                                 index, each value as [valueType, value]
                                 ("BYTES" for byte arrays)
   GET  /fixture/stats           statements run, by kind; requests
-  POST /fixture/faults          {"drop": N, "status": N, "transient": N}:
-                                the next N transactional requests are cut
-                                off, answered 503, or fail with a
-                                Neo.TransientError (each after running, for
-                                "drop" and "lost", before otherwise);
-                                {"lost": N} runs and commits, then cuts the
-                                reply
+  POST /fixture/faults          {"drop": N, "status": N, "transient": N,
+                                "lost": N, "skip": K}: after K more
+                                transactional requests, the next N are cut
+                                off unanswered (drop), answered 503
+                                (status), fail with a Neo.TransientError
+                                (transient), all without running; or run,
+                                commit and lose their reply (lost)
 
 usage: neo4j_fixture.py --port N --user U --password P [--database NAME]...
 """
@@ -544,7 +544,8 @@ def st_rels_page(eng, g, m, p):
     return ["id", "type", "start", "end", "props"], rows
 
 
-CONSTRAINT = S(rf"CREATE CONSTRAINT {Q} FOR \(n:{Q}\) REQUIRE \(((?:n\.{Q}(?:, )?)+)\) IS (UNIQUE|NOT NULL)")
+CONSTRAINT = S(rf"CREATE CONSTRAINT (?:{Q}|(\w+))( IF NOT EXISTS)? FOR \((\w+):{Q}\) REQUIRE "
+               rf"\(?((?:\4\.(?:{Q}|\w+)(?:, )?)+)\)? IS (UNIQUE|NOT NULL)")
 INDEX = S(rf"CREATE (?:(RANGE|TEXT|POINT|FULLTEXT) )?INDEX (?:{Q}|(\w+))( IF NOT EXISTS)? FOR (.+)")
 LIMIT_NODES = S(rf"MATCH \((?P<v>[nb])(?::{Q})?\) WITH (?P=v) LIMIT \$limit "
                 rf"(?P<act>(?:DETACH )?DELETE (?P=v)|REMOVE n:{Q}, n\.{Q}) RETURN (?P<ret>count\((?:\*|n)\))")
@@ -552,9 +553,11 @@ LIMIT_NODES = S(rf"MATCH \((?P<v>[nb])(?::{Q})?\) WITH (?P=v) LIMIT \$limit "
 
 def st_create_constraint(eng, g, m, p):
     tx = eng.tx
-    name, label, kind = unq(m.group(1)), unq(m.group(2)), m.group(5)
-    props = [unq(x) for x in re.findall(Q, m.group(3))]
+    name, label, kind = unq(m.group(1) or m.group(2)), unq(m.group(5)), m.group(8)
+    props = [unq(x.split(".", 1)[1].strip("`")) for x in m.group(6).split(", ")]
     if name in g.constraints or name in g.indexes:
+        if m.group(3):
+            return [], []
         raise CypherError("Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
                           f"An equivalent constraint already exists, '{name}'")
     ctype = "UNIQUENESS" if kind == "UNIQUE" else "NODE_PROPERTY_EXISTENCE"
@@ -654,6 +657,7 @@ def st_rel_batch(eng, g, m, p):
 
 def st_marker(eng, g, m, p):
     eng.tx.create_node([unq(m.group(1))], {"n": need(p, "n")})
+    eng.tx.check_constraints()
     return [], []
 
 
@@ -792,7 +796,7 @@ def build_handler(args):
                 return self.reply(400, {"error": "bad JSON"})
             with eng.lock:
                 if parts == ["fixture", "faults"]:
-                    for k in ("drop", "status", "transient", "lost"):
+                    for k in ("drop", "status", "transient", "lost", "skip"):
                         eng.faults[k] = int(body.get(k, eng.faults[k]))
                     return self.reply(200, dict(eng.faults))
                 if len(parts) == 3 and parts[2] == "create":
@@ -832,7 +836,10 @@ def build_handler(args):
                     "message": "Unable to deserialize request"}]})
             with eng.lock:
                 eng.faults["requests"] += 1
-                for k in ("drop", "status", "transient"):
+                skip = eng.faults["skip"] > 0
+                if skip:
+                    eng.faults["skip"] -= 1
+                for k in () if skip else ("drop", "status", "transient"):
                     if eng.faults[k] > 0:
                         eng.faults[k] -= 1
                         break
@@ -849,7 +856,7 @@ def build_handler(args):
                     return self.reply(200, {"results": [], "errors": [{
                         "code": "Neo.TransientError.Transaction.DeadlockDetected",
                         "message": "ForsetiClient can't acquire ExclusiveLock"}]})
-                lost = eng.faults["lost"] > 0
+                lost = not skip and eng.faults["lost"] > 0
                 if lost:
                     eng.faults["lost"] -= 1
                 results, errors = self.transaction(eng.dbs[parts[1]], body)

@@ -28,7 +28,10 @@ neo4j_conf() {
 # (with both ends), constraints and indexes equal; byte arrays may have
 # come back as the integer lists Neo4j shows for them.
 same_graph() {
-	if d=$(python3 - "$(GRAPH "$2")" "$(GRAPH "$3")" <<'PY'
+	local d
+	GRAPH "$2" >graph.a
+	GRAPH "$3" >graph.b
+	if ! d=$(python3 - graph.a graph.b 2>&1 <<'PY'
 import base64, json, sys
 def norm(props):
     out = {}
@@ -43,14 +46,16 @@ def canon(g):
                   for r in g["rels"])
     return {"nodes": sorted(key.values()), "rels": rels, "constraints": g["constraints"],
             "indexes": g["indexes"]}
-a, b = canon(json.loads(sys.argv[1])), canon(json.loads(sys.argv[2]))
+a, b = (canon(json.load(open(f))) for f in sys.argv[1:3])
+assert a["nodes"], "no nodes at all"
 for k in a:
     if a[k] != b[k]:
         extra = [x for x in b[k] if x not in a[k]][:2]
         missing = [x for x in a[k] if x not in b[k]][:2]
         print(f"{k}: {len(a[k])} vs {len(b[k])}; missing {missing} extra {extra}"[:600])
+        sys.exit(1)
 PY
-); [ -z "$d" ]; then ok "$1"; else notok "$1: $d"; fi
+); then notok "$1: $d"; else ok "$1"; fi
 }
 
 for db in n4src n4copy n4clean n4damaged n4lost; do FX POST "$db/create" >/dev/null; done

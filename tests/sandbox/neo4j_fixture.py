@@ -40,7 +40,8 @@ sends (whitespace aside), each matched by a pattern below (STATEMENTS):
 also [x IN row.t.`k` | f(x)]).  Anything else is a SyntaxError.
 
 Test-only endpoints (not Neo4j's; no authentication):
-  POST /fixture/<db>/create     a new, empty database
+  POST /fixture/<db>/create     a new, empty database (replacing one of
+                                that name: each test starts afresh)
   POST /fixture/<db>/load       {"nodes": [{"key", "labels", "props"}],
                                  "rels": [{"start", "end", "type", "props"}],
                                  "schema": ["CREATE CONSTRAINT ...", ...]}
@@ -800,7 +801,7 @@ def build_handler(args):
                         eng.faults[k] = int(body.get(k, eng.faults[k]))
                     return self.reply(200, dict(eng.faults))
                 if len(parts) == 3 and parts[2] == "create":
-                    eng.dbs.setdefault(parts[1], Graph())
+                    eng.dbs[parts[1]] = Graph()
                     return self.reply(200, {"created": parts[1]})
                 if len(parts) == 3 and parts[2] == "load" and parts[1] in eng.dbs:
                     try:

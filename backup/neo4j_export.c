@@ -4,7 +4,9 @@
  * with their CREATE statements), then nodes and relationships in pages of
  * internal ids (`id(n) IN range($lo, $hi)` is an id seek, so a page costs
  * its own size, not a scan), each page one request whose reply is kept
- * under a few MiB by halving the page when a reply is large.  Every
+ * near 1 MiB (pages start small, double while replies are small, halve
+ * when one is large, and one over the reply cap is asked again in halves),
+ * so memory stays bounded whatever the graph.  Every
  * property is read with valueType(), so integers, floats, temporal and
  * spatial values keep their types in the JSON Lines (backup/neo4j.h).
  *
@@ -22,10 +24,11 @@
 #include "backup/neo4j.h"
 #include "backup/neo4j_int.h"
 #include "conf/conf.h"
+#include "net/http.h"
 
 /* A page's reply is kept near this; one over HTTP_REPLY_MAX is retried
  * with half the ids. */
-#define PAGE_TARGET (4u << 20)
+#define PAGE_TARGET (1u << 20)
 
 static const char q_nodes[] =
 	"MATCH (n) WHERE id(n) IN range($lo, $hi) RETURN id(n) AS id, "
@@ -387,7 +390,8 @@ static int pages(struct exp *x, int rels, long long maxid, const char *member,
 		 long long *count, struct err *e)
 {
 	struct arc_stream *s = NULL;
-	long long lo = 0, win = x->page_max;
+	/* Small first: the replies' sizes say how far to grow. */
+	long long lo = 0, win = x->page_max < 256 ? x->page_max : 256;
 	uint64_t bytes;
 	int r = -1;
 
@@ -410,6 +414,10 @@ static int pages(struct exp *x, int rels, long long maxid, const char *member,
 			json_decref(res);
 			continue;
 		}
+		if (rc < 0 && call.too_big)
+			err_set(e, FX_FAIL, "neo4j %s: %s %lld is larger than %u MiB "
+				"as JSON (mode = dump can back it up)", x->db,
+				rels ? "relationship" : "node", lo, HTTP_REPLY_MAX >> 20);
 		if (rc < 0)
 			goto out;
 		page = json_array_get(res, 0);

@@ -533,15 +533,17 @@ def prop_rows(props):
 
 def st_nodes_page(eng, g, m, p):
     lo, hi = need(p, "lo"), need(p, "hi")
-    rows = [[nid, list(n["labels"]), prop_rows(n["props"])]
-            for nid, n in sorted(g.nodes.items()) if lo <= nid <= hi]
+    # an id seek: the page's ids, not a scan
+    rows = [[nid, list(g.nodes[nid]["labels"]), prop_rows(g.nodes[nid]["props"])]
+            for nid in range(max(lo, 0), min(hi, g.next_node - 1) + 1) if nid in g.nodes]
     return ["id", "labels", "props"], rows
 
 
 def st_rels_page(eng, g, m, p):
     lo, hi = need(p, "lo"), need(p, "hi")
-    rows = [[rid, r["type"], r["start"], r["end"], prop_rows(r["props"])]
-            for rid, r in sorted(g.rels.items()) if lo <= rid <= hi]
+    rows = [[rid, g.rels[rid]["type"], g.rels[rid]["start"], g.rels[rid]["end"],
+             prop_rows(g.rels[rid]["props"])]
+            for rid in range(max(lo, 0), min(hi, g.next_rel - 1) + 1) if rid in g.rels]
     return ["id", "type", "start", "end", "props"], rows
 
 

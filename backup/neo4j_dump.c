@@ -272,10 +272,9 @@ int neo4j_dump_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		}
 	}
 out:
-	if (r == 0)
-		json_object_set_new(detail, "summary", json_sprintf("%zu dumps "
-			"(system and %zu database%s, offline)", dbs.n, dbs.n - 1,
-			dbs.n == 2 ? "" : "s"));
+	if (r == 0 && ctx->summary)
+		buf_printf(ctx->summary, "%zu dumps (system and %zu database%s, "
+			   "offline)", dbs.n, dbs.n - 1, dbs.n == 2 ? "" : "s");
 	json_object_set_new(detail, "databases", jdbs);
 	nadmin_close(&ad);
 	strlist_release(&dbs);

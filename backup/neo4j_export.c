@@ -568,9 +568,10 @@ out:
 			nn += json_integer_value(json_object_get(d, "nodes"));
 			nr += json_integer_value(json_object_get(d, "relationships"));
 		}
-		json_object_set_new(detail, "summary", json_sprintf("%zu database%s, "
-			"%lld nodes, %lld relationships (online, not a snapshot)",
-			dbs.n, dbs.n == 1 ? "" : "s", nn, nr));
+		if (ctx->summary)
+			buf_printf(ctx->summary, "%zu database%s, %lld nodes, %lld "
+				   "relationships (online, not a snapshot)", dbs.n,
+				   dbs.n == 1 ? "" : "s", nn, nr);
 	}
 	json_object_set_new(detail, "databases", jdbs);
 	strlist_release(&x.node_bytes);

@@ -175,7 +175,7 @@ sum_before=$(sha256sum archives/*.tar.zst)
 sed 's/^password = ${SBX_PG_PASSWORD}/password = wrong/' bk.ini >badpw.ini
 chmod 600 badpw.ini
 sleep 1
-expect_exit "wrong password: exit 3" 3 "$FERRY" -c badpw.ini backup --only postgres
+expect_exit "wrong password: exit 3" 3 "$FERRY" -c badpw.ini backup
 contains "wrong password: says why" "$ERR" "password authentication failed"
 sed 's/^databases = bk_shop/databases = bk_shop, no_such_db/' bk.ini >baddb.ini
 chmod 600 baddb.ini

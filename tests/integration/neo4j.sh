@@ -14,14 +14,15 @@ FX() { # METHOD PATH [BODY]: the fixture's test-only endpoints
 GRAPH() { FX GET "$1/graph"; }
 STAT() { FX GET stats | python3 -c "import json,sys; print(json.load(sys.stdin)['statements'].get('$1', 0))"; }
 PSQL() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
-# neo4j_conf FILE NAME [LINE...]: the sandbox's config, archives in
-# $SCRATCH/archives under NAME, the lines added to [neo4j].
+# neo4j_conf FILE NAME [LINE...]: backup_conf's config (PostgreSQL, archives
+# in $SCRATCH/archives under NAME) with the sandbox's Neo4j, LINEs in [neo4j].
 neo4j_conf() {
 	local f=$1 name=$2 line
 	shift 2
 	backup_conf "$f" "$name"
+	printf '\n[neo4j]\npassword = ${SBX_NEO4J_PASSWORD}\n' >>"$f"
 	for line in "$@"; do
-		sed -i "s/^\[neo4j\]/[neo4j]\n$line/" "$f"
+		printf '%s\n' "$line" >>"$f"
 	done
 }
 # same_graph NAME SRC DST: nodes (labels, typed properties), relationships
@@ -98,7 +99,7 @@ same "the fixture takes the seed" "$(FX POST n4src/load "$(cat seed.json)")" '{"
 neo4j_conf n4.ini n4 "databases = n4src" "page_size = 50" "batch_size = 40"
 pages0=$(STAT nodes_page)
 expect_exit "backup --only neo4j" 0 "$FERRY" -c n4.ini backup --only neo4j
-contains "one line for the component" "$OUT" "neo4j: 1 database, 604 nodes, 603 relationships (online, not a snapshot)"
+contains "one line for the component" "$OUT" "neo4j     ok, 1 database, 604 nodes, 603 relationships (online, not a snapshot), "
 A=$(ls -t archives/n4-*.tar.zst | head -n 1)
 tar --zstd -tf "$A" >members.txt
 same "members: schema, nodes, relationships, manifest" "$(tr '\n' ' ' <members.txt)" \
@@ -193,7 +194,7 @@ PSQL -d n4_pg -c "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1
 neo4j_conf bad.ini n4bad "databases = n4src"
 sed -i "s/^\[postgres\]/[postgres]\ndatabases = n4_pg/; s/^password = \${SBX_NEO4J_PASSWORD}/password = wrong-password/" bad.ini
 expect_exit "wrong neo4j password: exit 5" 5 "$FERRY" -c bad.ini backup --only postgres,neo4j
-contains "one line says neo4j failed" "$OUT" "neo4j: FAILED"
+contains "one line says neo4j failed" "$OUT" "neo4j     FAILED after"
 contains "the failure names the cause" "$ERR" "authentication failed (Neo.ClientError.Security.Unauthorized)"
 lacks "the wrong password is not printed" "$OUT$ERR" "wrong-password"
 B=$(ls -t archives/n4bad-*.tar.zst | head -n 1)

@@ -102,15 +102,15 @@ for _ in $(seq 1 50); do running && break; sleep 0.2; done
 COMPOSE exec -T neo4j sh -c "'echo graph-v1 >/data/databases/neo4j/store.db; echo users-v1 >/data/databases/system/users'"
 
 backup_conf dump.ini n4dump
-sed -i 's/^\[neo4j\]/[neo4j]\nmode = dump\ntimeout = 30s/' dump.ini
 {
+	printf '\n[neo4j]\npassword = ${SBX_NEO4J_PASSWORD}\nmode = dump\ntimeout = 30s\n'
 	printf '\n[deploy]\ncompose_dir = n4dump\nproject_name = ferryn4\n'
 	[ -n "${SBX_DOCKER_HOST:-}" ] && printf 'compose = env DOCKER_HOST=%s %s\n' "$SBX_DOCKER_HOST" "$CP"
 } >>dump.ini
 
 # ---- dump ---------------------------------------------------------------------
 expect_exit "dump-mode backup" 0 "$FERRY" -c dump.ini backup --only neo4j
-contains "one line: system and the database, offline" "$OUT" "neo4j: 2 dumps (system and 1 database, offline)"
+contains "one line: system and the database, offline" "$OUT" "neo4j     ok, 2 dumps (system and 1 database, offline)"
 A=$(ls -t archives/n4dump-*.tar.zst | head -n 1)
 same "members: system.dump, neo4j.dump" "$(tar --zstd -tf "$A" | tr '\n' ' ')" "neo4j/system.dump neo4j/neo4j.dump manifest.json "
 same "the dump is neo4j-admin's stream, byte for byte" "$(tar --zstd -xOf "$A" neo4j/neo4j.dump | tail -n +2 | tar -xOf - ./store.db)" "graph-v1"

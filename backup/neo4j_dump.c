@@ -240,7 +240,7 @@ int neo4j_dump_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct strlist dbs = STRLIST_INIT, conf_dbs = STRLIST_INIT;
 	struct nadmin ad;
-	json_t *jdbs = json_object();
+	json_t *jdbs = json_object(), *failed = json_object();
 	int r = -1;
 
 	strlist_add(&dbs, "system");
@@ -255,9 +255,20 @@ int neo4j_dump_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		ad.codec == NADMIN_ZSTD ? "zstd" : ad.codec == NADMIN_GZIP ?
 		"gzip" : "none"));
 	if (nadmin_stop(&ad, e) == 0) {
-		r = 0;
-		for (size_t i = 0; i < dbs.n && r == 0; i++)
-			r = dump_db(&ad, ctx, dbs.v[i], jdbs, e);
+		/* A database whose dump fails fails alone. */
+		for (size_t i = 0; i < dbs.n; i++) {
+			struct err de = ERR_INIT;
+
+			if (dump_db(&ad, ctx, dbs.v[i], jdbs, &de) == 0)
+				continue;
+			json_object_set_new(failed, dbs.v[i], json_string(de.msg));
+			if (json_object_size(failed) == 1)
+				*e = de;
+			else
+				err_append(e, "; %s", de.msg);
+		}
+		r = json_object_size(failed) ? -1 : 0;
+		ctx->landed = json_object_size(jdbs) > 0;
 	}
 	/* Started again also when a dump failed. */
 	{
@@ -272,10 +283,14 @@ int neo4j_dump_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		}
 	}
 out:
-	if (r == 0 && ctx->summary)
-		buf_printf(ctx->summary, "%zu dumps (system and %zu database%s, "
-			   "offline)", dbs.n, dbs.n - 1, dbs.n == 2 ? "" : "s");
+	if (json_object_size(jdbs) && ctx->summary)
+		buf_printf(ctx->summary, "%zu dump%s (offline)",
+			   json_object_size(jdbs), json_object_size(jdbs) == 1 ?
+			   "" : "s");
 	json_object_set_new(detail, "databases", jdbs);
+	if (json_object_size(failed))
+		json_object_set(detail, "failed_databases", failed);
+	json_decref(failed);
 	nadmin_close(&ad);
 	strlist_release(&dbs);
 	strlist_release(&conf_dbs);

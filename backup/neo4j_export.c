@@ -540,7 +540,7 @@ out:
 int neo4j_export(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct strlist dbs = STRLIST_INIT;
-	json_t *jdbs = json_object();
+	json_t *jdbs = json_object(), *failed = json_object();
 	struct exp x = { .ctx = ctx };
 	int r = -1;
 
@@ -548,18 +548,30 @@ int neo4j_export(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	neo4j_databases(ctx->conf, &dbs);
 	if (neo4j_connect(ctx->conf, ctx->x, &x.n, e) < 0)
 		goto out;
+	/* A database that fails fails alone; the others still land. */
 	for (size_t i = 0; i < dbs.n; i++) {
+		struct err de = ERR_INIT;
+
 		x.db = dbs.v[i];
 		x.hints = 0;
 		x.byte_arrays = 0;
 		strlist_release(&x.node_bytes);
 		strlist_release(&x.rel_bytes);
-		if (export_db(&x, jdbs, e) < 0)
-			goto out;
+		if (export_db(&x, jdbs, &de) == 0)
+			continue;
+		json_object_set_new(failed, dbs.v[i], json_string(de.msg));
+		if (json_object_size(failed) == 1)
+			*e = de;
+		else
+			err_append(e, "; %s", de.msg);
+		/* Authentication or the connection fail every database. */
+		if (de.code == FX_CONN)
+			break;
 	}
-	r = 0;
+	r = json_object_size(failed) ? -1 : 0;
+	ctx->landed = json_object_size(jdbs) > 0;
 out:
-	if (r == 0) {
+	if (json_object_size(jdbs)) {
 		json_t *d;
 		const char *k;
 		long long nn = 0, nr = 0;
@@ -570,10 +582,14 @@ out:
 		}
 		if (ctx->summary)
 			buf_printf(ctx->summary, "%zu database%s, %lld nodes, %lld "
-				   "relationships (online, not a snapshot)", dbs.n,
-				   dbs.n == 1 ? "" : "s", nn, nr);
+				   "relationships (online, not a snapshot)",
+				   json_object_size(jdbs), json_object_size(jdbs) == 1 ?
+				   "" : "s", nn, nr);
 	}
 	json_object_set_new(detail, "databases", jdbs);
+	if (json_object_size(failed))
+		json_object_set(detail, "failed_databases", failed);
+	json_decref(failed);
 	strlist_release(&x.node_bytes);
 	strlist_release(&x.rel_bytes);
 	strlist_release(&dbs);

@@ -43,6 +43,9 @@ int nr_targets(struct rs_ctx *x, json_t *detail, struct nr_target **out,
 	}
 	*out = t;
 	*n = i;
+	if (!i)
+		return err_set(e, FX_FAIL, "the archive holds no neo4j database "
+			       "to restore");
 	for (size_t m = 0; map && m < map->n; m++) {
 		const char *eq = strchr(map->v[m], '=');
 		size_t len = eq ? (size_t)(eq - map->v[m]) : 0, j;
@@ -55,6 +58,15 @@ int nr_targets(struct rs_ctx *x, json_t *detail, struct nr_target **out,
 			    !strncmp(t[j].src, map->v[m], len))
 				break;
 		if (j == i) {
+			json_t *why = json_object_getn(json_object_get(detail,
+				"failed_databases"), map->v[m], len);
+
+			if (why)
+				return err_set(e, FX_FAIL, "--db %s: neo4j database "
+					       "'%.*s' is not in the archive: its "
+					       "backup failed (%s)", map->v[m],
+					       (int)len, map->v[m],
+					       json_string_value(why) ?: "");
 			/* Another component's database (postgres says so
 			 * itself when it has none of that name). */
 			if (known_elsewhere(x, map->v[m], len))

@@ -188,6 +188,19 @@ contains "the damage is named" "$ERR" "relationships.jsonl"
 contains "the undo is reported" "$ERR" "removed again what this restore created in neo4j n4damaged"
 same "the damaged restore left no node and no constraint" "$(GRAPH n4damaged | python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g["nodes"]), len(g["rels"]), len(g["constraints"]), len([i for i in g["indexes"] if i[1] != "LOOKUP"]))')" "0 0 0 0"
 
+# ---- a database failing: the others land, exit 5 --------------------------------
+neo4j_conf two.ini n4two "databases = n4nosuch, n4src"
+expect_exit "a missing database fails alone: exit 5" 5 "$FERRY" -c two.ini backup --only neo4j
+contains "names the missing database" "$ERR" "neo4j n4nosuch: Neo.ClientError.Database.DatabaseNotFound"
+contains "the other database landed" "$OUT" "neo4j     FAILED after"
+T=$(ls -t archives/n4two-*.tar.zst | head -n 1)
+same "its members are in the archive" "$(tar --zstd -tf "$T" | grep -c '^neo4j/n4src/')" "3"
+FX POST n4two/create >/dev/null
+expect_exit "what landed restores" 0 "$FERRY" -c two.ini restore "$T" --only neo4j --db n4src=n4two
+same_graph "the landed database is whole" n4src n4two
+expect_exit "--db naming the failed database" 1 "$FERRY" -c two.ini restore "$T" --only neo4j --db n4nosuch=n4two
+contains "says its backup failed" "$ERR" "is not in the archive: its backup failed"
+
 # ---- one component failing: the others land, exit 5 --------------------------
 PSQL -c "DROP DATABASE IF EXISTS n4_pg" -c "CREATE DATABASE n4_pg" >/dev/null
 PSQL -d n4_pg -c "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 100)" >/dev/null

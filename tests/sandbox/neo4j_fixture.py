@@ -29,7 +29,9 @@ sends (whitespace aside), each matched by a pattern below (STATEMENTS):
   CALL db.schema.nodeTypeProperties() / relTypeProperties() ... 'ByteArray'
   MATCH (n) WHERE id(n) IN range($lo, $hi) RETURN id, labels, [k, valueType(n[k]), n[k]]
   MATCH (a)-[r]->(b) WHERE id(r) IN range($lo, $hi) RETURN ...
-  CREATE CONSTRAINT / CREATE ... INDEX (as SHOW gives them), DROP ... IF EXISTS
+  CREATE CONSTRAINT / CREATE [RANGE|TEXT|POINT|FULLTEXT] INDEX as SHOW gives
+    them (UNIQUE and NOT NULL node constraints, enforced), also with
+    IF NOT EXISTS; DROP CONSTRAINT / DROP INDEX [IF EXISTS]
   CALL db.awaitIndex('name', s); CALL db.awaitIndexes(s)
   UNWIND $rows AS row CREATE (n:`L`... {`k`: row.i}) SET n += row.p, n.`k` = f(row.t.`k`) ... RETURN count(n) AS created
   UNWIND $rows AS row MATCH (a:`L` {`k`: row.s}) MATCH (b:`L` {`k`: row.e}) CREATE (a)-[r:`T`]->(b) SET ... RETURN count(r) AS created

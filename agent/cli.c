@@ -15,7 +15,9 @@
 
 #include "conf/conf.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/value.h"
 
 const struct cli_cmd *cli_find(const char *name)
@@ -73,11 +75,41 @@ static void print_version(void)
 	       archive_version_string(), ZSTD_versionString());
 }
 
+int cli_quiet(void)
+{
+	return log_get_level() == LOG_QUIET;
+}
+
+static ssize_t drop(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	(void)buf;
+	return (ssize_t)size;
+}
+
+FILE *cli_results(void)
+{
+	static FILE *none;
+	static const cookie_io_functions_t io = { NULL, drop, NULL, NULL };
+
+	if (!cli_quiet())
+		return stdout;
+	if (!none)
+		none = fopencookie(NULL, "w", io);
+	return none ? none : stdout;
+}
+
 int cli_fail(const struct err *e)
 {
 	char *masked = log_mask(e->msg[0] ? e->msg : "failed");
+	struct buf line = BUF_INIT;
 
-	fprintf(stderr, "ferry: %s\n", masked);
+	/* A server's file name or a member's in the message is escaped:
+	 * the error stays one line (util/escape.h). */
+	esc_add_text(&line, masked);
+	progress_interrupt();
+	fprintf(stderr, "ferry: %s\n", buf_str(&line));
+	buf_release(&line);
 	free(masked);
 	return err_exit(e);
 }
@@ -126,9 +158,40 @@ int cli_conf(struct cli *cli, struct err *e)
 	return conf_load(&cli->conf, cli->config_path, e);
 }
 
+int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
+{
+	struct strlist items = STRLIST_INIT;
+	int r;
+
+	if ((r = cli_conf(cli, e)) < 0)
+		return r;
+	for (const char *p = uses; *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n)
+			strlist_add_take(&items, xstrndup(p, n));
+		p += n + (p[n] == ' ');
+	}
+	for (size_t i = 0; i < items.n && r == 0; i++) {
+		char *dot = strchr(items.v[i], '.');
+
+		/* "group.*" is a section; "server.port" one key. */
+		if (dot && strcmp(dot, ".*"))
+			*dot++ = '\0';
+		else
+			dot = NULL;
+		r = conf_need(cli->conf, items.v[i], dot, e);
+	}
+	strlist_release(&items);
+	return r;
+}
+
 const struct xport_opts *cli_server(struct cli *cli, struct err *e)
 {
-	if (cli_conf(cli, e) < 0)
+	/* What server_init() reads. */
+	if (cli_conf_for(cli, "server project.remote_dir deploy.compose "
+			 "deploy.compose_dir deploy.compose_files "
+			 "deploy.project_name", e) < 0)
 		return NULL;
 	if (!cli->server_ready) {
 		server_init(&cli->server, cli->conf);
@@ -273,11 +336,22 @@ static int run(struct cli *cli, int argc, char **argv)
 	return cli_dispatch(cli, argc - optind, argv + optind);
 }
 
+/* A value with a problem that a command read without declaring it: the
+ * user still gets the value's message and exit 2, never a wrong value. */
+static void unchecked_value(const char *msg)
+{
+	struct err e = ERR_INIT;
+
+	err_set(&e, FX_USAGE, "%s", msg);
+	exit(cli_fail(&e));
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	int r;
 
+	conf_on_unchecked(unchecked_value);
 	signal(SIGPIPE, SIG_IGN);
 	/* Names (tables, keys, paths) are UTF-8 bytes end to end; libarchive
 	 * needs a UTF-8 ctype to write and read them in pax headers. */

@@ -43,9 +43,21 @@ int cli_dispatch(struct cli *cli, int argc, char **argv);
 
 /* Loads the configuration once; FX_USAGE errors name FILE:LINE. */
 int cli_conf(struct cli *cli, struct err *e) __attribute__((warn_unused_result));
-/* The configuration's [server] as transport options (loads it first);
- * NULL with e set. */
+/* Loads it and raises the first problem among what the command uses:
+ * uses is a space-separated list of sections ("backup offsite") and keys
+ * ("server.connect_timeout").  A problem elsewhere does not stop it. */
+int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
+	__attribute__((warn_unused_result));
+/* The configuration's [server] as transport options (loads it first and
+ * needs [server] and the compose keys); NULL with e set. */
 const struct xport_opts *cli_server(struct cli *cli, struct err *e);
+/* -q: result lines ("ok ...", "archive: ...") are left out too; errors,
+ * --json output and what a command was asked to show (list's table, a
+ * dry run's plan, config) are not. */
+int cli_quiet(void);
+/* stdout, or with -q a stream that drops what is written (for reports
+ * that library code writes to a FILE). */
+FILE *cli_results(void);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
 /* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */

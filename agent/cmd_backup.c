@@ -3,9 +3,34 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/cli.h"
 #include "backup/backup.h"
+#include "backup/component.h"
+#include "conf/conf.h"
+#include "util/escape.h"
+
+/* What a run reads: [backup], the sections of the components it will run
+ * (--only's, or every configured one) and [offsite] when configured.  A
+ * problem anywhere else does not stop it. */
+static int need_conf(struct cli *cli, const struct strlist *only,
+		     struct err *e)
+{
+	if (cli_conf_for(cli, "backup", e) < 0)
+		return -1;
+	for (const struct component *k = components; k->name; k++) {
+		int used = !only->n && conf_has_section(cli->conf, k->section);
+
+		for (size_t i = 0; i < only->n; i++)
+			used |= !strcmp(only->v[i], k->name);
+		if (used && conf_need(cli->conf, k->section, NULL, e) < 0)
+			return -1;
+	}
+	if (conf_has_section(cli->conf, "offsite"))
+		return cli_conf_for(cli, "offsite", e);
+	return 0;
+}
 #include "util/log.h"
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
@@ -43,9 +68,19 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'",
 				       argv[optind]);
 	}
+	/* An option's bad value is an option error: "ferry backup: ...". */
+	for (size_t i = 0; i < only.n; i++) {
+		if (!component_find(only.v[i])) {
+			cli_usage_error("backup", "--only: unknown component '%s' "
+					"(known: postgres, minio, redis, neo4j, "
+					"logs, files)", only.v[i]);
+			strlist_release(&only);
+			return FX_USAGE;
+		}
+	}
 	/* The per-component lines are results: -q and --json drop them. */
-	o.report = cli->json || log_get_level() == LOG_QUIET ? NULL : stdout;
-	o.server = cli_server(cli, &e);
+	o.report = cli->json || cli_quiet() ? NULL : stdout;
+	o.server = need_conf(cli, &only, &e) < 0 ? NULL : cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {
 		strlist_release(&only);
@@ -66,10 +101,13 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(j);
-	} else {
-		printf("%s: %llu bytes, %zu members, %.1fs%s\n", res.archive,
+	} else if (!cli_quiet()) {
+		char *name = esc_str(res.archive);
+
+		printf("%s: %llu bytes, %zu members, %.1fs%s\n", name,
 		       (unsigned long long)res.size, res.members, res.seconds,
 		       res.failed ? " (partial)" : "");
+		free(name);
 	}
 	free(res.archive);
 	return r == FX_PARTIAL ? cli_fail(&e) : FX_OK;

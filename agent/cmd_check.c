@@ -1,6 +1,8 @@
 /*
  * ferry check: one row per configured part, like the old check-services
- * script.  Exit 0 only when every row is ok; 3 when SSH itself fails.
+ * script.  Exit 0 only when every row is ok; 3 when SSH itself fails; 2
+ * when a value in the config cannot be used (each one a "config" row; the
+ * parts that need it are not checked).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -10,6 +12,7 @@
 
 #include "agent/cli.h"
 #include "backup/component.h"
+#include "net/compose.h"
 #include "util/shquote.h"
 #include "net/xport.h"
 #include "conf/conf.h"
@@ -80,15 +83,93 @@ static void check_remote_dir(struct xport *x, const struct conf *c,
 	buf_release(&msg);
 }
 
-static void check_compose(struct xport *x, struct report *rep)
+/* Runs cmd; 0 with its first line of output in out, or -1 with the
+ * failure in out (compose_failure's words). */
+static int probe(struct xport *x, const char *cmd, struct buf *out)
 {
-	run_row(x, rep, "compose",
-		"if docker compose version >/dev/null 2>&1; then "
-		"echo \"docker compose $(docker compose version --short)\"; "
-		"elif command -v docker-compose >/dev/null 2>&1; then "
-		"echo \"docker-compose $(docker-compose version --short)\"; "
-		"else exit 127; fi",
-		"neither 'docker compose' nor 'docker-compose' found on the server");
+	struct buf sout = BUF_INIT, serr = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	int r = -1;
+
+	io.out = &sout;
+	io.err = &serr;
+	if (xport_run(x, cmd, &io, &st, &e) < 0) {
+		buf_addstr(out, e.msg);
+	} else if (!st.exited || st.code != 0) {
+		/* some tools say why on stdout */
+		compose_failure(serr.len ? &serr : &sout, &st, out);
+	} else {
+		buf_add(out, sout.p ? sout.p : "", strcspn(buf_str(&sout), "\n"));
+		r = 0;
+	}
+	buf_release(&sout);
+	buf_release(&serr);
+	return r;
+}
+
+/* ok only when the engine answers and compose can list the project: a
+ * green row means a deploy will not stop at compose's first call. */
+static void check_compose(struct cli *cli, struct xport *x, struct report *rep)
+{
+	static const char *const ps[] = { "ps", "-q", NULL };
+	static const char *const ver[] = { "version", "--format",
+					   "{{.Server.Version}}", NULL };
+	struct buf cmd = BUF_INIT, cv = BUF_INIT, dv = BUF_INIT, pq = BUF_INIT;
+	struct buf row = BUF_INIT;
+	struct compose *c = NULL;
+	struct err e = ERR_INIT;
+	int ok = 0;
+
+	if (compose_open(&c, x, &cli->server.co, &e) < 0) {
+		add(rep, "compose", 0, e.msg);
+		return;
+	}
+	buf_printf(&cmd, "%s version --short", compose_prefix(c));
+	if (probe(x, buf_str(&cmd), &cv) < 0) {
+		buf_printf(&row, "%s does not run: %s", compose_prefix(c),
+			   buf_str(&cv));
+		goto out;
+	}
+	buf_printf(&row, "%s %s", compose_prefix(c), buf_str(&cv));
+	buf_reset(&cmd);
+	compose_docker_cmdline(c, ver, &cmd);
+	if (probe(x, buf_str(&cmd), &dv) < 0) {
+		buf_printf(&row, ", but the Docker engine does not answer: %s",
+			   buf_str(&dv));
+		if (!strcasestr(buf_str(&dv), "daemon running"))
+			buf_addstr(&row, " (is the Docker daemon running?)");
+		goto out;
+	}
+	buf_printf(&row, ", engine %s", buf_str(&dv));
+	buf_reset(&cmd);
+	buf_addstr(&cmd, "if [ -d ");
+	sh_quote_path(&cmd, cli->server.compose_dir);
+	buf_addstr(&cmd, " ]; then n=$(");
+	compose_cmdline(c, ps, &cmd);
+	buf_addstr(&cmd, ") || exit $?; echo \"$n\" | grep -c . || true; "
+		   "else echo none; fi");
+	if (probe(x, buf_str(&cmd), &pq) < 0) {
+		buf_printf(&row, "; compose ps of the project failed: %s",
+			   buf_str(&pq));
+		goto out;
+	}
+	if (!strcmp(buf_str(&pq), "none"))
+		buf_printf(&row, "; %s does not exist yet (not deployed)",
+			   cli->server.compose_dir);
+	else
+		buf_printf(&row, "; %s container%s", buf_str(&pq),
+			   strcmp(buf_str(&pq), "1") ? "s" : "");
+	ok = 1;
+out:
+	add(rep, "compose", ok, buf_str(&row));
+	compose_free(c);
+	buf_release(&cmd);
+	buf_release(&cv);
+	buf_release(&dv);
+	buf_release(&pq);
+	buf_release(&row);
 }
 
 /* A row for every configured source, from the component table. */
@@ -103,7 +184,8 @@ static void check_sources(struct xport *x, const struct conf *c,
 
 		if (!k->check || !conf_has_section(c, k->section))
 			continue;
-		r = k->check(&ctx, &detail, &e);
+		r = conf_need(c, k->section, NULL, &e) < 0 ? -1 :
+			k->check(&ctx, &detail, &e);
 		add(rep, k->row ? k->row : k->name, r == 0,
 		    r == 0 ? buf_str(&detail) : e.msg);
 		buf_release(&detail);
@@ -121,7 +203,7 @@ static void print_report(const struct report *rep, int json)
 			json_array_append_new(arr, json_pack("{s:s, s:b, s:s}",
 				"part", w->part, "ok", w->ok, "detail",
 				buf_str(&w->detail)));
-		else
+		else if (!w->ok || !cli_quiet())	/* -q: only what failed */
 			printf("%-11s %-4s %s\n", w->part, w->ok ? "ok" : "FAIL",
 			       buf_str(&w->detail));
 	}
@@ -131,6 +213,18 @@ static void print_report(const struct report *rep, int json)
 		json_decref(arr);
 	}
 	fflush(stdout);
+}
+
+/* One "config" row per value that cannot be used; how many. */
+static size_t config_rows(const struct conf *c, struct report *rep)
+{
+	struct strlist problems = STRLIST_INIT;
+	size_t n = conf_problems(c, NULL, &problems);
+
+	for (size_t i = 0; i < n; i++)
+		add(rep, "config", 0, problems.v[i]);
+	strlist_release(&problems);
+	return n;
 }
 
 static int cmd_check(struct cli *cli, int argc, char **argv)
@@ -143,7 +237,8 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	struct xport *x = NULL;
 	struct err e = ERR_INIT;
 	const struct conf *c;
-	int ch, code = FX_OK;
+	const struct xport_opts *server;
+	int ch, code = FX_OK, fail_code = FX_FAIL;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'j')
@@ -156,23 +251,29 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
 	c = cli->conf;
-	if (xport_open(&x, cli_server(cli, &e), &e) < 0) {
+	if (config_rows(c, &rep))
+		fail_code = FX_USAGE;
+	if (!(server = cli_server(cli, &e))) {
 		add(&rep, "ssh", 0, e.msg);
-		print_report(&rep, cli->json);
-		buf_release(&rep.rows[0].detail);
-		free(rep.rows);
-		return FX_CONN;
+		goto out;
+	}
+	if (xport_open(&x, server, &e) < 0) {
+		add(&rep, "ssh", 0, e.msg);
+		if (fail_code != FX_USAGE)
+			fail_code = FX_CONN;
+		goto out;
 	}
 	add(&rep, "ssh", 1, xport_is_local(x) ? "local (no SSH)" : xport_name(x));
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))
-		check_compose(x, &rep);
+		check_compose(cli, x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);
+out:
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {
 		if (!rep.rows[i].ok)
-			code = FX_FAIL;
+			code = fail_code;
 		buf_release(&rep.rows[i].detail);
 	}
 	free(rep.rows);
@@ -184,6 +285,7 @@ const struct cli_cmd cmd_check_entry = {
 	"check", cmd_check, "[--json]",
 	"check that every configured part is reachable",
 	"  --json            print the rows as JSON\n"
-	"exit 0 only when every row is ok; 3 when SSH itself fails\n",
+	"exit 0 only when every row is ok; 3 when SSH itself fails; 2 when a\n"
+	"config value cannot be used (one 'config' row each)\n",
 	NULL,
 };

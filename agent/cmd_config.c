@@ -12,6 +12,7 @@ static int cmd_config(struct cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct strlist problems = STRLIST_INIT;
 	struct err e = ERR_INIT;
 	int ch;
 
@@ -26,12 +27,23 @@ static int cmd_config(struct cli *cli, int argc, char **argv)
 	if (cli_conf(cli, &e) < 0)
 		return cli_fail(&e);
 	conf_dump(cli->conf, stdout, cli->json);
-	return FX_OK;
+	fflush(stdout);
+	/* Every value that cannot be used, not just the first: commands
+	 * raise only those they use. */
+	conf_problems(cli->conf, NULL, &problems);
+	for (size_t i = 0; i < problems.n; i++) {
+		err_set(&e, FX_USAGE, "%s", problems.v[i]);
+		cli_fail(&e);
+	}
+	strlist_release(&problems);
+	return e.code ? FX_USAGE : FX_OK;
 }
 
 const struct cli_cmd cmd_config_entry = {
 	"config", cmd_config, "[--json]",
 	"print the effective configuration and where each value comes from",
-	"  --json            print it as JSON\n",
+	"  --json            print it as JSON\n"
+	"every value that cannot be used is named (FILE:LINE) on stderr, and\n"
+	"the exit code is then 2\n",
 	NULL,
 };

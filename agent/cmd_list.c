@@ -12,7 +12,9 @@
 #include "backup/repo.h"
 #include "backup/retention.h"
 #include "conf/conf.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 static void components_text(json_t *m, struct buf *out)
 {
@@ -38,9 +40,10 @@ static const char *offsite_mark(const struct strlist *there, const char *path)
 	return "no";
 }
 
-static void print_entries(int json, const struct repo_entry *list, size_t n,
-			  const struct prune_item *items, const char *where,
-			  const struct strlist *there)
+/* bytes: sizes as exact byte counts (--bytes), else 1.4 MiB. */
+static void print_entries(int json, int bytes, const struct repo_entry *list,
+			  size_t n, const struct prune_item *items,
+			  const char *where, const struct strlist *there)
 {
 	json_t *arr = json_array();
 
@@ -75,19 +78,29 @@ static void print_entries(int json, const struct repo_entry *list, size_t n,
 					json_boolean(!strcmp(offsite_mark(there,
 							list[i].path), "yes")));
 		} else {
-			printf("%-44s %-20s %10llu  %-22s %-8s ", repo_base(list[i].path),
-			       when, (unsigned long long)list[i].size,
-			       buf_str(&comps), bad ? "FAILED" : ver ? "yes" : "no");
+			struct buf size = BUF_INIT;
+			char *name = esc_str(repo_base(list[i].path));
+
+			if (bytes)
+				buf_printf(&size, "%llu",
+					   (unsigned long long)list[i].size);
+			else
+				units_bytes(&size, list[i].size);
+			printf("%-44s %-20s %10s  %-22s %-8s ", name, when,
+			       buf_str(&size), buf_str(&comps),
+			       bad ? "FAILED" : ver ? "yes" : "no");
 			if (there)
 				printf("%-8s ", offsite_mark(there, list[i].path));
 			printf("%s\n", keep);
+			buf_release(&size);
+			free(name);
 		}
 		buf_release(&comps);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
-	} else if (!n) {
+	} else if (!n && !cli_quiet()) {
 		printf("no archives in %s\n", where);
 	}
 	json_decref(arr);
@@ -98,6 +111,7 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offsite", no_argument, NULL, 'o' },
+		{ "bytes", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
@@ -106,13 +120,15 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	const struct strlist *shown = NULL;
 	struct err e = ERR_INIT;
 	size_t n = 0;
-	int ch, off = 0;
+	int ch, off = 0, bytes = 0;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'j')
 			cli->json = 1;
 		else if (ch == 'o')
 			off = 1;
+		else if (ch == 'b')
+			bytes = 1;
 		else
 			return cli_bad_option("list", ch, argc, argv);
 	}
@@ -124,6 +140,9 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	if (off && !offsite_configured(cli->conf))
 		return cli_usage_error("list", "--offsite needs an [offsite] "
 				       "section in %s", conf_path(cli->conf));
+	if (cli_conf_for(cli, off ? "backup offsite server.connect_timeout" :
+			 "backup", &e) < 0)
+		return cli_fail(&e);
 	if ((off ? offsite_scan(cli->conf, &list, &n, &e) :
 	     repo_scan_conf(cli->conf, &list, &n, &e)) < 0)
 		return cli_fail(&e);
@@ -131,7 +150,8 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 	/* Local archives say whether they have their off-site copy, so a
 	 * failed upload shows (ferry offsite push sends it). */
 	if (!off && n && offsite_configured(cli->conf)) {
-		if (offsite_names(cli->conf, &there, &e) == 0) {
+		if (cli_conf_for(cli, "offsite server.connect_timeout", &e) == 0 &&
+		    offsite_names(cli->conf, &there, &e) == 0) {
 			shown = &there;
 		} else {
 			log_warn("cannot tell which archives are off-site: %s",
@@ -139,7 +159,7 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 			err_clear(&e);
 		}
 	}
-	print_entries(cli->json, list, n, items, off ?
+	print_entries(cli->json, bytes, list, n, items, off ?
 		      conf_str(cli->conf, "offsite", "url") :
 		      conf_str(cli->conf, "backup", "dir"), shown);
 	strlist_release(&there);
@@ -150,9 +170,10 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 
 
 const struct cli_cmd cmd_list_entry = {
-	"list", cmd_list, "[--json] [--offsite]",
+	"list", cmd_list, "[--json] [--offsite] [--bytes]",
 	"list archives, newest first, with what keeps them",
-	"  --json            print them as JSON\n"
-	"  --offsite         the off-site copies in [offsite] url\n",
+	"  --json            print them as JSON (sizes in bytes)\n"
+	"  --offsite         the off-site copies in [offsite] url\n"
+	"  --bytes           sizes in bytes, not 1.4 MiB\n",
 	NULL,
 };

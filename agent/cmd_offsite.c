@@ -98,6 +98,9 @@ static int cmd_offsite(struct cli *cli, int argc, char **argv)
 	if (!offsite_configured(cli->conf))
 		return cli_usage_error("offsite push", "needs an [offsite] section "
 				       "in %s", conf_path(cli->conf));
+	/* What a push reads; a problem elsewhere does not stop it. */
+	if (cli_conf_for(cli, "backup offsite server.connect_timeout", &e) < 0)
+		return cli_fail(&e);
 	if (push(cli, missing ? NULL : argv[optind], &e) < 0)
 		return cli_fail(&e);
 	return FX_OK;

@@ -20,6 +20,7 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	struct lock lk = LOCK_INIT;
 	struct err e = ERR_INIT;
 	char *lockpath;
+	FILE *out;
 	int ch, dry = 0, r;
 
 	while ((ch = getopt_long(argc, argv, ":n", opts, NULL)) != -1) {
@@ -30,7 +31,9 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("prune", "unexpected argument '%s'",
 				       argv[optind]);
-	if (cli_conf(cli, &e) < 0)
+	if (cli_conf_for(cli, "backup", &e) < 0 ||
+	    (offsite_configured(cli->conf) &&
+	     cli_conf_for(cli, "offsite server.connect_timeout", &e) < 0))
 		return cli_fail(&e);
 	/* Never delete under a running backup (a dry run deletes nothing). */
 	if (!dry) {
@@ -40,9 +43,11 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 		if (r < 0)
 			return cli_fail(&e);
 	}
-	r = retention_prune(cli->conf, dry, stdout, &e);
+	/* A dry run's list is what was asked for; a real run's is a report. */
+	out = dry ? stdout : cli_results();
+	r = retention_prune(cli->conf, dry, out, &e);
 	if (r == 0 && offsite_configured(cli->conf))
-		r = offsite_prune(cli->conf, dry, stdout, &e);
+		r = offsite_prune(cli->conf, dry, out, &e);
 	lock_release(&lk);
 	return r < 0 ? cli_fail(&e) : FX_OK;
 }

@@ -29,7 +29,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	o.only = &only;
 	o.dbmap = &dbmap;
-	o.report = stdout;
+	o.report = cli_quiet() ? NULL : stdout;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': o.latest = 1; break;
@@ -56,7 +56,11 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 	o.archive = optind < argc ? argv[optind] : NULL;
 	if (o.target_url)
 		log_add_secret(o.target_url);
-	o.server = cli_server(cli, &e);
+	/* The archive is found through [backup] (or [offsite]); postgres
+	 * is the one restorer so far. */
+	o.server = cli_conf_for(cli, o.offsite ? "backup postgres offsite" :
+				"backup postgres", &e) < 0 ? NULL :
+		cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server || restore_run(cli->conf, &o, &e) < 0) {
 		code = cli_fail(&e);

@@ -14,6 +14,7 @@
 #include "backup/repo.h"
 #include "backup/verify.h"
 #include "conf/conf.h"
+#include "util/escape.h"
 
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
@@ -45,9 +46,12 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
 			"archive", path, "ok", r == 0, "error", r ? e.msg : NULL,
 			"members", (json_int_t)res.members));
-	} else if (r == 0) {
-		printf("ok %s: %zu members, %llu bytes\n", path, res.members,
+	} else if (r == 0 && !cli_quiet()) {
+		char *name = esc_str(path);
+
+		printf("ok %s: %zu members, %llu bytes\n", name, res.members,
 		       (unsigned long long)res.bytes);
+		free(name);
 	}
 	/* Damage is recorded for list; a lost connection says nothing about
 	 * the archive. */
@@ -96,8 +100,18 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 				       "--all");
 	}
 	if (off) {
-		if (cli_conf(cli, &e) < 0 || (!offsite_configured(cli->conf) &&
-		    err_set(&e, FX_USAGE, "--offsite needs an [offsite] section") < 0)) {
+		if (cli_conf(cli, &e) < 0) {
+			json_decref(arr);
+			return cli_fail(&e);
+		}
+		if (!offsite_configured(cli->conf)) {
+			json_decref(arr);
+			return cli_usage_error("verify", "--offsite needs an "
+					       "[offsite] section in %s",
+					       conf_path(cli->conf));
+		}
+		if (cli_conf_for(cli, "backup.name offsite server.connect_timeout",
+				 &e) < 0) {
 			json_decref(arr);
 			return cli_fail(&e);
 		}
@@ -110,7 +124,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 
 		/* A path needs no configuration; a name is looked up in the
 		 * backup dir, as restore does. */
-		if (access(argv[optind], F_OK) != 0 && cli_conf(cli, &e) < 0) {
+		if (access(argv[optind], F_OK) != 0 &&
+		    cli_conf_for(cli, "backup", &e) < 0) {
 			json_decref(arr);
 			return cli_fail(&e);
 		}
@@ -122,7 +137,7 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		free(path);
 	} else {
 		int got = remote ? offsite_scan(remote, &list, &n, &e) :
-			cli_conf(cli, &e) < 0 ? -1 :
+			cli_conf_for(cli, "backup", &e) < 0 ? -1 :
 			repo_scan_conf(cli->conf, &list, &n, &e);
 
 		if (got < 0) {

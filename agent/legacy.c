@@ -10,14 +10,29 @@
 
 #include "agent/cli.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/value.h"
 
 static const char *legacy_name;
 
 static const struct option help_opt[] = {
 	{ "help", no_argument, NULL, 'h' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* ferry's own -q and -v work under the old names too (cron runs
+ * backup-dev-data -q); 1 when ch was one of them. */
+static int global_opt(int ch)
+{
+	if (ch == 'q')
+		log_set_level(LOG_QUIET);
+	else if (ch == 'v')
+		log_set_level(log_get_level() >= LOG_VERBOSE ? LOG_DEBUG :
+			      LOG_VERBOSE);
+	return ch == 'q' || ch == 'v';
+}
 
 static int legacy_deploy(struct cli *cli, int argc, char **argv)
 {
@@ -26,13 +41,17 @@ static int legacy_deploy(struct cli *cli, int argc, char **argv)
 		{ "service", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist args = STRLIST_INIT;
 	int ch, r;
 
 	strlist_add(&args, "deploy");
-	while ((ch = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:c:hqv", opts, NULL)) != -1) {
+		if (global_opt(ch))
+			continue;
 		switch (ch) {
 		case 'b':
 			strlist_add(&args, "--build");
@@ -50,7 +69,7 @@ static int legacy_deploy(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: deploy-to-dev [--build] [--service NAME] "
-			       "[--type TYPE]\n(ferry deploy)\n");
+			       "[--type TYPE] [-q|-v]\n(ferry deploy)\n");
 			strlist_release(&args);
 			return FX_OK;
 		default:
@@ -75,7 +94,9 @@ static int legacy_logs(struct cli *cli, int argc, char **argv)
 	int ch, r;
 
 	strlist_add(&args, "logs");
-	while ((ch = getopt_long(argc, argv, "+:c:fn:h", help_opt, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:c:fn:hqv", help_opt, NULL)) != -1) {
+		if (global_opt(ch))
+			continue;
 		switch (ch) {
 		case 'f':
 			strlist_add(&args, "-f");
@@ -94,7 +115,7 @@ static int legacy_logs(struct cli *cli, int argc, char **argv)
 			cli->config_path = optarg;
 			break;
 		case 'h':
-			printf("usage: remote-logs [-f] [-n NUM] [SERVICE]\n"
+			printf("usage: remote-logs [-q|-v] [-f] [-n NUM] [SERVICE]\n"
 			       "(ferry logs)\n");
 			strlist_release(&args);
 			return FX_OK;
@@ -119,11 +140,13 @@ static int legacy_backup(struct cli *cli, int argc, char **argv)
 	char *args[] = { "backup", NULL };
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+:c:h", help_opt, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:c:hqv", help_opt, NULL)) != -1) {
+		if (global_opt(ch))
+			continue;
 		if (ch == 'c') {
 			cli->config_path = optarg;
 		} else if (ch == 'h') {
-			printf("usage: backup-dev-data\n(ferry backup)\n");
+			printf("usage: backup-dev-data [-q|-v]\n(ferry backup)\n");
 			return FX_OK;
 		} else {
 			return cli_bad_option("backup-dev-data", ch, argc, argv);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/progress.h"
 #include "util/sha256.h"
 #include "util/zout.h"
 
@@ -32,6 +33,7 @@ struct arc {
 	size_t queued;
 	struct err err;		/* the writer's first failure */
 	size_t part;		/* stream part size */
+	struct progress pg;	/* tar bytes written, on a terminal */
 };
 
 struct ajob {
@@ -62,6 +64,7 @@ static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
 		archive_set_error(w, EIO, "%s", a->werr);
 		return -1;
 	}
+	progress_add(&a->pg, len);
 	return (la_ssize_t)len;
 }
 
@@ -102,6 +105,7 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	archive_write_set_bytes_in_last_block(a->w, 1);
 	if (archive_write_open2(a->w, a, NULL, write_cb, NULL, NULL) != ARCHIVE_OK)
 		goto fail;
+	progress_start(&a->pg, "backup", 0);
 	*out = a;
 	return 0;
 fail:
@@ -383,6 +387,7 @@ int arc_finish(struct arc *a, struct err *e)
 		snprintf(a->werr, sizeof(a->werr), "%s", zout_error(a->z));
 		return lib_err(a, e, "close");
 	}
+	progress_end(&a->pg);
 	return 0;
 }
 
@@ -393,6 +398,7 @@ void arc_free(struct arc *a)
 	/* The writer goes first: libarchive and zstd are not thread-safe,
 	 * and archive_write_free() still writes. */
 	stop_writer(a, 1);
+	progress_abort(&a->pg);
 	if (a->w)
 		archive_write_free(a->w);
 	for (struct ajob *j = a->head, *next; j; j = next) {

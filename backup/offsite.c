@@ -6,11 +6,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/fdio.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "net/s3.h"
 #include "util/seal.h"
 #include "backup/retention.h"
@@ -89,8 +91,27 @@ static ssize_t fd_read(void *ud, void *buf, size_t cap, struct err *e)
 	return n;
 }
 
+/* An upload's reader, counted for the progress line. */
+struct metered {
+	s3_reader read;
+	void *ud;
+	struct progress pg;
+};
+
+static ssize_t metered_read(void *ud, void *buf, size_t cap, struct err *e)
+{
+	struct metered *m = ud;
+	ssize_t n = m->read(m->ud, buf, cap, e);
+
+	if (n > 0)
+		progress_add(&m->pg, (uint64_t)n);
+	return n;
+}
+
 int offsite_upload(const struct conf *c, const char *archive, struct err *e)
 {
+	struct metered mt = { fd_read, NULL, { 0 } };
+	struct stat st;
 	struct site s;
 	struct buf mkey = BUF_INIT, sealed = BUF_INIT;
 	char *akey = NULL, *side = NULL, *text = NULL;
@@ -107,16 +128,24 @@ int offsite_upload(const struct conf *c, const char *archive, struct err *e)
 		err_set(e, FX_FAIL, "read %s: %s", archive, strerror(errno));
 		goto out;
 	}
+	progress_start(&mt.pg, "upload", fstat(fd, &st) == 0 ?
+		       (uint64_t)st.st_size : 0);
 	if (s.sealed) {
 		struct seal_reader *sr = seal_reader_new(fd, s.key);
 
-		r = s3_upload(&s.s3, akey, seal_read, sr, e);
+		mt.read = seal_read;
+		mt.ud = sr;
+		r = s3_upload(&s.s3, akey, metered_read, &mt, e);
 		seal_reader_free(sr);
 	} else {
-		r = s3_upload(&s.s3, akey, fd_read, &fd, e);
+		mt.ud = &fd;
+		r = s3_upload(&s.s3, akey, metered_read, &mt, e);
 	}
-	if (r < 0)
+	if (r < 0) {
+		progress_abort(&mt.pg);
 		goto out;
+	}
+	progress_end(&mt.pg);
 	r = -1;
 	m = json_load_file(side, 0, NULL);
 	if (!m) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
 #include "conf/conf.h"
 
 void retention_policy(const struct conf *c, const char *section,
@@ -42,13 +43,15 @@ int retention_prune(const struct conf *c, int dry_run, FILE *out,
 	items = retention_plan(c, "backup", list, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *base = strrchr(list[i].path, '/');
-		char *side;
+		char *side, *shown;
 
 		base = base ? base + 1 : list[i].path;
 		if (items[i].keep)
 			continue;
+		shown = esc_str(base);	/* a stray name cannot forge a line */
 		fprintf(out, "%s %s: %s\n", dry_run ? "would delete" : "delete",
-			base, items[i].reason);
+			shown, items[i].reason);
+		free(shown);
 		gone++;
 		if (dry_run)
 			continue;

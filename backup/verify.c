@@ -4,8 +4,10 @@
 #include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/progress.h"
 #include "util/sha256.h"
 #include "backup/archive.h"
 #include "backup/manifest.h"
@@ -42,7 +44,7 @@ int verify_safe_name(const char *name)
 }
 
 static int read_member(struct archive *r, struct seen *s, struct buf *keep,
-		       const char *path, struct err *e)
+		       const char *path, struct progress *pg, struct err *e)
 {
 	struct sha256 *md = sha256_new();
 	unsigned char *chunk = xmalloc(CHUNK);
@@ -52,6 +54,7 @@ static int read_member(struct archive *r, struct seen *s, struct buf *keep,
 	while ((n = archive_read_data(r, chunk, CHUNK)) > 0) {
 		sha256_update(md, chunk, (size_t)n);
 		s->size += (uint64_t)n;
+		progress_update(pg, (uint64_t)archive_filter_bytes(r, -1));
 		if (keep && buf_add_capped(keep, chunk, (size_t)n) < 0) {
 			rc = err_set(e, FX_VERIFY, "%s: manifest larger than "
 				     "%u MiB", path, MANIFEST_MAX >> 20);
@@ -110,8 +113,9 @@ static int compare(json_t *m, struct seen *v, size_t n, const char *path,
 	return 0;
 }
 
-static int verify_open(struct archive *r, const char *path, json_t **manifest,
-		       struct verify_result *res, struct err *e);
+static int verify_open(struct archive *r, const char *path, uint64_t total,
+		       json_t **manifest, struct verify_result *res,
+		       struct err *e);
 
 static struct archive *reader(void)
 {
@@ -139,7 +143,8 @@ int verify_damaged(struct archive *r, const char *label, const char *where,
 
 /* Checks the result of archive_read_open*() and hands over to verify_open(). */
 static int opened(struct archive *r, int rc, const char *label,
-		  json_t **manifest, struct verify_result *res, struct err *e)
+		  uint64_t total, json_t **manifest, struct verify_result *res,
+		  struct err *e)
 {
 	if (rc != ARCHIVE_OK) {
 		memset(res, 0, sizeof(*res));
@@ -147,16 +152,18 @@ static int opened(struct archive *r, int rc, const char *label,
 		archive_read_free(r);
 		return -1;
 	}
-	return verify_open(r, label, manifest, res, e);
+	return verify_open(r, label, total, manifest, res, e);
 }
 
 int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 {
 	struct archive *r = reader();
+	struct stat st;
 
 	memset(res, 0, sizeof(*res));
 	return opened(r, archive_read_open_filename(r, path, CHUNK), path,
+		      stat(path, &st) == 0 ? (uint64_t)st.st_size : 0,
 		      manifest, res, e);
 }
 
@@ -166,14 +173,17 @@ int verify_fd(int fd, const char *label, json_t **manifest,
 	struct archive *r = reader();
 
 	memset(res, 0, sizeof(*res));
-	return opened(r, archive_read_open_fd(r, fd, CHUNK), label, manifest,
-		      res, e);
+	return opened(r, archive_read_open_fd(r, fd, CHUNK), label, 0,
+		      manifest, res, e);
 }
 
-/* Consumes (frees) r. */
-static int verify_open(struct archive *r, const char *path, json_t **manifest,
-		       struct verify_result *res, struct err *e)
+/* Consumes (frees) r.  total: the file's size when known (progress). */
+static int verify_open(struct archive *r, const char *path, uint64_t total,
+		       json_t **manifest, struct verify_result *res,
+		       struct err *e)
 {
+	struct progress pg;
+
 	struct archive_entry *ent;
 	struct buf mtext = BUF_LIMITED(MANIFEST_MAX);
 	struct seen *v = NULL;
@@ -183,6 +193,7 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 	int got_manifest = 0, rc = -1, h;
 
 	memset(res, 0, sizeof(*res));
+	progress_start(&pg, "verify", total);
 	while ((h = archive_read_next_header(r, &ent)) != ARCHIVE_EOF) {
 		const char *name;
 		int is_manifest;
@@ -214,7 +225,7 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 		if (is_manifest) {
 			struct seen ms = { (char *)name, 0, { 0 } };
 
-			if (read_member(r, &ms, &mtext, path, e) < 0)
+			if (read_member(r, &ms, &mtext, path, &pg, e) < 0)
 				goto out;
 			got_manifest = 1;
 			continue;
@@ -226,7 +237,7 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].name = xstrdup(name);
 		n++;
-		if (read_member(r, &v[n - 1], NULL, path, e) < 0)
+		if (read_member(r, &v[n - 1], NULL, path, &pg, e) < 0)
 			goto out;
 		res->bytes += v[n - 1].size;
 	}
@@ -246,6 +257,10 @@ static int verify_open(struct archive *r, const char *path, json_t **manifest,
 	res->members = n;
 	rc = 0;
 out:
+	if (rc == 0)
+		progress_end(&pg);
+	else
+		progress_abort(&pg);
 	if (rc == 0 && manifest)
 		*manifest = json_incref(m);
 	json_decref(m);

@@ -1,21 +1,26 @@
+/*
+ * Reading the file: inih parses, this module feeds it lines and keeps the
+ * structure (sections, keys, their lines).  What the file cannot mean --
+ * a syntax error, an unknown section or key, a repeat, a NUL byte, a line
+ * past 64 KiB -- stops the load: nothing in it can be trusted then.  What a
+ * value cannot be (an unset ${VAR}, a bad port, a missing key file) is kept
+ * with the value (conf_value.c) and raised only where it is used.
+ */
 #include "conf/conf.h"
 
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/log.h"
+#include "util/escape.h"
 #include "conf/conf_internal.h"
-#include "conf/dotenv.h"
-#include "conf/expand.h"
-#include "util/value.h"
 
+/* The longest line (without its newline) a file may hold: far above any
+ * real value (a long exclude list, a key), far below a slurped binary. */
 #define LINE_MAX_LEN 65536
-#define SECRET_FILE_MAX 65536
 
 /* ---- lookup ---------------------------------------------------------- */
 
@@ -36,7 +41,7 @@ static int section_known(const char *sect)
 	return 0;
 }
 
-static const struct conf_key *find_key(const char *sect, const char *name)
+const struct conf_key *conf_find_key(const char *sect, const char *name)
 {
 	for (size_t i = 0; i < conf_nkeys; i++)
 		if (conf_section_matches(conf_keys[i].section, sect) &&
@@ -46,7 +51,7 @@ static const struct conf_key *find_key(const char *sect, const char *name)
 }
 
 struct val *conf_find_val(const struct conf *c, const char *sect,
-			   const char *name)
+			  const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->v[i].section, sect) &&
@@ -55,8 +60,8 @@ struct val *conf_find_val(const struct conf *c, const char *sect,
 	return NULL;
 }
 
-static struct val *add_val(struct conf *c, const struct conf_key *k,
-			   const char *sect)
+struct val *conf_add_val(struct conf *c, const struct conf_key *k,
+			 const char *sect)
 {
 	struct val *v;
 
@@ -69,6 +74,14 @@ static struct val *add_val(struct conf *c, const struct conf_key *k,
 	v->key = k;
 	v->section = xstrdup(sect);
 	return v;
+}
+
+int conf_section_line(const struct conf *c, const char *sect)
+{
+	for (size_t i = 0; i < c->sections.n; i++)
+		if (!strcmp(c->sections.v[i], sect))
+			return c->section_line[i];
+	return 0;
 }
 
 /* ---- parsing --------------------------------------------------------- */
@@ -96,12 +109,14 @@ static int fail(struct conf *c, int line, const char *fmt, ...)
 }
 
 /* inih only reports sections through their keys; the reader sees headers
- * too, so an empty "[redis]" still counts as configured. */
+ * too, so an empty "[redis]" still counts as configured, and a second
+ * "[server]" is caught (inih would merge it silently). */
 static void note_section(struct conf *c, const char *line)
 {
 	const char *p = line + strspn(line, " \t");
 	const char *end;
-	char *name;
+	char *name, *shown;
+	int first;
 
 	if (*p != '[')
 		return;
@@ -109,28 +124,65 @@ static void note_section(struct conf *c, const char *line)
 	if (!end)
 		return;	/* inih reports the syntax error */
 	name = xstrndup(p + 1, (size_t)(end - p - 1));
+	shown = esc_str(name);
+	first = conf_section_line(c, name);
 	if (!section_known(name))
-		fail(c, c->line, "unknown section [%s]", name);
+		fail(c, c->line, "unknown section [%s]", shown);
+	else if (first)
+		fail(c, c->line, "section [%s] repeated (first on line %d); "
+		     "put its keys in one place", shown, first);
+	free(shown);
+	c->section_line = xrealloc(c->section_line, (c->sections.n + 1) *
+				   sizeof(*c->section_line));
+	c->section_line[c->sections.n] = c->line;
 	strlist_add_take(&c->sections, name);
 }
 
+/* Reads the next physical line into c->text; 0 at the end, -1 on error. */
+static int next_line(struct conf *c)
+{
+	int ch;
+
+	buf_reset(&c->text);
+	c->handed = 0;
+	while ((ch = getc(c->f)) != EOF) {
+		if (ch == '\0')
+			return fail(c, c->line + 1, "NUL byte: this is not a text "
+				    "file (a binary file given as the config?)");
+		buf_addch(&c->text, ch);
+		if (ch == '\n')
+			break;
+		if (c->text.len > LINE_MAX_LEN)
+			return fail(c, c->line + 1, "line longer than %d bytes",
+				    LINE_MAX_LEN);
+	}
+	if (ferror(c->f))
+		return fail(c, 0, "cannot read: %s", strerror(errno));
+	if (!c->text.len)
+		return 0;
+	c->line++;
+	note_section(c, c->text.p);
+	return c->failed ? -1 : 1;
+}
+
+/* inih's reader: hands out the current line in pieces of at most num - 1
+ * bytes (inih grows its buffer and asks for the rest), then the next. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct conf *c = stream;
-	char *r;
+	size_t n;
 
-	if (c->failed)
+	if (c->failed || num < 2)
 		return NULL;
-	r = fgets(str, num, c->f);
-	if (!r)
+	if (c->handed == c->text.len && next_line(c) <= 0)
 		return NULL;
-	c->line++;
-	if (!strchr(str, '\n') && !feof(c->f)) {
-		fail(c, c->line, "line longer than %d bytes", num - 1);
-		return NULL;
-	}
-	note_section(c, str);
-	return c->failed ? NULL : r;
+	n = c->text.len - c->handed;
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1;
+	memcpy(str, c->text.p + c->handed, n);
+	str[n] = '\0';
+	c->handed += n;
+	return str;
 }
 
 static int handler(void *user, const char *section, const char *name,
@@ -139,46 +191,54 @@ static int handler(void *user, const char *section, const char *name,
 	struct conf *c = user;
 	const struct conf_key *k;
 	struct val *v;
+	char *shown;
 	int from_file = 0;
 
 	if (c->failed)
 		return 0;
-	if (!*section)
-		return fail(c, c->line, "key '%s' outside of a section", name), 0;
-	k = find_key(section, name);
+	shown = esc_str(name);
+	if (!*section) {
+		fail(c, c->line, "key '%s' outside of a section", shown);
+		goto out;
+	}
+	k = conf_find_key(section, name);
 	if (!k) {
 		size_t n = strlen(name);
 
 		if (n > 5 && !strcmp(name + n - 5, "_file")) {
 			char *base = xstrndup(name, n - 5);
 
-			k = find_key(section, base);
+			k = conf_find_key(section, base);
 			free(base);
 			if (k && !(k->flags & CK_FILEVAR))
 				k = NULL;
 			from_file = 1;
 		}
 	}
-	if (!k)
-		return fail(c, c->line, "unknown key '%s' in [%s]", name,
-			    section), 0;
+	if (!k) {
+		fail(c, c->line, "unknown key '%s' in [%s]", shown, section);
+		goto out;
+	}
 	v = conf_find_val(c, section, k->name);
 	if (v && (k->flags & CK_REPEAT) && !from_file && !v->from_file) {
 		char *joined = xstrfmt("%s\n%s", v->raw, value);
 
 		free(v->raw);
 		v->raw = joined;
-		return 1;
+		goto out;
 	}
-	if (v)
-		return fail(c, c->line, "duplicate key '%s' in [%s] "
-			    "(first set on line %d)", name, section,
-			    v->line), 0;
-	v = add_val(c, k, section);
+	if (v) {
+		fail(c, c->line, "duplicate key '%s' in [%s] (first set on line "
+		     "%d)", shown, section, v->line);
+		goto out;
+	}
+	v = conf_add_val(c, k, section);
 	v->raw = xstrdup(value);
 	v->line = c->line;
 	v->from_file = from_file;
-	return 1;
+out:
+	free(shown);
+	return !c->failed;
 }
 
 static int parse(struct conf *c)
@@ -187,8 +247,11 @@ static int parse(struct conf *c)
 
 	ini_allow_multiline = 0;
 	ini_stop_on_first_error = 1;
+	/* Debian's libinih reads the line length from these at run time:
+	 * a heap buffer that grows up to the longest line we accept. */
 	ini_use_stack = 0;
-	ini_max_line = LINE_MAX_LEN;
+	ini_allow_realloc = 1;
+	ini_max_line = LINE_MAX_LEN + 3;
 	r = ini_parse_stream(reader, c, handler, c);
 	if (c->failed)
 		return -1;
@@ -202,301 +265,7 @@ static int parse(struct conf *c)
 	return 0;
 }
 
-/* ---- values ---------------------------------------------------------- */
-
-struct lookup_ctx {
-	const struct dotenv *env;
-	int from_env, from_dotenv;
-};
-
-static const char *lookup(void *ctx, const char *name)
-{
-	struct lookup_ctx *l = ctx;
-	const char *v = getenv(name);
-
-	if (v) {
-		l->from_env++;
-		return v;
-	}
-	v = l->env ? dotenv_get(l->env, name) : NULL;
-	if (v)
-		l->from_dotenv++;
-	return v;
-}
-
-static char *resolve_path(const struct conf *c, const char *p)
-{
-	const char *home = getenv("HOME");
-
-	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home)
-		return xstrfmt("%s%s", home, p + 1);
-	if (p[0] == '/' || !c->dir)
-		return xstrdup(p);
-	if (!strcmp(p, "."))
-		return xstrdup(c->dir);
-	return xstrfmt("%s/%s", c->dir, p[0] == '.' && p[1] == '/' ? p + 2 : p);
-}
-
-static int read_secret_file(struct conf *c, struct val *v, const char *path,
-			    struct buf *out)
-{
-	char chunk[4096];
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return fail(c, v->line, "%s_file: cannot read %s: %s",
-			    v->key->name, path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-	       out->len < SECRET_FILE_MAX)
-		buf_add(out, chunk, n);
-	explicit_bzero(chunk, sizeof(chunk));
-	fclose(f);
-	/* Files written by editors and `echo` end in a newline that is not
-	 * part of the secret. */
-	while (out->len && (out->p[out->len - 1] == '\n' ||
-			    out->p[out->len - 1] == '\r'))
-		buf_setlen(out, out->len - 1);
-	return 0;
-}
-
-static int check_type(struct conf *c, struct val *v)
-{
-	const struct conf_key *k = v->key;
-	const char *s = v->value;
-	long long lo, hi;
-
-	switch (k->type) {
-	case CT_STR:
-	case CT_LIST:
-		return 0;
-	case CT_INT:
-		if (sscanf(k->choices, "%lld..%lld", &lo, &hi) != 2)
-			lo = LLONG_MIN, hi = LLONG_MAX;
-		if (value_int(s, lo, hi, &v->num) == 0)
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "a whole number from %lld to %lld", s, k->name,
-			    v->section, lo, hi);
-	case CT_PORT:
-		if (value_port(s, &v->num) == 0)
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "a port number from 1 to 65535", s, k->name,
-			    v->section);
-	case CT_BOOL:
-		if (value_bool(s, &v->num) == 0)
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "yes or no", s, k->name, v->section);
-	case CT_DURATION:
-		if (value_duration_ms(s, &v->num) == 0)
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "a duration such as 30s, 5m or 1h", s, k->name,
-			    v->section);
-	case CT_ENUM: {
-		size_t n = strlen(s);
-
-		for (const char *p = k->choices; p && *p;) {
-			size_t len = strcspn(p, "|");
-
-			if (len == n && !strncmp(p, s, n))
-				return 0;
-			p += len + (p[len] == '|');
-		}
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "one of %s", s, k->name, v->section, k->choices);
-	}
-	case CT_URL:
-		if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8))
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "an http:// or https:// URL", s, k->name, v->section);
-	case CT_S3URL:
-		if (!strncmp(s, "s3://", 5) && s[5] && s[5] != '/')
-			return 0;
-		return fail(c, v->line, "bad value '%s' for %s in [%s]: expected "
-			    "s3://bucket/prefix", s, k->name, v->section);
-	case CT_PATH:
-	case CT_PATHS:
-		return 0;
-	}
-	return 0;
-}
-
-static void resolve_paths(struct conf *c, struct val *v)
-{
-	struct strlist items = STRLIST_INIT;
-	struct buf joined = BUF_INIT;
-
-	if (v->key->type == CT_PATH) {
-		char *p = resolve_path(c, v->value);
-
-		free(v->value);
-		v->value = p;
-		return;
-	}
-	strlist_split(&items, v->value);
-	for (size_t i = 0; i < items.n; i++) {
-		char *p = resolve_path(c, items.v[i]);
-
-		buf_printf(&joined, "%s%s", i ? "," : "", p);
-		free(p);
-	}
-	strlist_release(&items);
-	free(v->value);
-	v->value = buf_detach(&joined, NULL);
-}
-
-static int finish_val(struct conf *c, struct val *v)
-{
-	struct lookup_ctx l = { &c->env, 0, 0 };
-	struct buf out = BUF_INIT, why = BUF_INIT, origin = BUF_INIT;
-	int r = 0;
-
-	if (expand_vars(v->raw, &out, lookup, &l, &why, NULL) < 0) {
-		r = fail(c, v->line, "%s%s in [%s]: %s", v->key->name,
-			 v->from_file ? "_file" : "", v->section, buf_str(&why));
-		goto out;
-	}
-	buf_printf(&origin, "%s:%d", c->path, v->line);
-	if (v->from_file) {
-		char *path = resolve_path(c, buf_str(&out));
-
-		buf_wipe(&out);
-		r = read_secret_file(c, v, path, &out);
-		buf_printf(&origin, " from file %s", path);
-		free(path);
-		if (r < 0)
-			goto out;
-	}
-	if (l.from_env)
-		buf_addstr(&origin, " via environment");
-	if (l.from_dotenv)
-		buf_printf(&origin, "%s env_file", l.from_env ? " and" : " via");
-	if (!(v->key->flags & CK_SECRET) && out.len == 0 &&
-	    v->key->type != CT_STR) {
-		r = fail(c, v->line, "empty value for %s in [%s]", v->key->name,
-			 v->section);
-		goto out;
-	}
-	v->value = buf_detach(&out, NULL);
-	v->origin = buf_detach(&origin, NULL);
-	if (v->key->type == CT_PATH || v->key->type == CT_PATHS)
-		resolve_paths(c, v);
-	r = check_type(c, v);
-out:
-	buf_wipe(&out);
-	buf_release(&why);
-	buf_release(&origin);
-	return r;
-}
-
-static void set_default(struct conf *c, const char *sect, const char *name,
-			const char *value, const char *origin)
-{
-	const struct conf_key *k = find_key(sect, name);
-	struct val *v = add_val(c, k, sect);
-
-	v->value = xstrdup(value);
-	v->origin = xstrdup(origin);
-	if (k->type == CT_PATH || k->type == CT_PATHS)
-		resolve_paths(c, v);
-	if (check_type(c, v) < 0)
-		abort();	/* a bad default is a bug in conf_keys.c */
-}
-
-static void fill_defaults(struct conf *c)
-{
-	const char *host, *dir;
-	char *base;
-
-	for (size_t i = 0; i < conf_nkeys; i++) {
-		const struct conf_key *k = &conf_keys[i];
-
-		if (k->def && !strchr(k->section, '*') &&
-		    !conf_find_val(c, k->section, k->name))
-			set_default(c, k->section, k->name, k->def, "default");
-	}
-	/* Defaults that depend on other values. */
-	if (!conf_find_val(c, "server", "user")) {
-		const char *u = getenv("USER");
-
-		set_default(c, "server", "user", u && *u ? u : "root",
-			    "default (local user)");
-	}
-	dir = conf_str(c, "project", "local_dir");
-	base = strrchr(dir, '/');
-	base = base && base[1] ? base + 1 : (char *)dir;
-	if (!conf_find_val(c, "project", "name")) {
-		char real[PATH_MAX];
-		const char *b = base;
-
-		if (realpath(dir, real)) {
-			b = strrchr(real, '/');
-			b = b && b[1] ? b + 1 : "ferry";
-		}
-		set_default(c, "project", "name", b, "default (local_dir name)");
-	}
-	if (!conf_find_val(c, "backup", "name"))
-		set_default(c, "backup", "name", conf_str(c, "project", "name"),
-			    "default (project name)");
-	host = conf_str(c, "server", "host");
-	if (!conf_find_val(c, "postgres", "tunnel"))
-		set_default(c, "postgres", "tunnel",
-			    host && !strcmp(host, "local") ? "no" : "yes",
-			    "default (remote server)");
-}
-
-static void warn_literal_secrets(struct conf *c, const struct stat *st)
-{
-	if (!(st->st_mode & (S_IRGRP | S_IROTH)))
-		return;
-	for (size_t i = 0; i < c->n; i++) {
-		struct val *v = &c->v[i];
-
-		if ((v->key->flags & CK_SECRET) && v->raw && !v->from_file &&
-		    !strchr(v->raw, '$') && *v->raw) {
-			log_warn("%s:%d: literal secret '%s' in [%s] in a file "
-				 "readable by others; chmod 600 it, or use "
-				 "%s_file or ${VAR}", c->path, v->line,
-				 v->key->name, v->section, v->key->name);
-		}
-	}
-}
-
-static int finish(struct conf *c, const struct stat *st)
-{
-	struct val *ef = conf_find_val(c, "project", "env_file");
-
-	if (ef) {
-		if (finish_val(c, ef) < 0)
-			return -1;
-		if (dotenv_load(&c->env, ef->value, c->e) < 0) {
-			c->failed = 1;
-			return err_wrap(c->e, "%s:%d", c->path, ef->line);
-		}
-	}
-	for (size_t i = 0; i < c->n; i++)
-		if (&c->v[i] != ef && !c->v[i].value &&
-		    finish_val(c, &c->v[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < conf_nkeys; i++) {
-		const struct conf_key *k = &conf_keys[i];
-
-		if ((k->flags & CK_REQUIRED) && !conf_find_val(c, k->section, k->name))
-			return fail(c, 0, "missing required key '%s' in [%s]",
-				    k->name, k->section);
-	}
-	fill_defaults(c);
-	if (st)
-		warn_literal_secrets(c, st);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].key->flags & CK_SECRET)
-			log_add_secret(c->v[i].value);
-	return 0;
-}
+/* ---- loading --------------------------------------------------------- */
 
 static int load_stream(struct conf **out, FILE *f, const char *path,
 		       const struct stat *st, struct err *e)
@@ -507,19 +276,21 @@ static int load_stream(struct conf **out, FILE *f, const char *path,
 
 	c->path = xstrdup(path);
 	c->dir = slash ? xstrndup(path, (size_t)(slash - path)) : NULL;
-	if (slash == path)
+	if (slash == path) {
+		free(c->dir);
 		c->dir = xstrdup("/");
+	}
 	c->f = f;
 	c->e = e;
 	r = parse(c);
-	if (r == 0)
-		r = finish(c, st);
 	c->f = NULL;
 	c->e = NULL;
+	buf_wipe(&c->text);	/* it held secrets' lines */
 	if (r < 0) {
 		conf_free(c);
 		return -1;
 	}
+	conf_resolve(c, st);
 	*out = c;
 	return 0;
 }
@@ -571,7 +342,8 @@ int conf_load(struct conf **out, const char *path, struct err *e)
 	if (!p)
 		return err_set(e, FX_USAGE, "no config file: tried ./ferry.ini, "
 			       "~/.config/ferry/ferry.ini, /etc/ferry/ferry.ini "
-			       "(use -c FILE or FERRY_CONFIG)");
+			       "(use -c FILE or FERRY_CONFIG, or write one with "
+			       "'ferry init')");
 	f = fopen(p, "re");
 	if (!f) {
 		err_set(e, FX_USAGE, "%s: %s", p, strerror(errno));
@@ -607,83 +379,14 @@ void conf_free(struct conf *c)
 		free(v->raw);
 		free(v->value);
 		free(v->origin);
+		free(v->error);
 	}
 	free(c->v);
 	strlist_release(&c->sections);
+	free(c->section_line);
 	dotenv_release(&c->env);
+	buf_wipe(&c->text);
 	free(c->path);
 	free(c->dir);
 	free(c);
 }
-
-/* ---- access ---------------------------------------------------------- */
-
-static const struct val *get(const struct conf *c, const char *sect,
-			     const char *key)
-{
-	if (!find_key(sect, key)) {
-		/* A typo in ferry's own code, not in the user's file. */
-		fprintf(stderr, "ferry: bug: unknown config key %s.%s\n", sect, key);
-		abort();
-	}
-	return conf_find_val(c, sect, key);
-}
-
-const char *conf_path(const struct conf *c)
-{
-	return c->path;
-}
-
-const char *conf_str(const struct conf *c, const char *sect, const char *key)
-{
-	const struct val *v = get(c, sect, key);
-
-	return v ? v->value : NULL;
-}
-
-long long conf_num(const struct conf *c, const char *sect, const char *key)
-{
-	const struct val *v = get(c, sect, key);
-
-	return v ? v->num : 0;
-}
-
-void conf_list(const struct conf *c, const char *sect, const char *key,
-	       struct strlist *out)
-{
-	const struct val *v = get(c, sect, key);
-
-	if (v)
-		strlist_split(out, v->value);
-}
-
-int conf_has_section(const struct conf *c, const char *sect)
-{
-	for (size_t i = 0; i < c->sections.n; i++)
-		if (!strcmp(c->sections.v[i], sect))
-			return 1;
-	return 0;
-}
-
-int conf_is_set(const struct conf *c, const char *sect, const char *key)
-{
-	const struct val *v = get(c, sect, key);
-
-	return v && v->line > 0;
-}
-
-const char *conf_origin(const struct conf *c, const char *sect,
-			const char *key)
-{
-	const struct val *v = get(c, sect, key);
-
-	return v ? v->origin : "unset";
-}
-
-int conf_is_local(const struct conf *c)
-{
-	const char *h = conf_str(c, "server", "host");
-
-	return h && !strcmp(h, "local");
-}
-

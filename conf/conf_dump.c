@@ -14,8 +14,11 @@ static void dump_val(const struct val *v, FILE *out, json_t *root)
 	json_t *sec;
 
 	if (!root) {
+		/* A broken value shows its problem where it would be (it is
+		 * listed on stderr too). */
 		fprintf(out, "%-17s = %-28s ; %s\n", v->key->name,
-			shown(v) ? shown(v) : "", v->origin);
+			v->error ? "(error)" : shown(v) ? shown(v) : "",
+			v->error ? v->error : v->origin);
 		return;
 	}
 	sec = json_object_get(root, v->section);
@@ -24,8 +27,10 @@ static void dump_val(const struct val *v, FILE *out, json_t *root)
 		json_object_set_new(root, v->section, sec);
 	}
 	json_object_set_new(sec, v->key->name,
-			    json_pack("{s:s?, s:s}", "value", shown(v),
-				      "origin", v->origin));
+			    json_pack("{s:s?, s:s, s:s*}", "value",
+				      v->error ? NULL : shown(v), "origin",
+				      v->origin ? v->origin : "unset", "error",
+				      v->error));
 }
 
 static void dump_section(const struct conf *c, const char *sect, FILE *out,

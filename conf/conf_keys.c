@@ -6,7 +6,7 @@
 
 const char *const conf_sections[] = {
 	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
-	"minio", "neo4j", NULL,
+	"minio", "neo4j", "group.*", NULL,
 };
 
 #define S CK_SECRET
@@ -19,7 +19,7 @@ const struct conf_key conf_keys[] = {
 	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
 	{ "server", "user", CT_STR, NULL, 0, NULL,
 	  "SSH user (default: the local user name)" },
-	{ "server", "identity", CT_PATHS, NULL, 0, NULL,
+	{ "server", "identity", CT_PATHS, NULL, CK_FILE, NULL,
 	  "private key files to try after ssh-agent" },
 	{ "server", "known_hosts", CT_PATH, "~/.ssh/known_hosts", 0, NULL,
 	  "OpenSSH known_hosts file" },
@@ -33,7 +33,7 @@ const struct conf_key conf_keys[] = {
 	/* [project] */
 	{ "project", "name", CT_STR, NULL, 0, NULL,
 	  "project name (default: local_dir's folder name)" },
-	{ "project", "local_dir", CT_PATH, ".", 0, NULL,
+	{ "project", "local_dir", CT_PATH, ".", CK_DIR, NULL,
 	  "the project's local tree" },
 	{ "project", "remote_dir", CT_STR, NULL, 0, NULL,
 	  "the project's directory on the server" },
@@ -93,7 +93,7 @@ const struct conf_key conf_keys[] = {
 	{ "offsite", "keep_weekly", CT_INT, "4", 0, "0..100000", "retention" },
 	{ "offsite", "keep_monthly", CT_INT, "6", 0, "0..100000", "retention" },
 	{ "offsite", "keep_yearly", CT_INT, "0", 0, "0..100000", "retention" },
-	{ "offsite", "encrypt_key_file", CT_PATH, NULL, 0, NULL,
+	{ "offsite", "encrypt_key_file", CT_PATH, NULL, CK_FILE, NULL,
 	  "32-byte key: encrypt off-site copies client-side" },
 
 	/* [postgres] */
@@ -150,6 +150,22 @@ const struct conf_key conf_keys[] = {
 	  "one HTTP request; in dump mode, the longest silence of neo4j-admin" },
 	{ "neo4j", "compress", CT_ENUM, "auto", 0, "auto|zstd|gzip|none",
 	  "dump streams compressed on the server before the wire" },
+
+	/* [deploy]: compose on the server (the deploy operations issue) */
+	{ "deploy", "require", CT_LIST, NULL, 0, NULL,
+	  "server files (relative to remote_dir) a deploy needs before compose runs" },
+	{ "deploy", "health_url", CT_URL, NULL, CK_REPEAT, NULL,
+	  "URL (as the server sees it) that must answer 2xx after up; may repeat" },
+	{ "deploy", "health_timeout", CT_DURATION, "120s", 0, NULL,
+	  "how long the health gate waits" },
+	{ "deploy", "health_interval", CT_DURATION, "2s", 0, NULL,
+	  "how often the health gate looks" },
+	{ "deploy", "lock_stale", CT_DURATION, "30m", 0, NULL,
+	  "age after which another host's deploy lock is reported as stale" },
+
+	/* [group.NAME]: deploy --type NAME */
+	{ "group.*", "services", CT_LIST, NULL, 0, NULL,
+	  "compose services of this group (deploy --type NAME)" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -12,18 +12,14 @@
 #include "deploy/ignore.h"
 
 /*
- * Run with D (remote_dir), DRY and ADOPT set.  Prints lines "key value" up
- * to "list", then records "TYPE SIZE MTIME MODE PATH\0LINK\0".
- *
- * The directory is resolved physically first -- through the nearest
- * existing ancestor when it does not exist yet, so a dry run need not
- * create it -- and refused when it is /, the home directory or one of its
- * ancestors, or a system directory.  It is ferry's own when ferry created
- * it, when it was empty, or when .ferry/ is in it without a .ferry/foreign
- * mark; an existing tree ferry did not make is marked foreign (and gets no
- * deletions) until a deploy with ADOPT=1.  A dry run writes nothing.
+ * remote_dir's guard, for every script that touches it (the scan below,
+ * the deploy lock): with D set, resolves it physically -- through the
+ * nearest existing ancestor when it does not exist yet, creating nothing
+ * -- and refuses it, as written and as resolved, when it is /, the home
+ * directory or one of its ancestors, or a system directory: "dir PATH",
+ * "refuse WHY", exit 5.  Leaves $here (the physical path) and $new.
  */
-static const char script[] =
+const char remote_guard[] =
 	"home=$(cd ~ 2>/dev/null && pwd -P); "
 	/* why P: the reason path P may not be synced into, or nothing */
 	"unsafe() { case \"$1\" in /) echo 'it is /'; return;; esac; "
@@ -42,24 +38,64 @@ static const char script[] =
 	"else p=$D; rest=; while [ ! -d \"$p\" ]; do "
 	"rest=\"/${p##*/}$rest\"; p=$(dirname -- \"$p\"); done; "
 	"here=$(cd -- \"$p\" && pwd -P) || exit 3; here=\"${here%/}$rest\"; new=1; fi; "
-	"why=$(unsafe \"$here\"); [ -z \"$why\" ] || refuse \"$here\" \"$why\"; "
+	"why=$(unsafe \"$here\"); [ -z \"$why\" ] || refuse \"$here\" \"$why\"; ";
+
+/*
+ * After the guard: creates and enters remote_dir.  It is ferry's own when
+ * ferry created it or found it empty (.ferry/ is made in it); an existing
+ * tree ferry did not make gets .ferry/foreign, which keeps deletions off
+ * until a deploy with --adopt.  Sets $fresh when it made .ferry/.
+ */
+const char remote_claim[] =
+	"if [ $new = 1 ]; then mkdir -p -- \"$D\" || exit 3; fi; "
+	"cd -- \"$D\" || exit 3; fresh=; "
+	"if [ ! -d .ferry ]; then fresh=1; "
+	"if [ $new = 0 ] && [ -n \"$(ls -A)\" ]; then "
+	"mkdir .ferry && : >.ferry/foreign || exit 3; "
+	"else mkdir .ferry || exit 3; fi; fi; ";
+
+/*
+ * The scan, run with D, DRY and ADOPT set: lines "key value" up to "list",
+ * then records "TYPE SIZE MTIME MODE PATH\0LINK\0".  A dry run writes
+ * nothing: it tells what the claim would find.
+ */
+static const char script[] =
 	"printf 'dir %s\\n' \"$here\"; "
 	"if [ $new = 1 ]; then printf 'new\\n'; "
-	"if [ \"$DRY\" = 1 ]; then printf 'list\\n'; exit 0; fi; "
-	"mkdir -p -- \"$D\" && cd -- \"$D\" && mkdir -p .ferry || exit 3; "
-	"else cd -- \"$D\" || exit 3; "
-	"if [ -d .ferry ] && [ ! -e .ferry/foreign ]; then :; "
-	"elif [ -z \"$(ls -A)\" ]; then [ \"$DRY\" = 1 ] || mkdir .ferry || exit 3; "
-	"elif [ \"$ADOPT\" = 1 ]; then printf 'adopted\\n'; "
-	"[ \"$DRY\" = 1 ] || { mkdir -p .ferry && rm -f .ferry/foreign; } || exit 3; "
-	"else printf 'foreign\\n'; "
-	"[ \"$DRY\" = 1 ] || { mkdir -p .ferry && : >.ferry/foreign; } || exit 3; fi; fi; "
-	"[ \"$DRY\" = 1 ] || rm -rf .ferry/stage-* 2>/dev/null; "
+	"if [ \"$DRY\" = 1 ]; then printf 'list\\n'; exit 0; fi; fi; "
+	"if [ \"$DRY\" = 1 ]; then cd -- \"$D\" || exit 3; "
+	"if { [ -d .ferry ] && [ ! -e .ferry/foreign ]; } || [ -z \"$(ls -A)\" ]; "
+	"then :; elif [ \"$ADOPT\" = 1 ]; then printf 'adopted\\n'; "
+	"else printf 'foreign\\n'; fi; "
+	"else REMOTE_CLAIM "
+	"if [ -e .ferry/foreign ]; then if [ \"$ADOPT\" = 1 ]; then "
+	"rm -f .ferry/foreign || exit 3; printf 'adopted\\n'; "
+	"else printf 'foreign\\n'; fi; fi; "
+	"rm -rf .ferry/stage-* 2>/dev/null; fi; "
 	"for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
 	"printf 'has %s\\n' $t; done; "
 	"if find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
 	"printf 'list\\n'; find . -mindepth 1 -path ./.ferry -prune -o "
 	"-printf '%y %s %T@ %m %P\\0%l\\0'; else printf 'sftp\\n'; fi";
+
+int remote_refusal(const char *rdir, const struct buf *out, struct err *e)
+{
+	const char *d = strstr(buf_str(out), "dir ");
+	const char *w = strstr(buf_str(out), "\nrefuse ");
+	char *dir, *why;
+
+	if (!d || !w)
+		return err_set(e, FX_USAGE, "refusing to sync into remote_dir %s",
+			       rdir);
+	dir = xstrndup(d + 4, strcspn(d + 4, "\n"));
+	why = xstrndup(w + 8, strcspn(w + 8, "\n"));
+	/* Name where it leads when that is not what the config says. */
+	err_set(e, FX_USAGE, "refusing to sync into remote_dir %s%s%s: %s", rdir,
+		strcmp(dir, rdir) ? " = " : "", strcmp(dir, rdir) ? dir : "", why);
+	free(dir);
+	free(why);
+	return -1;
+}
 
 int remote_dir_ok(const char *rdir, struct err *e)
 {
@@ -93,8 +129,6 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		}
 		if (!strncmp(line, "dir ", 4))
 			info->dir = xstrdup(line + 4);
-		else if (!strncmp(line, "refuse ", 7))
-			info->refused = xstrdup(line + 7);
 		else if (!strcmp(line, "new"))
 			info->created = 1;
 		else if (!strcmp(line, "foreign"))
@@ -148,20 +182,15 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 	buf_addstr(&cmd, "D=");
 	sh_quote_path(&cmd, rdir);
 	buf_printf(&cmd, "; DRY=%d; ADOPT=%d; ", dry_run ? 1 : 0, adopt ? 1 : 0);
-	buf_addstr(&cmd, script);
+	buf_addstr(&cmd, remote_guard);
+	remote_subst(&cmd, script);
 	io.out = &sout;
 	io.err = &serr;
 	io.max = (size_t)1 << 30;
 	if (xport_run(x, buf_str(&cmd), &io, &st, e) < 0)
 		goto out;
 	if (st.exited && st.code == 5) {
-		/* The header lines say which directory and why. */
-		if (parse(&sout, out, info, e) < 0 && !info->refused)
-			goto out;
-		err_set(e, FX_USAGE, "refusing to sync into remote_dir %s%s%s: %s",
-			rdir, info->dir && strcmp(info->dir, rdir) ? " = " : "",
-			info->dir && strcmp(info->dir, rdir) ? info->dir : "",
-			info->refused ? info->refused : "it is not a safe place");
+		remote_refusal(rdir, &sout, e);
 		goto out;
 	}
 	if (!st.exited || st.code != 0) {
@@ -254,5 +283,17 @@ int remote_walk(struct xport *x, const char *dir, struct ftree *out,
 void remote_info_release(struct remote_info *info)
 {
 	free(info->dir);
-	free(info->refused);
+}
+
+void remote_subst(struct buf *cmd, const char *text)
+{
+	const char *at = strstr(text, "REMOTE_CLAIM ");
+
+	if (!at) {
+		buf_addstr(cmd, text);
+		return;
+	}
+	buf_add(cmd, text, (size_t)(at - text));
+	buf_addstr(cmd, remote_claim);
+	buf_addstr(cmd, at + strlen("REMOTE_CLAIM "));
 }

@@ -12,6 +12,7 @@
 #ifndef FERRY_REMOTE_H
 #define FERRY_REMOTE_H
 
+#include "util/buf.h"
 #include "util/err.h"
 #include "deploy/tree.h"
 
@@ -24,7 +25,6 @@ struct remote_info {
 	int created;		/* did not exist (a dry run left it so) */
 	int foreign;		/* an existing tree ferry did not make */
 	int adopted;		/* ... that this run adopts */
-	char *refused;		/* why it is refused, or NULL */
 };
 
 int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
@@ -35,6 +35,20 @@ void remote_info_release(struct remote_info *info);
  * physical directory dir (the local walker for host = local). */
 int remote_walk(struct xport *x, const char *dir, struct ftree *out,
 		struct err *e) __attribute__((warn_unused_result));
+/*
+ * The server-side shell every script touching remote_dir starts with (D
+ * set to it, quoted with sh_quote_path): remote_guard resolves D without
+ * creating anything and refuses an unsafe target (prints "dir PATH" and
+ * "refuse WHY", exits 5); remote_claim, after it, creates and enters D and
+ * marks an existing tree ferry did not make as foreign (.ferry/foreign).
+ * remote_subst() appends script with its "REMOTE_CLAIM " placeholder
+ * replaced by the claim.
+ */
+extern const char remote_guard[], remote_claim[];
+void remote_subst(struct buf *cmd, const char *script);
+/* The FX_USAGE error for a script that exited 5 with out as its output. */
+int remote_refusal(const char *rdir, const struct buf *out, struct err *e);
+
 /* Refuses an empty remote_dir and the obvious dangers before connecting. */
 int remote_dir_ok(const char *rdir, struct err *e);
 

@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
-#include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/shquote.h"
 #include "net/xport.h"
 #include "util/zout.h"
@@ -109,29 +108,6 @@ static la_ssize_t to_sink(struct archive *a, void *ud, const void *buf,
 	return (la_ssize_t)len;
 }
 
-/* Progress on a terminal only: files, bytes, rate, ETA on stderr. */
-struct progress {
-	int on;
-	size_t files, nfiles;
-	uint64_t total;
-	struct timespec t0, last;
-};
-
-static void show(struct progress *pg, uint64_t bytes, int final)
-{
-	double el, rate;
-
-	if (!pg->on || (!final && elapsed_since(&pg->last) < 0.25))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &pg->last);
-	el = elapsed_since(&pg->t0);
-	rate = el > 0 ? (double)bytes / el : 0;
-	fprintf(stderr, "\r%zu/%zu entries, %.1f/%.1f MB, %.1f MB/s, ETA %.0fs   %s",
-		pg->files, pg->nfiles, (double)bytes / 1e6, (double)pg->total / 1e6,
-		rate / 1e6, rate > 0 ? (double)(pg->total - bytes) / rate : 0.0,
-		final ? "\n" : "");
-}
-
 static int add_file(struct archive *a, const char *local, const struct fentry *f,
 		    unsigned char *chunk, uint64_t *bytes, struct progress *pg,
 		    struct err *e)
@@ -159,7 +135,7 @@ static int add_file(struct archive *a, const char *local, const struct fentry *f
 		}
 		left -= (uint64_t)n;
 		*bytes += (uint64_t)n;
-		show(pg, *bytes, 0);
+		progress_update(pg, *bytes);
 	}
 	close(fd);
 	return 0;
@@ -202,12 +178,14 @@ static int write_entries(struct archive *a, const char *root,
 			 uint64_t *bytes, struct err *e)
 {
 	unsigned char *chunk = xmalloc(CHUNK);
-	struct progress pg = { isatty(STDERR_FILENO), 0, n, 0, { 0, 0 }, { 0, 0 } };
+	struct progress pg;
+	uint64_t total = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++)
-		pg.total += items[i]->type == 'f' ? items[i]->size : 0;
-	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+		total += items[i]->type == 'f' ? items[i]->size : 0;
+	progress_start(&pg, "deploy", total);
+	progress_set_items(&pg, 0, n, "entries");
 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct fentry *f = items[i];
@@ -233,10 +211,12 @@ static int write_entries(struct archive *a, const char *root,
 			r = add_file(a, local, f, chunk, bytes, &pg, e);
 		archive_entry_free(ent);
 		free(local);
-		pg.files++;
+		progress_set_items(&pg, i + 1, n, "entries");
 	}
 	if (r == 0)
-		show(&pg, *bytes, 1);
+		progress_end(&pg);
+	else
+		progress_abort(&pg);
 	free(chunk);
 	return r;
 }

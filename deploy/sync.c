@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/elapsed.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/sha256.h"
 #include "util/shquote.h"
@@ -30,14 +31,30 @@ static void push(struct send_list *s, const struct fentry *f)
 	s->v[s->n++] = f;
 }
 
+/* One itemized line; a name with a newline or control bytes is shown
+ * escaped (as rsync and ls -b do), so it cannot forge a line. */
+static void item_line(FILE *out, const char *code, const char *path,
+		      const char *suffix, const char *link)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s ", code);
+	esc_add(&b, path);
+	buf_addstr(&b, suffix);
+	if (link) {
+		buf_addstr(&b, " -> ");
+		esc_add(&b, link);
+	}
+	fprintf(out, "%s\n", buf_str(&b));
+	buf_release(&b);
+}
+
 static void itemize(FILE *out, const char *code, const struct fentry *f)
 {
 	if (!out)
 		return;
-	if (f->type == 'l')
-		fprintf(out, "%s %s -> %s\n", code, f->path, f->link);
-	else
-		fprintf(out, "%s %s%s\n", code, f->path, f->type == 'd' ? "/" : "");
+	item_line(out, code, f->path, f->type == 'd' ? "/" : "",
+		  f->type == 'l' ? f->link : NULL);
 }
 
 static void compare(const struct ftree *local, const struct ftree *remote,
@@ -124,14 +141,14 @@ static void deletions(const struct ftree *local, const struct ftree *remote,
 			continue;
 		if (gone && !strncmp(r->path, gone, gl) && r->path[gl] == '/') {
 			if (out)
-				fprintf(out, "*deleting   %s\n", r->path);
+				item_line(out, "*deleting  ", r->path, "", NULL);
 			continue;
 		}
 		if (tree_find(local, r->path))
 			continue;
 		if (out)
-			fprintf(out, "*deleting   %s%s\n", r->path,
-				r->type == 'd' ? "/" : "");
+			item_line(out, "*deleting  ", r->path,
+				  r->type == 'd' ? "/" : "", NULL);
 		if (r->type == 'd' && (prot[i] & 1))
 			continue;	/* keeps what it protects */
 		push(&p->l.del, r);

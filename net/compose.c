@@ -12,6 +12,7 @@ struct compose {
 	char *dir;
 	struct strlist files;
 	char *project;
+	char *labelled;		/* the project's name as the engine knows it */
 	int version;
 };
 
@@ -91,6 +92,12 @@ int compose_open(struct compose **out, struct xport *x,
 		c->version = strstr(o->prefix, "docker-compose") ? 1 : 2;
 	}
 	c->env = env_part(c->prefix);
+	/* v1 labels containers with the name lowercased and cut to
+	 * [a-z0-9_-]: a name already so is the label as it is. */
+	if (c->version == 1 && c->project &&
+	    strspn(c->project, "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	    strlen(c->project))
+		c->labelled = xstrdup(c->project);
 	*out = c;
 	return 0;
 }
@@ -103,6 +110,7 @@ void compose_free(struct compose *c)
 	free(c->env);
 	free(c->dir);
 	free(c->project);
+	free(c->labelled);
 	strlist_release(&c->files);
 	free(c);
 }
@@ -157,5 +165,183 @@ int compose_run(struct compose *c, const char *const *args, struct xrun *io,
 	compose_cmdline(c, args, &cmd);
 	r = xport_run(c->x, buf_str(&cmd), io, st, e);
 	buf_release(&cmd);
+	return r;
+}
+
+/*
+ * The watched stream: the command runs in the background with fd 3 (the
+ * exec's stdin) closed; a watcher reads that stdin and, at its EOF, kills
+ * the process group.  sshd makes each session a process group of its own
+ * (setsid); locally setsid(1) does the same, so ferry is never in it.
+ */
+int compose_spawn_watched(struct compose *c, const char *cmdline,
+			  struct xproc **p, int *in, int *out, int *err,
+			  struct err *e)
+{
+	struct buf w = BUF_INIT, cmd = BUF_INIT;
+	int r;
+
+	buf_printf(&w,
+		   "exec 3<&0 </dev/null\n"
+		   "{ %s\n} 3<&- & p=$!\n"
+		   "{ cat <&3 >/dev/null 2>&1; kill -TERM 0; } >/dev/null 2>&1 & w=$!\n"
+		   "exec 3<&-\n"
+		   "wait $p; st=$?\n"
+		   "kill $w 2>/dev/null\n"
+		   "exit $st\n", cmdline);
+	if (xport_is_local(c->x)) {
+		buf_addstr(&cmd, "exec setsid /bin/sh -c ");
+		sh_quote(&cmd, buf_str(&w));
+	} else {
+		buf_addstr(&cmd, buf_str(&w));
+	}
+	r = xport_spawn(c->x, buf_str(&cmd), p, in, out, err, e);
+	buf_release(&w);
+	buf_release(&cmd);
+	return r;
+}
+
+/* Lines that mean the engine itself is not there, from docker, compose
+ * v2 and compose v1 (whose Python traceback ends in one of them). */
+static const char *const no_daemon[] = {
+	"Cannot connect to the Docker daemon",
+	"Couldn't connect to Docker daemon",
+	"Error while fetching server API version",
+	"Is the docker daemon running",
+	"docker.sock: connect",
+	NULL,
+};
+
+void compose_failure(const struct buf *errout, const struct proc_status *st,
+		     struct buf *out)
+{
+	const char *p = buf_str(errout), *best = NULL, *daemon = NULL;
+	size_t best_len = 0, daemon_len = 0;
+	char why[64];
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		const char *a = p, *z = p + len;
+
+		while (a < z && (*a == ' ' || *a == '\t'))
+			a++;
+		while (z > a && (z[-1] == '\r' || z[-1] == ' '))
+			z--;
+		/* compose v1's advice line says nothing about the cause */
+		if (z > a && strncmp(a, "If it's at a non-standard", 25)) {
+			best = a;
+			best_len = (size_t)(z - a);
+			for (size_t i = 0; no_daemon[i] && !daemon; i++)
+				if (memmem(a, (size_t)(z - a), no_daemon[i],
+					   strlen(no_daemon[i]))) {
+					daemon = a;
+					daemon_len = (size_t)(z - a);
+				}
+		}
+		p += len + (p[len] == '\n');
+	}
+	if (daemon) {
+		char *line = xstrndup(daemon, daemon_len > 300 ? 300 : daemon_len);
+
+		/* docker's own words may already ask it */
+		buf_printf(out, "%s%s", line, strcasestr(line, "daemon running") ?
+			   "" : " (is the Docker daemon running?)");
+		free(line);
+		return;
+	}
+	if (best)
+		buf_printf(out, "%.*s", (int)(best_len > 300 ? 300 : best_len),
+			   best);
+	else
+		buf_addstr(out, proc_status_text(st, why, sizeof(why)));
+}
+
+int compose_services(struct compose *c, struct strlist *out, struct err *e)
+{
+	static const char *const args[] = { "config", "--services", NULL };
+	struct buf sout = BUF_INIT, serr = BUF_INIT, msg = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	int r = -1;
+
+	io.out = &sout;
+	io.err = &serr;
+	if (compose_run(c, args, &io, &st, e) < 0)
+		goto out;
+	if (!st.exited || st.code != 0) {
+		compose_failure(&serr, &st, &msg);
+		err_set(e, FX_REMOTE, "%s config on %s failed: %s", c->prefix,
+			xport_name(c->x), buf_str(&msg));
+		goto out;
+	}
+	strlist_split(out, buf_str(&sout));
+	r = 0;
+out:
+	buf_release(&sout);
+	buf_release(&serr);
+	buf_release(&msg);
+	return r;
+}
+
+int compose_containers(struct compose *c, struct compose_ctrs *out,
+		       struct err *e)
+{
+	static const char *const v2[] = { "ps", "-a", "--format", "json", NULL };
+	static const char *const v1[] = { "ps", "-q", NULL };
+	static const char *const inspect[] = { "inspect", NULL };
+	struct buf cmd = BUF_INIT, sout = BUF_INIT, serr = BUF_INIT;
+	struct buf msg = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (c->version == 2) {
+		compose_cmdline(c, v2, &cmd);
+	} else {
+		/* v1 has no JSON of its own: the engine describes the
+		 * containers compose names. */
+		buf_addstr(&cmd, "ids=$(");
+		if (c->labelled) {
+			struct buf f = BUF_INIT;
+			const char *args[] = { "ps", "-aq", "--filter", NULL,
+					       "--filter",
+					       "label=com.docker.compose.oneoff=False",
+					       NULL };
+
+			buf_printf(&f, "label=com.docker.compose.project=%s",
+				   c->labelled);
+			args[3] = buf_str(&f);
+			compose_docker_cmdline(c, args, &cmd);
+			buf_release(&f);
+		} else {
+			compose_cmdline(c, v1, &cmd);
+		}
+		buf_addstr(&cmd, ") || exit $?; [ -n \"$ids\" ] || "
+			   "{ echo '[]'; exit 0; }; ");
+		compose_docker_cmdline(c, inspect, &cmd);
+		buf_addstr(&cmd, " $ids");
+	}
+	io.out = &sout;
+	io.err = &serr;
+	io.max = 64u << 20;
+	if (xport_run(c->x, buf_str(&cmd), &io, &st, e) < 0)
+		goto out;
+	if (!st.exited || st.code != 0) {
+		compose_failure(&serr, &st, &msg);
+		err_set(e, FX_REMOTE, "%s ps on %s failed: %s", c->prefix,
+			xport_name(c->x), buf_str(&msg));
+		goto out;
+	}
+	r = c->version == 2 ? compose_parse_ps(buf_str(&sout), out, e) :
+		compose_parse_inspect(buf_str(&sout), out, e);
+	if (r == 0 && c->version == 1 && !c->labelled && out->n &&
+	    *out->v[0].project)
+		c->labelled = xstrdup(out->v[0].project);
+out:
+	buf_release(&cmd);
+	buf_release(&sout);
+	buf_release(&serr);
+	buf_release(&msg);
 	return r;
 }

@@ -54,4 +54,57 @@ int compose_run(struct compose *c, const char *const *args, struct xrun *io,
 		struct proc_status *st, struct err *e)
 	__attribute__((warn_unused_result));
 
+/*
+ * Starts a shell command line for streaming (xport_spawn's contract: the
+ * caller owns *in, *out, *err and must xproc_wait()).  The command's own
+ * stdin is /dev/null; the exec's stdin is watched instead, and closing
+ * *in (EOF) ends the command and everything it started on the server
+ * (kill of the session's process group), so an interrupted stream leaves
+ * nothing behind there: no pty or signal request is needed.
+ */
+int compose_spawn_watched(struct compose *c, const char *cmdline,
+			  struct xproc **p, int *in, int *out, int *err,
+			  struct err *e) __attribute__((warn_unused_result));
+
+/* compose config --services: the project's services, appended to out;
+ * FX_REMOTE with compose's first line of complaint when it fails. */
+int compose_services(struct compose *c, struct strlist *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* One container of the project, as `ps --format json` (v2) or `docker
+ * inspect` (v1) describe it. */
+struct compose_ctr {
+	char *project;
+	char *service;
+	char *name;		/* as compose's logs prefix it: web_1, web-1 */
+	char *id;
+	char *state;		/* running, exited, restarting, created, ... */
+	char *health;		/* "" without a healthcheck, starting, ... */
+	int exit_code;
+};
+
+struct compose_ctrs {
+	struct compose_ctr *v;
+	size_t n;
+};
+
+/* The project's containers, stopped ones included.  On v1, once the
+ * project's name is known from a first answer, the engine is asked
+ * directly by label: compose v1 takes seconds to start. */
+int compose_containers(struct compose *c, struct compose_ctrs *out,
+		       struct err *e) __attribute__((warn_unused_result));
+void compose_ctrs_release(struct compose_ctrs *l);
+/* The parsers behind it, for tests: v2's ps JSON (one array, or one
+ * object a line) and v1's docker inspect array. */
+int compose_parse_ps(const char *text,
+		     struct compose_ctrs *out, struct err *e);
+int compose_parse_inspect(const char *text, struct compose_ctrs *out,
+			  struct err *e);
+
+/* The message for a compose or docker command that failed: its last
+ * non-empty stderr line, or the exit status; with a hint when the Docker
+ * daemon does not answer. */
+void compose_failure(const struct buf *errout, const struct proc_status *st,
+		     struct buf *out);
+
 #endif

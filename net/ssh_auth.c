@@ -4,6 +4,8 @@
  */
 #include "net/ssh_internal.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +43,50 @@ out:
 	return ok;
 }
 
+/*
+ * 1 when the key file is passphrase-protected, so a failure can say what
+ * to do instead of libssh2's "unable to extract public key".  PEM keys
+ * say ENCRYPTED in their header; OpenSSH's own format names its cipher
+ * right after the magic ("none" when the key is in the clear), in the
+ * first 48 bytes of its base64 body.
+ */
+static int key_encrypted(const char *path)
+{
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	static const char magic[] = "openssh-key-v1";	/* and its NUL */
+	char text[4096], b64[65];
+	unsigned char raw[49];
+	const char *p;
+	size_t n, k = 0;
+	int r = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (strstr(text, "ENCRYPTED")) {
+		r = 1;
+	} else if ((p = strstr(text, begin))) {
+		for (p += sizeof(begin) - 1; *p && k < 64; p++)
+			if (*p != '\n' && *p != '\r')
+				b64[k++] = *p;
+		b64[k] = '\0';
+		if (k == 64 && EVP_DecodeBlock(raw, (unsigned char *)b64, 64) == 48 &&
+		    !memcmp(raw, magic, sizeof(magic))) {
+			uint32_t len = (uint32_t)raw[15] << 24 | (uint32_t)raw[16] << 16 |
+				(uint32_t)raw[17] << 8 | raw[18];
+
+			r = !(len == 4 && !memcmp(raw + 19, "none", 4));
+		}
+	}
+	explicit_bzero(text, sizeof(text));
+	explicit_bzero(b64, sizeof(b64));
+	explicit_bzero(raw, sizeof(raw));
+	return r;
+}
+
 static int try_file(struct ssh *s, const char *user, const char *path,
 		    int configured, struct buf *tried)
 {
@@ -52,13 +98,27 @@ static int try_file(struct ssh *s, const char *user, const char *path,
 		return 0;
 	}
 	buf_printf(tried, "%s%s", tried->len ? ", " : "", path);
+	if ((!pass || !*pass) && key_encrypted(path)) {
+		/* Without a passphrase it cannot work: say how to give one. */
+		log_verbose("identity %s: passphrase-protected", path);
+		buf_addstr(tried, " (passphrase-protected: set FERRY_SSH_PASSPHRASE "
+			   "or add the key to ssh-agent)");
+		return 0;
+	}
 	if (libssh2_userauth_publickey_fromfile_ex(s->session, user,
 			(unsigned)strlen(user), NULL, path, pass ? pass : "") == 0) {
 		log_verbose("authenticated with %s", path);
 		return 1;
 	}
 	log_verbose("identity %s: %s", path, ssh_errmsg(s));
-	buf_printf(tried, " (%s)", ssh_errmsg(s));
+	/* LIBSSH2_ERROR_FILE: the key could not be decrypted (a key the
+	 * server refuses fails otherwise). */
+	if (pass && *pass && libssh2_session_last_errno(s->session) ==
+	    LIBSSH2_ERROR_FILE && key_encrypted(path))
+		buf_printf(tried, " (%s; is FERRY_SSH_PASSPHRASE right?)",
+			   ssh_errmsg(s));
+	else
+		buf_printf(tried, " (%s)", ssh_errmsg(s));
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "util/elapsed.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "net/xport.h"
 #include "backup/component.h"
@@ -502,11 +503,17 @@ static int analyze_wait(struct pgr *p, struct err *e)
 	}
 	log_verbose("postgres %s: ANALYZE %.1fs", d->dst,
 		    elapsed_since(&d->analyze_t0));
-	if (p->x->o->report)
+	if (p->x->o->report) {
+		/* Database names may hold any byte but NUL. */
+		char *src = esc_str(d->src), *dst = esc_str(d->dst);
+
 		fprintf(p->x->o->report, "postgres %s -> %s: %zu table%s, %lld "
-			"rows (as the manifest says), %.1fs\n", d->src, d->dst,
+			"rows (as the manifest says), %.1fs\n", src, dst,
 			d->nt, d->nt == 1 ? "" : "s", d->rows,
 			elapsed_since(&d->t0));
+		free(src);
+		free(dst);
+	}
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/progress.h"
 #include "restore/restorer.h"
 #include "util/sha256.h"
 #include "backup/manifest.h"
@@ -143,9 +144,15 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 	struct sha256 *md = sha256_new();
 	struct archive_entry *ent;
 	unsigned char *drain = xmalloc(CHUNK);
+	struct progress pg;
+	struct stat st;
 	char hex[65];
 	size_t i = 0;
 	int h, rc = -1;
+
+	/* The archive's bytes read so far; parts are a few MiB at most. */
+	progress_start(&pg, "restore", !x->o->offsite && stat(path, &st) == 0 ?
+		       (uint64_t)st.st_size : 0);
 
 	while ((h = archive_read_next_header(a, &ent)) != ARCHIVE_EOF) {
 		struct rs_member m = { 0 };
@@ -189,6 +196,7 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 		}
 		if (who && who->r->checked && who->r->checked(who->state, e) < 0)
 			goto out;
+		progress_update(&pg, (uint64_t)archive_filter_bytes(a, -1));
 	}
 	if (i != json_array_size(json_object_get(x->manifest, "members"))) {
 		err_set(e, FX_VERIFY, "%s: truncated: %zu of %zu members", path,
@@ -197,6 +205,10 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 	}
 	rc = 0;
 out:
+	if (rc == 0)
+		progress_end(&pg);
+	else
+		progress_abort(&pg);
 	sha256_free(md);
 	free(drain);
 	return rc;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
+#include "util/progress.h"
 
 static enum log_level level = LOG_NORMAL;
 static struct strlist secrets = STRLIST_INIT;
@@ -75,7 +77,12 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	buf_addstr(&b, prefix);
 	buf_vprintf(&b, fmt, ap);
 	masked = log_mask(buf_str(&b));
-	fprintf(stderr, "%s\n", masked);
+	/* One message, one line: a name with a newline or an escape
+	 * sequence in it cannot forge another or move the cursor. */
+	buf_reset(&b);
+	esc_add_text(&b, masked);
+	progress_interrupt();
+	fprintf(stderr, "%s\n", buf_str(&b));
 	free(masked);
 	buf_release(&b);
 }

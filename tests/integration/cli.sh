@@ -7,7 +7,7 @@ cd "$SCRATCH"
 expect_exit "--help exits 0" 0 "$FERRY" --help
 HELP=$OUT
 for c in deploy up down ps logs exec backup restore list verify prune daemon \
-	 schedule check config history; do
+	 schedule check config history init; do
 	contains "--help lists $c" "$HELP" "  $c "
 	expect_exit "$c --help exits 0" 0 "$FERRY" "$c" --help
 	contains "$c --help shows usage" "$OUT" "usage: ferry $c"
@@ -46,7 +46,9 @@ expect_exit "unknown key: exit 2" 2 "$FERRY" -c bad.ini config
 same "unknown key message" "$ERR" "ferry: bad.ini:5: unknown key 'pasword' in [postgres]"
 printf '[server]\nhost = h\nport = 70000\n' >bad.ini
 expect_exit "bad port: exit 2" 2 "$FERRY" -c bad.ini check
-same "bad port message" "$ERR" "ferry: bad.ini:3: bad value '70000' for port in [server]: expected a port number from 1 to 65535"
+contains "bad port message" "$OUT" "config      FAIL bad.ini:3: bad value '70000' for port in [server]: expected a port number from 1 to 65535"
+expect_exit "bad port: config exits 2" 2 "$FERRY" -c bad.ini config
+same "bad port message on stderr" "$ERR" "ferry: bad.ini:3: bad value '70000' for port in [server]: expected a port number from 1 to 65535"
 printf '[server]\nhost = h\nkeepalive = often\n' >bad.ini
 expect_exit "bad duration: exit 2" 2 "$FERRY" -c bad.ini config
 printf '[server]\nhost = h\n[redis\n' >bad.ini
@@ -54,7 +56,7 @@ expect_exit "syntax error: exit 2" 2 "$FERRY" -c bad.ini config
 same "syntax error message" "$ERR" "ferry: bad.ini:3: syntax error: expected '[section]' or 'key = value'"
 printf '[server]\nport = 22\n' >bad.ini
 expect_exit "missing host: exit 2" 2 "$FERRY" -c bad.ini config
-same "missing host message" "$ERR" "ferry: bad.ini: missing required key 'host' in [server]"
+same "missing host message" "$ERR" "ferry: bad.ini:1: missing required key 'host' in [server]"
 FERRY_CONFIG="$SCRATCH/bad.ini" expect_exit "FERRY_CONFIG is used" 2 "$FERRY" config
 
 # `ferry config`: origins, masking, env_file, *_file

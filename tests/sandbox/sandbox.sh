@@ -4,6 +4,9 @@
 #   sandbox.sh start DIR   builds it, writes DIR/env (shell variables) and
 #                          DIR/ferry.ini, prints DIR
 #   sandbox.sh stop DIR    tears it down and removes DIR
+#   sandbox.sh docker DIR  adds a Docker engine to a running sandbox (also
+#                          at start with SBX_DOCKER=1); on success DIR/env
+#                          gains SBX_DOCKER_HOST, else SBX_DOCKER_SKIP=why
 #
 # What it is: a network namespace ferry-sbx-N with a veth pair (host side
 # 10.231.N.1, server side 10.231.N.2), and inside it
@@ -209,13 +212,94 @@ secret_key = \${SBX_S3_SECRET:-S3RVER}
 INI
 	fi
 	chmod 600 "$dir/ferry.ini"
+	if [ "${SBX_DOCKER:-}" = 1 ]; then docker_start "$dir" || true; fi
 	echo "$dir"
+}
+
+# A Docker engine inside the namespace, optional because it costs seconds
+# and needs what some machines lack (overlayfs, cgroups).  nsenter, not ip
+# netns exec, which remounts /sys and breaks dockerd.  No bridge, no
+# iptables: services use network_mode: host, the namespace's own network.
+# Images cannot be pulled: ferry-test/busybox:1 is imported from
+# busybox-static (a shell, httpd, wget).
+docker_start() {
+	local dir=$1 ns d sock why=""
+	grep -q '^SBX_DOCKER_HOST=' "$dir/env" && return 0
+	ns=$(sed -n 's/^SBX_NS=//p' "$dir/env")
+	d="$dir/docker"
+	sock="unix://$d/docker.sock"
+	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+		why="dockerd is not installed (apt install docker.io)"
+	elif ! busybox --list 2>/dev/null | grep -x httpd >/dev/null; then
+		why="busybox-static is not installed (apt install busybox-static)"
+	else
+		case "$(ldd "$(command -v busybox)" 2>&1)" in
+		*"not a dynamic"*) ;;
+		*) why="busybox is not the static one (apt install busybox-static)" ;;
+		esac
+	fi
+	if [ -z "$why" ]; then
+		mkdir -p "$d"
+		nsenter --net="/var/run/netns/$ns" setsid dockerd --data-root "$d/data" \
+			--exec-root "$d/exec" --host "$sock" --pidfile "$d/docker.pid" \
+			--bridge none --iptables=false --ip6tables=false --group "$SBX_USER" \
+			>"$d/dockerd.log" 2>&1 </dev/null &
+		for _ in $(seq 1 150); do
+			DOCKER_HOST=$sock docker info >/dev/null 2>&1 && break
+			sleep 0.2
+		done
+		DOCKER_HOST=$sock docker info >/dev/null 2>&1 ||
+			why="dockerd did not start: $(grep -i 'level=\(error\|fatal\)' "$d/dockerd.log" | tail -n 1 | cut -c1-300)"
+	fi
+	if [ -z "$why" ]; then
+		local root="$d/rootfs"
+		mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/www"
+		cp "$(command -v busybox)" "$root/bin/busybox"
+		for a in $(busybox --list); do
+			[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+		done
+		printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+		printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+		tar -C "$root" -c . | DOCKER_HOST=$sock docker import \
+			-c 'ENV PATH=/bin' - ferry-test/busybox:1 >/dev/null 2>"$d/import.err" ||
+			why="docker import failed: $(head -c 300 "$d/import.err")"
+		rm -rf "$root"
+	fi
+	if [ -n "$why" ]; then
+		docker_stop "$dir"
+		# single-quoted: the env file is sourced
+		echo "SBX_DOCKER_SKIP='${why//\'/}'" >>"$dir/env"
+		echo "sandbox: no Docker engine: $why" >&2
+		return 1
+	fi
+	echo "SBX_DOCKER_HOST=$sock" >>"$dir/env"
+}
+
+docker_stop() {
+	local dir=$1 d="$1/docker" pid
+	[ -d "$d" ] || return 0
+	if [ -S "$d/docker.sock" ]; then
+		# Killed, not stopped: a shell as PID 1 ignores SIGTERM and would
+		# hold dockerd's shutdown for ten seconds.
+		DOCKER_HOST="unix://$d/docker.sock" timeout 20 sh -c \
+			'ids=$(docker ps -aq); [ -z "$ids" ] || docker rm -f $ids' >/dev/null 2>&1 || true
+	fi
+	if [ -f "$d/docker.pid" ]; then
+		pid=$(cat "$d/docker.pid")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	# what dockerd left mounted under its roots (overlays, shm)
+	awk -v p="$d/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
 stop() {
 	local dir=$1 ns=""
 	[ -f "$dir/env" ] || { rm -rf "$dir"; return 0; }
 	ns=$(sed -n 's/^SBX_NS=//p' "$dir/env")
+	docker_stop "$dir"
 	for pidf in "$dir/sshd.pid" "$dir/redis/redis.pid" "$dir/s3.pid" "$dir/neo4j.pid"; do
 		[ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null || true
 	done
@@ -237,5 +321,6 @@ stop() {
 case "${1:-}" in
 start) [ $# -eq 2 ] || die "usage: sandbox.sh start DIR"; start "$2" ;;
 stop) [ $# -eq 2 ] || die "usage: sandbox.sh stop DIR"; stop "$2" ;;
-*) die "usage: sandbox.sh start|stop DIR" ;;
+docker) [ $# -eq 2 ] || die "usage: sandbox.sh docker DIR"; docker_start "$2" ;;
+*) die "usage: sandbox.sh start|stop|docker DIR" ;;
 esac

@@ -8,18 +8,37 @@
 
 static char scratch[] = "/tmp/ferry-test-conf-XXXXXX";
 
-/* Loads text and returns the error message ("" on success). */
+/* Loads text and returns the load's error, else its first problem ("" for
+ * neither): what `ferry config` would say first. */
 static const char *load_err(const char *text)
 {
 	static struct err e;
+	static char first[1024];
+	struct strlist p = STRLIST_INIT;
 	struct conf *c = NULL;
 
 	err_clear(&e);
-	if (conf_load_string(&c, text, "t.ini", &e) == 0) {
-		conf_free(c);
-		return "";
+	if (conf_load_string(&c, text, "t.ini", &e) < 0)
+		return e.msg;
+	conf_problems(c, NULL, &p);
+	snprintf(first, sizeof(first), "%s", p.n ? p.v[0] : "");
+	strlist_release(&p);
+	conf_free(c);
+	return first;
+}
+
+/* Loads text that must load; NULL (and a failed check) when it does not. */
+static struct conf *load_ok(const char *text, const char *name)
+{
+	struct conf *c = NULL;
+	struct err e = ERR_INIT;
+
+	if (conf_load_string(&c, text, "t.ini", &e) < 0) {
+		printf("not ok - %s: %s\n", name, e.msg);
+		t_failed = 1;
+		return NULL;
 	}
-	return e.msg;
+	return c;
 }
 
 static char *write_file(const char *name, const char *text, int mode)
@@ -61,7 +80,10 @@ static void errors(void)
 		"t.ini:1: syntax error: expected '[section]' or 'key = value'",
 		"unclosed section header");
 	T_STREQ(load_err("[server]\nport = 22\n"),
-		"t.ini: missing required key 'host' in [server]", "missing host");
+		"t.ini:1: missing required key 'host' in [server]", "missing host");
+	T_STREQ(load_err("[backup]\nkeep_last = 1\n"),
+		"t.ini: missing required key 'host' in [server]",
+		"missing [server]");
 	T_STREQ(load_err("host = h\n"),
 		"t.ini:1: key 'host' outside of a section", "key before any section");
 	T_STREQ(load_err("[server]\nhost = a\nhost = b\n"),
@@ -80,7 +102,170 @@ static void errors(void)
 		"t.ini:4: bad value 'ftp://x' for endpoint in [minio]: expected an "
 		"http:// or https:// URL", "bad URL");
 	T_STREQ(load_err("[server]\nhost = h\nport =\n"),
-		"t.ini:3: empty value for port in [server]", "empty value");
+		"t.ini:3: empty value for port in [server] (to use the default, "
+		"remove the line)", "empty value");
+	T_STREQ(load_err("[server]\nhost =\n"),
+		"t.ini:2: empty value for host in [server] (to use the default, "
+		"remove the line)", "empty required value");
+	T_STREQ(load_err("[server]\nhost = ${FERRY_TEST_EMPTY_VAR-}\n"),
+		"t.ini:2: empty value for host in [server] (to use the default, "
+		"remove the line)", "empty after expansion");
+	T_STREQ(load_err("[server]\nhost = h\n[redis]\n[server]\nport = 2\n"),
+		"t.ini:4: section [server] repeated (first on line 1); put its "
+		"keys in one place", "repeated section");
+	T_STREQ(load_err("[server]\nhost = h\np\xe4ss = x\n"),
+		"t.ini:3: unknown key 'p\\344ss' in [server]",
+		"invalid UTF-8 key name escaped");
+	T_STREQ(load_err("[server]\nhost = h\na\tb = x\n"),
+		"t.ini:3: unknown key 'a\\tb' in [server]",
+		"control byte in key name escaped");
+	T_STREQ(load_err("[server]\nhost = h\nidentity = /nonexistent/ferry-key\n"),
+		"t.ini:3: identity in [server]: /nonexistent/ferry-key: No such "
+		"file or directory", "missing identity names its line");
+	T_STREQ(load_err("[server]\nhost = h\n[project]\nlocal_dir = /nonexistent/src\n"),
+		"t.ini:4: local_dir in [project]: /nonexistent/src: No such file "
+		"or directory", "missing local_dir names its line");
+	T_STREQ(load_err("[server]\nhost = h\n[project]\nlocal_dir = /etc/hostname\n"),
+		"t.ini:4: local_dir in [project]: /etc/hostname is not a directory",
+		"local_dir that is a file");
+}
+
+/* Lines up to 64 KiB load; longer ones and NUL bytes have their own
+ * message. */
+static void long_lines(void)
+{
+	struct buf text = BUF_INIT;
+	struct conf *c;
+	struct strlist l = STRLIST_INIT;
+
+	/* The 212-byte exclude list a new user wrote. */
+	buf_addstr(&text, "[server]\nhost = h\n[deploy]\nexclude = ");
+	for (int i = 0; i < 20; i++)
+		buf_printf(&text, "%sdir-%02d/", i ? ", " : "", i);
+	buf_addstr(&text, "\n");
+	for (int i = 0; i < 40000; i++)
+		buf_addstr(&text, ";");
+	buf_addstr(&text, "\n[project]\nname = ");
+	for (int i = 0; i < 60000; i++)
+		buf_addch(&text, 'n');
+	buf_addstr(&text, "\n");
+	c = load_ok(buf_str(&text), "lines of 212 bytes and 60 KiB load");
+	if (c) {
+		conf_list(c, "deploy", "exclude", &l);
+		T_OK(l.n == 20 && !strcmp(l.v[19], "dir-19/"), "long list read whole");
+		T_OK(strlen(conf_str(c, "project", "name")) == 60000,
+		     "60 KiB value read whole");
+		strlist_release(&l);
+		conf_free(c);
+	}
+	buf_reset(&text);
+	buf_addstr(&text, "[server]\nhost = h\nuser = ");
+	for (int i = 0; i < 70000; i++)
+		buf_addch(&text, 'u');
+	buf_addstr(&text, "\nport = 22\n");
+	T_STREQ(load_err(buf_str(&text)), "t.ini:3: line longer than 65536 bytes",
+		"a line past 64 KiB is named");
+	buf_release(&text);
+	{
+		static const char bin[] = "[server]\nhost = h\n\x7f" "ELF\x02\x01\0\0";
+		char *path = xstrfmt("%s/bin.ini", scratch);
+		FILE *f = fopen(path, "w");
+		struct err e = ERR_INIT;
+		char *want = xstrfmt("%s:3: NUL byte: this is not a text file (a "
+				     "binary file given as the config?)", path);
+
+		fwrite(bin, 1, sizeof(bin) - 1, f);
+		fclose(f);
+		c = NULL;
+		T_OK(conf_load(&c, path, &e) < 0, "a NUL byte fails the load");
+		T_STREQ(e.msg, want, "a NUL byte has its own message");
+		conf_free(c);
+		free(want);
+		free(path);
+	}
+}
+
+/* Matching quotes around a value are dropped, for every key. */
+static void quotes(void)
+{
+	struct conf *c = load_ok(
+		"[server]\nhost = \"dev.example.invalid\"\nuser = 'deploy'\n"
+		"[project]\nremote_dir = \"/srv/x\"\nname = \"a'b\"\n"
+		"[deploy]\nexclude = \"uploads/\", 'data/'\nexclude = \"x/, y/\"\n"
+		"compose_files = a.yml, \"b c.yml\"\n"
+		"[postgres]\nport = \"5433\"\npassword = \"\"quoted\"\"\n", "quotes");
+	struct strlist l = STRLIST_INIT;
+
+	if (!c)
+		return;
+	T_STREQ(conf_str(c, "server", "host"), "dev.example.invalid", "double quotes dropped");
+	T_STREQ(conf_str(c, "server", "user"), "deploy", "single quotes dropped");
+	T_STREQ(conf_str(c, "project", "remote_dir"), "/srv/x", "quoted remote_dir");
+	T_STREQ(conf_str(c, "project", "name"), "a'b", "other quotes inside stay");
+	T_OK(conf_num(c, "postgres", "port") == 5433, "quoted number");
+	T_STREQ(conf_str(c, "postgres", "password"), "\"quoted\"", "one pair only");
+	conf_list(c, "deploy", "exclude", &l);
+	T_OK(l.n == 4 && !strcmp(l.v[0], "uploads/") && !strcmp(l.v[1], "data/") &&
+	     !strcmp(l.v[2], "x/") && !strcmp(l.v[3], "y/"), "list items unquoted");
+	strlist_release(&l);
+	conf_list(c, "deploy", "compose_files", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[1], "b c.yml"), "one quoted item");
+	strlist_release(&l);
+	conf_free(c);
+}
+
+static char unchecked_msg[1024];
+
+static void record_unchecked(const char *msg)
+{
+	snprintf(unchecked_msg, sizeof(unchecked_msg), "%s", msg);
+}
+
+/* A broken value stops only what uses it. */
+static void lazy(void)
+{
+	struct conf *c;
+	struct err e = ERR_INIT;
+	struct strlist p = STRLIST_INIT;
+
+	unsetenv("FERRY_TEST_UNSET_NEO");
+	c = load_ok("[server]\nhost = h\n[backup]\ndir = /tmp\n[neo4j]\n"
+		    "password = ${FERRY_TEST_UNSET_NEO}\n[redis]\nport = many\n",
+		    "a config with broken [neo4j] and [redis] loads");
+	if (!c)
+		return;
+	T_OK(conf_need(c, "backup", NULL, &e) == 0, "[backup] is usable");
+	T_OK(conf_need(c, "server", NULL, &e) == 0, "[server] is usable");
+	T_STREQ(conf_str(c, "backup", "dir"), "/tmp", "its values read");
+	T_OK(conf_need(c, "neo4j", NULL, &e) < 0 && e.code == FX_USAGE,
+	     "[neo4j] raises exit 2");
+	T_STREQ(e.msg, "t.ini:6: password in [neo4j]: variable "
+		"'FERRY_TEST_UNSET_NEO' is not set", "named with its line");
+	T_OK(conf_need(c, "neo4j", "user", &e) == 0, "one key: only it");
+	T_OK(conf_problems(c, NULL, &p) == 2, "every problem listed");
+	T_STREQ(p.n == 2 ? p.v[1] : NULL, "t.ini:8: bad value 'many' for port in "
+		"[redis]: expected a port number from 1 to 65535", "in file order");
+	strlist_release(&p);
+	conf_on_unchecked(record_unchecked);
+	T_OK(conf_num(c, "redis", "port") == 0 &&
+	     strstr(unchecked_msg, "t.ini:8:"), "reading it unchecked is caught");
+	conf_on_unchecked(NULL);
+	conf_free(c);
+
+	c = load_ok("[server]\nhost = ${FERRY_TEST_UNSET_NEO}\n[project]\n"
+		    "local_dir = ${FERRY_TEST_UNSET_NEO}/src\n",
+		    "broken values that defaults derive from");
+	if (!c)
+		return;
+	T_OK(conf_need(c, "backup", "name", &e) < 0 &&
+	     strstr(e.msg, "t.ini:4: local_dir in [project]"),
+	     "backup name's default names local_dir's problem");
+	T_OK(conf_need(c, "postgres", "tunnel", &e) < 0 &&
+	     strstr(e.msg, "t.ini:2: host in [server]"),
+	     "tunnel's default names host's problem");
+	T_OK(conf_problems(c, NULL, &p) == 2, "derived problems listed once");
+	strlist_release(&p);
+	conf_free(c);
 }
 
 static void values(void)
@@ -106,8 +291,17 @@ static void values(void)
 		"[redis]\n"
 		"password = ${REDIS_PW}\n", envf, secret);
 	char *path = write_file("ferry.ini", text, 0600);
+	char *keys = xstrfmt("%s/keys", scratch), *src = xstrfmt("%s/src", scratch);
+	char *home = xstrfmt("%s/home", scratch), *ssh = xstrfmt("%s/home/.ssh", scratch);
+	char *ka = xstrfmt("%s/home/.ssh/a", scratch), *kb = xstrfmt("%s/keys/b", scratch);
 
-	setenv("HOME", "/home/tester", 1);
+	mkdir(keys, 0700);
+	mkdir(src, 0700);
+	mkdir(home, 0700);
+	mkdir(ssh, 0700);
+	fclose(fopen(ka, "w"));
+	fclose(fopen(kb, "w"));
+	setenv("HOME", home, 1);
 	T_OK(conf_load(&c, path, &e) == 0, "config with every feature loads");
 	if (!c) {
 		printf("not ok - load: %s\n", e.msg);
@@ -120,7 +314,7 @@ static void values(void)
 	T_STREQ(conf_str(c, "server", "host_key_check"), "strict", "strict by default");
 	conf_list(c, "server", "identity", &l);
 	T_OK(l.n == 2, "identity list");
-	T_STREQ(l.n ? l.v[0] : NULL, "/home/tester/.ssh/a", "~ expands to HOME");
+	T_STREQ(l.n ? l.v[0] : NULL, ka, "~ expands to HOME");
 	{
 		char *want = xstrfmt("%s/keys/b", scratch);
 
@@ -161,11 +355,19 @@ static void values(void)
 		T_OK(dump[0] == '{' && !strstr(dump, "s3cret"), "json dump masks secrets");
 		free(dump);
 	}
+	T_OK(conf_problems(c, NULL, &l) == 0, "no problems");
+	strlist_release(&l);
 	conf_free(c);
 	free(text);
 	free(path);
 	free(secret);
 	free(envf);
+	free(keys);
+	free(src);
+	free(home);
+	free(ssh);
+	free(ka);
+	free(kb);
 }
 
 static void local_and_env(void)
@@ -229,14 +431,52 @@ static void example_documents_every_key(void)
 	free(path);
 }
 
+static void groups_and_repeats(void)
+{
+	struct conf *c = NULL;
+	struct err e = ERR_INIT;
+	struct strlist l = STRLIST_INIT;
+
+	T_OK(conf_load_string(&c, "[server]\nhost = h\n[deploy]\n"
+			      "health_url = http://a/x\nhealth_url = https://b/y\n"
+			      "[group.back]\nservices = api, worker\n"
+			      "[group.infra]\nservices = db\n", "t.ini", &e) == 0,
+	     "groups and repeated health_url load");
+	if (!c)
+		return;
+	conf_list(c, "deploy", "health_url", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[1], "https://b/y"), "health_url repeats");
+	strlist_release(&l);
+	conf_sections_like(c, "group.*", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[0], "group.back") &&
+	     !strcmp(l.v[1], "group.infra"), "group sections in file order");
+	strlist_release(&l);
+	conf_list(c, "group.back", "services", &l);
+	T_OK(l.n == 2 && !strcmp(l.v[1], "worker"), "a group's services");
+	strlist_release(&l);
+	T_OK(conf_num(c, "deploy", "health_timeout") == 120000 &&
+	     conf_num(c, "deploy", "lock_stale") == 1800000, "ops defaults");
+	conf_free(c);
+	T_STREQ(load_err("[server]\nhost = h\n[deploy]\nhealth_url = http://a\n"
+			 "health_url = ftp://b\n"),
+		"t.ini:4: bad value 'ftp://b' for health_url in [deploy]: expected "
+		"an http:// or https:// URL", "each repeated URL is checked");
+	T_STREQ(load_err("[server]\nhost = h\n[group.x]\nservice = a\n"),
+		"t.ini:4: unknown key 'service' in [group.x]", "group keys checked");
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
 		return 1;
 	errors();
+	long_lines();
+	quotes();
+	lazy();
 	values();
 	local_and_env();
 	example_documents_every_key();
+	groups_and_repeats();
 	{
 		char *cmd = xstrfmt("rm -rf %s", scratch);
 

@@ -1,0 +1,58 @@
+/*
+ * dlock: the deploy lock on the server, <remote_dir>/.ferry/deploy.lock.
+ * It is a file made atomically (written under a temporary name, then
+ * link(2)ed into place, which fails when the lock exists), holding one
+ * JSON line: user, local host (and machine id), pid, start time and a
+ * random token that lets only its owner remove it.
+ *
+ * Unlike util/lock.c's flock, nothing on the server drops it when ferry
+ * dies or its connection does; so a lock is judged:
+ *   - taken from this host by a ferry process that is no longer running:
+ *     stale, taken over with a warning naming it;
+ *   - from another host and older than stale_ms: reported as stale
+ *     (exit 7 with --force-unlock as the way out), never taken silently;
+ *   - otherwise: held; wait up to wait_ms, then exit 7 naming holder and
+ *     since when.
+ */
+#ifndef FERRY_DEPLOY_DLOCK_H
+#define FERRY_DEPLOY_DLOCK_H
+
+#include "util/err.h"
+
+struct xport;
+
+struct dlock_opts {
+	long long wait_ms;	/* --lock-wait */
+	long long stale_ms;	/* [deploy] lock_stale */
+	int force;		/* --force-unlock: remove whatever is there */
+};
+
+struct dlock {
+	struct xport *x;
+	char *rdir;
+	char *content;		/* our line; NULL until taken */
+	int held;
+	int created_dir;	/* .ferry did not exist before this lock */
+};
+
+#define DLOCK_INIT { NULL, NULL, NULL, 0, 0 }
+
+/* Takes the lock in rdir (created when missing; / and the home directory
+ * or its parents are refused, exit 2).  FX_LOCKED naming the holder. */
+int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
+	       const struct dlock_opts *o, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Removes the lock if it is still ours, first appending history (one line
+ * without its '\n', or NULL) to <remote_dir>/.ferry/deploys.jsonl; with
+ * drop_dir, a .ferry this lock created goes too (nothing was deployed).
+ * Safe to call from another thread than the one that took it, once. */
+int dlock_release(struct dlock *l, const char *history, int drop_dir,
+		  struct err *e);
+void dlock_free(struct dlock *l);
+
+/* "user@host (pid N) since 2026-11-30T05:22:19Z, 3m ago" for a lock's
+ * content; for tests and messages.  Caller frees. */
+char *dlock_describe(const char *content, long long now);
+
+#endif

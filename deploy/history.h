@@ -1,0 +1,46 @@
+/*
+ * history: one JSON line per deploy, appended to
+ * <remote_dir>/.ferry/deploys.jsonl on the server (with the lock's
+ * release, deploy/dlock.c), read back newest first by `ferry history`.
+ */
+#ifndef FERRY_DEPLOY_HISTORY_H
+#define FERRY_DEPLOY_HISTORY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+struct xport;
+
+struct history_rec {
+	time_t time;			/* start */
+	const char *local_dir;		/* its git commit, when a work tree */
+	size_t sent, deleted;		/* entries */
+	uint64_t bytes;
+	const struct strlist *services;	/* selected; empty: all */
+	double seconds;
+	const char *result;		/* ok, failed, locked, interrupted */
+	int exit_code;
+	const char *error;		/* the failure's message, or NULL */
+};
+
+/* The record as one JSON line (no '\n'): time (UTC), user, host, commit
+ * and dirty (only where local_dir is in a git work tree), sent, deleted,
+ * bytes, services, duration, result, exit, error.  Caller frees. */
+char *history_line(const struct history_rec *r);
+
+/* Appends line (no '\n') to the history of rdir, when its .ferry exists
+ * (the deploy lock's release appends its own run: deploy/dlock.c). */
+int history_append(struct xport *x, const char *rdir, const char *line,
+		   struct err *e) __attribute__((warn_unused_result));
+
+/* The last n records (n <= 0: all), newest first, as a JSON array;
+ * unreadable lines are skipped.  An absent file is an empty array. */
+int history_read(struct xport *x, const char *rdir, long n, json_t **out,
+		 struct err *e) __attribute__((warn_unused_result));
+
+#endif

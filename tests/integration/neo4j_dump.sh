@@ -10,17 +10,24 @@ set -eu
 cd "$SCRATCH"
 needs_sandbox "neo4j_dump"
 
-# SBX_DOCKER_HOST: the engine's socket when it is not the default one.
-AS_USER() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- env ${SBX_DOCKER_HOST:+DOCKER_HOST=$SBX_DOCKER_HOST} "$@"; }
-if ! AS_USER docker info >/dev/null 2>&1; then
-	skip "neo4j dump mode: no Docker engine in the sandbox"
+# The sandbox's own Docker engine (dockerd in its namespace, started once
+# for the suites that need it; tests/sandbox/sandbox.sh docker).
+"$FERRY_SOURCE_ROOT/tests/sandbox/sandbox.sh" docker "$SBX_DIR" >docker.log 2>&1 || true
+SBX_DOCKER_HOST=$(sed -n 's/^SBX_DOCKER_HOST=//p' "$SBX_DIR/env")
+if [ -z "$SBX_DOCKER_HOST" ]; then
+	skip "neo4j dump mode: no Docker engine in the sandbox: $(sed -n 's/^SBX_DOCKER_SKIP=//p' "$SBX_DIR/env" | tr -d "'")"
 	exit 0
 fi
+AS_USER() { ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- env DOCKER_HOST="$SBX_DOCKER_HOST" "$@"; }
 if AS_USER docker compose version >/dev/null 2>&1; then CP="docker compose"; else CP="docker-compose"; fi
 PROJ=$SBX_REMOTE_DIR/n4dump
 IMAGE=ferry-fake-neo4j:test
 COMPOSE() { AS_USER sh -c "cd '$PROJ' && $CP -p ferryn4 $*"; }
-running() { COMPOSE ps --services --filter status=running | grep -qx neo4j; }
+# asked of the engine by compose's labels: compose v1 takes seconds a call
+running() {
+	AS_USER docker ps --filter label=com.docker.compose.project=ferryn4 \
+		--format '{{.Label "com.docker.compose.service"}}' | grep -qx neo4j
+}
 cleanup() {
 	COMPOSE down -v >/dev/null 2>&1 || true
 	AS_USER docker image rm -f "$IMAGE" >/dev/null 2>&1 || true
@@ -105,7 +112,7 @@ backup_conf dump.ini n4dump
 {
 	printf '\n[neo4j]\npassword = ${SBX_NEO4J_PASSWORD}\nmode = dump\ntimeout = 30s\n'
 	printf '\n[deploy]\ncompose_dir = n4dump\nproject_name = ferryn4\n'
-	[ -n "${SBX_DOCKER_HOST:-}" ] && printf 'compose = env DOCKER_HOST=%s %s\n' "$SBX_DOCKER_HOST" "$CP"
+	printf 'compose = env DOCKER_HOST=%s %s\n' "$SBX_DOCKER_HOST" "$CP"
 } >>dump.ini
 
 # ---- dump ---------------------------------------------------------------------

@@ -97,6 +97,11 @@ PY
 same "the fixture takes the seed" "$(FX POST n4src/load "$(cat seed.json)")" '{"nodes": 604}'
 
 neo4j_conf n4.ini n4 "databases = n4src" "page_size = 50" "batch_size = 40"
+"$FERRY" -c n4.ini check >check.out 2>&1 || true
+contains "check: a neo4j row from the server's answer" "$(cat check.out)" \
+	"neo4j       ok   Neo4j Kernel 5."
+contains "check: the row names the database and the mode" "$(grep '^neo4j ' check.out)" \
+	"(community), database neo4j, mode cypher"
 pages0=$(STAT nodes_page)
 expect_exit "backup --only neo4j" 0 "$FERRY" -c n4.ini backup --only neo4j
 contains "one line for the component" "$OUT" "neo4j     ok, 1 database, 604 nodes, 603 relationships (online, not a snapshot), "
@@ -206,6 +211,9 @@ PSQL -c "DROP DATABASE IF EXISTS n4_pg" -c "CREATE DATABASE n4_pg" >/dev/null
 PSQL -d n4_pg -c "CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 100)" >/dev/null
 neo4j_conf bad.ini n4bad "databases = n4src"
 sed -i "s/^\[postgres\]/[postgres]\ndatabases = n4_pg/; s/^password = \${SBX_NEO4J_PASSWORD}/password = wrong-password/" bad.ini
+"$FERRY" -c bad.ini check >check.out 2>&1 || true
+contains "check: a wrong password is a FAIL row naming the refusal" "$(grep '^neo4j ' check.out)" \
+	"neo4j       FAIL neo4j neo4j: authentication failed (Neo.ClientError.Security.Unauthorized)"
 expect_exit "wrong neo4j password: exit 5" 5 "$FERRY" -c bad.ini backup --only postgres,neo4j
 contains "one line says neo4j failed" "$OUT" "neo4j     FAILED after"
 contains "the failure names the cause" "$ERR" "authentication failed (Neo.ClientError.Security.Unauthorized)"

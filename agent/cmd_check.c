@@ -255,15 +255,35 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		fail_code = FX_USAGE;
 	if (!(server = cli_server(cli, &e))) {
 		add(&rep, "ssh", 0, e.msg);
+		/* A bad ssh_config, or a route ferry cannot follow yet, is
+		 * a config error (2). */
+		if (fail_code != FX_USAGE)
+			fail_code = err_exit(&e);
 		goto out;
 	}
 	if (xport_open(&x, server, &e) < 0) {
-		add(&rep, "ssh", 0, e.msg);
+		const char *route = server_route(&cli->server);
+		/* Through a route, which way was tried comes first. */
+		char *msg = *route ? xstrfmt("%s@%s:%d%s: %s", server->ssh.user,
+					     server->ssh.host, server->ssh.port,
+					     route, e.msg) : xstrdup(e.msg);
+
+		add(&rep, "ssh", 0, msg);
+		free(msg);
 		if (fail_code != FX_USAGE)
 			fail_code = FX_CONN;
 		goto out;
 	}
-	add(&rep, "ssh", 1, xport_is_local(x) ? "local (no SSH)" : xport_name(x));
+	if (xport_is_local(x)) {
+		add(&rep, "ssh", 1, "local (no SSH)");
+	} else {
+		/* The route too: "ferry@db-dev:22 via bastion". */
+		char *name = xstrfmt("%s%s", xport_name(x),
+				     server_route(&cli->server));
+
+		add(&rep, "ssh", 1, name);
+		free(name);
+	}
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))

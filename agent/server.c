@@ -56,6 +56,7 @@ void server_init(struct server *s, const struct conf *c)
 
 void server_release(struct server *s)
 {
+	server_ssh_release(s);
 	strlist_release(&s->ids);
 	strlist_release(&s->files);
 	free(s->compose_dir);

@@ -6,7 +6,7 @@
 
 const char *const conf_sections[] = {
 	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
-	"minio", "neo4j", "group.*", NULL,
+	"minio", "neo4j", "group.*", "schedule", "notify", "log", NULL,
 };
 
 #define S CK_SECRET
@@ -16,6 +16,9 @@ const struct conf_key conf_keys[] = {
 	/* [server] */
 	{ "server", "host", CT_STR, NULL, CK_REQUIRED, NULL,
 	  "server name or address, or 'local' to run on this machine" },
+	{ "server", "ssh_config", CT_STR, "~/.ssh/config, /etc/ssh/ssh_config",
+	  0, NULL, "OpenSSH client config resolving host as ssh does: a file "
+	  "(read alone, as ssh -F), or no" },
 	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
 	{ "server", "user", CT_STR, NULL, 0, NULL,
 	  "SSH user (default: the local user name)" },
@@ -166,6 +169,35 @@ const struct conf_key conf_keys[] = {
 	/* [group.NAME]: deploy --type NAME */
 	{ "group.*", "services", CT_LIST, NULL, 0, NULL,
 	  "compose services of this group (deploy --type NAME)" },
+
+	/* [schedule] */
+	{ "schedule", "backup", CT_CRON, NULL, 0, NULL,
+	  "when ferry daemon (or cron) backs up: a cron expression" },
+	{ "schedule", "prune", CT_CRON, NULL, 0, "after-backup",
+	  "when to prune: after-backup or a cron expression" },
+	{ "schedule", "verify", CT_CRON, NULL, 0, NULL,
+	  "when to verify the newest archive: a cron expression" },
+	{ "schedule", "max_age", CT_DURATION, NULL, 0, NULL,
+	  "ferry status fails when the newest good backup is older "
+	  "(default: twice the backup interval)" },
+
+	/* [notify] */
+	{ "notify", "ping_url", CT_URL, NULL, S | F, NULL,
+	  "healthchecks.io-style URL: URL/start, URL, URL/fail" },
+	{ "notify", "webhook_url", CT_URL, NULL, S | F, NULL,
+	  "URL that gets each run's result as a JSON POST" },
+	{ "notify", "on", CT_ENUM, "always", 0, "failure|always",
+	  "notify on every run, or only when one fails" },
+	{ "notify", "timeout", CT_DURATION, "10s", 0, NULL,
+	  "one notification request's time limit (3 tries)" },
+	{ "notify", "metrics_file", CT_PATH, NULL, 0, NULL,
+	  "Prometheus text file rewritten after each run" },
+
+	/* [log] */
+	{ "log", "format", CT_ENUM, "text", 0, "text|json",
+	  "stderr lines as text or JSON (--log-format overrides)" },
+	{ "log", "syslog", CT_BOOL, "no", 0, NULL,
+	  "send every log line to syslog too" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

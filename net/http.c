@@ -44,8 +44,10 @@ void http_client_free(struct http_client *c)
 	free(c);
 }
 
-int http_client_call(struct http_client *hc, const struct http_req *h,
-		     struct buf *resp, struct http_res *res, struct err *e)
+/* body (with content_type) when given, else h->json. */
+static int call(struct http_client *hc, const struct http_req *h,
+		const char *body, const char *content_type, struct buf *resp,
+		struct http_res *res, struct err *e)
 {
 	struct curl_slist *hdr = NULL;
 	struct sink s = { resp, 0 };
@@ -77,7 +79,14 @@ int http_client_call(struct http_client *hc, const struct http_req *h,
 	accept = xstrfmt("Accept: %s", h->accept ? h->accept : "application/json");
 	hdr = curl_slist_append(hdr, accept);
 	free(accept);
-	if (h->json) {
+	if (body) {
+		char *ct = xstrfmt("Content-Type: %s", content_type ?
+				   content_type : "text/plain; charset=utf-8");
+
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		hdr = curl_slist_append(hdr, ct);
+		free(ct);
+	} else if (h->json) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, h->json);
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	}
@@ -101,8 +110,21 @@ int http_client_call(struct http_client *hc, const struct http_req *h,
 	return err_set(e, FX_CONN, "%s: %s", h->url, curl_easy_strerror(rc));
 }
 
+int http_client_call(struct http_client *hc, const struct http_req *h,
+		     struct buf *resp, struct http_res *res, struct err *e)
+{
+	return call(hc, h, NULL, NULL, resp, res, e);
+}
+
 int http_call(const struct http_req *h, struct buf *resp, long *status,
 	      struct err *e)
+{
+	return http_call_body(h, NULL, NULL, resp, status, e);
+}
+
+int http_call_body(const struct http_req *h, const char *body,
+		   const char *content_type, struct buf *resp, long *status,
+		   struct err *e)
 {
 	struct http_client *c = http_client_new();
 	struct http_res res;
@@ -111,7 +133,7 @@ int http_call(const struct http_req *h, struct buf *resp, long *status,
 	*status = 0;
 	if (!c)
 		return err_set(e, FX_FAIL, "curl: cannot initialise");
-	r = http_client_call(c, h, resp, &res, e);
+	r = call(c, h, body, content_type, resp, &res, e);
 	*status = res.status;
 	http_client_free(c);
 	return r;

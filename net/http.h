@@ -1,8 +1,9 @@
 /*
  * http: small HTTP requests with libcurl (bounded time, bounded reply), for
- * JSON APIs such as Neo4j's.  A client keeps its connection between calls,
- * so a run of requests through an SSH tunnel is one channel, not one per
- * request.  Bodies that stream (S3 objects) use net/s3.c instead.
+ * JSON APIs such as Neo4j's and for notifications.  A client keeps its
+ * connection between calls, so a run of requests through an SSH tunnel is
+ * one channel, not one per request.  Bodies that stream (S3 objects) use
+ * net/s3.c instead.
  */
 #ifndef FERRY_NET_HTTP_H
 #define FERRY_NET_HTTP_H
@@ -45,5 +46,10 @@ int http_client_call(struct http_client *c, const struct http_req *h,
 /* One request on a connection of its own. */
 int http_call(const struct http_req *h, struct buf *resp, long *status,
 	      struct err *e) __attribute__((warn_unused_result));
+/* The same with a body that is not JSON (h->json unused): sent with
+ * content_type (NULL: text/plain; charset=utf-8). */
+int http_call_body(const struct http_req *h, const char *body,
+		   const char *content_type, struct buf *resp, long *status,
+		   struct err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -80,9 +80,11 @@ static int wait_connect(int fd, long long timeout_ms)
 	return soerr;
 }
 
-static void set_tcp_keepalive(int fd, long long keepalive_ms)
+static void set_tcp_keepalive(int fd, long long keepalive_ms, int count)
 {
-	int on = 1, idle, cnt = 3;
+	int on = 1, idle;
+	/* The kernel takes 1..127 probes. */
+	int cnt = count <= 0 ? 3 : count > 127 ? 127 : count;
 
 	if (keepalive_ms <= 0)
 		return;
@@ -138,7 +140,7 @@ static int tcp_connect(const struct ssh_opts *o, struct err *e)
 		close(fd);
 		return -1;
 	}
-	set_tcp_keepalive(fd, o->keepalive_ms);
+	set_tcp_keepalive(fd, o->keepalive_ms, o->keepalive_count);
 	return fd;
 }
 
@@ -463,9 +465,14 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 		err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	s->sock = tcp_connect(o, e);
-	if (s->sock < 0)
-		goto fail;
+	if (o->jump || o->proxy_command) {
+		if (route_open(s, o, e) < 0)
+			goto fail;
+	} else {
+		s->sock = tcp_connect(o, e);
+		if (s->sock < 0)
+			goto fail;
+	}
 	if (session_start(s, o, e) < 0)
 		goto fail;
 	if (pthread_create(&s->io, NULL, io_main, s)) {
@@ -519,6 +526,7 @@ void ssh_close(struct ssh *s)
 	}
 	if (s->sock >= 0)
 		close(s->sock);
+	route_close(s);
 	if (s->wake[0] >= 0) {
 		close(s->wake[0]);
 		close(s->wake[1]);

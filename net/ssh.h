@@ -26,10 +26,28 @@ struct ssh_opts {
 	int port;
 	const char *user;
 	const struct strlist *identities;	/* may be empty: defaults */
-	const char *known_hosts;
+	const char *known_hosts;	/* NULL: none (UserKnownHostsFile none) */
+	/* From ssh_config, as OpenSSH applies them; zero values: unset. */
+	const struct strlist *known_hosts_also;	/* read too, never written:
+						 * further UserKnownHostsFiles,
+						 * GlobalKnownHostsFiles */
+	const char *host_key_alias;	/* the known_hosts name instead of
+					 * host or [host]:port */
+	int hash_known_hosts;		/* entries ferry adds are hashed */
+	int identities_only;		/* agent keys only when they are one
+					 * of the identities */
+	const char *identity_agent;	/* NULL: $SSH_AUTH_SOCK; "none": no
+					 * agent; otherwise the agent socket */
+	/* The route: the last jump host (itself routed through its own
+	 * jump), or a command whose stdin/stdout carry the session. */
+	const struct ssh_opts *jump;	/* connect to this hop, then to
+					 * host:port through it */
+	const char *proxy_command;	/* run it; SSH over its stdin/stdout */
 	enum ssh_hostkey_policy policy;
 	long long connect_timeout_ms;
 	long long keepalive_ms;			/* 0: off */
+	int keepalive_count;		/* unanswered probes before the
+					 * connection is dead; 0: 3 */
 };
 
 struct ssh;

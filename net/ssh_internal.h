@@ -89,6 +89,9 @@ struct ssh {
 	struct ssh_req *reqs, **reqs_tail;
 	struct ssh_chan *chans;
 	struct forward *fwds;
+
+	struct ssh *via;	/* the jump host carrying this session */
+	pid_t proxy_pid;	/* the ProxyCommand carrying it, or 0 */
 };
 
 /* ssh.c */
@@ -108,6 +111,11 @@ void ssh_mark_dead(struct ssh *s, const char *why);
 const char *ssh_hostkey_prefs(const struct ssh_opts *o);
 int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o,
 		       struct err *e);
+
+/* ssh_route.c: s->sock through o->jump or o->proxy_command; closed
+ * after s's own socket. */
+int route_open(struct ssh *s, const struct ssh_opts *o, struct err *e);
+void route_close(struct ssh *s);
 
 /* ssh_auth.c: agent first, then identity files. */
 int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e);

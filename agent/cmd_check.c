@@ -297,6 +297,10 @@ out:
 		buf_release(&rep.rows[i].detail);
 	}
 	free(rep.rows);
+	/* Rows that failed because the session died are the connection's
+	 * failure: exit 3, as when it cannot be opened. */
+	if (xport_lost(x))
+		code = FX_CONN;
 	xport_close(x);
 	return code;
 }
@@ -305,7 +309,8 @@ const struct cli_cmd cmd_check_entry = {
 	"check", cmd_check, "[--json]",
 	"check that every configured part is reachable",
 	"  --json            print the rows as JSON\n"
-	"exit 0 only when every row is ok; 3 when SSH itself fails; 2 when a\n"
-	"config value cannot be used (one 'config' row each)\n",
+	"exit 0 only when every row is ok; 3 when SSH itself fails or the\n"
+	"connection is lost while checking; 2 when a config value cannot be\n"
+	"used (one 'config' row each)\n",
 	NULL,
 };

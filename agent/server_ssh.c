@@ -192,6 +192,9 @@ static struct hop *new_hop(struct server_ssh *x, const struct conf *c,
 	h->o.keepalive_ms = h->cfg.alive_interval_at ?
 			    h->cfg.alive_interval * 1000LL :
 			    conf_num(c, "server", "keepalive");
+	h->o.keepalive_count = h->cfg.alive_count_at ?
+			       (h->cfg.alive_count > 0 ? h->cfg.alive_count : 1) :
+			       (int)conf_num(c, "server", "keepalive_count");
 	h->o.host_key_alias = h->cfg.host_key_alias;
 	h->o.hash_known_hosts = h->cfg.hash_known_hosts;
 	h->o.identities_only = h->cfg.identities_only;
@@ -360,7 +363,7 @@ static void apply(struct server *s, const struct conf *c, struct server_ssh *x)
 		o->keepalive_ms = r->alive_interval * 1000LL;
 	/* ssh gives up after CountMax unanswered keepalives, at once for
 	 * 0; the kernel's probe count is at least 1. */
-	if (r->alive_count_at)
+	if (r->alive_count_at && !is_set(c, "keepalive_count"))
 		o->keepalive_count = r->alive_count > 0 ? r->alive_count : 1;
 	o->host_key_alias = r->host_key_alias;
 	o->hash_known_hosts = r->hash_known_hosts;

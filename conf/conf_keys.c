@@ -30,8 +30,10 @@ const struct conf_key conf_keys[] = {
 	  "strict|accept-new|off", "host key policy" },
 	{ "server", "connect_timeout", CT_DURATION, "10s", 0, NULL,
 	  "TCP connect and SSH handshake timeout" },
-	{ "server", "keepalive", CT_DURATION, "30s", 0, NULL,
+	{ "server", "keepalive", CT_DURATION, "15s", 0, NULL,
 	  "SSH keepalive interval (0 disables)" },
+	{ "server", "keepalive_count", CT_INT, "3", 0, "1..1000",
+	  "unanswered keepalive intervals before the server counts as lost" },
 
 	/* [project] */
 	{ "project", "name", CT_STR, NULL, 0, NULL,

@@ -45,9 +45,11 @@ struct ssh_opts {
 	const char *proxy_command;	/* run it; SSH over its stdin/stdout */
 	enum ssh_hostkey_policy policy;
 	long long connect_timeout_ms;
-	long long keepalive_ms;			/* 0: off */
-	int keepalive_count;		/* unanswered probes before the
-					 * connection is dead; 0: 3 */
+	/* OpenSSH's ServerAliveInterval and ServerAliveCountMax: a server
+	 * silent for keepalive_ms * keepalive_count while ferry waits on
+	 * it is taken for dead.  keepalive_ms 0: no keepalive at all. */
+	long long keepalive_ms;
+	int keepalive_count;
 };
 
 struct ssh;
@@ -61,6 +63,18 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 void ssh_close(struct ssh *s);
 /* "user@host:port" for messages. */
 const char *ssh_name(const struct ssh *s);
+/*
+ * NULL while the session lives; once it died (the server closed or reset
+ * the connection, or went silent too long), a sentence saying so
+ * ("connection to NAME lost after 45.0 s of silence").  By then every
+ * channel's descriptors are closed and every request has failed with it.
+ * Safe from any thread; the string lives until ssh_close().
+ */
+const char *ssh_lost(struct ssh *s);
+/* 1 once the session died of silence (the keepalive bound, or the
+ * kernel's TCP_USER_TIMEOUT): the link, not only the server, is likely
+ * gone, and connecting again would only wait. */
+int ssh_lost_silent(struct ssh *s);
 
 /*
  * Starts cmd on the server.  The caller owns the returned descriptors:

@@ -280,7 +280,10 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		if (lc && lt)
 			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
 		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-		d->created = rc == 0 && !d->cleaned;
+		/* A CREATE cut off by a lost connection may still complete on
+		 * the server: then it is this restore's to name. */
+		d->created = (rc == 0 || (p->xp && xport_lost(p->xp))) &&
+			!d->cleaned;
 		PQfreemem(le);
 		PQfreemem(lc);
 		PQfreemem(lt);
@@ -664,6 +667,14 @@ static void pgr_abandon(void *state, struct err *e)
 	struct buf dropped = BUF_INIT, left = BUF_INIT, done = BUF_INIT;
 	PGconn *admin = NULL;
 
+	/* libpq's "server closed the connection" is the tunnel's loss. */
+	if (p->xp && xport_lost(p->xp)) {
+		if (p->cur)
+			err_set(e, FX_CONN, "restore into %s failed: %s",
+				p->cur->dst, xport_lost(p->xp));
+		else
+			err_set(e, FX_CONN, "%s", xport_lost(p->xp));
+	}
 	/* Our own sessions first: a database in use cannot be dropped. */
 	copy_pool_free(p->pool);
 	p->pool = NULL;

@@ -20,6 +20,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		{ "globals", no_argument, NULL, 'g' },
 		{ "target-url", required_argument, NULL, 't' },
 		{ "bucket", required_argument, NULL, 'b' },
+		{ "to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT, dbmap = STRLIST_INIT;
@@ -43,6 +44,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		case 'g': o.globals = 1; break;
 		case 't': o.target_url = optarg; break;
 		case 'b': strlist_add(&bucketmap, optarg); break;
+		case 'T': o.to = optarg; break;
 		case 'j':
 			if (cli_num("restore", "--jobs", optarg, 1, 64, &jobs) < 0)
 				goto out;
@@ -79,23 +81,28 @@ out:
 }
 
 const struct cli_cmd cmd_restore_entry = {
-	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres,minio] "
-	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N]",
+	"restore", cmd_restore, "ARCHIVE|--latest [--only LIST] "
+	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N] [--to DIR]",
 	"restore an archive into the configured server",
 	"  --latest          the newest archive\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
-	"  --only LIST       only these components (postgres, minio)\n"
+	"  --only LIST       only these components (postgres, minio, redis,\n"
+	"                    neo4j, files, logs)\n"
 	"  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
 	"  --bucket SRC=DST  restore bucket SRC into DST (repeat); only these\n"
-	"  --clean           drop and recreate target databases, empty target\n"
-	"                    buckets first\n"
+	"  --clean           drop and recreate target databases first; empty\n"
+	"                    target buckets; replace the keys of the server's Redis\n"
 	"  --jobs N          parallel sessions or transfers (default: [postgres]\n"
 	"                    jobs, [minio] jobs)\n"
-	"  --globals         create the archive's roles first\n"
+	"  --globals         create the archive's roles first (neo4j dump mode:\n"
+	"                    load the system database too)\n"
 	"  --target-url URL  restore into this server (libpq URL; password\n"
 	"                    from PGPASSWORD or ~/.pgpass)\n"
+	"  --to DIR          write redis (dump.rdb), files and logs into DIR\n"
+	"                    (DIR/<component>/ when several) instead of the\n"
+	"                    server; refuses paths that would leave DIR\n"
 	"refuses (exit 1, nothing changed) a target database that has user\n"
-	"tables, or a target bucket that holds objects, unless --clean; exit 6\n"
-	"when the archive is damaged\n",
+	"tables, a target bucket that holds objects, or a Redis that has keys,\n"
+	"unless --clean; exit 6 when the archive is damaged\n",
 	NULL,
 };

@@ -30,6 +30,7 @@ struct restore_opts {
 	const struct compose_opts *compose;	/* compose there */
 	FILE *report;		/* a line per database restored, or NULL */
 	const struct strlist *bucketmap;	/* "SRC=DST" (minio) */
+	const char *to;		/* --to DIR: write files there instead */
 };
 
 int restore_run(const struct conf *c, const struct restore_opts *o,

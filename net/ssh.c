@@ -473,6 +473,29 @@ static int set_hostkey_pref(struct ssh *s, const char *prefs)
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * A handshake or authentication cut short by the link (the kernel's
+ * TCP_USER_TIMEOUT, a reset, libssh2's own timeout) says so, as a loss
+ * later on does: libssh2's words for it ("unknown error", "Waiting for
+ * USERAUTH response") do not tell the user the server went away.
+ */
+static int connect_lost(struct ssh *s, int rc, struct err *e)
+{
+	if (!rc)
+		rc = libssh2_session_last_errno(s->session);
+	/* libssh2 reports a broken socket in the words of the step it
+	 * broke (PUBLICKEY_UNVERIFIED, KEX_FAILURE): the socket says. */
+	if (!s->sock_err && (rc == LIBSSH2_ERROR_TIMEOUT ||
+			     rc == LIBSSH2_ERROR_SOCKET_TIMEOUT))
+		s->sock_err = ETIMEDOUT;
+	if (!s->sock_err)
+		return 0;
+	ssh_describe_loss(s, ssh_errmsg(s));
+	err_append(e, ": %s", s->lost);
+	e->code = FX_CONN;
+	return 1;
+}
+
 static int session_start(struct ssh *s, const struct ssh_opts *o,
 			 struct err *e)
 {
@@ -494,13 +517,16 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 		log_debug("ssh %s: cipher %s, mac %s", s->name,
 			  libssh2_session_methods(s->session, LIBSSH2_METHOD_CRYPT_SC),
 			  libssh2_session_methods(s->session, LIBSSH2_METHOD_MAC_SC));
-	if (rc)
-		return err_set(e, FX_CONN, "ssh %s: handshake failed: %s",
-			       s->name, ssh_errmsg(s));
-	if (ssh_hostkey_verify(s, o, e) < 0)
+	if (rc) {
+		err_set(e, FX_CONN, "ssh %s: handshake failed", s->name);
+		if (!connect_lost(s, rc, e))
+			err_append(e, ": %s", ssh_errmsg(s));
 		return -1;
-	if (ssh_auth(s, o, e) < 0)
+	}
+	if (ssh_hostkey_verify(s, o, e) < 0 || ssh_auth(s, o, e) < 0) {
+		connect_lost(s, 0, e);
 		return -1;
+	}
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
 	/* ssh_keepalive() decides when; libssh2's own floor is 2 s. */
@@ -586,8 +612,18 @@ void ssh_close(struct ssh *s)
 			libssh2_session_set_blocking(s->session, 1);
 			libssh2_session_set_timeout(s->session, 2000);
 			libssh2_session_disconnect(s->session, "ferry done");
+		} else if (s->sock >= 0) {
+			/* libssh2_session_free() closes the channels still
+			 * open, which sends: on a dead link whose socket is
+			 * full that is EAGAIN, and the session is then not
+			 * freed at all (LeakSanitizer's report then costs the
+			 * run its exit code and seconds).  A shut socket
+			 * fails those sends at once, which libssh2 ignores. */
+			shutdown(s->sock, SHUT_RDWR);
 		}
-		libssh2_session_free(s->session);
+		if (libssh2_session_free(s->session) < 0)
+			log_debug("ssh %s: session not freed: %s", s->name,
+				  ssh_errmsg(s));
 	}
 	if (s->sock >= 0)
 		close(s->sock);

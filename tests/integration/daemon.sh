@@ -3,6 +3,7 @@
 # reloads; a second daemon and a second backup exit 7 while a job runs;
 # SIGTERM during a job leaves no partial archive and exits 0.  Waits for
 # minute boundaries: about three to four minutes.
+# once: waits on the clock (every-minute schedules)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

@@ -5,6 +5,7 @@
 # fake built with `docker import` (busybox; tests/integration/neo4j_dump.sh
 # writes its neo4j-admin), run by the sandbox's Docker engine as the
 # sandbox's user, the way ferry's compose runs it.
+# once: waits on Docker compose v1 (5 s a call)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

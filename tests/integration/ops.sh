@@ -2,6 +2,7 @@
 # its network namespace, compose v1, busybox images): deploy with the health
 # gate, ps, logs (live, interrupted, resumed after a cut), exec, restart,
 # down, the deploy lock, require, service selection and the history.
+# once: waits on Docker compose, little C beyond the plain build's
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "ops"

@@ -3,6 +3,7 @@
 # and zones, across both daylight-saving changes and leap days; far-apart
 # fire times; invalid expressions as config errors; crontab lines and
 # systemd units.  Needs no server.
+# once: its time goes to the Python reference; test_sched covers the parser under ASan
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

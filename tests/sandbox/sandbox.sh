@@ -53,6 +53,10 @@ start() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	chmod 755 "$dir"
+	# Two sandboxes starting at once (tests/run's builds side by side)
+	# must not pick the same network.
+	exec 9>/run/lock/ferry-sandbox.lock
+	flock 9
 	n=$(pick_net)
 	ns=ferry-sbx-$n
 	ip=10.231.$n.2
@@ -62,6 +66,7 @@ start() {
 
 	# network
 	ip netns add "$ns"
+	flock -u 9
 	ip link add "fx$n-h" type veth peer name "fx$n-n"
 	ip link set "fx$n-n" netns "$ns"
 	ip addr add "$hip/24" dev "fx$n-h"

@@ -19,10 +19,12 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "globals", no_argument, NULL, 'g' },
 		{ "target-url", required_argument, NULL, 't' },
+		{ "bucket", required_argument, NULL, 'b' },
 		{ "to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT, dbmap = STRLIST_INIT;
+	struct strlist bucketmap = STRLIST_INIT;
 	struct restore_opts o = { 0 };
 	struct err e = ERR_INIT;
 	int ch, code = FX_USAGE;
@@ -30,6 +32,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	o.only = &only;
 	o.dbmap = &dbmap;
+	o.bucketmap = &bucketmap;
 	o.report = cli_quiet() ? NULL : stdout;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
@@ -40,6 +43,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		case 'c': o.clean = 1; break;
 		case 'g': o.globals = 1; break;
 		case 't': o.target_url = optarg; break;
+		case 'b': strlist_add(&bucketmap, optarg); break;
 		case 'T': o.to = optarg; break;
 		case 'j':
 			if (cli_num("restore", "--jobs", optarg, 1, 64, &jobs) < 0)
@@ -59,9 +63,9 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (o.target_url)
 		log_add_secret(o.target_url);
 	/* The archive is found through [backup] (or [offsite]); postgres
-	 * is the one restorer so far. */
-	o.server = cli_conf_for(cli, o.offsite ? "backup postgres offsite" :
-				"backup postgres", &e) < 0 ? NULL :
+	 * and minio are the restorers so far. */
+	o.server = cli_conf_for(cli, o.offsite ? "backup postgres minio offsite" :
+				"backup postgres minio", &e) < 0 ? NULL :
 		cli_server(cli, &e);
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server || restore_run(cli->conf, &o, &e) < 0) {
@@ -72,21 +76,24 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 out:
 	strlist_release(&only);
 	strlist_release(&dbmap);
+	strlist_release(&bucketmap);
 	return code;
 }
 
 const struct cli_cmd cmd_restore_entry = {
-	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres] "
-	"[--db SRC=DST]... [--clean] [--jobs N] [--to DIR]",
+	"restore", cmd_restore, "ARCHIVE|--latest [--only LIST] "
+	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N] [--to DIR]",
 	"restore an archive into the configured server",
 	"  --latest          the newest archive\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
-	"  --only LIST       only these components (postgres, redis, neo4j,\n"
-	"                    files, logs)\n"
+	"  --only LIST       only these components (postgres, minio, redis,\n"
+	"                    neo4j, files, logs)\n"
 	"  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
-	"  --clean           drop and recreate target databases first;\n"
-	"                    replace the keys of the server's Redis\n"
-	"  --jobs N          parallel sessions (default: [postgres] jobs)\n"
+	"  --bucket SRC=DST  restore bucket SRC into DST (repeat); only these\n"
+	"  --clean           drop and recreate target databases first; empty\n"
+	"                    target buckets; replace the keys of the server's Redis\n"
+	"  --jobs N          parallel sessions or transfers (default: [postgres]\n"
+	"                    jobs, [minio] jobs)\n"
 	"  --globals         create the archive's roles first (neo4j dump mode:\n"
 	"                    load the system database too)\n"
 	"  --target-url URL  restore into this server (libpq URL; password\n"
@@ -95,7 +102,7 @@ const struct cli_cmd cmd_restore_entry = {
 	"                    (DIR/<component>/ when several) instead of the\n"
 	"                    server; refuses paths that would leave DIR\n"
 	"refuses (exit 1, nothing changed) a target database that has user\n"
-	"tables, or a Redis that has keys, unless --clean; exit 6 when the\n"
-	"archive is damaged\n",
+	"tables, a target bucket that holds objects, or a Redis that has keys,\n"
+	"unless --clean; exit 6 when the archive is damaged\n",
 	NULL,
 };

@@ -8,7 +8,7 @@
  * names are known (and refused clearly) before they exist. */
 const struct component components[] = {
 	{ "postgres", "postgres", pg_backup, pg_check, NULL },
-	{ "minio", "minio", NULL, minio_check, "s3" },
+	{ "minio", "minio", minio_backup, minio_check, "s3" },
 	{ "redis", "redis", redis_backup, redis_check, NULL },
 	{ "neo4j", "neo4j", neo4j_backup, neo4j_check, NULL },
 	{ "logs", "logs", logs_backup, logs_check, NULL },

@@ -59,6 +59,7 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int redis_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int minio_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int neo4j_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
+int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int logs_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int logs_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);

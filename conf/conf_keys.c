@@ -137,6 +137,8 @@ const struct conf_key conf_keys[] = {
 	{ "minio", "region", CT_STR, "us-east-1", 0, NULL, "SigV4 region" },
 	{ "minio", "buckets", CT_LIST, "all", 0, NULL,
 	  "buckets to back up, or 'all'" },
+	{ "minio", "jobs", CT_INT, "8", 0, "1..64",
+	  "objects transferred at once" },
 
 	/* [neo4j] */
 	{ "neo4j", "url", CT_URL, "http://127.0.0.1:7474", 0, NULL,

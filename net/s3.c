@@ -1,39 +1,30 @@
-#include "net/s3.h"
+/*
+ * One S3 request: its URL, its signature (libcurl's SigV4 over every header
+ * we send, the payload's SHA-256 given explicitly), its reply, and the
+ * judgement whether a failed try deserves another.
+ */
+#include "net/s3_int.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "util/buf.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
-#define TRIES 4
-#define XML_MAX (16u << 20)
-
-/* ---- one request ------------------------------------------------------- */
-
-struct req {
-	const char *method;
-	const char *key;	/* NULL: the bucket itself */
-	const char *query;	/* canonical: sorted, encoded; or NULL */
-	const void *body;
-	size_t len;
-	struct buf *resp;	/* collect the body here ... */
-	s3_writer wr;		/* ... or stream it here (GET) */
-	void *ud;
-	struct err werr;	/* the writer's failure */
-	char etag[128];
-	long status;
+/* The headers S3 keeps with an object (besides x-amz-meta-*). */
+static const char *const stored[] = {
+	"content-type", "cache-control", "content-encoding",
+	"content-disposition", "content-language", "expires", NULL,
 };
 
-/* AWS's URI encoding: unreserved characters stay, the rest is %XX;
- * slashes too unless keep_slash. */
-static void aws_encode(struct buf *b, const char *s, int keep_slash)
+void s3_encode(struct buf *b, const char *s, int keep_slash)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -46,141 +37,366 @@ static void aws_encode(struct buf *b, const char *s, int keep_slash)
 	}
 }
 
+long long s3_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+long s3_backoff_ms(int tries)
+{
+	return 250L << (tries > 1 ? tries - 1 : 0);
+}
+
+void s3_meta_release(struct s3_meta *m)
+{
+	strlist_release(&m->hdr);
+	m->etag[0] = '\0';
+	m->last_modified[0] = '\0';
+	m->length = -1;
+}
+
+void s3_xfer_release(struct s3_xfer *x)
+{
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->hdrs);
+	x->easy = x->hdrs = NULL;
+	buf_release(&x->resp);
+	buf_release(&x->url);
+	buf_release(&x->where);
+	s3_meta_release(&x->meta);
+}
+
+/* ---- the reply ---------------------------------------------------------- */
+
+static int is_2xx(const struct s3_xfer *x)
+{
+	return x->status >= 200 && x->status < 300;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	struct req *r = ud;
+	struct s3_xfer *x = ud;
 	size_t len = size * n;
 
 	/* Error replies are small XML: keep them whatever the mode. */
-	if (r->status == 0 || r->status >= 300 || !r->wr) {
-		if (r->resp && buf_add_capped(r->resp, p, len) < 0)
+	if (!is_2xx(x) || !x->wr) {
+		if (buf_add_capped(&x->resp, p, len) < 0) {
+			err_set(&x->werr, FX_FAIL, "s3 %s %s: reply larger than "
+				"%u MiB", x->method, buf_str(&x->where),
+				S3_XML_MAX >> 20);
 			return 0;
+		}
 		return len;
 	}
-	return r->wr(r->ud, p, len, &r->werr) < 0 ? 0 : len;
+	if (x->wr(x->ud, p, len, &x->werr) < 0)
+		return 0;
+	x->got += len;
+	return len;
+}
+
+static void copy_trimmed(char *dst, size_t cap, const char *s, size_t len)
+{
+	snprintf(dst, cap, "%.*s", (int)len, s);
+}
+
+static int is_stored(const char *name)
+{
+	if (!strncmp(name, "x-amz-meta-", 11) && name[11])
+		return 1;
+	for (int i = 0; stored[i]; i++)
+		if (!strcmp(name, stored[i]))
+			return 1;
+	return 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-	struct req *r = ud;
-	size_t len = size * n;
+	struct s3_xfer *x = ud;
+	size_t len = size * n, a, z;
+	const char *colon;
+	struct buf name = BUF_INIT;
 
-	if (len > 5 && !strncasecmp(p, "HTTP/", 5)) {
-		r->status = strtol(p + 9, NULL, 10);
-	} else if (len > 5 && !strncasecmp(p, "etag:", 5)) {
-		size_t a = 5, z = len;
+	if (len > 9 && !strncasecmp(p, "HTTP/", 5)) {
+		const char *sp = memchr(p, ' ', len);
 
-		while (a < z && isspace((unsigned char)p[a]))
-			a++;
-		while (z > a && isspace((unsigned char)p[z - 1]))
-			z--;
-		snprintf(r->etag, sizeof(r->etag), "%.*s", (int)(z - a), p + a);
+		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		/* A resumed GET's headers describe a range: the first reply's
+		 * stand.  Otherwise only the final reply (after a 100) counts. */
+		if (!x->from)
+			s3_meta_release(&x->meta);
+		return len;
 	}
+	colon = memchr(p, ':', len);
+	if (x->from || !colon)
+		return len;
+	for (const char *q = p; q < colon; q++)
+		buf_addch(&name, tolower((unsigned char)*q));
+	a = (size_t)(colon - p) + 1;
+	z = len;
+	while (a < z && isspace((unsigned char)p[a]))
+		a++;
+	while (z > a && isspace((unsigned char)p[z - 1]))
+		z--;
+	if (!strcmp(buf_str(&name), "etag"))
+		copy_trimmed(x->meta.etag, sizeof(x->meta.etag), p + a, z - a);
+	else if (!strcmp(buf_str(&name), "last-modified"))
+		copy_trimmed(x->meta.last_modified, sizeof(x->meta.last_modified),
+			     p + a, z - a);
+	else if (!strcmp(buf_str(&name), "content-length"))
+		x->meta.length = strtoll(p + a, NULL, 10);
+	if (is_2xx(x) && is_stored(buf_str(&name))) {
+		struct buf line = BUF_INIT;
+
+		buf_printf(&line, "%s: %.*s", buf_str(&name), (int)(z - a), p + a);
+		strlist_add_take(&x->meta.hdr, buf_detach(&line, NULL));
+	}
+	buf_release(&name);
 	return len;
 }
 
-static void xml_error(const struct buf *b, struct buf *out);
-
-static int perform(const struct s3_conf *c, struct req *r, struct err *e)
+static size_t on_read(char *p, size_t size, size_t n, void *ud)
 {
-	struct buf url = BUF_INIT, hdr = BUF_INIT, why = BUF_INIT;
-	char hash[65], *sig = xstrfmt("aws:amz:%s:s3", c->region);
-	struct curl_slist *h = NULL;
-	CURL *curl = curl_easy_init();
-	CURLcode rc;
-	int ret = -1;
+	struct s3_xfer *x = ud;
+	uint64_t left = x->file->len - x->sent;
+	size_t want = size * n < left ? size * n : (size_t)left;
+	ssize_t got;
 
-	buf_printf(&url, "%s/", c->endpoint);
-	aws_encode(&url, c->bucket ? c->bucket : "", 0);
-	if (r->key) {
-		buf_addch(&url, '/');
-		aws_encode(&url, r->key, 1);
+	if (!want)
+		return 0;
+	got = pread(x->file->fd, p, want, x->file->off + (off_t)x->sent);
+	if (got <= 0) {
+		err_set(&x->werr, FX_FAIL, "s3 %s %s: reading the body: %s",
+			x->method, buf_str(&x->where), got < 0 ? strerror(errno) :
+			"file too short");
+		return CURL_READFUNC_ABORT;
 	}
-	if (r->query)
-		buf_printf(&url, "?%s", r->query);
-	sha256_hex(r->body ? r->body : "", r->len, hash);
-	buf_printf(&hdr, "x-amz-content-sha256: %s", hash);
-	h = curl_slist_append(h, buf_str(&hdr));
-	curl_easy_setopt(curl, CURLOPT_URL, buf_str(&url));
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, r->method);
+	x->sent += (uint64_t)got;
+	return (size_t)got;
+}
+
+static int on_seek(void *ud, curl_off_t off, int origin)
+{
+	struct s3_xfer *x = ud;
+
+	if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->file->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* ---- one try ------------------------------------------------------------ */
+
+static void build_url(struct s3_xfer *x)
+{
+	const struct s3_conf *c = x->c;
+	const char *ep = c->endpoint;
+	size_t n = strlen(ep);
+	struct buf path = BUF_INIT;
+
+	/* "http://h:p/" and "http://h:p" are the same endpoint. */
+	while (n && ep[n - 1] == '/')
+		n--;
+	buf_addch(&path, '/');
+	if (c->bucket)
+		s3_encode(&path, c->bucket, 0);
+	if (x->key) {
+		buf_addch(&path, '/');
+		s3_encode(&path, x->key, 1);
+	}
+	if (x->query)
+		buf_printf(&path, "?%s", x->query);
+	buf_printf(&x->url, "%.*s%s", (int)n, ep, buf_str(&path));
+	if (c->label) {
+		n = strlen(c->label);
+		while (n && c->label[n - 1] == '/')
+			n--;
+		buf_printf(&x->where, "%.*s%s", (int)n, c->label, buf_str(&path));
+	} else {
+		buf_addstr(&x->where, buf_str(&x->url));
+	}
+	buf_release(&path);
+}
+
+static struct curl_slist *add_header(struct curl_slist *h, const char *line,
+				     int *bad)
+{
+	struct curl_slist *n = curl_slist_append(h, line);
+
+	if (!n)
+		*bad = 1;
+	return n ? n : h;
+}
+
+int s3_try_start(struct s3_xfer *x, struct err *e)
+{
+	const struct s3_conf *c = x->c;
+	struct curl_slist *h = NULL;
+	struct buf line = BUF_INIT;
+	CURL *curl;
+	char *sig;
+	long stall;
+	int bad = 0;
+
+	if (!x->url.len)
+		build_url(x);
+	if (!x->sha256[0]) {
+		if (x->file)
+			memcpy(x->sha256, x->file->sha256, sizeof(x->sha256));
+		else
+			sha256_hex(x->body ? x->body : "", x->len, x->sha256);
+	}
+	curl = curl_easy_init();
+	if (!curl)
+		return err_set(e, FX_FAIL, "curl: out of memory");
+	buf_printf(&line, "x-amz-content-sha256: %s", x->sha256);
+	h = add_header(h, buf_str(&line), &bad);
+	for (size_t i = 0; x->headers && i < x->headers->n; i++) {
+		/* A header must stay one line: a value from an archive could
+		 * try to smuggle another. */
+		if (strpbrk(x->headers->v[i], "\r\n")) {
+			curl_slist_free_all(h);
+			curl_easy_cleanup(curl);
+			buf_release(&line);
+			return err_set(e, FX_FAIL, "s3 %s %s: header '%.40s' "
+				       "spans lines", x->method,
+				       buf_str(&x->where), x->headers->v[i]);
+		}
+		h = add_header(h, x->headers->v[i], &bad);
+	}
+	if (x->got) {
+		/* Resume a broken GET, and only if it is still the same object. */
+		buf_reset(&line);
+		buf_printf(&line, "Range: bytes=%llu-", (unsigned long long)x->got);
+		h = add_header(h, buf_str(&line), &bad);
+		buf_reset(&line);
+		buf_printf(&line, "If-Match: %s", x->meta.etag);
+		h = add_header(h, buf_str(&line), &bad);
+	}
+	buf_release(&line);
+	sig = xstrfmt("aws:amz:%s:s3", c->region);
+	curl_easy_setopt(curl, CURLOPT_URL, buf_str(&x->url));
+	/* Keys may hold "//", "." and ".." segments: they are not paths. */
+	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, x->method);
 	curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sig);
 	curl_easy_setopt(curl, CURLOPT_USERNAME, c->access_key);
 	curl_easy_setopt(curl, CURLOPT_PASSWORD, c->secret_key);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	/* Transfers may be long; stalls may not. */
+	/* Transfers may be long; stalls may not.  A store may digest a big
+	 * upload for a while before it answers: a minute of silence, then. */
+	stall = (long)(c->timeout_ms / 1000);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-			 (long)(c->timeout_ms / 1000 > 0 ? c->timeout_ms / 1000 : 30));
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall > 60 ? stall : 60L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-	if (r->body || !strcmp(r->method, "PUT") || !strcmp(r->method, "POST")) {
-		/* curl signs POSTFIELDS with the hash sent above. */
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(curl, CURLOPT_PRIVATE, x);
+	if (x->file) {
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, x);
+		curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(curl, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)x->file->len);
+	} else if (x->body || !strcmp(x->method, "PUT") ||
+		   !strcmp(x->method, "POST")) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)r->len);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-	} else if (!strcmp(r->method, "HEAD")) {
+				 (curl_off_t)x->len);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+	} else if (!strcmp(x->method, "HEAD")) {
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	}
-	r->status = 0;
-	r->etag[0] = '\0';
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		if (r->werr.code)
-			*e = r->werr;
-		else
-			err_set(e, FX_CONN, "s3 %s %s: %s", r->method,
-				buf_str(&url), curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status >= 300) {
-		if (r->resp)
-			xml_error(r->resp, &why);
-		err_set(e, r->status == 403 ? FX_CONN : FX_FAIL,
-			"s3 %s %s: HTTP %ld%s%s", r->method, buf_str(&url),
-			r->status, why.len ? ": " : "", buf_str(&why));
-		goto out;
-	}
-	ret = 0;
-out:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(curl);
-	buf_release(&url);
-	buf_release(&hdr);
-	buf_release(&why);
 	free(sig);
-	return ret;
+	if (bad) {
+		curl_slist_free_all(h);
+		curl_easy_cleanup(curl);
+		return err_set(e, FX_FAIL, "curl: out of memory");
+	}
+	if (!x->resp.limit)
+		x->resp.limit = S3_XML_MAX;
+	buf_reset(&x->resp);
+	x->status = 0;
+	x->code[0] = '\0';
+	x->sent = 0;
+	x->from = x->got;
+	err_clear(&x->werr);
+	if (!x->got)
+		s3_meta_release(&x->meta);
+	x->easy = curl;
+	x->hdrs = h;
+	return 0;
 }
 
-/* Retries connection failures and 5xx with backoff; not 4xx, not a GET
- * that already delivered data (the writer cannot take it twice). */
-static int call(const struct s3_conf *c, struct req *r, struct err *e)
+int s3_try_end(struct s3_xfer *x, int rc, struct err *e)
 {
-	struct buf own = BUF_INIT;
-	struct buf *caller = r->resp;
-	int ret = -1;
+	int resumed = x->from > 0, retry;
+	struct buf code = BUF_INIT;
+	long status = 0;
 
-	r->resp = caller ? caller : &own;
-	if (!r->resp->limit)
-		r->resp->limit = XML_MAX;
-	for (int i = 0; i < TRIES; i++) {
-		buf_reset(r->resp);
-		err_clear(e);
-		ret = perform(c, r, e);
-		if (ret == 0 || (r->status >= 400 && r->status < 500) ||
-		    r->wr || r->werr.code)
-			break;
-		log_verbose("%s (try %d of %d)", e->msg, i + 1, TRIES);
-		usleep((useconds_t)(250000u << i));
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->hdrs);
+	x->easy = x->hdrs = NULL;
+	if (x->werr.code) {
+		*e = x->werr;
+		return -1;
 	}
-	r->resp = caller;
-	buf_release(&own);
-	return ret;
+	/* A GET that broke after giving bytes away can only go on from where
+	 * it broke, and only knowing which version it was reading. */
+	retry = !x->got || x->meta.etag[0];
+	if (rc != CURLE_OK) {
+		err_set(e, FX_CONN, "s3 %s %s: %s", x->method,
+			buf_str(&x->where), curl_easy_strerror((CURLcode)rc));
+		return retry ? 1 : -1;
+	}
+	x->status = status;
+	if (status < 200 || status >= 300) {
+		if (s3_xml_pick(&x->resp, "Code", &code) == 0)
+			snprintf(x->code, sizeof(x->code), "%s", buf_str(&code));
+		buf_release(&code);
+		if (status == 412 && resumed)
+			return err_set(e, FX_FAIL, "s3 %s %s: the object changed "
+				       "while it was read", x->method,
+				       buf_str(&x->where));
+		err_set(e, status == 403 ? FX_CONN : FX_FAIL,
+			"s3 %s %s: HTTP %ld%s%s", x->method, buf_str(&x->where),
+			status, x->code[0] ? " " : "", x->code);
+		retry = retry && (status >= 500 || status == 429 ||
+				  !strcmp(x->code, "RequestTimeout"));
+		return retry ? 1 : -1;
+	}
+	if (resumed && status != 206)
+		return err_set(e, FX_FAIL, "s3 %s %s: the transfer broke and the "
+			       "server cannot resume it (no Range support)",
+			       x->method, buf_str(&x->where));
+	return 0;
+}
+
+int s3_do(struct s3_xfer *x, struct err *e)
+{
+	for (;;) {
+		int r;
+
+		err_clear(e);
+		if (s3_try_start(x, e) < 0)
+			return -1;
+		r = s3_try_end(x, curl_easy_perform(x->easy), e);
+		if (r <= 0)
+			return r;
+		if (++x->tries >= S3_TRIES)
+			return -1;
+		log_verbose("%s (try %d of %d)", e->msg, x->tries, S3_TRIES);
+		usleep((useconds_t)s3_backoff_ms(x->tries) * 1000u);
+	}
 }
 
 /* ---- XML ---------------------------------------------------------------- */
@@ -189,6 +405,7 @@ struct xml {
 	struct buf text;
 	void (*on)(void *ud, const char *name, const char *text);
 	void *ud;
+	struct buf *root;
 };
 
 static void XMLCALL xml_start(void *ud, const XML_Char *name,
@@ -196,8 +413,9 @@ static void XMLCALL xml_start(void *ud, const XML_Char *name,
 {
 	struct xml *x = ud;
 
-	(void)name;
 	(void)attrs;
+	if (x->root && !x->root->len)
+		buf_addstr(x->root, name);
 	buf_reset(&x->text);
 }
 
@@ -205,7 +423,8 @@ static void XMLCALL xml_end(void *ud, const XML_Char *name)
 {
 	struct xml *x = ud;
 
-	x->on(x->ud, name, buf_str(&x->text));
+	if (x->on)
+		x->on(x->ud, name, buf_str(&x->text));
 	buf_reset(&x->text);
 }
 
@@ -216,290 +435,63 @@ static void XMLCALL xml_chars(void *ud, const XML_Char *s, int len)
 	buf_add(&x->text, s, (size_t)len);
 }
 
-/* Calls on(name, text) at the end of every element. */
-static int xml_walk(const struct buf *doc, void (*on)(void *, const char *,
-		    const char *), void *ud)
+static int walk(const struct buf *doc, struct xml *x)
 {
 	XML_Parser p = XML_ParserCreate("UTF-8");
-	struct xml x = { BUF_INIT, on, ud };
 	int ok;
 
 	if (!p)
 		return -1;
-	XML_SetUserData(p, &x);
+	XML_SetUserData(p, x);
 	XML_SetElementHandler(p, xml_start, xml_end);
 	XML_SetCharacterDataHandler(p, xml_chars);
 	ok = XML_Parse(p, buf_str(doc), (int)doc->len, 1) == XML_STATUS_OK;
 	XML_ParserFree(p);
-	buf_release(&x.text);
+	buf_release(&x->text);
 	return ok ? 0 : -1;
 }
 
-struct xml_pick {
+int s3_xml_walk(const struct buf *doc, void (*on)(void *, const char *,
+		const char *), void *ud)
+{
+	struct xml x = { BUF_INIT, on, ud, NULL };
+
+	return walk(doc, &x);
+}
+
+void s3_xml_root(const struct buf *doc, struct buf *name)
+{
+	struct xml x = { BUF_INIT, NULL, NULL, name };
+
+	buf_reset(name);
+	if (walk(doc, &x) < 0)
+		buf_reset(name);
+}
+
+struct pick {
 	const char *want;
 	struct buf *out;
+	int found;
 };
 
-static void pick(void *ud, const char *name, const char *text)
+static void on_pick(void *ud, const char *name, const char *text)
 {
-	struct xml_pick *p = ud;
+	struct pick *p = ud;
 
-	if (!strcmp(name, p->want) && !p->out->len)
-		buf_addstr(p->out, text);
+	if (strcmp(name, p->want) || p->found)
+		return;
+	buf_addstr(p->out, text);
+	p->found = 1;
 }
 
-static void xml_error(const struct buf *b, struct buf *out)
+int s3_xml_pick(const struct buf *doc, const char *want, struct buf *out)
 {
-	struct xml_pick code = { "Code", out };
+	struct pick p = { want, out, 0 };
 
-	if (xml_walk(b, pick, &code) < 0)
+	buf_reset(out);
+	if (s3_xml_walk(doc, on_pick, &p) < 0 || !p.found) {
 		buf_reset(out);
-}
-
-/* ---- calls -------------------------------------------------------------- */
-
-int s3_put(const struct s3_conf *c, const char *key, const void *data,
-	   size_t len, struct err *e)
-{
-	struct req r = { .method = "PUT", .key = key, .body = data, .len = len };
-
-	return call(c, &r, e);
-}
-
-int s3_delete(const struct s3_conf *c, const char *key, struct err *e)
-{
-	struct req r = { .method = "DELETE", .key = key };
-
-	return call(c, &r, e);
-}
-
-int s3_get(const struct s3_conf *c, const char *key, s3_writer wr, void *ud,
-	   struct err *e)
-{
-	struct req r = { .method = "GET", .key = key, .wr = wr, .ud = ud };
-
-	return call(c, &r, e);
-}
-
-static void abort_upload(const struct s3_conf *c, const char *key,
-			 const char *query)
-{
-	struct req r = { .method = "DELETE", .key = key, .query = query };
-	struct err ignored = ERR_INIT;
-
-	if (call(c, &r, &ignored) < 0)
-		log_warn("s3: could not abort the upload of %s: %s", key,
-			 ignored.msg);
-}
-
-int s3_upload(const struct s3_conf *c, const char *key, s3_reader rd,
-	      void *ud, struct err *e)
-{
-	struct buf resp = BUF_INIT, id = BUF_INIT, q = BUF_INIT, done = BUF_INIT;
-	struct req r = { .method = "POST", .key = key, .query = "uploads=",
-			 .resp = &resp };
-	struct xml_pick p = { "UploadId", &id };
-	unsigned char *part = xmalloc(S3_PART);
-	char *abortq = NULL;
-	int n = 0, ret = -1;
-
-	if (call(c, &r, e) < 0)
-		goto out;
-	if (xml_walk(&resp, pick, &p) < 0 || !id.len) {
-		err_set(e, FX_FAIL, "s3: no UploadId for %s", key);
-		goto out;
-	}
-	buf_addstr(&q, "uploadId=");
-	aws_encode(&q, buf_str(&id), 0);
-	abortq = xstrdup(buf_str(&q));
-	buf_addstr(&done, "<CompleteMultipartUpload>");
-	for (;;) {
-		size_t len = 0;
-		ssize_t got = 0;
-		char *query;
-		struct req pr = { .method = "PUT", .key = key, .body = part };
-
-		/* Fill a whole part (S3 wants >= 5 MiB but the last). */
-		while (len < S3_PART && (got = rd(ud, part + len, S3_PART - len,
-						  e)) > 0)
-			len += (size_t)got;
-		if (got < 0)
-			goto fail;
-		if (len == 0 && n > 0)
-			break;
-		query = xstrfmt("partNumber=%d&%s", ++n, abortq);
-		pr.query = query;
-		pr.len = len;
-		ret = call(c, &pr, e);
-		free(query);
-		if (ret < 0)
-			goto fail;
-		buf_printf(&done, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
-			   "</Part>", n, pr.etag);
-		if (len < S3_PART)
-			break;
-	}
-	buf_addstr(&done, "</CompleteMultipartUpload>");
-	{
-		struct req cr = { .method = "POST", .key = key, .query = abortq,
-				  .body = done.p, .len = done.len, .resp = &resp };
-		struct buf code = BUF_INIT;
-		struct xml_pick ep = { "Code", &code };
-
-		ret = call(c, &cr, e);
-		/* S3 may report a failed completion inside a 200. */
-		if (ret == 0 && xml_walk(&resp, pick, &ep) == 0 && code.len) {
-			err_set(e, FX_FAIL, "s3: completing %s: %s", key,
-				buf_str(&code));
-			ret = -1;
-		}
-		buf_release(&code);
-		if (ret < 0)
-			goto fail;
-	}
-	ret = 0;
-	goto out;
-fail:
-	ret = -1;
-	abort_upload(c, key, abortq);
-out:
-	free(part);
-	free(abortq);
-	buf_release(&resp);
-	buf_release(&id);
-	buf_release(&q);
-	buf_release(&done);
-	return ret;
-}
-
-struct listing {
-	struct s3_object *o;
-	size_t n, cap;
-	struct buf token;
-	int truncated;
-};
-
-static void on_list(void *ud, const char *name, const char *text)
-{
-	struct listing *l = ud;
-
-	if (!strcmp(name, "Key")) {
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 64;
-			l->o = xrealloc(l->o, l->cap * sizeof(*l->o));
-		}
-		l->o[l->n].key = xstrdup(text);
-		l->o[l->n++].size = 0;
-	} else if (!strcmp(name, "Size") && l->n) {
-		l->o[l->n - 1].size = strtoull(text, NULL, 10);
-	} else if (!strcmp(name, "NextContinuationToken")) {
-		buf_reset(&l->token);
-		buf_addstr(&l->token, text);
-	} else if (!strcmp(name, "IsTruncated")) {
-		l->truncated = !strcmp(text, "true");
-	}
-}
-
-int s3_list(const struct s3_conf *c, const char *prefix,
-	    struct s3_object **out, size_t *n, struct err *e)
-{
-	struct listing l = { 0 };
-	struct buf resp = BUF_INIT, q = BUF_INIT;
-	int ret = 0;
-
-	buf_init(&l.token);
-	do {
-		struct req r = { .method = "GET", .resp = &resp };
-
-		/* Canonical order: parameters sorted by name. */
-		buf_reset(&q);
-		if (l.token.len) {
-			buf_addstr(&q, "continuation-token=");
-			aws_encode(&q, buf_str(&l.token), 0);
-			buf_addch(&q, '&');
-		}
-		buf_addstr(&q, "list-type=2&prefix=");
-		aws_encode(&q, prefix, 0);
-		r.query = buf_str(&q);
-		l.truncated = 0;
-		buf_reset(&l.token);
-		if (call(c, &r, e) < 0) {
-			ret = -1;
-			break;
-		}
-		if (xml_walk(&resp, on_list, &l) < 0) {
-			ret = err_set(e, FX_FAIL, "s3: unreadable listing of %s/%s",
-				      c->bucket, prefix);
-			break;
-		}
-	} while (l.truncated && l.token.len);
-	buf_release(&resp);
-	buf_release(&q);
-	buf_release(&l.token);
-	if (ret < 0) {
-		s3_objects_free(l.o, l.n);
 		return -1;
-	}
-	*out = l.o;
-	*n = l.n;
-	return 0;
-}
-
-static void on_bucket(void *ud, const char *name, const char *text)
-{
-	if (!strcmp(name, "Name"))
-		strlist_add(ud, text);
-}
-
-int s3_list_buckets(const struct s3_conf *c, struct strlist *out,
-		    struct err *e)
-{
-	struct s3_conf root = *c;
-	struct buf resp = BUF_INIT;
-	struct req r = { .method = "GET", .resp = &resp };
-	int ret = -1;
-
-	root.bucket = NULL;	/* the service itself */
-	if (call(&root, &r, e) < 0)
-		goto out;
-	if (xml_walk(&resp, on_bucket, out) < 0) {
-		err_set(e, FX_FAIL, "s3 %s: unreadable bucket list", c->endpoint);
-		goto out;
-	}
-	ret = 0;
-out:
-	buf_release(&resp);
-	return ret;
-}
-
-void s3_objects_free(struct s3_object *o, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(o[i].key);
-	free(o);
-}
-
-int s3_parse_url(const char *url, char **bucket, char **prefix)
-{
-	const char *p, *slash;
-
-	if (strncmp(url, "s3://", 5) || !url[5] || url[5] == '/')
-		return -1;
-	p = url + 5;
-	slash = strchr(p, '/');
-	if (!slash) {
-		*bucket = xstrdup(p);
-		*prefix = xstrdup("");
-		return 0;
-	}
-	*bucket = xstrndup(p, (size_t)(slash - p));
-	p = slash + 1;
-	{
-		size_t n = strlen(p);
-
-		while (n && p[n - 1] == '/')
-			n--;
-		*prefix = xstrndup(p, n);
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "restore/pg_restore.h"
+#include "restore/minio_restore.h"
 #include "restore/files_restore.h"
 #include "restore/redis_restore.h"
 #include "restore/neo4j_restore.h"
@@ -10,6 +11,7 @@
 /* One entry per source that can be restored; a source's file defines it. */
 const struct restorer *const restorers[] = {
 	&pg_restorer,
+	&minio_restorer,
 	&redis_restorer,
 	&files_restorer,
 	&logs_restorer,

@@ -151,7 +151,10 @@ CFG
 	# s3rver
 	if [ -f "$HERE/node_modules/s3rver/bin/s3rver.js" ]; then
 		mkdir -p "$dir/s3"
-		ip netns exec "$ns" setsid node "$HERE/node_modules/s3rver/bin/s3rver.js" \
+		# s3rver's continuation tokens use DES, which OpenSSL 3 keeps in
+		# its legacy provider: without it any listing past 1,000 keys fails.
+		ip netns exec "$ns" setsid node --openssl-legacy-provider \
+			"$HERE/node_modules/s3rver/bin/s3rver.js" \
 			-d "$dir/s3" -a 127.0.0.1 -p 4568 --silent \
 			>"$dir/s3.log" 2>&1 </dev/null &
 		echo $! >"$dir/s3.pid"

@@ -36,6 +36,9 @@ async function check(req, body) {
     if (actual !== payload) return `x-amz-content-sha256 ${payload} does not match the body (${actual})`;
   }
   const url = new URL(req.url, 'http://placeholder');
+  // The path as sent: URL() would resolve "." and ".." segments, which S3
+  // keys may hold and S3 does not resolve.
+  const rawPath = req.url.split('?')[0];
   const query = {};
   for (const [k, v] of url.searchParams) query[k] = v;
   const headers = {};
@@ -54,7 +57,7 @@ async function check(req, body) {
     +d.slice(9, 11), +d.slice(11, 13), +d.slice(13, 15)));
   const signed = await signer.sign({
     method: req.method, protocol: 'http:', hostname: headers.host || 'localhost',
-    path: url.pathname, query, headers, body,
+    path: rawPath, query, headers, body,
   }, { signingDate, signableHeaders: new Set(names) });
   const got = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)[1];
   if (got !== signature) return `signature mismatch for ${req.method} ${req.url}`;
@@ -67,11 +70,19 @@ const failMatch = process.env.FAIL_MATCH ? new RegExp(process.env.FAIL_MATCH) : 
 // FAIL_ONCE=regex: answer the first matching request 503 SlowDown (retryable).
 const failOnce = process.env.FAIL_ONCE ? new RegExp(process.env.FAIL_ONCE) : null;
 let failedOnce = false;
+// FAIL_MIDWAY=regex: cut the first matching request's answer after half of
+// its body (a broken connection), to test how ferry resumes a download.
+const failMidway = process.env.FAIL_MIDWAY ? new RegExp(process.env.FAIL_MIDWAY) : null;
+let cutOnce = false;
+// DELAY_MS=n: answer every request n ms late, as a distant server would
+// (benchmarks: what one round trip per request costs).
+const delayMs = +(process.env.DELAY_MS || 0);
 
 http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     const body = Buffer.concat(chunks);
     let why;
     try { why = await check(req, body); } catch (e) { why = `signer error: ${e.message}`; }
@@ -90,10 +101,24 @@ http.createServer((req, res) => {
       res.writeHead(503, { 'Content-Type': 'application/xml', 'Content-Length': body.length });
       return res.end(body);
     }
-    log(`OK ${req.method} ${req.url}`);
+    log(`OK ${req.method} ${req.url}${req.headers.range ? ` (${req.headers.range})` : ''}`);
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method,
       path: req.url, headers: req.headers }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
+      if (failMidway && !cutOnce && failMidway.test(`${req.method} ${req.url}`)) {
+        cutOnce = true;
+        const half = Math.floor(+(ur.headers['content-length'] || 0) / 2);
+        let sent = 0;
+        log(`CUT-MIDWAY ${req.method} ${req.url} after ${half} bytes`);
+        ur.on('data', (c) => {
+          if (sent >= half) return;
+          const part = c.subarray(0, half - sent);
+          res.write(part);
+          sent += part.length;
+          if (sent >= half) { res.socket.destroy(); ur.destroy(); }
+        });
+        return;
+      }
       ur.pipe(res);
     });
     up.on('error', (e) => { res.writeHead(502); res.end(String(e)); });

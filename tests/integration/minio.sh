@@ -1,0 +1,264 @@
+# The minio component against s3rver behind the proxy that checks every
+# SigV4 signature with AWS's own signer, both inside the sandbox's network
+# namespace and reached through ferry's SSH tunnel: awkward keys, stored
+# headers and user metadata, big objects, thousands of small ones, bucket
+# configuration, restore into other buckets (checked with awscli, not with
+# ferry), refusal of a non-empty bucket, --clean, a damaged archive, a
+# wrong key (exit 5, postgres intact; with --fail-fast nothing published),
+# an ETag that lies, a retried 503, a download cut midway, buckets = all.
+set -eu
+. "$FERRY_SOURCE_ROOT/tests/lib.sh"
+needs_sandbox "minio"
+SBXNODE="$FERRY_SOURCE_ROOT/tests/sandbox/node_modules"
+if [ ! -f "$SBXNODE/s3rver/bin/s3rver.js" ] || [ ! -d "$SBXNODE/@smithy/signature-v4" ]; then
+	skip "minio: s3rver or @smithy/signature-v4 not installed (npm ci in tests/sandbox)"
+	exit 0
+fi
+if ! command -v aws >/dev/null; then
+	skip "minio: awscli not installed (scripts/deps)"
+	exit 0
+fi
+cd "$SCRATCH"
+NS() { ip netns exec "$SBX_NS" "$@"; }
+free_port() { NS python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do NS bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+S3PORT=$(free_port)
+mkdir -p s3data
+NS node --openssl-legacy-provider "$SBXNODE/s3rver/bin/s3rver.js" -d "$SCRATCH/s3data" \
+	-a 127.0.0.1 -p "$S3PORT" --silent >s3rver.log 2>&1 &
+S3PID=$!
+PROXYPID=""
+start_proxy() { # [FAIL_MATCH [FAIL_ONCE [FAIL_MIDWAY]]]
+	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
+	PPORT=$(free_port)
+	: >proxy.log
+	NS env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" FAIL_MIDWAY="${3:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
+		"$PPORT" "$S3PORT" S3RVER S3RVER "$SCRATCH/proxy.log" &
+	PROXYPID=$!
+	wait_port "$PPORT"
+}
+trap 'kill $S3PID $PROXYPID 2>/dev/null || true' EXIT
+wait_port "$S3PORT"
+start_proxy
+# Setting up data and reading it back for the checks go to s3rver itself:
+# the proxy is there to check ferry's signatures.
+RAW() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+	aws --endpoint-url "http://127.0.0.1:$S3PORT" "$@"; }
+COMPARE() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+	python3 "$FERRY_SOURCE_ROOT/tests/s3_compare.py" aws --endpoint-url "http://127.0.0.1:$S3PORT" -- "$@"; }
+PSQL() { NS env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+PUT() { RAW s3api put-object --bucket media "$@" >/dev/null; }
+
+# ---- the data ----------------------------------------------------------------
+PSQL -c "DROP DATABASE IF EXISTS mn_pg" -c "DROP DATABASE IF EXISTS mn_pg_back" -c "CREATE DATABASE mn_pg" >/dev/null
+PSQL -d mn_pg -c "CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM generate_series(1, 1000) i" >/dev/null
+
+for b in media big many; do RAW s3 mb "s3://$b" >/dev/null; done
+printf 'hello\n' >hello.txt
+printf '{"a": 1}\n' | gzip -9n >json.gz
+: >empty
+head -c 20000000 /dev/urandom >20mb.bin
+head -c 68000000 /dev/urandom >68mb.bin
+# 1,024 bytes in segments s3rver can store (its files are named after them)
+LONG=$(python3 -c 'print("/".join(["L" * 204] * 5))')
+PUT --key "a b.txt" --body hello.txt --content-type "text/plain; charset=utf-8" \
+	--cache-control "max-age=60, public" --metadata owner=ann,note="two words"
+PUT --key "p+q=r&s.json" --body json.gz --content-type application/json --content-encoding gzip
+PUT --key "100%.txt" --body hello.txt --content-disposition 'attachment; filename="x.txt"'
+PUT --key "ünïcödé/日本語.txt" --body hello.txt --content-language de-DE --metadata "x-y=z"
+PUT --key "dir/" --body empty
+PUT --key "x.part-0000" --body hello.txt
+PUT --key ".bucket/policy.json" --body hello.txt
+PUT --key "$LONG" --body hello.txt
+PUT --key "empty" --body empty
+PUT --key "tilde~ and  two spaces" --body hello.txt
+# several members: staged in a file, one PUT; above 64 MiB: multipart
+RAW s3 cp 20mb.bin s3://big/20mb.bin --only-show-errors --content-type application/x-twenty --metadata size=20
+RAW s3 cp 68mb.bin s3://big/68mb.bin --only-show-errors --metadata size=68
+RAW s3api put-bucket-cors --bucket media --cors-configuration \
+	'{"CORSRules":[{"AllowedOrigins":["https://dev.example.invalid"],"AllowedMethods":["GET","PUT"],"MaxAgeSeconds":300}]}'
+# 1,100 small objects (more than one listing page), written straight into
+# s3rver's store (KEY._S3rver_object, .md5, _metadata.json) rather than
+# through 1,100 requests: they are only ever read back through S3.
+python3 - "$SCRATCH/s3data/many" <<'PY'
+import hashlib, json, os, sys
+for i in range(1100):
+    d = os.path.join(sys.argv[1], "d%02d" % (i % 20))
+    os.makedirs(d, exist_ok=True)
+    body = os.urandom(50 + i % 500)
+    base = os.path.join(d, "o%05d._S3rver_" % i)
+    with open(base + "object", "wb") as f:
+        f.write(body)
+    with open(base + "object.md5", "w") as f:
+        f.write(hashlib.md5(body).hexdigest())
+    with open(base + "metadata.json", "w") as f:
+        json.dump({"content-type": "application/octet-stream"}, f)
+PY
+same "the test data is in s3rver" "$(RAW s3 ls s3://many --recursive | wc -l)" "1100"
+
+mkconf() { # FILE NAME BUCKETS
+	backup_conf "$1" "$2" "databases = mn_pg"
+	printf '\n[minio]\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = ${MN_SECRET:-S3RVER}\nbuckets = %s\n' \
+		"$PPORT" "$3" >>"$1"
+}
+mkconf mn.ini mn "media, big, many"
+
+# ---- backup --------------------------------------------------------------------
+# without [project]: the compose row wants a Docker engine, not started here
+awk '/^\[/ { keep = ($0 != "[project]") } keep' mn.ini >mncheck.ini && chmod 600 mncheck.ini
+expect_exit "check: the s3 row answers" 0 "$FERRY" -c mncheck.ini check
+contains "check: s3 ok" "$OUT" "$(printf '%-11s ok' s3)"
+expect_exit "backup of postgres and minio" 0 "$FERRY" -c mn.ini backup
+contains "one line for postgres" "$OUT" "postgres  ok"
+contains "one line for minio: what and how much" "$OUT" "minio     ok, 3 buckets, 1112 objects"
+same "every request's signature was checked and accepted" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+A=$(ls archives/mn-*.tar.zst)
+expect_exit "the archive verifies" 0 "$FERRY" -c mn.ini verify "$A"
+tar --zstd -tf "$A" >members.txt
+for m in "minio/media/.bucket/cors.json" "minio/media/%2Ebucket/policy.json" \
+	 "minio/media/x%2Epart-0000" "minio/media/dir%2F" "minio/media/100%25.txt" \
+	 "minio/media/ünïcödé/日本語.txt" "minio/big/68mb.bin.part-0000" \
+	 "minio/many/d07/o00007"; do
+	if grep -qxF "$m" members.txt; then ok "member $m"; else notok "member $m is missing"; fi
+done
+if python3 - "${A%.tar.zst}.manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["components"]["minio"]
+b = c["buckets"]["media"]
+o = {x["key"]: x for x in b["objects"]}
+a = o["a b.txt"]
+assert a["metadata"] == {"owner": "ann", "note": "two words"}, a
+assert a["content_type"] == "text/plain; charset=utf-8" and a["cache_control"] == "max-age=60, public", a
+assert a["size"] == 6 and a["etag"] == '"b1946ac92492d2347c6235b4d2611184"' and a["last_modified"], a
+assert o["p+q=r&s.json"]["content_encoding"] == "gzip", o["p+q=r&s.json"]
+assert o["100%.txt"]["content_disposition"] == 'attachment; filename="x.txt"'
+assert o["ünïcödé/日本語.txt"]["content_language"] == "de-DE"
+assert b["config"]["cors"] == "saved", b["config"]
+for k in ("policy", "versioning", "lifecycle", "tags"):
+    assert b["config"][k].startswith("not supported by the server"), b["config"]
+assert b["object_count"] == 10 and c["buckets"]["many"]["object_count"] == 1100
+assert [x["size"] for x in c["buckets"]["big"]["objects"] if x["key"] == "68mb.bin"] == [68000000]
+assert m["components"]["postgres"]["status"] == "ok" and c["status"] == "ok"
+PY
+then ok "manifest: keys, headers, metadata, ETags, config notes"; else notok "manifest: keys, headers, metadata, ETags, config notes"; fi
+
+# ---- restore into other buckets ----------------------------------------------
+expect_exit "restore --only minio into other buckets" 0 "$FERRY" -c mn.ini restore --latest --only minio \
+	--bucket media=media-copy --bucket big=big-copy --bucket many=many-copy
+contains "restore reports the bucket" "$OUT" "minio media -> media-copy: 10 objects"
+contains "restore reports the config" "$OUT" "config: cors"
+if COMPARE media media-copy >cmp.txt 2>&1; then ok "awscli: every object byte-identical, same headers, metadata and ETag"
+else notok "awscli: objects differ: $(head -c 600 cmp.txt)"; fi
+if COMPARE big big-copy >cmp.txt 2>&1; then ok "awscli: big objects byte-identical, same headers"
+else notok "awscli: big objects differ: $(head -c 600 cmp.txt)"; fi
+if COMPARE many many-copy d00/o00000 d19/o01099 d10/o01010 >cmp.txt 2>&1; then ok "awscli: 1,100 small objects: same keys, samples identical"
+else notok "awscli: small objects differ: $(head -c 600 cmp.txt)"; fi
+same "awscli: every ETag of the small objects equal" \
+	"$(RAW s3api list-objects-v2 --bucket many-copy --query 'Contents[].[Key,ETag,Size]' --output text | sort | md5sum)" \
+	"$(RAW s3api list-objects-v2 --bucket many --query 'Contents[].[Key,ETag,Size]' --output text | sort | md5sum)"
+same "awscli: CORS restored" "$(RAW s3api get-bucket-cors --bucket media-copy)" "$(RAW s3api get-bucket-cors --bucket media)"
+contains "the 68 MB object went multipart" "$(cat proxy.log)" "PUT /big-copy/68mb.bin?partNumber=2&uploadId="
+contains "the 20 MB object went in one PUT" "$(cat proxy.log)" "OK PUT /big-copy/20mb.bin"
+lacks "the 20 MB object went in one PUT, not in parts" "$(cat proxy.log)" "PUT /big-copy/20mb.bin?"
+same "no refused request" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+
+# ---- a bucket that holds objects is refused; --clean empties it first ------------
+writes() { grep -cE '^OK (PUT|POST|DELETE)' proxy.log || true; }
+before=$(writes)
+expect_exit "restore into a bucket that holds objects exits 1" 1 "$FERRY" -c mn.ini restore --latest --only minio --bucket media=media-copy
+contains "the refusal says why and what to do" "$ERR" "bucket 'media-copy' already holds objects"
+contains "the refusal says nothing was changed" "$ERR" "nothing was changed"
+same "the refusal sent no write" "$(writes)" "$before"
+RAW s3api put-object --bucket media-copy --key stray.txt --body hello.txt >/dev/null
+expect_exit "restore --clean" 0 "$FERRY" -c mn.ini restore --latest --only minio --bucket media=media-copy --clean
+if COMPARE media media-copy >cmp.txt 2>&1; then ok "--clean: the stray object is gone, the rest identical"
+else notok "--clean: $(head -c 600 cmp.txt)"; fi
+
+# ---- a damaged member: nothing of it is uploaded, the new bucket goes ------------
+mkdir -p ex && tar --zstd -xf "$A" -C ex
+# same size, one byte changed: only the member's SHA-256 can tell
+printf 'J' | dd of="ex/minio/media/a b.txt" bs=1 count=1 conv=notrunc 2>/dev/null
+(cd ex && tar --zstd -cf ../tampered.tar.zst -T ../members.txt)
+cp "${A%.tar.zst}.manifest.json" tampered.manifest.json
+: >proxy.log
+expect_exit "restore of a damaged archive exits 6" 6 "$FERRY" -c mn.ini restore "$SCRATCH/tampered.tar.zst" \
+	--only minio --bucket media=tamper-copy
+contains "damage: the member is named" "$ERR" "a b.txt"
+contains "damage: the created bucket is removed again" "$ERR" "removed again the buckets this restore created: tamper-copy"
+lacks "damage: the damaged object was never sent" "$(cat proxy.log)" "PUT /tamper-copy/a%20b.txt"
+if RAW s3api head-bucket --bucket tamper-copy >/dev/null 2>&1; then notok "damage: tamper-copy still exists"; else ok "damage: tamper-copy is gone"; fi
+
+# ---- failures: exit 5, the other component intact ------------------------------
+mkconf one.ini one "media"
+MN_SECRET=wrong expect_exit "wrong S3 key: exit 5 (partial)" 5 "$FERRY" -c one.ini backup
+contains "wrong key: one line for minio" "$OUT" "minio     FAILED after"
+line=$(printf '%s\n' "$ERR" | grep 'minio' | head -n 1)
+contains "wrong key: the error names the endpoint" "$line" "http://127.0.0.1:$PPORT"
+contains "wrong key: the error names the bucket" "$line" "bucket 'media'"
+contains "wrong key: the error names the 403" "$line" "HTTP 403"
+P=$(ls archives/one-*.tar.zst)
+if python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); c=m["components"]; assert m["status"]=="partial" and c["minio"]["status"]=="failed" and c["postgres"]["status"]=="ok"' "${P%.tar.zst}.manifest.json"
+then ok "wrong key: published, minio failed, postgres ok"; else notok "wrong key: manifest statuses"; fi
+expect_exit "wrong key: list shows it" 0 "$FERRY" -c one.ini list
+contains "wrong key: list marks minio failed" "$OUT" "minio:failed"
+expect_exit "wrong key: postgres restores from it" 0 "$FERRY" -c one.ini restore "$P" --only postgres --db mn_pg=mn_pg_back
+SUM="SELECT count(*), md5(string_agg(h, ',' ORDER BY i)) FROM t"
+same "wrong key: postgres rows intact" "$(PSQL -d mn_pg_back -c "$SUM")" "$(PSQL -d mn_pg -c "$SUM")"
+expect_exit "--bucket naming the failed bucket is refused" 1 "$FERRY" -c one.ini restore "$P" --only minio --bucket media=x-failed
+contains "the refusal says its backup failed" "$ERR" "bucket 'media' is not in the archive: its backup failed"
+expect_exit "restoring the failed component: nothing landed, refused" 1 "$FERRY" -c one.ini restore "$P" --only minio
+contains "the refusal says nothing landed" "$ERR" "nothing to restore"
+if RAW s3api head-bucket --bucket x-failed >/dev/null 2>&1; then notok "the refusal created x-failed"; else ok "the refusal created no bucket"; fi
+# --fail-fast: the same failure stops the run and publishes nothing
+ls archives >before.txt
+new_second
+MN_SECRET=wrong expect_exit "wrong S3 key with --fail-fast: exit 3, nothing published" 3 "$FERRY" -c one.ini backup --fail-fast
+contains "--fail-fast: the error names the bucket and the 403" "$ERR" "bucket 'media'"
+same "--fail-fast: no archive, no partial left behind" "$(ls archives)" "$(cat before.txt)"
+
+# an object whose ETag is not its body's MD5 fails the component
+new_second
+md5f=$(find s3data/media -name 'x.part-0000._S3rver_object.md5')
+cp "$md5f" md5.keep
+printf '0123456789abcdef0123456789abcdef' >"$md5f"
+expect_exit "an ETag that does not match the body: exit 5" 5 "$FERRY" -c one.ini backup
+contains "the MD5 mismatch is named" "$ERR" "does not match its ETag"
+cp md5.keep "$md5f"
+
+# a 503 is retried
+start_proxy "" 'GET /media/a%20b.txt'
+mkconf retry.ini retry "media"
+expect_exit "a 503 on a GET: retried, the backup succeeds" 0 "$FERRY" -c retry.ini backup --only minio
+contains "the GET failed once" "$(cat proxy.log)" "FAILED-ONCE GET /media/a%20b.txt"
+same "then went through" "$(grep -c '^OK GET /media/a%20b.txt' proxy.log)" "1"
+
+# a download cut halfway resumes where it broke, and the bytes are whole
+start_proxy "" "" 'GET /big/20mb.bin'
+mkconf cut.ini cut "big"
+expect_exit "a GET cut halfway: resumed, the backup succeeds" 0 "$FERRY" -c cut.ini backup --only minio
+contains "the GET was cut" "$(cat proxy.log)" "CUT-MIDWAY GET /big/20mb.bin after 10000000 bytes"
+contains "then resumed with a Range" "$(cat proxy.log)" "OK GET /big/20mb.bin (bytes="
+C=$(ls archives/cut-*.tar.zst)
+same "the resumed object is whole in the archive" \
+	"$(tar --zstd -xOf "$C" $(tar --zstd -tf "$C" | grep '^minio/big/20mb.bin.part-' | sort) | sha256sum)" \
+	"$(sha256sum <20mb.bin)"
+
+# buckets = all: every bucket ListBuckets names (the big ones go first, to
+# keep this short), each with its objects
+RAW s3 rb s3://big --force >/dev/null
+RAW s3 rb s3://big-copy --force >/dev/null
+start_proxy
+mkconf all.ini all "all"
+expect_exit "buckets = all: backup" 0 "$FERRY" -c all.ini backup --only minio
+want=$(RAW s3api list-buckets --query 'Buckets[].Name' --output text | tr '\t' '\n' | sort)
+contains "buckets = all: the summary counts them" "$OUT" "$(printf '%s\n' "$want" | wc -l | tr -d ' ') buckets"
+L=$(ls archives/all-*.tar.zst)
+same "buckets = all: the manifest holds exactly the server's buckets" \
+	"$(python3 -c 'import json,sys; print("\n".join(sorted(json.load(open(sys.argv[1]))["components"]["minio"]["buckets"])))' "${L%.tar.zst}.manifest.json")" \
+	"$want"
+same "buckets = all: media-copy's objects all in the archive" \
+	"$(tar --zstd -tf "$L" | grep -c '^minio/media-copy/' || true)" "$(( $(RAW s3api list-objects-v2 --bucket media-copy --query 'length(Contents)') + 1 ))"
+
+PSQL -c "DROP DATABASE IF EXISTS mn_pg" -c "DROP DATABASE IF EXISTS mn_pg_back" >/dev/null

@@ -30,8 +30,9 @@
  * does not exist yet -- a whole new directory included -- is renamed into
  * place in one step, an existing directory is descended into, and anything
  * else is renamed over its target (rename(2): atomic, so every file is old
- * or new, never half-written).  Last, mode changes of existing directories
- * and deletions.  One process for every directory the change touches: a
+ * or new, never half-written); a stage directory emptied so goes at once,
+ * which leaves the trap's rm -rf nothing to walk.  Last, mode changes of
+ * existing directories and deletions.  One process for every directory the change touches: a
  * change scattered over 250 directories cost 250 mv processes (most of a
  * deploy's time on a busy server) in the shell version below.
  */
@@ -49,7 +50,7 @@ static const char place_pl[] =
 	"sub place { my ($dir, $top) = @_; for (names(\"$S/$dir\")) { "
 	"next if $top && $_ eq '.ferry'; "
 	"my ($s, $t) = (\"$S/$dir/$_\", \"$dir/$_\"); "
-	"if (lstat($s) && -d _ && lstat($t) && -d _) { place($t, 0) } "
+	"if (lstat($s) && -d _ && lstat($t) && -d _) { place($t, 0); rmdir $s } "
 	"else { rename($s, $t) or fail($t) } } } "
 	"gone($_) for list('retype'); place('.', 1); "
 	"my @c = list('chmod'); "

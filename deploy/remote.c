@@ -84,9 +84,10 @@ static const char script[] =
 	"lst() { find . -mindepth 1 -path ./.ferry -prune -o "
 	"-printf '%y %s %T@ %m %P\\0%l\\0'; }; "
 	"if [ \"$Z\" != 1 ] || [ -z \"$z\" ]; then printf 'list\\n'; lst; exit; fi; "
-	/* find's status, which the pipe would hide, through fd 3 */
+	/* find's status, which the pipe would hide, through fd 3; a "." first
+	 * so that an empty tree is not an empty stream */
 	"printf 'list %s\\n' $z; exec 4>&1; "
-	"r=$({ { lst; echo $? >&3; } | $z -1 -c -q >&4; } 3>&1); "
+	"r=$({ { printf .; lst; echo $? >&3; } | $z -1 -c -q >&4; } 3>&1); "
 	"[ \"$r\" = 0 ]";
 
 int remote_refusal(const char *rdir, const struct buf *out, struct err *e)
@@ -136,8 +137,7 @@ static int unpack(const char *p, size_t n, struct buf *out, struct err *e)
 	if (r == ARCHIVE_OK)
 		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0)
 			buf_add(out, chunk, (size_t)got);
-	/* An empty tree: the raw reader finds no entry at all. */
-	r = r == ARCHIVE_EOF || (r == ARCHIVE_OK && got == 0) ? 0 :
+	r = r == ARCHIVE_OK && got == 0 ? 0 :
 		err_set(e, FX_REMOTE, "server listing: %s",
 			archive_error_string(a) ? archive_error_string(a) :
 			"cannot decompress");
@@ -162,10 +162,16 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		if (!strcmp(line, "list"))
 			break;
 		if (!strncmp(line, "list ", 5)) {
-			if (unpack(p, (size_t)(end - p), &plain, e) < 0)
+			r = unpack(p, (size_t)(end - p), &plain, e);
+			if (r == 0 && (!plain.len || plain.p[0] != '.'))
+				r = err_set(e, FX_REMOTE, "server listing: "
+					    "truncated");
+			if (r < 0) {
+				buf_release(&plain);
 				return -1;
-			p = plain.p ? plain.p : p;
-			end = p + plain.len;
+			}
+			p = plain.p + 1;
+			end = plain.p + plain.len;
 			break;
 		}
 		if (!strcmp(line, "sftp")) {

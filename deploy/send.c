@@ -43,8 +43,10 @@ static const char place_pl[] =
 	"my @n = grep { !/^\\.\\.?\\z/ } readdir $h; closedir $h; @n } "
 	"sub list { open(my $h, '<', \"$S/.ferry/$_[0]\") or return (); "
 	"local $/; my $t = <$h>; defined $t ? split(/\\0/, $t) : () } "
-	/* rm -rf: a missing entry is no error */
-	"sub gone { my $p = shift; unless (lstat $p) { return if $!{ENOENT}; "
+	/* rm -rf: a missing entry is no error (ENOTDIR: a parent is now a
+	 * file, as rm -f counts it) */
+	"sub gone { my $p = shift; unless (lstat $p) { "
+	"return if $!{ENOENT} || $!{ENOTDIR}; "
 	"fail($p) } if (-d _) { gone(\"$p/$_\") for names($p); "
 	"rmdir $p or fail($p) } else { unlink $p or fail($p) } } "
 	"sub place { my ($dir, $top) = @_; for (names(\"$S/$dir\")) { "

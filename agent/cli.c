@@ -31,7 +31,7 @@ const struct cli_cmd *cli_find(const char *name)
 void cli_print_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ferry [-c FILE] [-v|-q] [--json] COMMAND [ARGS]\n"
+		"usage: ferry [-c FILE] [-v|-q] [--json] [--log-format text|json] COMMAND [ARGS]\n"
 		"\n"
 		"Deploy a docker compose project over SSH; back up, verify and\n"
 		"restore its data.\n"
@@ -42,6 +42,7 @@ void cli_print_usage(FILE *out)
 		"  -v, --verbose      say more (twice: debug)\n"
 		"  -q, --quiet        only errors\n"
 		"      --json         machine-readable output where supported\n"
+		"      --log-format F text (default) or json: stderr as JSON lines\n"
 		"  -h, --help         this help; 'ferry help COMMAND' for a command's\n"
 		"  -V, --version      version and library versions\n"
 		"\n"
@@ -101,30 +102,35 @@ FILE *cli_results(void)
 
 int cli_fail(const struct err *e)
 {
-	char *masked = log_mask(e->msg[0] ? e->msg : "failed");
-	struct buf line = BUF_INIT;
-
-	/* A server's file name or a member's in the message is escaped:
-	 * the error stays one line (util/escape.h). */
-	esc_add_text(&line, masked);
-	progress_interrupt();
-	fprintf(stderr, "ferry: %s\n", buf_str(&line));
-	buf_release(&line);
-	free(masked);
+	log_error("%s", e->msg[0] ? e->msg : "failed");
 	return err_exit(e);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+	struct buf b = BUF_INIT;
 	va_list ap;
 
-	fprintf(stderr, "ferry%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'ferry %s%s--help')\n", cmd ? cmd : "",
-		cmd ? " " : "");
+	log_error_in(cmd, "%s (see 'ferry %s%s--help')", buf_str(&b),
+		     cmd ? cmd : "", cmd ? " " : "");
+	buf_release(&b);
 	return FX_USAGE;
+}
+
+/* --log-format's value; FX_USAGE naming it when it is neither. */
+static int set_log_format(struct cli *cli, const char *cmd, const char *v)
+{
+	enum log_format f;
+
+	if (log_parse_format(v, &f) < 0)
+		return cli_usage_error(cmd, "--log-format '%s': expected text or "
+				       "json", v);
+	log_set_format(f);
+	cli->log_format_set = 1;
+	return 0;
 }
 
 int cli_bad_option(const char *cmd, int ch, int argc, char **argv)
@@ -153,9 +159,26 @@ int cli_num(const char *cmd, const char *opt, const char *s, long long min,
 
 int cli_conf(struct cli *cli, struct err *e)
 {
+	struct err le = ERR_INIT;
+	enum log_format f;
+
 	if (cli->conf)
 		return 0;
-	return conf_load(&cli->conf, cli->config_path, e);
+	if (conf_load(&cli->conf, cli->config_path, e) < 0)
+		return -1;
+	/* [log] takes effect from here on; an earlier error had only the
+	 * command line to go by.  A bad [log] value is said, not fatal:
+	 * `ferry config` must still get to list every problem. */
+	if (conf_need(cli->conf, "log", NULL, &le) < 0) {
+		log_warn("%s; logging as text to stderr", le.msg);
+		return 0;
+	}
+	if (!cli->log_format_set &&
+	    log_parse_format(conf_str(cli->conf, "log", "format"), &f) == 0)
+		log_set_format(f);
+	if (conf_num(cli->conf, "log", "syslog"))
+		log_set_syslog(1);
+	return 0;
 }
 
 int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
@@ -186,7 +209,7 @@ int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
 	return r;
 }
 
-const struct xport_opts *cli_server(struct cli *cli, struct err *e)
+const struct server *cli_server_resolved(struct cli *cli, struct err *e)
 {
 	/* What server_init() reads. */
 	if (cli_conf_for(cli, "server project.remote_dir deploy.compose "
@@ -196,8 +219,23 @@ const struct xport_opts *cli_server(struct cli *cli, struct err *e)
 	if (!cli->server_ready) {
 		server_init(&cli->server, cli->conf);
 		cli->server_ready = 1;
+		if (server_ssh_config(&cli->server, cli->conf,
+				      &cli->server_err) < 0 &&
+		    !cli->server_err.code)
+			cli->server_err.code = FX_USAGE;
 	}
-	return &cli->server.xo;
+	if (cli->server_err.code) {
+		*e = cli->server_err;
+		return NULL;
+	}
+	return &cli->server;
+}
+
+const struct xport_opts *cli_server(struct cli *cli, struct err *e)
+{
+	const struct server *s = cli_server_resolved(cli, e);
+
+	return s ? &s->xo : NULL;
 }
 
 static int run_pending(const struct cli_cmd *c)
@@ -244,6 +282,15 @@ static int take_globals(struct cli *cli, int *argc, char **argv)
 			log_set_level(LOG_DEBUG);
 		} else if (!strcmp(a, "--json")) {
 			cli->json = 1;
+		} else if (!strncmp(a, "--log-format=", 13)) {
+			if (set_log_format(cli, argv[0], a + 13) < 0)
+				return -1;
+		} else if (!strcmp(a, "--log-format")) {
+			if (i + 1 >= *argc)
+				return cli_usage_error(argv[0], "option "
+						       "'--log-format' needs a value");
+			if (set_log_format(cli, argv[0], argv[++i]) < 0)
+				return -1;
 		} else if (!strncmp(a, "--config=", 9)) {
 			cli->config_path = a + 9;
 		} else if (!strcmp(a, "--config")) {
@@ -267,10 +314,10 @@ int cli_dispatch(struct cli *cli, int argc, char **argv)
 	const struct cli_cmd *c = cli_find(argv[0]);
 
 	if (!c) {
-		fprintf(stderr, "ferry: unknown command '%s' (see 'ferry "
-			"--help')\n", argv[0]);
+		log_error("unknown command '%s' (see 'ferry --help')", argv[0]);
 		return FX_USAGE;
 	}
+	log_set_component(c->name);
 	if (take_globals(cli, &argc, argv) < 0)
 		return FX_USAGE;
 	if (wants_help(argc, argv)) {
@@ -295,6 +342,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *base = strrchr(argv[0], '/');
@@ -325,12 +373,25 @@ static int run(struct cli *cli, int argc, char **argv)
 		case 'V':
 			print_version();
 			return FX_OK;
+		case 'L':
+			if (set_log_format(cli, NULL, optarg) < 0)
+				return FX_USAGE;
+			break;
 		default:
 			return cli_bad_option(NULL, ch, argc, argv);
 		}
 	}
 	if (optind >= argc) {
-		cli_print_usage(stderr);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+
+		if (mem) {
+			cli_print_usage(mem);
+			fclose(mem);
+			log_block(text);
+			free(text);
+		}
 		return FX_USAGE;
 	}
 	return cli_dispatch(cli, argc - optind, argv + optind);

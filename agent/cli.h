@@ -17,9 +17,11 @@ struct conf;
 struct cli {
 	const char *config_path;	/* -c FILE, or NULL */
 	int json;			/* --json */
+	int log_format_set;		/* --log-format given: it wins */
 	struct conf *conf;		/* loaded by cli_conf() */
 	struct server server;		/* filled by cli_server() */
 	int server_ready;
+	struct err server_err;		/* why it could not be filled */
 };
 
 struct cli_cmd {
@@ -48,9 +50,13 @@ int cli_conf(struct cli *cli, struct err *e) __attribute__((warn_unused_result))
  * ("server.connect_timeout").  A problem elsewhere does not stop it. */
 int cli_conf_for(struct cli *cli, const char *uses, struct err *e)
 	__attribute__((warn_unused_result));
-/* The configuration's [server] as transport options (loads it first and
- * needs [server] and the compose keys); NULL with e set. */
+/* The configuration's [server] as transport options (loads it first,
+ * needs [server] and the compose keys, resolves host through
+ * ssh_config); NULL with e set. */
 const struct xport_opts *cli_server(struct cli *cli, struct err *e);
+/* The same [server] before the check that ferry can follow its route
+ * (`ferry config` shows a route it cannot use yet). */
+const struct server *cli_server_resolved(struct cli *cli, struct err *e);
 /* -q: result lines ("ok ...", "archive: ...") are left out too; errors,
  * --json output and what a command was asked to show (list's table, a
  * dry run's plan, config) are not. */

@@ -6,18 +6,20 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/component.h"
 #include "conf/conf.h"
 #include "util/escape.h"
+#include "util/log.h"
 
-/* What a run reads: [backup], the sections of the components it will run
- * (--only's, or every configured one) and [offsite] when configured.  A
- * problem anywhere else does not stop it. */
+/* What a run reads: [backup], [notify], the sections of the components it
+ * will run (--only's, or every configured one) and [offsite] when
+ * configured.  A problem anywhere else does not stop it. */
 static int need_conf(struct cli *cli, const struct strlist *only,
 		     struct err *e)
 {
-	if (cli_conf_for(cli, "backup", e) < 0)
+	if (cli_conf_for(cli, "backup notify", e) < 0)
 		return -1;
 	for (const struct component *k = components; k->name; k++) {
 		int used = !only->n && conf_has_section(cli->conf, k->section);
@@ -31,7 +33,30 @@ static int need_conf(struct cli *cli, const struct strlist *only,
 		return cli_conf_for(cli, "offsite", e);
 	return 0;
 }
-#include "util/log.h"
+
+/* The summary as one document, whatever the outcome (res NULL: the run
+ * did not start). */
+static void print_json(const struct backup_result *res, json_t *comps,
+		       int code, const struct err *e)
+{
+	char *error = code && e->msg[0] ? log_mask(e->msg) : NULL;
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s?, s:o?, s:I, s:i, s:f, "
+			      "s:O?, s:s?}",
+		"job", "backup", "status", job_status_name(code), "exit", code,
+		"archive", res ? res->archive : NULL,
+		"size", res && res->archive ?
+		json_integer((json_int_t)res->size) : NULL,
+		"members", (json_int_t)(res ? res->members : 0),
+		"failed", res ? res->failed : 0,
+		"seconds", res ? res->seconds : 0.0,
+		"components", comps, "error", error);
+
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		   JSON_REAL_PRECISION(9));
+	putchar('\n');
+	json_decref(j);
+	free(error);
+}
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
@@ -45,7 +70,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	struct backup_opts o = { .only = &only };
 	struct backup_result res;
 	struct err e = ERR_INIT;
-	int ch, r;
+	struct job job;
+	int ch, r, code;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
@@ -84,24 +110,21 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	o.compose = o.server ? &cli->server.co : NULL;
 	if (!o.server) {
 		strlist_release(&only);
+		if (cli->json)
+			print_json(NULL, NULL, e.code ? e.code : FX_FAIL, &e);
 		return cli_fail(&e);
 	}
+	/* Notified and recorded the same however it was started: by hand,
+	 * from cron or by ferry daemon. */
+	job_begin(&job, cli->conf, "backup");
 	r = backup_run(cli->conf, &o, &res, &e);
 	strlist_release(&only);
-	if (r < 0) {
-		free(res.archive);
-		return cli_fail(&e);
-	}
+	code = r < 0 ? err_exit(&e) : r;
+	if (res.archive)
+		job_set_archive(&job, res.archive, res.size);
 	if (cli->json) {
-		json_t *j = json_pack("{s:s, s:I, s:I, s:i, s:f}", "archive",
-			res.archive, "size", (json_int_t)res.size, "members",
-			(json_int_t)res.members, "failed", res.failed, "seconds",
-			res.seconds);
-
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(j);
-	} else if (!cli_quiet()) {
+		print_json(&res, job.components, code, &e);
+	} else if (r >= 0 && !cli_quiet()) {
 		char *name = esc_str(res.archive);
 
 		printf("%s: %llu bytes, %zu members, %.1fs%s\n", name,
@@ -109,15 +132,16 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		       res.failed ? " (partial)" : "");
 		free(name);
 	}
+	job_end(&job, code, &e);
 	free(res.archive);
-	return r == FX_PARTIAL ? cli_fail(&e) : FX_OK;
+	return code ? cli_fail(&e) : FX_OK;
 }
 
 const struct cli_cmd cmd_backup_entry = {
 	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
 	"take a backup archive of the server's data",
-	"  --only LIST       only these components (postgres; minio, redis,\n"
-	"                    neo4j, logs, files arrive later)\n"
+	"  --only LIST       only these components (postgres, redis, logs,\n"
+	"                    files; minio, neo4j arrive later)\n"
 	"  --fail-fast       stop at the first failing component, publish nothing\n"
 	"exit 5 when the archive was written but a component failed; 7 when\n"
 	"another backup holds the lock\n",

@@ -255,15 +255,35 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		fail_code = FX_USAGE;
 	if (!(server = cli_server(cli, &e))) {
 		add(&rep, "ssh", 0, e.msg);
+		/* A bad ssh_config, or a route ferry cannot follow yet, is
+		 * a config error (2). */
+		if (fail_code != FX_USAGE)
+			fail_code = err_exit(&e);
 		goto out;
 	}
 	if (xport_open(&x, server, &e) < 0) {
-		add(&rep, "ssh", 0, e.msg);
+		const char *route = server_route(&cli->server);
+		/* Through a route, which way was tried comes first. */
+		char *msg = *route ? xstrfmt("%s@%s:%d%s: %s", server->ssh.user,
+					     server->ssh.host, server->ssh.port,
+					     route, e.msg) : xstrdup(e.msg);
+
+		add(&rep, "ssh", 0, msg);
+		free(msg);
 		if (fail_code != FX_USAGE)
 			fail_code = FX_CONN;
 		goto out;
 	}
-	add(&rep, "ssh", 1, xport_is_local(x) ? "local (no SSH)" : xport_name(x));
+	if (xport_is_local(x)) {
+		add(&rep, "ssh", 1, "local (no SSH)");
+	} else {
+		/* The route too: "ferry@db-dev:22 via bastion". */
+		char *name = xstrfmt("%s%s", xport_name(x),
+				     server_route(&cli->server));
+
+		add(&rep, "ssh", 1, name);
+		free(name);
+	}
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
 	if (conf_has_section(c, "project"))
@@ -277,6 +297,10 @@ out:
 		buf_release(&rep.rows[i].detail);
 	}
 	free(rep.rows);
+	/* Rows that failed because the session died are the connection's
+	 * failure: exit 3, as when it cannot be opened. */
+	if (xport_lost(x))
+		code = FX_CONN;
 	xport_close(x);
 	return code;
 }
@@ -285,7 +309,8 @@ const struct cli_cmd cmd_check_entry = {
 	"check", cmd_check, "[--json]",
 	"check that every configured part is reachable",
 	"  --json            print the rows as JSON\n"
-	"exit 0 only when every row is ok; 3 when SSH itself fails; 2 when a\n"
-	"config value cannot be used (one 'config' row each)\n",
+	"exit 0 only when every row is ok; 3 when SSH itself fails or the\n"
+	"connection is lost while checking; 2 when a config value cannot be\n"
+	"used (one 'config' row each)\n",
 	NULL,
 };

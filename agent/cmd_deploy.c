@@ -290,6 +290,20 @@ static int dry_run(struct ops *o, const struct deploy_args *a, struct err *e)
 	return 0;
 }
 
+/* A step that failed because the session died failed for that reason
+ * alone: exit 3, saying what the deploy was doing and how the connection
+ * ended (a step that already says so keeps its words). */
+static int step_failed(struct xport *x, const char *doing, struct err *e)
+{
+	const char *lost = xport_lost(x);
+
+	if (!lost)
+		return -1;
+	if (e->code == FX_CONN && strstr(e->msg, "deploy: "))
+		return -1;
+	return err_set(e, FX_CONN, "deploy: %s: %s", doing, lost);
+}
+
 static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 		  struct err *e)
 {
@@ -298,10 +312,10 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 
 	if (dlock_take(&run->lock, o->x, conf_str(c, "project", "remote_dir"),
 		       &a->lock, e) < 0)
-		return -1;
+		return step_failed(o->x, "taking the deploy lock", e);
 	a->sync.itemize = log_get_level() >= LOG_VERBOSE ? stdout : NULL;
 	if (sync_run(c, o->x, &a->sync, &st, e) < 0)
-		return -1;
+		return step_failed(o->x, "syncing files", e);
 	pthread_mutex_lock(&run->mu);
 	run->synced = 1;
 	run->rec.sent = st.files;
@@ -312,8 +326,39 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 	if (a->no_up)
 		return 0;
 	if (check_required(o->x, c, e) < 0)
-		return -1;
-	return compose_steps(o, c, a, e);
+		return step_failed(o->x, "checking the required files", e);
+	if (compose_steps(o, c, a, e) < 0)
+		return step_failed(o->x, "starting the services", e);
+	return 0;
+}
+
+/*
+ * The session died holding the server's deploy lock.  A server that
+ * closed the connection (its sshd killed or restarted) is most likely
+ * up: one fresh connection, with a short connect timeout, releases the
+ * lock and records the run.  After silence the link is likely gone and
+ * trying would only delay the exit; then the lock stays, and the next
+ * deploy from this machine takes it over as stale.
+ */
+#define RELEASE_CONNECT_MS 2000
+
+static struct xport *reconnect_for_lock(struct ops *o)
+{
+	struct xport_opts xo = o->cli->server.xo;
+	struct xport *x = NULL;
+	struct err re = ERR_INIT;
+
+	if (xport_lost_silent(o->x))
+		return NULL;
+	if (xo.ssh.connect_timeout_ms <= 0 ||
+	    xo.ssh.connect_timeout_ms > RELEASE_CONNECT_MS)
+		xo.ssh.connect_timeout_ms = RELEASE_CONNECT_MS;
+	if (xport_open(&x, &xo, &re) < 0) {
+		log_verbose("deploy: connecting again to release the lock: %s",
+			    re.msg);
+		return NULL;
+	}
+	return x;
 }
 
 /* The history line and the lock's release; a locked-out run is recorded
@@ -321,6 +366,7 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 static void finish(struct ops *o, struct run *run, const struct err *e)
 {
 	const char *rdir = conf_str(o->cli->conf, "project", "remote_dir");
+	struct xport *fresh = NULL;
 	struct err re = ERR_INIT;
 	char *line;
 
@@ -331,6 +377,16 @@ static void finish(struct ops *o, struct run *run, const struct err *e)
 	run->rec.error = e->code ? e->msg : NULL;
 	run->rec.seconds = elapsed_since(&run->t0);
 	line = history_line(&run->rec);
+	if (run->lock.held && xport_lost(o->x) &&
+	    !(fresh = reconnect_for_lock(o))) {
+		run->lock.held = 0;
+		log_warn("deploy: the deploy lock stays in %s/.ferry on %s (the "
+			 "connection is lost): the next deploy from this machine "
+			 "takes it over; from elsewhere, use --force-unlock", rdir,
+			 xport_name(o->x));
+	}
+	if (fresh)
+		run->lock.x = fresh;
 	if (run->lock.held) {
 		/* A failed first sync leaves no .ferry of ours behind. */
 		int nothing = !run->synced && run->lock.created_dir;
@@ -344,7 +400,10 @@ static void finish(struct ops *o, struct run *run, const struct err *e)
 		   history_append(o->x, rdir, line, &re) < 0) {
 		log_verbose("deploy: history: %s", re.msg);
 	}
+	if (fresh)
+		run->lock.x = o->x;
 	pthread_mutex_unlock(&run->mu);
+	xport_close(fresh);
 	free(line);
 }
 

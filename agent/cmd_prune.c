@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "agent/cli.h"
+#include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/offsite.h"
 #include "backup/retention.h"
@@ -19,6 +20,7 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	};
 	struct lock lk = LOCK_INIT;
 	struct err e = ERR_INIT;
+	struct job job;
 	char *lockpath;
 	FILE *out;
 	int ch, dry = 0, r;
@@ -31,17 +33,21 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("prune", "unexpected argument '%s'",
 				       argv[optind]);
-	if (cli_conf_for(cli, "backup", &e) < 0 ||
+	if (cli_conf_for(cli, "backup notify", &e) < 0 ||
 	    (offsite_configured(cli->conf) &&
 	     cli_conf_for(cli, "offsite server.connect_timeout", &e) < 0))
 		return cli_fail(&e);
+	/* A dry run is no run: it is neither notified nor recorded. */
+	job_begin(&job, dry ? NULL : cli->conf, "prune");
 	/* Never delete under a running backup (a dry run deletes nothing). */
 	if (!dry) {
 		lockpath = backup_lock_path(cli->conf);
 		r = lock_take(&lk, lockpath, &e);
 		free(lockpath);
-		if (r < 0)
+		if (r < 0) {
+			job_end(&job, err_exit(&e), &e);
 			return cli_fail(&e);
+		}
 	}
 	/* A dry run's list is what was asked for; a real run's is a report. */
 	out = dry ? stdout : cli_results();
@@ -49,6 +55,7 @@ static int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (r == 0 && offsite_configured(cli->conf))
 		r = offsite_prune(cli->conf, dry, out, &e);
 	lock_release(&lk);
+	job_end(&job, r < 0 ? err_exit(&e) : FX_OK, &e);
 	return r < 0 ? cli_fail(&e) : FX_OK;
 }
 

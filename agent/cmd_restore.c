@@ -19,6 +19,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "globals", no_argument, NULL, 'g' },
 		{ "target-url", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT, dbmap = STRLIST_INIT;
@@ -39,6 +40,7 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		case 'c': o.clean = 1; break;
 		case 'g': o.globals = 1; break;
 		case 't': o.target_url = optarg; break;
+		case 'T': o.to = optarg; break;
 		case 'j':
 			if (cli_num("restore", "--jobs", optarg, 1, 64, &jobs) < 0)
 				goto out;
@@ -75,18 +77,24 @@ out:
 
 const struct cli_cmd cmd_restore_entry = {
 	"restore", cmd_restore, "ARCHIVE|--latest [--only postgres] "
-	"[--db SRC=DST]... [--clean] [--jobs N]",
+	"[--db SRC=DST]... [--clean] [--jobs N] [--to DIR]",
 	"restore an archive into the configured server",
 	"  --latest          the newest archive\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
-	"  --only LIST       only these components (postgres)\n"
+	"  --only LIST       only these components (postgres, redis, files,\n"
+	"                    logs)\n"
 	"  --db SRC=DST      restore database SRC as DST (repeat); only these\n"
-	"  --clean           drop and recreate target databases first\n"
+	"  --clean           drop and recreate target databases first;\n"
+	"                    replace the keys of the server's Redis\n"
 	"  --jobs N          parallel sessions (default: [postgres] jobs)\n"
 	"  --globals         create the archive's roles first\n"
 	"  --target-url URL  restore into this server (libpq URL; password\n"
 	"                    from PGPASSWORD or ~/.pgpass)\n"
+	"  --to DIR          write redis (dump.rdb), files and logs into DIR\n"
+	"                    (DIR/<component>/ when several) instead of the\n"
+	"                    server; refuses paths that would leave DIR\n"
 	"refuses (exit 1, nothing changed) a target database that has user\n"
-	"tables unless --clean; exit 6 when the archive is damaged\n",
+	"tables, or a Redis that has keys, unless --clean; exit 6 when the\n"
+	"archive is damaged\n",
 	NULL,
 };

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/job.h"
 #include "backup/manifest.h"
 #include "backup/offsite.h"
 #include "backup/repo.h"
@@ -34,11 +36,14 @@ static int verify_remote(const struct conf *c, const char *base,
 	return r;
 }
 
+/* Verifies one archive; its outcome goes to the job (the first error, and
+ * the archive when it is the only one). */
 static int verify_one(const struct conf *c, const char *path, int json,
-		      json_t *arr)
+		      json_t *arr, struct job *job, struct err *first)
 {
 	struct verify_result res = { 0 };
 	struct err e = ERR_INIT;
+	struct stat st;
 	int r = c ? verify_remote(c, path, &res, &e) :
 		verify_archive(path, NULL, &res, &e);
 
@@ -57,9 +62,15 @@ static int verify_one(const struct conf *c, const char *path, int json,
 	 * the archive. */
 	if (!c && (r == 0 || e.code == FX_VERIFY))
 		repo_mark_verified(path, r == 0 ? NULL : e.msg);
+	if (!job->archive) {
+		job->archive = xstrdup(path);
+		job->size = !c && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
 	if (r < 0) {
 		if (!json)
 			cli_fail(&e);
+		if (!first->code)
+			*first = e;
 		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
 	}
 	return FX_OK;
@@ -75,7 +86,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
-	struct err e = ERR_INIT;
+	struct err e = ERR_INIT, first = ERR_INIT;
+	struct job job;
 	json_t *arr = json_array();
 	int ch, latest = 0, all = 0, off = 0, code = FX_OK;
 	const struct conf *remote = NULL;
@@ -117,57 +129,68 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		}
 		remote = cli->conf;
 	}
+	/* Every verify run is notified when a configuration is there to say
+	 * where; an archive given by path needs none. */
+	if (cli_conf(cli, &e) < 0)
+		err_clear(&e);
+	else if (cli_conf_for(cli, "notify backup.dir", &e) < 0)
+		return json_decref(arr), cli_fail(&e);
+	job_begin(&job, cli->conf, "verify");
 	if (optind < argc && remote) {
-		code = verify_one(remote, argv[optind], cli->json, arr);
+		code = verify_one(remote, argv[optind], cli->json, arr, &job,
+				  &first);
 	} else if (optind < argc) {
 		char *path = NULL;
 
 		/* A path needs no configuration; a name is looked up in the
 		 * backup dir, as restore does. */
-		if (access(argv[optind], F_OK) != 0 &&
-		    cli_conf_for(cli, "backup", &e) < 0) {
-			json_decref(arr);
-			return cli_fail(&e);
-		}
-		if (repo_resolve(cli->conf, argv[optind], &path, &e) < 0) {
-			json_decref(arr);
-			return cli_fail(&e);
-		}
-		code = verify_one(NULL, path, cli->json, arr);
+		if ((access(argv[optind], F_OK) != 0 &&
+		     cli_conf_for(cli, "backup", &e) < 0) ||
+		    repo_resolve(cli->conf, argv[optind], &path, &e) < 0)
+			goto fail;
+		code = verify_one(NULL, path, cli->json, arr, &job, &first);
 		free(path);
 	} else {
 		int got = remote ? offsite_scan(remote, &list, &n, &e) :
 			cli_conf_for(cli, "backup", &e) < 0 ? -1 :
 			repo_scan_conf(cli->conf, &list, &n, &e);
 
-		if (got < 0) {
-			json_decref(arr);
-			return cli_fail(&e);
-		}
+		if (got < 0)
+			goto fail;
 		if (n == 0) {
 			err_set(&e, FX_FAIL, "no archives in %s",
 				conf_str(cli->conf, "backup", "dir"));
-			json_decref(arr);
-			return cli_fail(&e);
+			goto fail;
 		}
 		for (size_t i = 0; i < (all ? n : 1); i++) {
 			/* Off-site objects are fetched by their archive name. */
 			char *name = remote ? xstrfmt("%s.tar.zst", repo_base(list[i].stem)) :
 				xstrdup(list[i].path);
-			int vr = verify_one(remote, name, cli->json, arr);
+			int vr = verify_one(remote, name, cli->json, arr, &job,
+					    &first);
 
 			if (vr != FX_OK)
 				code = vr;
 			free(name);
 		}
 		repo_free(list, n);
+		if (all && n > 1) {
+			/* The report names one archive or none. */
+			free(job.archive);
+			job.archive = NULL;
+		}
 	}
 	if (cli->json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 	}
 	json_decref(arr);
+	job_end(&job, code, &first);
 	return code;
+fail:
+	json_decref(arr);
+	job_end(&job, err_exit(&e), &e);
+	return cli_fail(&e);
 }
 
 

@@ -12,14 +12,8 @@ extern const struct cli_cmd cmd_deploy_entry, cmd_backup_entry,
 	cmd_init_entry;
 extern const struct cli_cmd cmd_up_entry, cmd_down_entry, cmd_ps_entry,
 	cmd_logs_entry, cmd_exec_entry, cmd_history_entry, cmd_restart_entry;
-
-#define SCHED "the scheduling issue"
-
-static const struct cli_cmd cmd_daemon_entry = {
-	"daemon", NULL, "", "run scheduled jobs in the foreground", "", SCHED };
-static const struct cli_cmd cmd_schedule_entry = {
-	"schedule", NULL, "next|print|install ...",
-	"show or install the backup schedule", "", SCHED };
+extern const struct cli_cmd cmd_daemon_entry, cmd_schedule_entry,
+	cmd_status_entry;
 
 const struct cli_cmd *const cli_commands[] = {
 	&cmd_deploy_entry,
@@ -38,6 +32,7 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_offsite_entry,
 	&cmd_daemon_entry,
 	&cmd_schedule_entry,
+	&cmd_status_entry,
 	&cmd_check_entry,
 	&cmd_config_entry,
 	&cmd_help_entry,

@@ -52,10 +52,12 @@ void server_init(struct server *s, const struct conf *c)
 	o->policy = policy_of(conf_str(c, "server", "host_key_check"));
 	o->connect_timeout_ms = conf_num(c, "server", "connect_timeout");
 	o->keepalive_ms = conf_num(c, "server", "keepalive");
+	o->keepalive_count = (int)conf_num(c, "server", "keepalive_count");
 }
 
 void server_release(struct server *s)
 {
+	server_ssh_release(s);
 	strlist_release(&s->ids);
 	strlist_release(&s->files);
 	free(s->compose_dir);

@@ -9,10 +9,10 @@
 const struct component components[] = {
 	{ "postgres", "postgres", pg_backup, pg_check, NULL },
 	{ "minio", "minio", NULL, minio_check, "s3" },
-	{ "redis", "redis", NULL, redis_check, NULL },
+	{ "redis", "redis", redis_backup, redis_check, NULL },
 	{ "neo4j", "neo4j", NULL, neo4j_check, NULL },
-	{ "logs", "logs", NULL, NULL, NULL },
-	{ "files", "files", NULL, NULL, NULL },
+	{ "logs", "logs", logs_backup, logs_check, NULL },
+	{ "files", "files", files_backup, files_check, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -45,6 +45,41 @@ char *component_member_part(const char *name)
 			buf_printf(&b, "%%%02X", *p);
 		else
 			buf_addch(&b, *p);
+	}
+	if (!b.len)
+		buf_addstr(&b, "%00");
+	return buf_detach(&b, NULL);
+}
+
+char *component_member_path(const char *path)
+{
+	struct buf b = BUF_INIT;
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n) {
+			if (b.len)
+				buf_addch(&b, '/');
+			/* "." and ".." would climb; other names keep their
+			 * leading dot, so ".env" stays readable. */
+			if ((n == 1 && p[0] == '.') ||
+			    (n == 2 && p[0] == '.' && p[1] == '.'))
+				buf_addstr(&b, "%2E");
+			for (size_t i = (n <= 2 && p[0] == '.' &&
+					 p[n - 1] == '.') ? 1 : 0; i < n; i++) {
+				unsigned char c = (unsigned char)p[i];
+
+				if (c == '%' || c < 0x20 || c == 0x7f)
+					buf_printf(&b, "%%%02X", c);
+				else
+					buf_addch(&b, c);
+			}
+		}
+		p += n;
+		if (*p == '/')
+			p++;
 	}
 	if (!b.len)
 		buf_addstr(&b, "%00");

@@ -49,11 +49,20 @@ size_t component_count(void);
 
 /* "a/b%c" -> "a%2Fb%25c": a name that is safe as one archive path part. */
 char *component_member_part(const char *name);
+/* "a//b/../.env" -> "a/b/%2E./.env": a path as archive path parts, each
+ * part kept as it is but for '%', control bytes and the "." and ".."
+ * parts, which are escaped. */
+char *component_member_path(const char *path);
 
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int redis_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int minio_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int neo4j_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
+int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
+int logs_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
+int logs_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
+int files_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
+int files_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 
 #endif

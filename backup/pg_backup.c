@@ -24,6 +24,7 @@
 #include "backup/pg_conn.h"
 #include "backup/pg_globals.h"
 #include "backup/pg_schema.h"
+#include "backup/pg_xfer.h"
 #include "conf/conf.h"
 
 struct table {
@@ -31,12 +32,17 @@ struct table {
 	char *cols;		/* quoted column list, "" when none */
 	json_t *columns;	/* the same as names, for the manifest */
 	json_t *result;		/* its manifest entry once copied */
+	long long size;		/* on disk as relpages says, to choose its
+				 * path (pg_relation_size() would take a
+				 * lock before the lock_timeout is set) */
 };
 
 /* One database's copy, shared by its worker threads. */
 struct dbrun {
 	struct bk_ctx *ctx;
 	const char *db;
+	const struct pgx *xf;	/* how the data travels */
+	const char *snap;	/* the exported snapshot, or NULL */
 	struct table *t;
 	size_t n, next;
 	pthread_mutex_t mu;
@@ -59,6 +65,61 @@ static void run_fail(struct dbrun *run, const struct err *e)
 	pthread_mutex_unlock(&run->mu);
 }
 
+struct sink {
+	struct dbrun *run;
+	struct arc_stream *s;
+	long long rows;
+	struct err *e;
+};
+
+/* COPY text has one line per row: embedded newlines are escaped. */
+static int to_stream(void *arg, const void *data, size_t len)
+{
+	struct sink *k = arg;
+	const char *p = data, *end = p + len;
+
+	if (k->run->failed)
+		return -1;
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		k->rows++;
+		p++;
+	}
+	return arc_stream_write(k->s, data, len, k->e);
+}
+
+/* The table by psql on the server, in a transaction that joins the
+ * snapshot; its output arrives compressed and is decoded here. */
+static int copy_server(struct dbrun *run, struct table *t, const char *qs,
+		       const char *qt, const char *member, long long *rows,
+		       uint64_t *bytes, struct err *e)
+{
+	struct sink k = { run, NULL, 0, e };
+	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	char *script = xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
+		"ONLY;\nSET TRANSACTION SNAPSHOT '%s';\nLOCK TABLE %s.%s IN "
+		"ACCESS SHARE MODE NOWAIT;\nCOPY %s.%s%s%s%s TO STDOUT;\n"
+		"COMMIT;\n", run->snap, qs, qt, qs, qt, *t->cols ? " (" : "",
+		t->cols, *t->cols ? ")" : "");
+	int rc = -1;
+
+	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0)
+		goto out;
+	if (pgx_copy_out(run->xf, run->db, script, what, to_stream, &k, e) < 0)
+		goto out;
+	if (run->failed) {
+		err_set(e, FX_FAIL, "stopped: another table failed");
+		goto out;
+	}
+	rc = arc_stream_end(k.s, bytes, e);
+	k.s = NULL;
+	*rows = k.rows;
+out:
+	arc_stream_abort(k.s);
+	free(what);
+	free(script);
+	return rc;
+}
+
 static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
 		      int nowait, struct err *e)
 {
@@ -75,6 +136,11 @@ static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
 	char *row;
 	int n, rc = -1;
 
+	if (pgx_wants(run->xf, t->size)) {
+		if (copy_server(run, t, qs, qt, member, &rows, &bytes, e) < 0)
+			goto out;
+		goto done;
+	}
 	/* A helper's lock must not queue behind DDL that queued behind the
 	 * leader's lock: that would wait forever, so fail now (as pg_dump). */
 	if (nowait) {
@@ -123,6 +189,8 @@ static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
 	s = NULL;
 	if (rc < 0)
 		goto drain;
+done:
+	rc = 0;
 	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
 			      t->schema, "table", t->name, "columns", t->columns,
 			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
@@ -207,7 +275,8 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 	PGresult *r = pg_query(c,
 		"SELECT n.nspname, c.relname, (SELECT json_agg(a.attname ORDER BY "
 		"a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND "
-		"a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') "
+		"a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), "
+		"c.relpages::bigint * current_setting('block_size')::bigint "
 		"FROM pg_class c "
 		"JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' "
@@ -228,6 +297,7 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 		if (!run->t[i].columns)
 			run->t[i].columns = json_array();
 		run->t[i].cols = column_list(run->t[i].columns);
+		run->t[i].size = pg_num(PQgetvalue(r, (int)i, 3), 0);
 	}
 	PQclear(r);
 	return 0;
@@ -323,10 +393,11 @@ static json_t *db_info(PGconn *c, const char *db, struct err *e)
 }
 
 static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
-		     const char *db, json_t *dbs, struct err *e)
+		     struct pgx *xf, const char *db, json_t *dbs,
+		     struct err *e)
 {
 	const struct conf *conf = ctx->conf;
-	struct dbrun run = { .ctx = ctx, .db = db };
+	struct dbrun run = { .ctx = ctx, .db = db, .xf = xf };
 	struct worker *w = NULL;
 	struct buf pre = BUF_INIT, post = BUF_INIT, sql = BUF_INIT;
 	json_t *info = NULL, *tables = json_array(), *unsup = json_array();
@@ -348,6 +419,14 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		lock_holders(c, e);
 		goto out;
 	}
+	/* The path is chosen once the first database is locked: its one
+	 * exec on the server does not stand between the start and the
+	 * locks. */
+	if (!xf->why) {
+		if (pgx_choose(xf, conf, ctx->x, e) < 0)
+			goto out;
+		log_verbose("postgres: transfer %s: %s", pgx_name(xf), xf->why);
+	}
 	if (!(info = db_info(c, db, e)) ||
 	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
 		     unsup, e) < 0 || add_script(ctx, db, "pre-data.sql", &pre, e) < 0)
@@ -366,12 +445,15 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	w = xcalloc(jobs, sizeof(*w));
 	w[0].run = &run;
 	w[0].c = c;
-	if (jobs > 1) {
+	/* Every other session, here or on the server, joins this one's
+	 * snapshot. */
+	if (jobs > 1 || xf->server) {
 		PGresult *r = pg_query(c, "SELECT pg_export_snapshot()", db, e);
 
 		if (!r)
 			goto out;
 		snap = xstrdup(PQgetvalue(r, 0, 0));
+		run.snap = snap;
 		PQclear(r);
 	}
 	for (size_t i = 1; i < jobs; i++) {
@@ -501,6 +583,7 @@ static void summarize(struct bk_ctx *ctx, json_t *dbs)
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct pg_target t;
+	struct pgx xf = { 0 };
 	struct strlist dbs = STRLIST_INIT;
 	json_t *jdbs = json_object(), *failed = json_object();
 	int rc = -1;
@@ -516,7 +599,7 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	for (size_t i = 0; i < dbs.n; i++) {
 		struct err de = ERR_INIT;
 
-		if (backup_db(ctx, &t, dbs.v[i], jdbs, &de) == 0)
+		if (backup_db(ctx, &t, &xf, dbs.v[i], jdbs, &de) == 0)
 			continue;
 		json_object_set_new(failed, dbs.v[i], json_string(de.msg));
 		if (json_object_size(failed) == 1)
@@ -527,6 +610,10 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		if (de.code == FX_CONN)
 			break;
 	}
+	/* How the data came (the archive is the same either way). */
+	if (xf.why)
+		json_object_set_new(detail, "transfer",
+				    json_string(pgx_name(&xf)));
 	rc = json_object_size(failed) ? -1 : 0;
 	ctx->landed = json_object_size(jdbs) > 0;
 	summarize(ctx, jdbs);
@@ -537,5 +624,6 @@ out:
 	json_decref(failed);
 	strlist_release(&dbs);
 	pg_target_release(&t);
+	pgx_release(&xf);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "net/xport.h"
 #include "backup/component.h"
+#include "backup/pg_xfer.h"
 #include "conf/conf.h"
 
 /* PGSSLMODE asks for TLS whatever the transport. */
@@ -122,10 +123,7 @@ PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
 	keys[n] = "dbname", vals[n++] = db;
 	keys[n] = "connect_timeout", vals[n++] = t->timeout;
 	keys[n] = "application_name", vals[n++] = "ferry";
-	keys[n] = "options", vals[n++] = "-c search_path= -c TimeZone=UTC "
-		"-c statement_timeout=0 -c idle_in_transaction_session_timeout=0 "
-		"-c DateStyle=ISO -c extra_float_digits=3 "
-		"-c client_min_messages=warning";
+	keys[n] = "options", vals[n++] = PG_SESSION_OPTIONS;
 	keys[n] = NULL, vals[n] = NULL;
 	c = PQconnectdbParams(keys, vals, t->url != NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -176,6 +174,7 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 {
 	struct strlist dbs = STRLIST_INIT;
 	struct pg_target t;
+	struct pgx xf = { 0 };
 	const char *db;
 	PGconn *c = NULL;
 	int r = -1;
@@ -189,8 +188,13 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 		goto out;
 	buf_printf(detail, "PostgreSQL %s, database %s",
 		   PQparameterStatus(c, "server_version"), PQdb(c));
+	/* Which way a backup's data will travel, and why. */
+	if (pgx_choose(&xf, ctx->conf, ctx->x, e) < 0)
+		goto out;
+	buf_printf(detail, "; transfer: %s (%s)", pgx_name(&xf), xf.why);
 	r = 0;
 out:
+	pgx_release(&xf);
 	PQfinish(c);
 	pg_target_release(&t);
 	strlist_release(&dbs);

@@ -14,6 +14,13 @@
 struct conf;
 struct xport;
 
+/* ferry's session settings, as libpq's options (and PGOPTIONS for psql on
+ * the server): the same COPY text whichever way it travels. */
+#define PG_SESSION_OPTIONS "-c search_path= -c TimeZone=UTC " \
+	"-c statement_timeout=0 -c idle_in_transaction_session_timeout=0 " \
+	"-c DateStyle=ISO -c extra_float_digits=3 " \
+	"-c client_min_messages=warning"
+
 struct pg_target {
 	char *url;		/* --target-url: a libpq URL or conninfo */
 	char *host;

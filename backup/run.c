@@ -252,6 +252,13 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 			buf_printf(&failures, "%s%s failed (%s)", failures.len ?
 				   "; " : "", sel[i]->name, ce.msg);
 			manifest_component(r.manifest, sel[i]->name, ce.msg, detail);
+			/* A lost connection fails every component after it:
+			 * the run ends here, publishing nothing (exit 3). */
+			if (xport_lost(r.x)) {
+				err_set(e, FX_CONN, "backup %s: %s", sel[i]->name,
+					xport_lost(r.x));
+				goto out;
+			}
 			if (!first.code) {
 				first = ce;
 				err_wrap(&first, "backup %s", sel[i]->name);

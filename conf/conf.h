@@ -32,6 +32,8 @@ enum conf_type {
 	CT_PATHS,	/* comma list of paths */
 	CT_URL,
 	CT_S3URL,	/* s3://bucket[/prefix] */
+	CT_CRON,	/* a cron expression (util/cron.h); choices "a|b":
+			 * words allowed instead */
 };
 
 #define CK_SECRET   0x01	/* masked in output; KEY_file allowed */
@@ -114,5 +116,21 @@ int conf_is_local(const struct conf *c);
 
 /* Prints the effective configuration, secrets masked. */
 void conf_dump(const struct conf *c, FILE *out, int json);
+
+/*
+ * A value the file did not set that the program found elsewhere (a key
+ * resolved through ssh_config): shown in place of the key's default, with
+ * its own origin, or after the section's keys when name is no key.
+ */
+struct conf_shown {
+	const char *section;
+	const char *name;
+	const char *value;
+	const char *origin;
+};
+
+/* conf_dump() with those n rows. */
+void conf_dump_shown(const struct conf *c, FILE *out, int json,
+		     const struct conf_shown *rows, size_t n);
 
 #endif

@@ -9,47 +9,88 @@ static const char *shown(const struct val *v)
 	return (v->key->flags & CK_SECRET) && v->value ? "********" : v->value;
 }
 
-static void dump_val(const struct val *v, FILE *out, json_t *root)
+/* One row: a key's value or a value shown in its place (conf_shown); a
+ * broken value shows its problem where it would be (it is listed on
+ * stderr too). */
+static void dump_row(const char *sect, const char *name, const char *value,
+		     const char *origin, const char *error, FILE *out,
+		     json_t *root)
 {
 	json_t *sec;
 
 	if (!root) {
-		/* A broken value shows its problem where it would be (it is
-		 * listed on stderr too). */
-		fprintf(out, "%-17s = %-28s ; %s\n", v->key->name,
-			v->error ? "(error)" : shown(v) ? shown(v) : "",
-			v->error ? v->error : v->origin);
+		fprintf(out, "%-17s = %-28s ; %s\n", name,
+			error ? "(error)" : value ? value : "",
+			error ? error : origin);
 		return;
 	}
-	sec = json_object_get(root, v->section);
+	sec = json_object_get(root, sect);
 	if (!sec) {
 		sec = json_object();
-		json_object_set_new(root, v->section, sec);
+		json_object_set_new(root, sect, sec);
 	}
-	json_object_set_new(sec, v->key->name,
-			    json_pack("{s:s?, s:s, s:s*}", "value",
-				      v->error ? NULL : shown(v), "origin",
-				      v->origin ? v->origin : "unset", "error",
-				      v->error));
+	json_object_set_new(sec, name, json_pack("{s:s?, s:s, s:s*}", "value",
+						 error ? NULL : value, "origin",
+						 origin, "error", error));
+}
+
+static void dump_val(const struct val *v, FILE *out, json_t *root)
+{
+	dump_row(v->section, v->key->name, shown(v),
+		 v->origin ? v->origin : "unset", v->error, out, root);
+}
+
+static const struct conf_shown *find_row(const struct conf_shown *rows,
+					 size_t n, const char *sect,
+					 const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].section, sect) && !strcmp(rows[i].name, name))
+			return &rows[i];
+	return NULL;
 }
 
 static void dump_section(const struct conf *c, const char *sect, FILE *out,
-			 json_t *root)
+			 json_t *root, const struct conf_shown *rows, size_t n)
 {
 	if (!root)
 		fprintf(out, "\n[%s]\n", sect);
 	for (size_t k = 0; k < conf_nkeys; k++) {
+		const struct conf_shown *row;
 		const struct val *v;
 
 		if (!conf_section_matches(conf_keys[k].section, sect))
 			continue;
 		v = conf_find_val(c, sect, conf_keys[k].name);
-		if (v)
+		row = find_row(rows, n, sect, conf_keys[k].name);
+		/* What the file sets is what counts. */
+		if (row && !(v && v->line > 0))
+			dump_row(sect, row->name, row->value, row->origin,
+				 NULL, out, root);
+		else if (v)
 			dump_val(v, out, root);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int is_key = 0;
+
+		if (strcmp(rows[i].section, sect))
+			continue;
+		for (size_t k = 0; k < conf_nkeys && !is_key; k++)
+			is_key = conf_section_matches(conf_keys[k].section, sect) &&
+				 !strcmp(conf_keys[k].name, rows[i].name);
+		if (!is_key)
+			dump_row(sect, rows[i].name, rows[i].value,
+				 rows[i].origin, NULL, out, root);
 	}
 }
 
 void conf_dump(const struct conf *c, FILE *out, int json)
+{
+	conf_dump_shown(c, out, json, NULL, 0);
+}
+
+void conf_dump_shown(const struct conf *c, FILE *out, int json,
+		     const struct conf_shown *rows, size_t n)
 {
 	json_t *root = json ? json_object() : NULL;
 	struct strlist done = STRLIST_INIT;
@@ -71,7 +112,7 @@ void conf_dump(const struct conf *c, FILE *out, int json)
 			if (seen)
 				continue;
 			strlist_add(&done, name);
-			dump_section(c, name, out, root);
+			dump_section(c, name, out, root, rows, n);
 		}
 	}
 	strlist_release(&done);

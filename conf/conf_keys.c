@@ -6,7 +6,8 @@
 
 const char *const conf_sections[] = {
 	"server", "project", "deploy", "backup", "offsite", "postgres", "redis",
-	"minio", "neo4j", "group.*", NULL,
+	"minio", "neo4j", "group.*", "schedule", "notify", "log", "logs",
+	"files", NULL,
 };
 
 #define S CK_SECRET
@@ -16,6 +17,9 @@ const struct conf_key conf_keys[] = {
 	/* [server] */
 	{ "server", "host", CT_STR, NULL, CK_REQUIRED, NULL,
 	  "server name or address, or 'local' to run on this machine" },
+	{ "server", "ssh_config", CT_STR, "~/.ssh/config, /etc/ssh/ssh_config",
+	  0, NULL, "OpenSSH client config resolving host as ssh does: a file "
+	  "(read alone, as ssh -F), or no" },
 	{ "server", "port", CT_PORT, "22", 0, NULL, "SSH port" },
 	{ "server", "user", CT_STR, NULL, 0, NULL,
 	  "SSH user (default: the local user name)" },
@@ -27,8 +31,10 @@ const struct conf_key conf_keys[] = {
 	  "strict|accept-new|off", "host key policy" },
 	{ "server", "connect_timeout", CT_DURATION, "10s", 0, NULL,
 	  "TCP connect and SSH handshake timeout" },
-	{ "server", "keepalive", CT_DURATION, "30s", 0, NULL,
+	{ "server", "keepalive", CT_DURATION, "15s", 0, NULL,
 	  "SSH keepalive interval (0 disables)" },
+	{ "server", "keepalive_count", CT_INT, "3", 0, "1..1000",
+	  "unanswered keepalive intervals before the server counts as lost" },
 
 	/* [project] */
 	{ "project", "name", CT_STR, NULL, 0, NULL,
@@ -114,6 +120,8 @@ const struct conf_key conf_keys[] = {
 	  "put role password hashes into globals.sql" },
 	{ "postgres", "lock_timeout", CT_DURATION, "30s", 0, NULL,
 	  "how long to wait for a table lock before failing" },
+	{ "postgres", "transfer", CT_ENUM, "auto", 0, "auto|tunnel|server",
+	  "COPY data through the tunnel, or by psql on the server, compressed" },
 
 	/* [redis] */
 	{ "redis", "host", CT_STR, "127.0.0.1", 0, NULL,
@@ -156,6 +164,58 @@ const struct conf_key conf_keys[] = {
 	/* [group.NAME]: deploy --type NAME */
 	{ "group.*", "services", CT_LIST, NULL, 0, NULL,
 	  "compose services of this group (deploy --type NAME)" },
+
+	/* [schedule] */
+	{ "schedule", "backup", CT_CRON, NULL, 0, NULL,
+	  "when ferry daemon (or cron) backs up: a cron expression" },
+	{ "schedule", "prune", CT_CRON, NULL, 0, "after-backup",
+	  "when to prune: after-backup or a cron expression" },
+	{ "schedule", "verify", CT_CRON, NULL, 0, NULL,
+	  "when to verify the newest archive: a cron expression" },
+	{ "schedule", "max_age", CT_DURATION, NULL, 0, NULL,
+	  "ferry status fails when the newest good backup is older "
+	  "(default: twice the backup interval)" },
+
+	/* [notify] */
+	{ "notify", "ping_url", CT_URL, NULL, S | F, NULL,
+	  "healthchecks.io-style URL: URL/start, URL, URL/fail" },
+	{ "notify", "webhook_url", CT_URL, NULL, S | F, NULL,
+	  "URL that gets each run's result as a JSON POST" },
+	{ "notify", "on", CT_ENUM, "always", 0, "failure|always",
+	  "notify on every run, or only when one fails" },
+	{ "notify", "timeout", CT_DURATION, "10s", 0, NULL,
+	  "one notification request's time limit (3 tries)" },
+	{ "notify", "metrics_file", CT_PATH, NULL, 0, NULL,
+	  "Prometheus text file rewritten after each run" },
+
+	/* [log] */
+	{ "log", "format", CT_ENUM, "text", 0, "text|json",
+	  "stderr lines as text or JSON (--log-format overrides)" },
+	{ "log", "syslog", CT_BOOL, "no", 0, NULL,
+	  "send every log line to syslog too" },
+
+	/* [redis], continued */
+	{ "redis", "user", CT_STR, NULL, 0, NULL,
+	  "ACL user for AUTH (default: the default user)" },
+	{ "redis", "timeout", CT_DURATION, "60s", 0, NULL,
+	  "longest wait for the next byte of a snapshot" },
+	{ "redis", "service", CT_STR, "redis", 0, NULL,
+	  "compose service running Redis (a restore stops and starts it)" },
+	{ "redis", "data_dir", CT_STR, NULL, 0, NULL,
+	  "Redis' data directory as the server's files see it (default: "
+	  "CONFIG GET dir, through the container's mounts)" },
+
+	/* [logs] */
+	{ "logs", "services", CT_LIST, "all", 0, NULL,
+	  "compose services whose logs are kept, 'all' or 'none'" },
+	{ "logs", "files", CT_LIST, NULL, 0, NULL,
+	  "log files on the server (globs), read over SFTP" },
+	{ "logs", "max_bytes", CT_INT, "67108864", 0, "0..1099511627776",
+	  "newest bytes kept per service or file (0: everything)" },
+
+	/* [files] */
+	{ "files", "paths", CT_LIST, NULL, 0, NULL,
+	  "server files to keep (globs, relative to remote_dir or absolute)" },
 };
 
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cron.h"
 #include "util/log.h"
 #include "util/value.h"
 #include "conf/conf_internal.h"
@@ -214,13 +215,14 @@ static const char *check_type(struct val *v, char *expect, size_t size)
 			size_t len = strcspn(p, "\n");
 
 			if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8))
-				return "an http:// or https:// URL (one a line)";
+				return "an http:// or https:// URL";
 			p += len + (p[len] == '\n');
 		}
 		return NULL;
 	case CT_S3URL:
 		return !strncmp(s, "s3://", 5) && s[5] && s[5] != '/' ? NULL :
 			"s3://bucket/prefix";
+	case CT_CRON:		/* check_cron() says more */
 	case CT_STR:
 	case CT_LIST:
 	case CT_PATH:
@@ -228,6 +230,26 @@ static const char *check_type(struct val *v, char *expect, size_t size)
 		break;
 	}
 	return NULL;
+}
+
+/* A cron expression, or one of the key's words ("after-backup"): the
+ * parser's own reason names the field at fault. */
+static void check_cron(struct conf *c, struct val *v)
+{
+	struct cron cr = CRON_INIT;
+	struct err ce = ERR_INIT;
+	const char *words = v->key->choices;
+
+	if (words && check_enum(words, v->value) == 0)
+		return;
+	if (cron_parse(v->value, &cr, &ce) == 0) {
+		cron_release(&cr);
+		return;
+	}
+	problem(c, v, "bad value '%s' for %s in [%s]: %s%s%s", v->value,
+		v->key->name, v->section, ce.msg,
+		words ? "; expected a cron expression or " : "",
+		words ? words : "");
 }
 
 static void resolve_paths(struct conf *c, struct val *v)
@@ -283,20 +305,49 @@ static void check_exists(struct conf *c, struct val *v)
 	strlist_release(&items);
 }
 
+/* The part of a bad value to show: of a repeated key's values (one a
+ * line), the first that is not a URL -- an error stays one line. */
+static const char *bad_item(const struct val *v, int *len)
+{
+	const char *p = v->value;
+
+	if (v->key->type == CT_URL) {
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)) {
+				*len = (int)n;
+				return p;
+			}
+			p += n + (p[n] == '\n');
+		}
+		p = v->value;
+	}
+	*len = (int)strlen(p);
+	return p;
+}
+
 /* Types, paths and existence of a value that has its text. */
 static void finish_text(struct conf *c, struct val *v)
 {
 	char expect[128];
-	const char *want;
+	const char *want, *item;
+	int len;
 
 	if (v->key->type == CT_PATH || v->key->type == CT_PATHS)
 		resolve_paths(c, v);
+	if (v->key->type == CT_CRON) {
+		check_cron(c, v);
+		return;
+	}
 	want = check_type(v, expect, sizeof(expect));
-	if (want)
-		problem(c, v, "bad value '%s' for %s in [%s]: expected %s",
-			v->value, v->key->name, v->section, want);
-	else
+	if (!want) {
 		check_exists(c, v);
+		return;
+	}
+	item = bad_item(v, &len);
+	problem(c, v, "bad value '%.*s' for %s in [%s]: expected %s", len, item,
+		v->key->name, v->section, want);
 }
 
 static void finish_val(struct conf *c, struct val *v)

@@ -320,6 +320,9 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	}
 	r = 0;
 out:
+	/* A broken pipe or a short stream is the connection's doing. */
+	if (r < 0 && xport_lost(x))
+		err_set(e, FX_CONN, "deploy: sending files: %s", xport_lost(x));
 	buf_release(&cmd);
 	buf_release(&dr.text[0]);
 	buf_release(&dr.text[1]);

@@ -1,6 +1,7 @@
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <stdlib.h>
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
@@ -12,6 +13,13 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 
 int http_call(const struct http_req *h, struct buf *resp, long *status,
 	      struct err *e)
+{
+	return http_call_body(h, NULL, NULL, resp, status, e);
+}
+
+int http_call_body(const struct http_req *h, const char *body,
+		   const char *content_type, struct buf *resp, long *status,
+		   struct err *e)
 {
 	struct curl_slist *hdr = NULL;
 	CURL *c = curl_easy_init();
@@ -36,7 +44,14 @@ int http_call(const struct http_req *h, struct buf *resp, long *status,
 		curl_easy_setopt(c, CURLOPT_PASSWORD, h->password ? h->password : "");
 	}
 	hdr = curl_slist_append(hdr, "Accept: application/json");
-	if (h->json) {
+	if (body) {
+		char *ct = xstrfmt("Content-Type: %s", content_type ?
+				   content_type : "text/plain; charset=utf-8");
+
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		hdr = curl_slist_append(hdr, ct);
+		free(ct);
+	} else if (h->json) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, h->json);
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	}

@@ -1,6 +1,6 @@
 /*
  * http: one small HTTP request with libcurl (bounded time, bounded reply),
- * for JSON APIs such as Neo4j's.  Bodies that stream (S3 objects) use
+ * for JSON APIs such as Neo4j's and for notifications.  Bodies that stream (S3 objects) use
  * net/s3.c instead.
  */
 #ifndef FERRY_NET_HTTP_H
@@ -24,5 +24,10 @@ struct http_req {
  * reply came (the URL and curl's reason in e). */
 int http_call(const struct http_req *h, struct buf *resp, long *status,
 	      struct err *e) __attribute__((warn_unused_result));
+/* The same with a body that is not JSON (h->json unused): sent with
+ * content_type (NULL: text/plain; charset=utf-8). */
+int http_call_body(const struct http_req *h, const char *body,
+		   const char *content_type, struct buf *resp, long *status,
+		   struct err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -80,22 +80,28 @@ static int wait_connect(int fd, long long timeout_ms)
 	return soerr;
 }
 
-static void set_tcp_keepalive(int fd, long long keepalive_ms)
+/*
+ * The kernel's part in noticing a dead link.  TCP_USER_TIMEOUT ends the
+ * connection when data sent stays unacknowledged for the whole bound
+ * (keepalives do not run while data is in flight); TCP keepalives probe an
+ * idle one.  Neither sees a server whose kernel still answers but whose
+ * sshd is gone or stuck: ssh_keepalive() (ssh_alive.c) covers that.
+ */
+static void set_tcp_options(int fd, const struct ssh_opts *o)
 {
-	int on = 1, idle, cnt = 3;
+	long long alive_ms = o->keepalive_ms;
+	int on = 1, secs = (int)(alive_ms / 1000 > 0 ? alive_ms / 1000 : 1);
+	int count = o->keepalive_count > 0 ? o->keepalive_count : 1;
+	unsigned int bound = (unsigned int)ssh_alive_limit(o);
 
-	if (keepalive_ms <= 0)
-		return;
-	idle = (int)(keepalive_ms / 1000 > 0 ? keepalive_ms / 1000 : 1);
-	/* TCP keepalives, not SSH ones: libssh2 1.10 builds its keepalive
-	 * packet on the stack, and a partly sent one would block every other
-	 * sender (see ssh_may_send()).  The kernel also notices a dead peer
-	 * while libssh2 sits idle. */
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (alive_ms <= 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof(secs));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof(secs));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &bound, sizeof(bound));
 }
 
 static int tcp_connect(const struct ssh_opts *o, struct err *e)
@@ -138,7 +144,7 @@ static int tcp_connect(const struct ssh_opts *o, struct err *e)
 		close(fd);
 		return -1;
 	}
-	set_tcp_keepalive(fd, o->keepalive_ms);
+	set_tcp_options(fd, o);
 	return fd;
 }
 
@@ -175,8 +181,7 @@ int ssh_call(struct ssh *s, struct ssh_req *r, struct err *e)
 	pthread_mutex_lock(&s->mu);
 	if (s->dead) {
 		pthread_mutex_unlock(&s->mu);
-		return err_set(e, FX_CONN, "connection to %s lost: %s", s->name,
-			       s->dead_why);
+		return err_set(e, FX_CONN, "%s", s->lost);
 	}
 	enqueue(s, r);
 	ssh_wake(s);
@@ -202,8 +207,15 @@ int ssh_may_send(struct ssh *s, const void *tag)
 	return !s->out_owner || s->out_owner == tag;
 }
 
-int ssh_sent_partly(struct ssh *s, const void *tag)
+int ssh_sent_partly(struct ssh *s, const void *tag, long rc)
 {
+	/* A failed send leaves its packet in libssh2 and the direction bit
+	 * set for good: waiting for it to drain would spin on a dead socket. */
+	if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN) {
+		if (s->out_owner == tag)
+			s->out_owner = NULL;
+		return 0;
+	}
 	if (libssh2_session_block_directions(s->session) &
 	    LIBSSH2_SESSION_BLOCK_OUTBOUND) {
 		s->out_owner = tag;
@@ -234,12 +246,15 @@ static void fail_all(struct ssh *s, const char *why)
 	while (s->reqs) {
 		struct ssh_req *r = s->reqs;
 
-		err_set(&r->err, FX_CONN, "connection to %s lost: %s", s->name,
-			why);
+		err_set(&r->err, FX_CONN, "%s", why);
 		finish_req(s, r, -1);
 	}
 	for (struct ssh_chan *c = s->chans; c; c = c->next)
 		chan_abort(c, why);
+	/* New connections to a tunnel are refused rather than left
+	 * waiting for a channel that will never open. */
+	for (struct forward *f = s->fwds; f; f = f->next)
+		forward_stop(f);
 	pthread_cond_broadcast(&s->cond);
 }
 
@@ -248,9 +263,30 @@ void ssh_mark_dead(struct ssh *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = 1;
-	snprintf(s->dead_why, sizeof(s->dead_why), "%s", why);
-	log_verbose("connection to %s lost: %s", s->name, why);
-	fail_all(s, why);
+	ssh_describe_loss(s, why);
+	log_verbose("%s", s->lost);
+	fail_all(s, s->lost);
+}
+
+const char *ssh_lost(struct ssh *s)
+{
+	int dead;
+
+	pthread_mutex_lock(&s->mu);
+	dead = s->dead;
+	pthread_mutex_unlock(&s->mu);
+	/* s->lost is written once, before dead is set. */
+	return dead ? s->lost : NULL;
+}
+
+int ssh_lost_silent(struct ssh *s)
+{
+	int silent;
+
+	pthread_mutex_lock(&s->mu);
+	silent = s->dead && s->sock_err == ETIMEDOUT;
+	pthread_mutex_unlock(&s->mu);
+	return silent;
 }
 
 /* ---- the I/O thread -------------------------------------------------- */
@@ -266,7 +302,7 @@ static int run_requests(struct ssh *s)
 		if (!ssh_may_send(s, r))
 			break;
 		rc = r->step(s, r);
-		if (ssh_sent_partly(s, r) || rc == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_sent_partly(s, r, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 			break;
 		if (rc < 0 && ssh_fatal(rc)) {
 			ssh_mark_dead(s, ssh_errmsg(s));
@@ -298,27 +334,37 @@ static int run_channels(struct ssh *s)
 	return progress;
 }
 
-static int build_poll(struct ssh *s, struct pollfd *pfd)
+/* Whether some party would read the socket now.  Only then is it watched
+ * for input: unread bytes (a server's global request while idle, or data
+ * for a channel whose local reader is slow) would otherwise wake poll at
+ * once, forever.  It is also when the server's silence counts. */
+static int wants_input(struct ssh *s)
 {
-	int n = 0, dirs, want_in;
+	if (s->dead)
+		return 0;
+	if (s->reqs)
+		return 1;
+	for (struct ssh_chan *c = s->chans; c; c = c->next)
+		if (chan_wants_socket(c))
+			return 1;
+	return 0;
+}
+
+static int build_poll(struct ssh *s, struct pollfd *pfd, int want_in)
+{
+	int n = 0, dirs;
 	short events;
 
 	pfd[n++] = (struct pollfd){ s->wake[0], POLLIN, 0 };
 	if (s->dead)
 		return n;
-	/* The socket is watched for input only when something would read it:
-	 * unread bytes (a server's global request while idle, or data for a
-	 * channel whose local reader is slow) would otherwise wake poll at
-	 * once, forever. */
-	want_in = s->reqs != NULL;
-	for (struct ssh_chan *c = s->chans; c && !want_in; c = c->next)
-		want_in = chan_wants_socket(c);
 	dirs = libssh2_session_block_directions(s->session);
 	events = (short)((want_in ? POLLIN : 0) |
 		((dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) ? POLLOUT : 0));
 	pfd[n++] = (struct pollfd){ s->sock, events, 0 };
 	for (struct forward *f = s->fwds; f && n < MAX_POLL; f = f->next)
-		pfd[n++] = (struct pollfd){ f->lfd, POLLIN, 0 };
+		if (f->lfd >= 0)
+			pfd[n++] = (struct pollfd){ f->lfd, POLLIN, 0 };
 	for (struct ssh_chan *c = s->chans; c && n < MAX_POLL - 3; c = c->next)
 		n += chan_poll_fds(c, pfd + n, MAX_POLL - n);
 	return n;
@@ -331,6 +377,20 @@ static void after_poll(struct ssh *s, struct pollfd *pfd, int n)
 	if (pfd[0].revents & POLLIN)
 		while (read(s->wake[0], drain, sizeof(drain)) > 0)
 			;
+	/* An error or hangup is reported whatever was asked for: left
+	 * alone while no one reads, it would wake poll at once, forever. */
+	if (n > 1 && pfd[1].fd == s->sock &&
+	    (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		if (getsockopt(s->sock, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+		    soerr)
+			s->sock_err = soerr;
+		else if (!s->sock_err)
+			s->sock_err = -1;
+		ssh_mark_dead(s, "hangup");
+	}
 	for (int i = 1; i < n; i++) {
 		if (!(pfd[i].revents & POLLIN))
 			continue;
@@ -347,7 +407,7 @@ static void *io_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->quit) {
-		int progress, timeout, n;
+		int progress, timeout, n, want_in;
 
 		/* One pass, then always poll: a busy channel must not starve
 		 * the listeners and the wake pipe.  Channels go before requests
@@ -369,7 +429,9 @@ static void *io_main(void *arg)
 				timeout = 0;
 		if (progress)
 			timeout = 0;
-		n = build_poll(s, pfd);
+		want_in = wants_input(s);
+		timeout = ssh_keepalive(s, want_in, timeout);
+		n = build_poll(s, pfd, want_in && !s->dead);
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			usleep(1000);
@@ -420,6 +482,7 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 	s->session = libssh2_session_init_ex(NULL, NULL, NULL, s);
 	if (!s->session)
 		return err_set(e, FX_CONN, "ssh %s: cannot create session", s->name);
+	ssh_watch_socket(s);
 	libssh2_session_set_blocking(s->session, 1);
 	libssh2_session_set_timeout(s->session, (long)o->connect_timeout_ms);
 	prefs = ssh_hostkey_prefs(o);
@@ -440,6 +503,8 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 		return -1;
 	libssh2_session_set_timeout(s->session, 0);
 	libssh2_session_set_blocking(s->session, 0);
+	/* ssh_keepalive() decides when; libssh2's own floor is 2 s. */
+	libssh2_keepalive_config(s->session, 1, ALIVE_FLOOR_S);
 	if (fd_nonblock(s->sock, 1) < 0)
 		return err_set(e, FX_CONN, "ssh %s: %s", s->name, strerror(errno));
 	return 0;
@@ -457,15 +522,22 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 	s->wake[0] = s->wake[1] = -1;
 	s->name = xstrfmt("%s@%s:%d", o->user, o->host, o->port);
 	s->reqs_tail = &s->reqs;
+	s->alive_ms = o->keepalive_ms;
+	s->alive_limit = ssh_alive_limit(o);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err_set(e, FX_FAIL, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	s->sock = tcp_connect(o, e);
-	if (s->sock < 0)
-		goto fail;
+	if (o->jump || o->proxy_command) {
+		if (route_open(s, o, e) < 0)
+			goto fail;
+	} else {
+		s->sock = tcp_connect(o, e);
+		if (s->sock < 0)
+			goto fail;
+	}
 	if (session_start(s, o, e) < 0)
 		goto fail;
 	if (pthread_create(&s->io, NULL, io_main, s)) {
@@ -519,6 +591,7 @@ void ssh_close(struct ssh *s)
 	}
 	if (s->sock >= 0)
 		close(s->sock);
+	route_close(s);
 	if (s->wake[0] >= 0) {
 		close(s->wake[0]);
 		close(s->wake[1]);

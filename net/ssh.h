@@ -26,10 +26,30 @@ struct ssh_opts {
 	int port;
 	const char *user;
 	const struct strlist *identities;	/* may be empty: defaults */
-	const char *known_hosts;
+	const char *known_hosts;	/* NULL: none (UserKnownHostsFile none) */
+	/* From ssh_config, as OpenSSH applies them; zero values: unset. */
+	const struct strlist *known_hosts_also;	/* read too, never written:
+						 * further UserKnownHostsFiles,
+						 * GlobalKnownHostsFiles */
+	const char *host_key_alias;	/* the known_hosts name instead of
+					 * host or [host]:port */
+	int hash_known_hosts;		/* entries ferry adds are hashed */
+	int identities_only;		/* agent keys only when they are one
+					 * of the identities */
+	const char *identity_agent;	/* NULL: $SSH_AUTH_SOCK; "none": no
+					 * agent; otherwise the agent socket */
+	/* The route: the last jump host (itself routed through its own
+	 * jump), or a command whose stdin/stdout carry the session. */
+	const struct ssh_opts *jump;	/* connect to this hop, then to
+					 * host:port through it */
+	const char *proxy_command;	/* run it; SSH over its stdin/stdout */
 	enum ssh_hostkey_policy policy;
 	long long connect_timeout_ms;
-	long long keepalive_ms;			/* 0: off */
+	/* OpenSSH's ServerAliveInterval and ServerAliveCountMax: a server
+	 * silent for keepalive_ms * keepalive_count while ferry waits on
+	 * it is taken for dead.  keepalive_ms 0: no keepalive at all. */
+	long long keepalive_ms;
+	int keepalive_count;
 };
 
 struct ssh;
@@ -43,6 +63,18 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 void ssh_close(struct ssh *s);
 /* "user@host:port" for messages. */
 const char *ssh_name(const struct ssh *s);
+/*
+ * NULL while the session lives; once it died (the server closed or reset
+ * the connection, or went silent too long), a sentence saying so
+ * ("connection to NAME lost after 45.0 s of silence").  By then every
+ * channel's descriptors are closed and every request has failed with it.
+ * Safe from any thread; the string lives until ssh_close().
+ */
+const char *ssh_lost(struct ssh *s);
+/* 1 once the session died of silence (the keepalive bound, or the
+ * kernel's TCP_USER_TIMEOUT): the link, not only the server, is likely
+ * gone, and connecting again would only wait. */
+int ssh_lost_silent(struct ssh *s);
 
 /*
  * Starts cmd on the server.  The caller owns the returned descriptors:
@@ -91,6 +123,11 @@ int ssh_sftp_close(struct ssh_file *f, struct err *e);
 /* 0, or -1 with FX_FAIL; *missing = 1 when the path does not exist. */
 int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
 		  int *missing, struct err *e);
+/* The same without following a final symlink. */
+int ssh_sftp_lstat(struct ssh *s, const char *path, struct ssh_stat *st,
+		   int *missing, struct err *e);
+/* Moves f's offset (the next read or write starts there). */
+int ssh_sftp_seek(struct ssh_file *f, uint64_t offset, struct err *e);
 int ssh_sftp_unlink(struct ssh *s, const char *path, struct err *e);
 int ssh_sftp_mkdir(struct ssh *s, const char *path, int mode, struct err *e);
 

@@ -1,6 +1,8 @@
 /*
  * Public key authentication: ssh-agent first, then identity files (their
  * passphrase from FERRY_SSH_PASSPHRASE, never from argv or the config).
+ * ssh_config's IdentityAgent picks the agent (or none), IdentitiesOnly
+ * limits it to the keys of the identity files, as ssh does.
  */
 #include "net/ssh_internal.h"
 
@@ -12,31 +14,103 @@
 
 #include "util/log.h"
 
-static int try_agent(struct ssh *s, const char *user, struct buf *tried)
+/* The public halves of the identities (FILE.pub), decoded, for
+ * IdentitiesOnly. */
+struct pubkeys {
+	struct buf *v;
+	size_t n;
+};
+
+static void pubkeys_add(struct pubkeys *p, const char *path)
+{
+	char *pub = xstrfmt("%s.pub", path), line[16384], *b64, *end;
+	FILE *f = fopen(pub, "re");
+	struct buf blob = BUF_INIT;
+	int n, pad = 0;
+
+	free(pub);
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f) || !(b64 = strchr(line, ' '))) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	b64++;
+	end = b64 + strcspn(b64, " \t\r\n");
+	*end = '\0';
+	buf_grow(&blob, strlen(b64));
+	n = EVP_DecodeBlock((unsigned char *)blob.p, (unsigned char *)b64,
+			    (int)strlen(b64));
+	for (char *q = end; q > b64 && q[-1] == '='; q--)
+		pad++;
+	if (n <= pad) {
+		buf_release(&blob);
+		return;
+	}
+	buf_setlen(&blob, (size_t)(n - pad));
+	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+	p->v[p->n++] = blob;
+}
+
+static int pubkeys_have(const struct pubkeys *p,
+			const struct libssh2_agent_publickey *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].len == id->blob_len &&
+		    !memcmp(p->v[i].p, id->blob, id->blob_len))
+			return 1;
+	return 0;
+}
+
+/* *path: the agent's socket, NULL for $SSH_AUTH_SOCK; 0: no agent. */
+static int agent_socket(const struct ssh_opts *o, const char **path)
+{
+	*path = NULL;
+	if (o->identity_agent && !strcmp(o->identity_agent, "none"))
+		return 0;
+	if (o->identity_agent) {
+		*path = o->identity_agent;
+		return 1;
+	}
+	return getenv("SSH_AUTH_SOCK") != NULL;
+}
+
+static int try_agent(struct ssh *s, const struct ssh_opts *o,
+		     const struct pubkeys *only, struct buf *tried)
 {
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	const char *path;
 	LIBSSH2_AGENT *agent;
-	int ok = 0, n = 0;
+	int ok = 0, n = 0, skipped = 0;
 
-	if (!getenv("SSH_AUTH_SOCK"))
+	if (!agent_socket(o, &path))
 		return 0;
 	agent = libssh2_agent_init(s->session);
 	if (!agent)
 		return 0;
+	if (path)
+		libssh2_agent_set_identity_path(agent, path);
 	if (libssh2_agent_connect(agent) || libssh2_agent_list_identities(agent)) {
-		log_verbose("ssh-agent: %s", ssh_errmsg(s));
+		log_verbose("ssh-agent%s%s: %s", path ? " " : "", path ? path : "",
+			    ssh_errmsg(s));
 		goto out;
 	}
 	while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		prev = id;
+		if (only && !pubkeys_have(only, id)) {
+			skipped++;	/* IdentitiesOnly */
+			continue;
+		}
 		n++;
-		if (libssh2_agent_userauth(agent, user, id) == 0) {
+		if (libssh2_agent_userauth(agent, o->user, id) == 0) {
 			ok = 1;
 			log_verbose("authenticated with agent key %s", id->comment);
 		}
-		prev = id;
 	}
-	buf_printf(tried, "%sssh-agent (%d key%s)", tried->len ? ", " : "", n,
-		   n == 1 ? "" : "s");
+	buf_printf(tried, "%sssh-agent (%d key%s%s)", tried->len ? ", " : "", n,
+		   n == 1 ? "" : "s", skipped ? "; others left out by "
+		   "IdentitiesOnly" : "");
 	libssh2_agent_disconnect(agent);
 out:
 	libssh2_agent_free(agent);
@@ -127,6 +201,9 @@ int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e)
 	static const char *const defaults[] = {
 		"id_ed25519", "id_ecdsa", "id_rsa",
 	};
+	const int configured = o->identities && o->identities->n > 0;
+	struct pubkeys only = { NULL, 0 };
+	struct strlist files = STRLIST_INIT;
 	struct buf tried = BUF_INIT;
 	const char *home = getenv("HOME");
 	char *methods;
@@ -139,21 +216,24 @@ int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e)
 	if (methods && !strstr(methods, "publickey"))
 		return err_set(e, FX_CONN, "ssh %s: server does not accept public "
 			       "keys (offers: %s)", s->name, methods);
-	ok = try_agent(s, o->user, &tried);
-	for (size_t i = 0; !ok && o->identities && i < o->identities->n; i++)
-		ok = try_file(s, o->user, o->identities->v[i], 1, &tried);
-	if (!ok && (!o->identities || o->identities->n == 0) && home) {
-		for (size_t i = 0; !ok && i < sizeof(defaults) / sizeof(*defaults);
-		     i++) {
-			char *p = xstrfmt("%s/.ssh/%s", home, defaults[i]);
-
-			ok = try_file(s, o->user, p, 0, &tried);
-			free(p);
-		}
-	}
+	for (size_t i = 0; configured && i < o->identities->n; i++)
+		strlist_add(&files, o->identities->v[i]);
+	for (size_t i = 0; !configured && home && i < sizeof(defaults) /
+	     sizeof(*defaults); i++)
+		strlist_add_take(&files, xstrfmt("%s/.ssh/%s", home, defaults[i]));
+	if (o->identities_only)
+		for (size_t i = 0; i < files.n; i++)
+			pubkeys_add(&only, files.v[i]);
+	ok = try_agent(s, o, o->identities_only ? &only : NULL, &tried);
+	for (size_t i = 0; !ok && i < files.n; i++)
+		ok = try_file(s, o->user, files.v[i], configured, &tried);
 	if (!ok)
 		err_set(e, FX_CONN, "ssh %s: authentication failed (tried: %s)",
 			s->name, tried.len ? buf_str(&tried) : "no keys found");
+	for (size_t i = 0; i < only.n; i++)
+		buf_release(&only.v[i]);
+	free(only.v);
+	strlist_release(&files);
 	buf_release(&tried);
 	return ok ? 0 : -1;
 }

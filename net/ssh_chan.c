@@ -102,7 +102,7 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 				break;
 			rc = libssh2_channel_write(c->ch, p->buf + p->off,
 						   p->len - p->off);
-			if (ssh_sent_partly(s, p) || rc == LIBSSH2_ERROR_EAGAIN)
+			if (ssh_sent_partly(s, p, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 				return progress;
 			if (rc < 0)
 				return chan_fail(s, c, (int)rc);
@@ -118,7 +118,7 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 	    ssh_may_send(s, &c->eof_sent)) {
 		int rc = libssh2_channel_send_eof(c->ch);
 
-		if (ssh_sent_partly(s, &c->eof_sent))
+		if (ssh_sent_partly(s, &c->eof_sent, rc))
 			return progress;
 		if (rc == 0) {
 			c->eof_sent = 1;
@@ -166,7 +166,7 @@ static int pump_down(struct ssh *s, struct ssh_chan *c, struct pump *p,
 		ssize_t rc = libssh2_channel_read_ex(c->ch, stream, p->buf,
 						     sizeof(p->buf));
 
-		if (ssh_sent_partly(s, p) || rc == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_sent_partly(s, p, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 			return progress;
 		if (rc < 0)
 			return chan_fail(s, c, (int)rc);
@@ -213,7 +213,7 @@ static int grow_window(struct ssh *s, struct ssh_chan *c)
 		return 0;
 	rc = libssh2_channel_receive_window_adjust2(c->ch, c->win_adjust, 1,
 						    &unused);
-	if (ssh_sent_partly(s, &c->win_adjust) || rc == LIBSSH2_ERROR_EAGAIN)
+	if (ssh_sent_partly(s, &c->win_adjust, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	c->win_adjust = 0;
 	if (rc < 0)
@@ -232,7 +232,7 @@ static int chan_finish(struct ssh *s, struct ssh_chan *c)
 		return 0;
 	if (!c->close_sent) {
 		rc = libssh2_channel_close(c->ch);
-		if (ssh_sent_partly(s, &c->close_sent) ||
+		if (ssh_sent_partly(s, &c->close_sent, rc) ||
 		    rc == LIBSSH2_ERROR_EAGAIN)
 			return 0;
 		if (rc < 0 && ssh_fatal(rc))
@@ -240,7 +240,7 @@ static int chan_finish(struct ssh *s, struct ssh_chan *c)
 		c->close_sent = 1;
 	}
 	rc = libssh2_channel_wait_closed(c->ch);
-	if (ssh_sent_partly(s, &c->close_sent) || rc == LIBSSH2_ERROR_EAGAIN)
+	if (ssh_sent_partly(s, &c->close_sent, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	if (rc < 0 && ssh_fatal(rc))
 		return chan_fail(s, c, rc);
@@ -254,7 +254,7 @@ static int chan_finish(struct ssh *s, struct ssh_chan *c)
 		libssh2_free(s->session, sig);
 	}
 	rc = libssh2_channel_free(c->ch);
-	if (ssh_sent_partly(s, &c->close_sent) || rc == LIBSSH2_ERROR_EAGAIN)
+	if (ssh_sent_partly(s, &c->close_sent, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	c->ch = NULL;
 	close_fd(&c->up.fd);
@@ -436,7 +436,9 @@ int ssh_proc_wait(struct ssh_proc *p, struct proc_status *st, struct err *e)
 			break;
 		}
 	}
-	if (c->failed[0])
+	if (s->dead)
+		r = err_set(e, FX_CONN, "%s", s->lost);
+	else if (c->failed[0])
 		r = err_set(e, FX_CONN, "ssh %s: %s", s->name, c->failed);
 	else
 		*st = c->st;

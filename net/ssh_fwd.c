@@ -90,9 +90,16 @@ static void remove_socket(const char *path, const char *dir)
 	}
 }
 
+void forward_stop(struct forward *f)
+{
+	if (f->lfd >= 0)
+		close(f->lfd);
+	f->lfd = -1;
+}
+
 void forward_free(struct forward *f)
 {
-	close(f->lfd);
+	forward_stop(f);
 	remove_socket(f->path, f->dir);
 	free(f->path);
 	free(f->dir);
@@ -115,6 +122,10 @@ static void add_forward(struct ssh *s, int fd, int lport, const char *host,
 	pthread_mutex_lock(&s->mu);
 	f->next = s->fwds;
 	s->fwds = f;
+	/* Died since the caller looked: refuse rather than accept and
+	 * leave the client waiting. */
+	if (s->dead)
+		forward_stop(f);
 	pthread_mutex_unlock(&s->mu);
 	ssh_wake(s);
 }
@@ -126,6 +137,9 @@ int ssh_forward(struct ssh *s, const char *host, int port, int *lport,
 	socklen_t len = sizeof(a);
 	int fd;
 
+	if (ssh_lost(s))
+		return err_set(e, FX_CONN, "tunnel to %s:%d: %s", host, port,
+			       ssh_lost(s));
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_set(e, FX_FAIL, "tunnel: socket: %s", strerror(errno));
@@ -154,6 +168,9 @@ int ssh_forward_unix(struct ssh *s, const char *host, int port,
 	struct buf d = BUF_INIT;
 	int fd = -1, made = 0, named = 0, rc = -1;
 
+	if (ssh_lost(s))
+		return err_set(e, FX_CONN, "tunnel to %s:%d: %s", host, port,
+			       ssh_lost(s));
 	buf_printf(&d, "%s/ferry-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(d.p)) {
 		err_set(e, FX_FAIL, "tunnel: mkdtemp %s: %s", d.p,

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,22 +41,19 @@ static const struct {
 #define DEFAULT_ORDER "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa"
 
-/* Reads known_hosts line by line, skipping lines libssh2 cannot parse
- * (certificates, markers, security-key types) instead of failing on them. */
-static LIBSSH2_KNOWNHOSTS *load_known(LIBSSH2_SESSION *session,
-				      const char *path, int *missing)
+/* Reads one known_hosts file into kh line by line, skipping lines libssh2
+ * cannot parse (certificates, markers, security-key types) instead of
+ * failing on them. */
+static void read_known(LIBSSH2_KNOWNHOSTS *kh, const char *path, int *missing)
 {
-	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(session);
 	char line[16384];
 	FILE *f;
 
 	*missing = 0;
-	if (!kh)
-		return NULL;
 	f = fopen(path, "re");
 	if (!f) {
 		*missing = errno == ENOENT;
-		return kh;
+		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
@@ -66,7 +65,34 @@ static LIBSSH2_KNOWNHOSTS *load_known(LIBSSH2_SESSION *session,
 			log_debug("%s: skipped a line libssh2 cannot read", path);
 	}
 	fclose(f);
+}
+
+/* Every file o names, in one collection: ssh consults them all (the user
+ * files, then the global ones) and writes to the first only.  *missing:
+ * the first does not exist. */
+static LIBSSH2_KNOWNHOSTS *load_known(LIBSSH2_SESSION *session,
+				      const struct ssh_opts *o, int *missing)
+{
+	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(session);
+	int other;
+
+	*missing = 0;
+	if (!kh)
+		return NULL;
+	if (o->known_hosts)
+		read_known(kh, o->known_hosts, missing);
+	for (size_t i = 0; o->known_hosts_also && i < o->known_hosts_also->n;
+	     i++)
+		read_known(kh, o->known_hosts_also->v[i], &other);
 	return kh;
+}
+
+/* The name the key is filed under: HostKeyAlias as it is, else host, or
+ * [host]:port off port 22 (libssh2 adds the brackets for port >= 0). */
+static const char *known_name(const struct ssh_opts *o, int *port)
+{
+	*port = o->host_key_alias ? -1 : o->port;
+	return o->host_key_alias ? o->host_key_alias : o->host;
 }
 
 /* Offer first the key type known_hosts already has for this host, as
@@ -78,19 +104,20 @@ const char *ssh_hostkey_prefs(const struct ssh_opts *o)
 	LIBSSH2_SESSION *tmp;
 	LIBSSH2_KNOWNHOSTS *kh;
 	struct libssh2_knownhost *found = NULL;
-	const char *first = NULL;
-	int missing, rc;
+	const char *first = NULL, *kname;
+	int missing, rc, port;
 
 	if (o->policy == HK_OFF)
 		return DEFAULT_ORDER;
 	tmp = libssh2_session_init();
 	if (!tmp)
 		return DEFAULT_ORDER;
-	kh = load_known(tmp, o->known_hosts, &missing);
+	kh = load_known(tmp, o, &missing);
+	kname = known_name(o, &port);
 	if (kh) {
 		/* Key type 0 matches any type; a dummy key then "mismatches"
 		 * and hands back the first entry naming this host. */
-		rc = libssh2_knownhost_checkp(kh, o->host, o->port, "ferry", 5,
+		rc = libssh2_knownhost_checkp(kh, kname, port, "ferry", 5,
 			LIBSSH2_KNOWNHOST_TYPE_PLAIN |
 			LIBSSH2_KNOWNHOST_KEYENC_RAW, &found);
 		if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && found) {
@@ -138,22 +165,60 @@ static void fingerprint(struct ssh *s, char *out, size_t len)
 	snprintf(out, len, "SHA256:%.*s", n, b64);
 }
 
-/* Line number of the entry holding key (base64), for the mismatch message. */
-static int line_of(const char *path, const char *key)
+/* "FILE:LINE" of the entry holding key (base64) in any of o's files, for
+ * the mismatch message. */
+static char *where_is(const struct ssh_opts *o, const char *key)
 {
-	char line[16384];
-	FILE *f = fopen(path, "re");
-	int n = 0, hit = 0;
+	const char *first = o->known_hosts;
+	size_t n = o->known_hosts_also ? o->known_hosts_also->n : 0;
 
-	if (!f)
-		return 0;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		n++;
-		if (key && *key && strstr(line, key))
-			hit = n;
+	for (size_t i = 0; key && *key && i <= n; i++) {
+		const char *path = i == 0 ? first : o->known_hosts_also->v[i - 1];
+		char line[16384];
+		FILE *f = path ? fopen(path, "re") : NULL;
+		int no = 0;
+
+		while (f && fgets(line, sizeof(line), f)) {
+			no++;
+			if (strstr(line, key)) {
+				fclose(f);
+				return xstrfmt("%s:%d", path, no);
+			}
+		}
+		if (f)
+			fclose(f);
 	}
-	fclose(f);
-	return hit;
+	return xstrdup(first ? first : "known_hosts");
+}
+
+static void base64(const unsigned char *in, int n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, in, n);
+}
+
+/* The entry as ssh writes it: the name plain, or hashed (HashKnownHosts:
+ * |1|salt|HMAC-SHA1(salt, name), both base64). */
+static int add_entry(LIBSSH2_KNOWNHOSTS *kh, const struct ssh_opts *o,
+		     const char *name, const char *key, size_t keylen,
+		     int known_type, struct libssh2_knownhost **node)
+{
+	unsigned char salt[20], mac[EVP_MAX_MD_SIZE];
+	char salt64[64], mac64[64];
+	unsigned int maclen = 0;
+
+	if (!o->hash_known_hosts)
+		return libssh2_knownhost_addc(kh, name, NULL, key, keylen,
+			NULL, 0, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+			LIBSSH2_KNOWNHOST_KEYENC_RAW | known_type, node);
+	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    !HMAC(EVP_sha1(), salt, sizeof(salt), (const unsigned char *)name,
+		  strlen(name), mac, &maclen))
+		return -1;
+	base64(salt, sizeof(salt), salt64);
+	base64(mac, (int)maclen, mac64);
+	return libssh2_knownhost_addc(kh, mac64, salt64, key, keylen, NULL, 0,
+		LIBSSH2_KNOWNHOST_TYPE_SHA1 | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+		known_type, node);
 }
 
 static int append_known(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
@@ -166,13 +231,13 @@ static int append_known(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
 	char *dir, *slash;
 	int fd, rc;
 
-	if (o->port == 22)
+	if (o->host_key_alias)
+		snprintf(name, sizeof(name), "%s", o->host_key_alias);
+	else if (o->port == 22)
 		snprintf(name, sizeof(name), "%s", o->host);
 	else
 		snprintf(name, sizeof(name), "[%s]:%d", o->host, o->port);
-	rc = libssh2_knownhost_addc(kh, name, NULL, key, keylen, NULL, 0,
-		LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-		known_type, &node);
+	rc = add_entry(kh, o, name, key, keylen, known_type, &node);
 	if (rc == 0)
 		rc = libssh2_knownhost_writeline(kh, node, line, sizeof(line),
 			&outlen, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
@@ -207,14 +272,44 @@ static int append_known(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
 	return 0;
 }
 
+/* A key not found anywhere: accepted and recorded under accept-new. */
+static int new_key(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
+		   const struct ssh_opts *o, const char *key, size_t keylen,
+		   int known_type, const char *label, const char *fp,
+		   int missing, struct err *e)
+{
+	const char *alias = o->host_key_alias;
+
+	if (o->policy != HK_ACCEPT_NEW)
+		return err_set(e, FX_CONN, "unknown host key for %s:%d%s%s: %s "
+			       "%s is not in %s%s (check the fingerprint, then "
+			       "add it, or set host_key_check = accept-new)",
+			       o->host, o->port, alias ? " as " : "",
+			       alias ? alias : "", label, fp,
+			       o->known_hosts ? o->known_hosts :
+			       "any known_hosts file (UserKnownHostsFile is none)",
+			       missing ? ", which does not exist" : "");
+	if (!o->known_hosts) {
+		log_warn("accepting %s key %s of %s:%d without recording it: "
+			 "UserKnownHostsFile is none", label, fp, o->host,
+			 o->port);
+		return 0;
+	}
+	if (append_known(s, kh, o, key, keylen, known_type, e) < 0)
+		return -1;
+	log_warn("added %s key %s of %s:%d to %s", label, fp, o->host, o->port,
+		 o->known_hosts);
+	return 0;
+}
+
 int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o, struct err *e)
 {
 	struct libssh2_knownhost *found = NULL;
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
-	const char *key, *label = "UNKNOWN";
-	char fp[80];
+	const char *key, *label = "UNKNOWN", *name;
+	char fp[80], *where;
 	size_t keylen = 0;
-	int type = 0, known_type = 0, missing = 0, rc, r = 0;
+	int type = 0, known_type = 0, missing = 0, rc, r = 0, port;
 
 	key = libssh2_session_hostkey(s->session, &keylen, &type);
 	if (!key)
@@ -231,36 +326,29 @@ int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o, struct err *e)
 			 "unverified", label, fp, o->host, o->port);
 		return 0;
 	}
-	kh = load_known(s->session, o->known_hosts, &missing);
+	kh = load_known(s->session, o, &missing);
 	if (!kh)
-		return err_set(e, FX_CONN, "%s: cannot read", o->known_hosts);
-	rc = libssh2_knownhost_checkp(kh, o->host, o->port, key, keylen,
+		return err_set(e, FX_CONN, "%s: cannot read", o->known_hosts ?
+			       o->known_hosts : "known_hosts");
+	name = known_name(o, &port);
+	rc = libssh2_knownhost_checkp(kh, name, port, key, keylen,
 		LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
 		known_type, &found);
 	switch (rc) {
 	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
 		break;
 	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+		where = where_is(o, found ? found->key : NULL);
 		r = err_set(e, FX_CONN, "host key for %s:%d has changed: server "
-			    "offered %s key %s, but %s:%d has a different key "
+			    "offered %s key %s, but %s has a different key "
 			    "(possible man-in-the-middle attack; remove that line "
 			    "if the change is expected)", o->host, o->port, label,
-			    fp, o->known_hosts,
-			    line_of(o->known_hosts, found ? found->key : NULL));
+			    fp, where);
+		free(where);
 		break;
 	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-		if (o->policy == HK_ACCEPT_NEW) {
-			r = append_known(s, kh, o, key, keylen, known_type, e);
-			if (r == 0)
-				log_warn("added %s key %s of %s:%d to %s", label,
-					 fp, o->host, o->port, o->known_hosts);
-			break;
-		}
-		r = err_set(e, FX_CONN, "unknown host key for %s:%d: %s %s is "
-			    "not in %s%s (check the fingerprint, then add it, or "
-			    "set host_key_check = accept-new)", o->host, o->port,
-			    label, fp, o->known_hosts, missing ? ", which does not "
-			    "exist" : "");
+		r = new_key(s, kh, o, key, keylen, known_type, label, fp,
+			    missing, e);
 		break;
 	default:
 		r = err_set(e, FX_CONN, "host key check for %s:%d failed: %s",

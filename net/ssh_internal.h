@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "net/ssh.h"
 
@@ -84,11 +85,24 @@ struct ssh {
 	int wake[2];
 	int quit;
 	int dead;
-	char dead_why[256];
+	char lost[384];		/* "connection to NAME lost ...", once dead */
+
+	/* Liveness (see ssh_alive.c): the server is presumed dead
+	 * after alive_limit of silence while something waits on it, and is
+	 * asked to speak (a keepalive request) every alive_ms. */
+	long long alive_ms;	/* 0: no SSH-level keepalive */
+	long long alive_limit;	/* ssh_alive_limit() */
+	int waiting;		/* last pass: something waited on the server */
+	struct timespec heard;	/* last byte received, or start of waiting */
+	struct timespec probed;	/* last keepalive request sent */
+	int sock_err;		/* errno of the failed recv/send; -1: EOF */
 
 	struct ssh_req *reqs, **reqs_tail;
 	struct ssh_chan *chans;
 	struct forward *fwds;
+
+	struct ssh *via;	/* the jump host carrying this session */
+	pid_t proxy_pid;	/* the ProxyCommand carrying it, or 0 */
 };
 
 /* ssh.c */
@@ -99,15 +113,48 @@ const char *ssh_errmsg(struct ssh *s);
 int ssh_fatal(int rc);
 /* 1 when the call tagged tag may use the session now. */
 int ssh_may_send(struct ssh *s, const void *tag);
-/* After a call tagged tag: 1 if it left a packet half-sent (then only it
- * may run until the packet is out). */
-int ssh_sent_partly(struct ssh *s, const void *tag);
+/* After a call tagged tag that returned rc: 1 if it left a packet
+ * half-sent (then only it may run until the packet is out).  A call that
+ * failed (rc < 0, not EAGAIN) gives up its claim: its error must be
+ * handled, not waited out (the socket will never drain). */
+int ssh_sent_partly(struct ssh *s, const void *tag, long rc);
+/* Marks the session dead (why: libssh2's view, used when the socket gave
+ * no better reason) and releases every waiting party; mu held. */
 void ssh_mark_dead(struct ssh *s, const char *why);
+
+/* ssh_alive.c */
+/* libssh2 1.10 sends a keepalive at most every 2 s (of time()'s whole
+ * seconds): probes cannot come faster, so the silence allowed is never
+ * less than ALIVE_MIN_MS, or a live server could be given up between two
+ * answers. */
+#define ALIVE_FLOOR_S 2
+#define ALIVE_MIN_MS 3000
+/* The silence after which the session is dead: keepalive_ms *
+ * keepalive_count, at least ALIVE_MIN_MS; 0 when keepalives are off. */
+long long ssh_alive_limit(const struct ssh_opts *o);
+/* Reads and writes of the session's socket go through ferry, which notes
+ * every byte heard and the errno of a failure. */
+void ssh_watch_socket(struct ssh *s);
+/*
+ * Once per pass of the I/O thread; waiting: some party waits on the
+ * server.  After alive_ms without a byte from it, a keepalive request
+ * (which the server must answer); after alive_limit of it, the
+ * session is marked dead.  Returns how long poll may sleep (at most
+ * timeout).
+ */
+int ssh_keepalive(struct ssh *s, int waiting, int timeout);
+/* Fills s->lost from how the socket failed (or why, if it did not say). */
+void ssh_describe_loss(struct ssh *s, const char *why);
 
 /* ssh_hostkey.c: after the handshake, before authentication. */
 const char *ssh_hostkey_prefs(const struct ssh_opts *o);
 int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o,
 		       struct err *e);
+
+/* ssh_route.c: s->sock through o->jump or o->proxy_command; closed
+ * after s's own socket. */
+int route_open(struct ssh *s, const struct ssh_opts *o, struct err *e);
+void route_close(struct ssh *s);
 
 /* ssh_auth.c: agent first, then identity files. */
 int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e);
@@ -127,5 +174,7 @@ struct ssh_chan *chan_new(enum chan_kind kind);
 void forward_accept(struct ssh *s, struct forward *f);
 /* Closes the listener and removes its socket and directory, if any. */
 void forward_free(struct forward *f);
+/* Closes the listener only (a dead session): connections are refused. */
+void forward_stop(struct forward *f);
 
 #endif

@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 
 enum sftp_op { OP_OPEN, OP_READ, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_STAT,
-	       OP_UNLINK, OP_MKDIR, OP_OPENDIR, OP_READDIR, OP_READLINK };
+	       OP_UNLINK, OP_MKDIR, OP_OPENDIR, OP_READDIR, OP_READLINK,
+	       OP_LSTAT, OP_SEEK };
 
 struct ssh_file {
 	struct ssh *s;
@@ -23,6 +24,7 @@ struct sftp_req {
 	const char *path;
 	struct ssh_file *f;
 	long flags;
+	uint64_t offset;	/* seek */
 	int mode;
 	void *buf;
 	size_t len;
@@ -129,8 +131,16 @@ static int sftp_step(struct ssh *s, struct ssh_req *r)
 		n = libssh2_sftp_close_handle(h);
 		break;
 	case OP_STAT:
+	case OP_LSTAT:
 		n = libssh2_sftp_stat_ex(s->sftp, x->path,
-			(unsigned)strlen(x->path), LIBSSH2_SFTP_STAT, &x->attrs);
+			(unsigned)strlen(x->path), x->op == OP_STAT ?
+			LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, &x->attrs);
+		break;
+	case OP_SEEK:
+		/* Only the handle's offset: no round trip, but libssh2's
+		 * state belongs to this thread. */
+		libssh2_sftp_seek64(h, (libssh2_uint64_t)x->offset);
+		n = 0;
 		break;
 	case OP_UNLINK:
 		n = libssh2_sftp_unlink_ex(s->sftp, x->path,
@@ -243,13 +253,13 @@ int ssh_sftp_close(struct ssh_file *f, struct err *e)
 	return r < 0 ? -1 : 0;
 }
 
-int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
-		  int *missing, struct err *e)
+static int stat_op(struct ssh *s, enum sftp_op op, const char *path,
+		   struct ssh_stat *st, int *missing, struct err *e)
 {
 	struct sftp_req x = { 0 };
 
 	*missing = 0;
-	x.op = OP_STAT;
+	x.op = op;
 	x.path = path;
 	if (call(s, &x, e) < 0) {
 		*missing = x.fx == LIBSSH2_FX_NO_SUCH_FILE ||
@@ -260,6 +270,28 @@ int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
 	st->mode = x.attrs.permissions;
 	st->mtime = (long long)x.attrs.mtime;
 	return 0;
+}
+
+int ssh_sftp_stat(struct ssh *s, const char *path, struct ssh_stat *st,
+		  int *missing, struct err *e)
+{
+	return stat_op(s, OP_STAT, path, st, missing, e);
+}
+
+int ssh_sftp_lstat(struct ssh *s, const char *path, struct ssh_stat *st,
+		   int *missing, struct err *e)
+{
+	return stat_op(s, OP_LSTAT, path, st, missing, e);
+}
+
+int ssh_sftp_seek(struct ssh_file *f, uint64_t offset, struct err *e)
+{
+	struct sftp_req x = { 0 };
+
+	x.op = OP_SEEK;
+	x.f = f;
+	x.offset = offset;
+	return call(f->s, &x, e) < 0 ? -1 : 0;
 }
 
 int ssh_sftp_unlink(struct ssh *s, const char *path, struct err *e)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -39,5 +40,38 @@ int tcp_open(const char *host, int port, long long timeout_ms, struct err *e)
 	}
 out:
 	freeaddrinfo(res);
+	return fd;
+}
+
+int tcp_set_timeout(int fd, long long timeout_ms, struct err *e)
+{
+	struct timeval tv = { (time_t)(timeout_ms / 1000),
+			      (suseconds_t)((timeout_ms % 1000) * 1000) };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return err_set(e, FX_FAIL, "setsockopt: %s", strerror(errno));
+	return 0;
+}
+
+int tcp_open_unix(const char *path, long long timeout_ms, struct err *e)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s", path) >=
+	    sizeof(a.sun_path))
+		return err_set(e, FX_FAIL, "socket path too long: %s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, FX_FAIL, "socket: %s", strerror(errno));
+	if (tcp_set_timeout(fd, timeout_ms, e) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (!e->code)
+			err_set(e, FX_CONN, "connect %s: %s", path,
+				strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }

@@ -11,4 +11,9 @@
 /* The socket, or -1 with FX_CONN in e naming host:port. */
 int tcp_open(const char *host, int port, long long timeout_ms, struct err *e);
 
+/* The same for a Unix socket at path (a tunnel's end). */
+int tcp_open_unix(const char *path, long long timeout_ms, struct err *e);
+/* Bounds every later read and write on fd by timeout_ms. */
+int tcp_set_timeout(int fd, long long timeout_ms, struct err *e);
+
 #endif

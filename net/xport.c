@@ -60,6 +60,16 @@ const char *xport_name(const struct xport *x)
 	return x->name;
 }
 
+const char *xport_lost(struct xport *x)
+{
+	return x && x->ssh ? ssh_lost(x->ssh) : NULL;
+}
+
+int xport_lost_silent(struct xport *x)
+{
+	return x && x->ssh ? ssh_lost_silent(x->ssh) : 0;
+}
+
 struct ssh *xport_ssh(struct xport *x)
 {
 	return x->ssh;

@@ -31,6 +31,12 @@ int xport_open(struct xport **out, const struct xport_opts *o,
 	       struct err *e) __attribute__((warn_unused_result));
 void xport_close(struct xport *x);
 const char *xport_name(const struct xport *x);
+/* NULL while the server is reachable (always, for host = local); once the
+ * SSH session died, the sentence saying so (see ssh_lost()).  A failure
+ * seen by a feature is then the connection's: exit 3, this message. */
+const char *xport_lost(struct xport *x);
+/* 1 when it was lost to silence (see ssh_lost_silent()). */
+int xport_lost_silent(struct xport *x);
 /* The SSH session underneath, or NULL for host = local. */
 struct ssh *xport_ssh(struct xport *x);
 int xport_is_local(const struct xport *x);

@@ -23,6 +23,7 @@ struct worker {
 	pthread_t tid;
 	enum wstate st;
 	char *table, *cols;
+	int remote;		/* this table by psql on the server */
 	size_t tag;
 	struct chunk *head, *tail;
 	size_t queued;
@@ -30,6 +31,7 @@ struct worker {
 
 struct copy_pool {
 	const struct pg_target *t;
+	const struct pgx *xf;
 	char *db;
 	copy_done_fn done;
 	void *arg;
@@ -70,6 +72,59 @@ static struct chunk *take(struct worker *w)
 	return ch;
 }
 
+/* "COPY 12" in psql's tags, and its COMMIT after it: the rows, or -1. */
+static long long tag_rows(const char *tags)
+{
+	const char *c = strstr(tags, "COPY ");
+	char *num;
+	long long n;
+
+	if (!c || (c != tags && c[-1] != '\n') || !strstr(c, "\nCOMMIT\n"))
+		return -1;
+	num = xstrndup(c + 5, strcspn(c + 5, "\n"));
+	n = pg_num(num, -1);
+	free(num);
+	return n;
+}
+
+/* The table by psql on the server: compressed COPY text in, and the
+ * COMMIT only once the reader says the member was whole (the end marker
+ * comes from checked()); cut off without it, the server rolls back. */
+static long long copy_remote(struct worker *w, struct err *e)
+{
+	struct copy_pool *p = w->p;
+	char *head = xstrfmt("BEGIN;\nTRUNCATE ONLY %s;\nCOPY %s%s FROM STDIN "
+			     "WITH (FREEZE);\n", w->table, w->table, w->cols);
+	char *what = xstrfmt("COPY %s", w->table);
+	struct buf tags = BUF_LIMITED(64u * 1024);
+	struct err ce = ERR_INIT;
+	struct pgx_in *in = NULL;
+	struct chunk *ch;
+	int ok = pgx_in_open(p->xf, p->db, what, &in, e) == 0 &&
+		pgx_in_write(in, head, strlen(head), e) == 0;
+	long long rows = -1;
+
+	while ((ch = take(w)) && ch->data) {
+		if (ok && !p->failed && pgx_in_write(in, ch->data, ch->n, e) < 0)
+			ok = 0;
+		free(ch->data);
+		free(ch);
+	}
+	free(ch);
+	/* psql's own complaint says more than "stopped reading". */
+	if (pgx_in_close(in, ok && !p->failed ? "\\.\nCOMMIT;\n" : NULL,
+			 &tags, &ce) < 0 && !p->failed)
+		*e = ce;
+	else if (ok && !p->failed &&
+		 (rows = tag_rows(buf_str(&tags))) < 0)
+		err_set(e, FX_FAIL, "%s: psql on the server did not report "
+			"the COPY and its COMMIT", what);
+	buf_release(&tags);
+	free(head);
+	free(what);
+	return rows;
+}
+
 static void copy_one(struct worker *w)
 {
 	struct copy_pool *p = w->p;
@@ -79,11 +134,18 @@ static void copy_one(struct worker *w)
 	 * to set hint bits) and, at wal_level = minimal, without WAL. */
 	char *sql = xstrfmt("BEGIN; TRUNCATE ONLY %s; COPY %s%s FROM STDIN WITH "
 			    "(FREEZE)", w->table, w->table, w->cols);
-	PGresult *r = PQexec(w->c, sql);
-	int ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PGresult *r;
+	int ok;
 	struct chunk *ch;
 	long long rows = -1;
 
+	if (w->remote) {
+		free(sql);
+		rows = copy_remote(w, &e);
+		goto report;
+	}
+	r = PQexec(w->c, sql);
+	ok = PQresultStatus(r) == PGRES_COPY_IN;
 	PQclear(r);
 	if (!ok)
 		err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
@@ -118,6 +180,8 @@ static void copy_one(struct worker *w)
 		rows = -1;
 	else if (PQtransactionStatus(w->c) != PQTRANS_IDLE)
 		PQclear(PQexec(w->c, "ROLLBACK"));
+	free(sql);
+report:
 	pthread_mutex_lock(&p->mu);
 	if (e.code)
 		fail(p, &e);
@@ -130,7 +194,6 @@ static void copy_one(struct worker *w)
 		w->st = W_IDLE;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	free(sql);
 }
 
 static void *worker_main(void *arg)
@@ -195,8 +258,13 @@ int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 	return 0;
 }
 
+void copy_pool_server(struct copy_pool *p, const struct pgx *xf)
+{
+	p->xf = xf;
+}
+
 int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
-		    size_t tag, int *slot, struct err *e)
+		    long long bytes, size_t tag, int *slot, struct err *e)
 {
 	int rc = -1;
 
@@ -218,6 +286,7 @@ int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
 			p->w[idle]->table = xstrdup(table);
 			p->w[idle]->cols = xstrdup(cols);
 			p->w[idle]->tag = tag;
+			p->w[idle]->remote = p->xf && pgx_wants(p->xf, bytes);
 			*slot = idle;
 			pthread_cond_broadcast(&p->cv);
 			rc = 0;

@@ -14,6 +14,7 @@
 
 #include "util/err.h"
 #include "backup/pg_conn.h"
+#include "backup/pg_xfer.h"
 
 struct copy_pool;
 
@@ -23,10 +24,14 @@ typedef void (*copy_done_fn)(void *arg, size_t tag, long long rows);
 int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 		  const char *db, int jobs, copy_done_fn done, void *arg,
 		  struct err *e) __attribute__((warn_unused_result));
+/* Tables the transfer path wants (pgx_wants(xf, bytes)) go to psql on
+ * the server instead of this pool's own sessions; xf (NULL: none) must
+ * outlive the pool. */
+void copy_pool_server(struct copy_pool *p, const struct pgx *xf);
 /* Starts COPY into table (quoted, qualified) and its columns (" (a, b)" or
- * ""); *slot names it afterwards. */
+ * ""), bytes of COPY text long; *slot names it afterwards. */
 int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
-		    size_t tag, int *slot, struct err *e)
+		    long long bytes, size_t tag, int *slot, struct err *e)
 	__attribute__((warn_unused_result));
 /* Hands over data (malloc'd; the pool frees it). */
 int copy_pool_write(struct copy_pool *p, int slot, void *data, size_t n,

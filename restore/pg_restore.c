@@ -41,6 +41,7 @@ struct pgr_table {
 	char *member;
 	unsigned nparts;	/* 0: one member under its own name */
 	long long want, got;
+	long long bytes;	/* of COPY text, to choose its path */
 	int slot;		/* its COPY's slot once started, else -1 */
 };
 
@@ -60,6 +61,7 @@ struct pgr {
 	struct rs_ctx *x;
 	struct xport *xp;
 	struct pg_target tg;
+	struct pgx xf;		/* how the COPY data travels */
 	struct pgr_db *d;
 	size_t nd;
 	int jobs;
@@ -111,6 +113,7 @@ static void load_tables(struct pgr *p, struct pgr_db *d)
 		d->t[i].cols = buf_detach(&target, NULL);
 		d->t[i].member = xstrdup(m ? m : "");
 		d->t[i].want = json_integer_value(json_object_get(t, "rows"));
+		d->t[i].bytes = json_integer_value(json_object_get(t, "bytes"));
 		d->t[i].got = -1;
 		d->t[i].slot = -1;
 		for (size_t j = 0; m && j < json_array_size(members); j++) {
@@ -280,7 +283,10 @@ static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
 		if (lc && lt)
 			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
 		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-		d->created = rc == 0 && !d->cleaned;
+		/* A CREATE cut off by a lost connection may still complete on
+		 * the server: then it is this restore's to name. */
+		d->created = (rc == 0 || (p->xp && xport_lost(p->xp))) &&
+			!d->cleaned;
 		PQfreemem(le);
 		PQfreemem(lc);
 		PQfreemem(lt);
@@ -353,12 +359,25 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	if (x->o->target_url) {
 		pg_target_url(&p->tg, x->o->target_url);
 	} else {
-		if (conf_num(c, "postgres", "tunnel") &&
+		if ((conf_num(c, "postgres", "tunnel") ||
+		     strcmp(conf_str(c, "postgres", "transfer"), "tunnel")) &&
 		    xport_open(&p->xp, x->o->server, e) < 0)
 			return -1;
 		if (pg_target_conf(&p->tg, c, p->xp, e) < 0)
 			return -1;
 	}
+	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, e) < 0)
+		return -1;
+	/* Measured (bench/pg_slow), the server path restores slower than
+	 * the tunnel on both links so far: auto keeps restores on the
+	 * tunnel; transfer = server still asks for it. */
+	if (p->xf.server && !p->xf.all) {
+		p->xf.server = 0;
+		free(p->xf.why);
+		p->xf.why = xstrdup("auto restores through the tunnel "
+				    "(faster so far, see bench/pg_slow)");
+	}
+	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
 	return prepare(p, e);
 }
 
@@ -415,6 +434,7 @@ static int pre_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 	    items_run(p->c, d->dst, it.v, it.n, e) < 0 ||
 	    copy_pool_new(&p->pool, &p->tg, d->dst, p->jobs, copied, p, e) < 0)
 		goto out;
+	copy_pool_server(p->pool, &p->xf);
 	d->state = 1;
 	rc = 0;
 out:
@@ -435,8 +455,8 @@ static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
 	/* Parts of other tables may come between (a parallel backup wrote
 	 * them): each table keeps its own slot until its last part. */
 	if (t->slot < 0 &&
-	    copy_pool_begin(p->pool, t->qname, t->cols, (size_t)t, &t->slot,
-			    e) < 0)
+	    copy_pool_begin(p->pool, t->qname, t->cols, t->bytes, (size_t)t,
+			    &t->slot, e) < 0)
 		return -1;
 	for (;;) {
 		void *chunk = xmalloc(CHUNK);
@@ -664,6 +684,14 @@ static void pgr_abandon(void *state, struct err *e)
 	struct buf dropped = BUF_INIT, left = BUF_INIT, done = BUF_INIT;
 	PGconn *admin = NULL;
 
+	/* libpq's "server closed the connection" is the tunnel's loss. */
+	if (p->xp && xport_lost(p->xp)) {
+		if (p->cur)
+			err_set(e, FX_CONN, "restore into %s failed: %s",
+				p->cur->dst, xport_lost(p->xp));
+		else
+			err_set(e, FX_CONN, "%s", xport_lost(p->xp));
+	}
 	/* Our own sessions first: a database in use cannot be dropped. */
 	copy_pool_free(p->pool);
 	p->pool = NULL;
@@ -755,6 +783,7 @@ static void pgr_free(void *state)
 	free(p->d);
 	buf_wipe(&p->pend_text);
 	pg_target_release(&p->tg);
+	pgx_release(&p->xf);
 	if (p->xp)
 		xport_close(p->xp);
 	free(p);

@@ -238,6 +238,10 @@ static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 		if (!r)
 			return err_set(e, FX_USAGE, "restoring %s is not built "
 				       "yet (use --only to pick others)", k);
+		if (o->to && !restorer_to_dir(k))
+			return err_set(e, FX_USAGE, "--to DIR: %s cannot be "
+				       "restored into a directory (use --only to "
+				       "pick others)", k);
 		/* What landed of a failed component is still good (the
 		 * databases that were not locked, say): its restorer takes
 		 * what the manifest lists and refuses what is missing. */

@@ -29,6 +29,7 @@ struct restore_opts {
 	const struct xport_opts *server;	/* how to reach the server */
 	const struct compose_opts *compose;	/* compose there */
 	FILE *report;		/* a line per database restored, or NULL */
+	const char *to;		/* --to DIR: write files there instead */
 };
 
 int restore_run(const struct conf *c, const struct restore_opts *o,

@@ -45,5 +45,8 @@ struct restorer {
 /* NULL-terminated. */
 extern const struct restorer *const restorers[];
 const struct restorer *restorer_find(const char *name);
+/* 1 when the restorer of component name writes into --to DIR (instead of
+ * the server) when asked. */
+int restorer_to_dir(const char *name);
 
 #endif

@@ -35,6 +35,7 @@ fi
 
 backup_conf pg.ini pg "jobs = 3" "databases = ${dbs// /, }"
 
+contains "check: auto takes the server path when psql and zstd are there" "$("$FERRY" -c pg.ini check 2>&1)" "transfer: server (zstd) (found psql, zstd on the server (tables under 4 MiB through the tunnel))"
 expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -c pg.ini backup --only postgres
 A=$(ls archives/pg-*.tar.zst | head -n 1)
 tar --zstd -tf "$A" >members.txt
@@ -87,6 +88,46 @@ for db in $dbs; do
 	d=$(diff "$db.src.schema" "$db.ferry.schema" | grep '^[<>]' | grep -v 'ANY (.*ARRAY\[' || true)
 	same "$db: schema identical to the source" "$d" ""
 done
+
+# every transfer path gives the same archive and passes the same oracle:
+# psql on the server for every table (its data compressed there), and the
+# tunnel for every table; ps on the server never shows the password
+manifest_members() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("\n".join(sorted("%s %s %s" % (x["name"], x["size"], x["sha256"]) for x in m["members"] if x["name"].startswith("postgres/"))))' "$1"; }
+for tr in server tunnel; do
+	backup_conf "$tr.ini" pg "jobs = 3" "databases = ${dbs// /, }" "transfer = $tr"
+	maps=""
+	for db in $dbs; do drop "${db}_$tr"; maps="$maps --db $db=${db}_$tr"; done
+	if [ "$tr" = server ]; then
+		contains "check says which path and why" "$("$FERRY" -c "$tr.ini" check 2>&1)" "transfer: server (zstd) (transfer = server: psql, zstd on the server)"
+		# (this test's own PSQL puts the password in env's argv: none
+		# runs while ps watches)
+		(while :; do ps -eo args; sleep 0.02; done >ps.txt 2>/dev/null) &
+		watch=$!
+	fi
+	new_second
+	expect_exit "backup (transfer = $tr)" 0 "$FERRY" -c "$tr.ini" backup --only postgres
+	T=$(ls -t archives/pg-*.tar.zst | head -n 1)
+	same "transfer = $tr: the same members, sizes and SHA-256" "$(manifest_members "${T%.tar.zst}.manifest.json")" "$(manifest_members "${A%.tar.zst}.manifest.json")"
+	contains "transfer = $tr: the manifest records the path" "$(cat "${T%.tar.zst}.manifest.json")" "\"transfer\": \"$([ "$tr" = server ] && echo 'server (zstd)' || echo tunnel)\""
+	tar --zstd -tf "$T" >/dev/null && ok "transfer = $tr: tar --zstd reads the archive" || notok "transfer = $tr: tar --zstd reads the archive"
+	# shellcheck disable=SC2086
+	expect_exit "restore (transfer = $tr)" 0 "$FERRY" -c "$tr.ini" restore "$SCRATCH/$T" --only postgres $maps
+	if [ "$tr" = server ]; then
+		kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null || true
+		contains "ps saw psql on the server" "$(cat ps.txt)" "psql -X -w"
+		contains "ps saw the restore's zstd -d" "$(cat ps.txt)" "zstd -d -q -c"
+		lacks "no password in any command line (ps -eo args)" "$(cat ps.txt)" "$SBX_PG_PASSWORD"
+	fi
+	for db in $dbs; do
+		DUMP --schema-only "${db}_$tr" >"$db.$tr.schema"
+		DUMP --data-only "${db}_$tr" >"$db.$tr.data"
+		if cmp -s "$db.$tr.schema" "$db.pgr.schema" && cmp -s "$db.$tr.data" "$db.pgr.data"; then
+			ok "transfer = $tr: $db: schema and data identical to pg_restore's copy"
+		else notok "transfer = $tr: $db: differs from pg_restore's copy: $(diff "$db.pgr.data" "$db.$tr.data" | head -c 600)"; fi
+		drop "${db}_$tr"
+	done
+done
+
 same "database settings restored" "$(PSQL -c "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'pg_edge_ferry'")" "{work_mem=12MB}"
 same "database comment restored" "$(PSQL -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'pg_edge_ferry'")" "edge 'cases'"
 same "database encoding and locale as the source" "$(PSQL -c "SELECT encoding, datcollate, datctype FROM pg_database WHERE datname = 'pg_edge_ferry'")" \

@@ -310,7 +310,7 @@ static void values(void)
 	T_STREQ(conf_str(c, "server", "host"), "fallback.example.invalid", "${VAR:-default}");
 	T_OK(conf_num(c, "server", "port") == 2222, "port parsed");
 	T_OK(conf_num(c, "server", "connect_timeout") == 90000, "duration in ms");
-	T_OK(conf_num(c, "server", "keepalive") == 30000, "default duration");
+	T_OK(conf_num(c, "server", "keepalive") == 15000, "default duration");
 	T_STREQ(conf_str(c, "server", "host_key_check"), "strict", "strict by default");
 	conf_list(c, "server", "identity", &l);
 	T_OK(l.n == 2, "identity list");

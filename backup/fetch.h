@@ -1,0 +1,46 @@
+/*
+ * fetch: server data streamed into archive members, for the sources that
+ * are files (server files, log files: SFTP) or a command's output (compose
+ * logs: exec).  Memory stays bounded whatever the size.
+ *
+ * A command's output crosses the wire compressed when the server has
+ * zstd (else gzip): text like logs shrinks five- to tenfold, and the
+ * archive gets the same bytes either way.
+ */
+#ifndef FERRY_BACKUP_FETCH_H
+#define FERRY_BACKUP_FETCH_H
+
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/proc.h"
+
+struct xport;
+struct arc;
+
+enum fetch_codec { FETCH_PLAIN, FETCH_ZSTD, FETCH_GZIP };
+
+/* What the server can compress with (one exec; FETCH_PLAIN locally, where
+ * there is no wire to spare). */
+enum fetch_codec fetch_codec(struct xport *x);
+const char *fetch_codec_name(enum fetch_codec c);
+
+/* The file at path from offset on into member; with whole_lines and a
+ * non-zero offset, what comes before the first newline is dropped (a cut
+ * line).  *bytes: what the member got. */
+int fetch_file(struct xport *x, const char *path, uint64_t offset,
+	       int whole_lines, struct arc *a, const char *member,
+	       uint64_t *bytes, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Runs cmd (a shell command line, pipelines allowed) on the server,
+ * compressed with codec there, and streams its stdout into member; its
+ * stderr goes to errout (the first and last few KiB).  A non-zero exit is
+ * not an error here: st says how cmd itself ended. */
+int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
+	       struct arc *a, const char *member, uint64_t *bytes,
+	       struct buf *errout, struct proc_status *st, struct err *e)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,449 @@
+#include "backup/pg_xfer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fdio.h"
+#include "util/shquote.h"
+#include "util/zout.h"
+#include "net/xport.h"
+#include "backup/pg_conn.h"
+#include "conf/conf.h"
+
+#define STATUS "ferry-psql-status "
+
+const char *pgx_name(const struct pgx *p)
+{
+	if (!p->server)
+		return "tunnel";
+	return p->codec == ZP_ZSTD ? "server (zstd)" : "server (gzip)";
+}
+
+int pgx_wants(const struct pgx *p, long long bytes)
+{
+	return p->server && (p->all || bytes >= (long long)PGX_SMALL);
+}
+
+void pgx_release(struct pgx *p)
+{
+	free(p->why);
+	free(p->ctr);
+	free(p->psql);
+	p->why = p->ctr = p->psql = NULL;
+}
+
+/* What the server has: one line per tool found, "ctr ID" for a running
+ * container that publishes PostgreSQL's port and has psql inside. */
+static int probe(struct xport *x, int port, struct buf *out, struct err *e)
+{
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	char *cmd = xstrfmt(
+		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
+		"echo $t; done; if ! command -v psql >/dev/null 2>&1 && "
+		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
+		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
+		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
+		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
+	int rc;
+
+	io.out = out;
+	rc = xport_run(x, cmd, &io, &st, e);
+	free(cmd);
+	return rc;
+}
+
+static int has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *s = text; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+		if (!strncmp(s, line, n) && (s[n] == '\n' || !s[n]))
+			return 1;
+	return 0;
+}
+
+int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
+	       struct err *e)
+{
+	const char *mode = conf_str(conf, "postgres", "transfer");
+	int want = !strcmp(mode, "server");
+	struct buf have = BUF_INIT;
+	struct err pe = ERR_INIT;
+	const char *ctr, *missing = NULL;
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->x = x;
+	p->host = conf_str(conf, "postgres", "host");
+	p->port = (int)conf_num(conf, "postgres", "port");
+	p->user = conf_str(conf, "postgres", "user");
+	p->password = conf_str(conf, "postgres", "password");
+	p->timeout_s = conf_num(conf, "server", "connect_timeout") / 1000 + 1;
+	if (!x) {
+		p->why = xstrdup("a target URL: libpq straight to it");
+		return 0;
+	}
+	if (!strcmp(mode, "tunnel")) {
+		p->why = xstrdup("transfer = tunnel");
+		return 0;
+	}
+	if (!want && xport_is_local(x)) {
+		p->why = xstrdup("host = local: libpq straight to PostgreSQL, no "
+				 "link to spare");
+		return 0;
+	}
+	if (probe(x, p->port, &have, &pe) < 0) {
+		if (want) {
+			*e = pe;
+			rc = err_wrap(e, "transfer = server: looking for psql");
+			goto out;
+		}
+		p->why = xstrfmt("the server could not be asked for psql (%s)",
+				 pe.msg);
+		goto out;
+	}
+	/* Debian's /usr/bin/psql is a Perl wrapper that picks a version:
+	 * a tenth of a second a table saved by naming the newest itself. */
+	for (const char *b = buf_str(&have); (b = strstr(b, "bin /")); b++)
+		if (b == have.p || b[-1] == '\n') {
+			free(p->psql);
+			p->psql = xstrndup(b + 4, strcspn(b + 4, "\n"));
+		}
+	ctr = strstr(buf_str(&have), "ctr ");
+	if (ctr && (ctr == have.p || ctr[-1] == '\n'))
+		p->ctr = xstrndup(ctr + 4, strcspn(ctr + 4, "\n"));
+	if (!has_line(buf_str(&have), "psql") && !p->ctr)
+		missing = xport_is_local(x) ? "psql" : "psql (on the host or in "
+			"a container publishing the port)";
+	else if (has_line(buf_str(&have), "zstd"))
+		p->codec = ZP_ZSTD;
+	else if (has_line(buf_str(&have), "gzip"))
+		p->codec = ZP_GZIP;
+	else
+		missing = "zstd or gzip";
+	if (missing && want) {
+		rc = err_set(e, FX_REMOTE, "transfer = server: no %s on %s",
+			     missing, xport_name(x));
+		goto out;
+	}
+	if (missing) {
+		p->why = xstrfmt("no %s on the server", missing);
+		goto out;
+	}
+	p->server = 1;
+	p->all = want;
+	p->why = xstrfmt("%s psql%s%s, %s on the server%s", want ?
+			 "transfer = server:" : "found", p->ctr ? " in container " :
+			 "", p->ctr ? p->ctr : "", p->codec == ZP_ZSTD ? "zstd" :
+			 "gzip", want ? "" : " (tables under 4 MiB through the tunnel)");
+out:
+	buf_release(&have);
+	return rc;
+}
+
+/* env and psql for db; tags: let psql print its command tags. */
+static void psql_cmd(const struct pgx *p, const char *db, int tags,
+		     struct buf *b)
+{
+	char t[32];
+	const char *env[] = { "PGOPTIONS", PG_SESSION_OPTIONS,
+		"PGCLIENTENCODING", "UTF8", "PGCONNECT_TIMEOUT", t,
+		"PGAPPNAME", "ferry", "PGDATABASE", db, NULL };
+
+	snprintf(t, sizeof(t), "%lld", p->timeout_s);
+	if (p->ctr)
+		buf_addstr(b, "docker exec -i -e PGPASSWORD");
+	else
+		buf_addstr(b, "env");
+	for (size_t i = 0; env[i]; i += 2) {
+		struct buf kv = BUF_INIT;
+
+		buf_printf(&kv, "%s=%s", env[i], env[i + 1]);
+		buf_addstr(b, p->ctr ? " -e " : " ");
+		sh_quote(b, buf_str(&kv));
+		buf_release(&kv);
+	}
+	if (p->ctr) {
+		buf_addch(b, ' ');
+		sh_quote(b, p->ctr);
+	}
+	buf_addch(b, ' ');
+	sh_quote(b, p->psql && !p->ctr ? p->psql : "psql");
+	buf_printf(b, " -X -w%s -v ON_ERROR_STOP=1 -U ", tags ? "" : " -q");
+	sh_quote(b, p->user);
+	/* Inside the container PostgreSQL is on its own socket. */
+	if (!p->ctr) {
+		buf_addstr(b, " -h ");
+		sh_quote(b, p->host);
+		buf_printf(b, " -p %d", p->port);
+	}
+}
+
+/* The password as the command's first line of stdin, read by the shell
+ * into the environment psql (or docker exec -e) takes it from. */
+static int send_password(const struct pgx *p, int fd)
+{
+	const char *pw = p->password ? p->password : "";
+
+	if (strchr(pw, '\n'))
+		return -1;
+	if (fd_write_all(fd, pw, strlen(pw)) < 0 || fd_write_all(fd, "\n", 1) < 0)
+		return -1;
+	return 0;
+}
+
+static int spawn(const struct pgx *p, const char *db, int restore,
+		 struct xproc **proc, int *in, int *out, int *errfd,
+		 struct err *e)
+{
+	struct buf cmd = BUF_INIT;
+	const char *z = p->codec == ZP_ZSTD ? "zstd" : "gzip";
+	int rc;
+
+	buf_addstr(&cmd, "IFS= read -r PGPASSWORD; export PGPASSWORD; ");
+	if (restore) {
+		buf_printf(&cmd, "%s -d -q -c | ", z);
+		psql_cmd(p, db, 1, &cmd);
+	} else {
+		buf_addstr(&cmd, "{ ");
+		psql_cmd(p, db, 0, &cmd);
+		buf_printf(&cmd, "; echo \"" STATUS "$?\" >&2; } | %s", p->codec ==
+			   ZP_ZSTD ? "zstd -3 -T0 -q -c" : "gzip -1 -c");
+	}
+	rc = xport_spawn(p->x, buf_str(&cmd), proc, in, out, errfd, e);
+	buf_release(&cmd);
+	if (rc == 0 && send_password(p, *in) < 0) {
+		/* The caller still waits for it: psql gets EOF and ends. */
+		close(*in);
+		*in = -1;
+		return err_set(e, FX_FAIL, "postgres %s: the password cannot be "
+			       "handed to psql on the server (a newline in it?)",
+			       db);
+	}
+	return rc;
+}
+
+/* Reads out (each piece to sink, until sink fails: then discarded) and
+ * err (into eb, capped) to their ends; closes both.  -1: sink failed. */
+static int drain(int out, int errfd, zpipe_sink sink, void *ctx,
+		 struct buf *eb)
+{
+	struct pollfd pf[2] = { { out, POLLIN, 0 }, { errfd, POLLIN, 0 } };
+	char *chunk = xmalloc(64u * 1024);
+	int rc = 0;
+
+	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			n = read(pf[i].fd, chunk, 64u * 1024);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+			} else if (i == 1) {
+				buf_add_capped(eb, chunk, (size_t)n);
+			} else if (rc == 0 && sink && sink(ctx, chunk, (size_t)n)) {
+				rc = -1;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	free(chunk);
+	return rc;
+}
+
+static int buf_sink(void *ctx, const void *data, size_t len)
+{
+	buf_add_capped(ctx, data, len);
+	return 0;
+}
+
+/* psql's complaint: the first line of its stderr that is not ours. */
+static void complaint(const struct buf *eb, const struct proc_status *st,
+		      struct buf *out)
+{
+	const char *s = buf_str(eb);
+	char tmp[64];
+
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		if (n && strncmp(s, STATUS, strlen(STATUS))) {
+			buf_add(out, s, n);
+			return;
+		}
+		s += n + (s[n] != 0);
+	}
+	buf_addstr(out, proc_status_text(st, tmp, sizeof(tmp)));
+}
+
+struct out_ctx {
+	struct zdec *z;
+	zpipe_sink sink;
+	void *ctx;
+	int bad;		/* the data did not decode */
+};
+
+static int out_sink(void *arg, const void *data, size_t len)
+{
+	struct out_ctx *o = arg;
+
+	if (zdec_feed(o->z, data, len, o->sink, o->ctx) == 0)
+		return 0;
+	o->bad = zdec_error(o->z)[0] != 0;
+	return -1;
+}
+
+int pgx_copy_out(const struct pgx *p, const char *db, const char *script,
+		 const char *what, zpipe_sink sink, void *ctx, struct err *e)
+{
+	struct out_ctx o = { zdec_new(p->codec), sink, ctx, 0 };
+	struct buf eb = BUF_LIMITED(1u << 20), msg = BUF_INIT;
+	struct proc_status st;
+	struct xproc *proc = NULL;
+	const char *status;
+	char tmp[64];
+	int in = -1, out = -1, errfd = -1, rc = -1, sunk;
+
+	if (spawn(p, db, 0, &proc, &in, &out, &errfd, e) < 0) {
+		if (!proc)
+			goto out;
+	} else if (fd_write_all(in, script, strlen(script)) < 0) {
+		err_set(e, FX_REMOTE, "postgres %s: %s: psql on the server "
+			"stopped reading", db, what);
+	}
+	if (in >= 0)
+		close(in);
+	sunk = drain(out, errfd, out_sink, &o, &eb);
+	if (xproc_wait(proc, &st, e) < 0)
+		goto out;
+	if (e->code)
+		goto out;
+	status = strstr(buf_str(&eb), STATUS);
+	if (!status || strncmp(status + strlen(STATUS), "0\n", 2)) {
+		complaint(&eb, &st, &msg);
+		err_set(e, FX_FAIL, "postgres %s: %s by psql on the server: %s",
+			db, what, buf_str(&msg));
+		goto out;
+	}
+	if (!st.exited || st.code) {
+		err_set(e, FX_REMOTE, "postgres %s: %s: %s on the server failed: "
+			"%s", db, what, p->codec == ZP_ZSTD ? "zstd" : "gzip",
+			proc_status_text(&st, tmp, sizeof(tmp)));
+		goto out;
+	}
+	if (sunk < 0 || zdec_end(o.z) < 0) {
+		/* A failing sink has set e itself (the archive's error). */
+		if (o.bad || !e->code)
+			err_set(e, FX_REMOTE, "postgres %s: %s: the compressed "
+				"stream from the server: %s", db, what,
+				zdec_error(o.z));
+		goto out;
+	}
+	rc = 0;
+out:
+	zdec_free(o.z);
+	buf_release(&eb);
+	buf_release(&msg);
+	return rc;
+}
+
+struct pgx_in {
+	const struct pgx *p;
+	struct xproc *proc;
+	int in, out, err;
+	struct zout *zs;
+	struct zgz *gz;
+	char *db, *what;
+};
+
+int pgx_in_open(const struct pgx *p, const char *db, const char *what,
+		struct pgx_in **out, struct err *e)
+{
+	struct pgx_in *in = xcalloc(1, sizeof(*in));
+
+	in->p = p;
+	in->in = in->out = in->err = -1;
+	in->db = xstrdup(db);
+	in->what = xstrdup(what);
+	*out = in;
+	if (spawn(p, db, 1, &in->proc, &in->in, &in->out, &in->err, e) < 0)
+		return -1;
+	/* One thread each: the server's psql, not ferry, sets the pace. */
+	if (p->codec == ZP_ZSTD)
+		in->zs = zout_new(in->in, 3, 1, 0);
+	else
+		in->gz = zgz_new(in->in, 1);
+	if (!in->zs && !in->gz)
+		return err_set(e, FX_FAIL, "cannot start the compressor");
+	return 0;
+}
+
+int pgx_in_write(struct pgx_in *in, const void *data, size_t len,
+		 struct err *e)
+{
+	int r = in->zs ? zout_write(in->zs, data, len) :
+		in->gz ? zgz_write(in->gz, data, len) : -1;
+
+	if (r < 0)
+		return err_set(e, FX_REMOTE, "postgres %s: %s: psql on the "
+			       "server stopped reading", in->db, in->what);
+	return 0;
+}
+
+int pgx_in_close(struct pgx_in *in, const char *tail, struct buf *out,
+		 struct err *e)
+{
+	struct buf eb = BUF_LIMITED(1u << 20), msg = BUF_INIT;
+	struct proc_status st;
+	int rc = -1, sent = 0;
+
+	if (tail && (in->zs || in->gz) &&
+	    pgx_in_write(in, tail, strlen(tail), e) == 0)
+		sent = in->zs ? zout_end(in->zs) == 0 : zgz_end(in->gz) == 0;
+	/* Without the end of the stream psql never sees the COMMIT. */
+	if (in->in >= 0)
+		close(in->in);
+	if (in->proc) {
+		drain(in->out, in->err, buf_sink, out, &eb);
+		if (xproc_wait(in->proc, &st, e) == 0) {
+			if (!st.exited || st.code) {
+				complaint(&eb, &st, &msg);
+				err_set(e, FX_FAIL, "postgres %s: %s by psql on "
+					"the server: %s", in->db, in->what,
+					buf_str(&msg));
+			} else if (tail && !sent) {
+				err_set(e, FX_REMOTE, "postgres %s: %s: psql on "
+					"the server stopped reading", in->db,
+					in->what);
+			} else {
+				rc = 0;
+			}
+		}
+	}
+	zout_free(in->zs);
+	zgz_free(in->gz);
+	free(in->db);
+	free(in->what);
+	free(in);
+	buf_release(&eb);
+	buf_release(&msg);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * pg_xfer: how table data crosses the wire.  Either libpq through the SSH
+ * tunnel (the "tunnel" path: COPY text as it is), or psql on the server
+ * (the "server" path): psql on the host, or inside the container that
+ * publishes PostgreSQL's port, its COPY output compressed there by zstd
+ * (else gzip) on its way to ferry, which decodes it as it reads; restore
+ * sends compressed COPY data to the same psql behind `zstd -d`.  The
+ * password travels on the command's stdin, never in its command line.
+ *
+ * [postgres] transfer = auto | tunnel | server chooses; auto takes the
+ * server path when psql and a compressor are there and the server is
+ * remote, and even then copies small tables through the tunnel, where
+ * starting psql costs more than compression saves.
+ */
+#ifndef FERRY_PG_XFER_H
+#define FERRY_PG_XFER_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/zpipe.h"
+
+struct conf;
+struct xport;
+
+/* Below this size (bytes of table or COPY text) auto keeps a table on
+ * the tunnel. */
+#define PGX_SMALL (4u << 20)
+
+struct pgx {
+	int server;		/* 1: the server path */
+	int all;		/* transfer = server: every table on it */
+	enum zpipe_codec codec;
+	char *why;		/* why this path, for check and the manifest */
+	struct xport *x;
+	char *ctr;		/* psql's container, or NULL for the host */
+	char *psql;		/* the host's psql binary, or NULL for "psql" */
+	const char *host, *user, *password;
+	int port;
+	long long timeout_s;
+};
+
+/* Chooses the path for conf's [postgres] on x (NULL: a URL target, so
+ * the tunnel).  FX_REMOTE when transfer = server cannot be had. */
+int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
+	       struct err *e) __attribute__((warn_unused_result));
+/* "server (zstd)", "server (gzip)" or "tunnel", for the manifest. */
+const char *pgx_name(const struct pgx *p);
+/* Whether a table of this many bytes takes the server path. */
+int pgx_wants(const struct pgx *p, long long bytes);
+void pgx_release(struct pgx *p);
+
+/* Runs script (SQL ending in one COPY ... TO STDOUT) with psql in db on
+ * the server; sink gets the decoded output as it arrives.  what names
+ * it in errors. */
+int pgx_copy_out(const struct pgx *p, const char *db, const char *script,
+		 const char *what, zpipe_sink sink, void *ctx, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* psql in db on the server reading compressed SQL from ferry. */
+struct pgx_in;
+
+int pgx_in_open(const struct pgx *p, const char *db, const char *what,
+		struct pgx_in **out, struct err *e)
+	__attribute__((warn_unused_result));
+int pgx_in_write(struct pgx_in *in, const void *data, size_t len,
+		 struct err *e) __attribute__((warn_unused_result));
+/* tail (the COMMIT) is sent, the stream ended and psql's stdout (its
+ * command tags) collected in out; psql must exit 0.  With tail NULL the
+ * stream is cut off instead: psql sees EOF inside its transaction, which
+ * the server rolls back.  Frees in either way. */
+int pgx_in_close(struct pgx_in *in, const char *tail, struct buf *out,
+		 struct err *e);
+
+#endif

@@ -1,0 +1,302 @@
+#include "restore/todir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "restore/restorer.h"
+#include "util/buf.h"
+
+struct todir {
+	char *root;
+	int fd;
+};
+
+char *todir_root(const struct rs_ctx *x, const char *comp)
+{
+	size_t n = x->o->only ? x->o->only->n : 0;
+
+	if (!n)
+		n = json_object_size(json_object_get(x->manifest, "components"));
+	return n > 1 ? xstrfmt("%s/%s", x->o->to, comp) : xstrdup(x->o->to);
+}
+
+static int mkdirs(const char *dir, struct err *e)
+{
+	char *p = xstrdup(dir);
+	int r = 0;
+
+	for (char *s = p + 1; *s && r == 0; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = err_set(e, FX_FAIL, "create %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	if (r == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+		r = err_set(e, FX_FAIL, "create %s: %s", p, strerror(errno));
+	free(p);
+	return r;
+}
+
+int todir_open(struct todir **out, const char *root, struct err *e)
+{
+	struct todir *t;
+	int fd;
+
+	if (mkdirs(root, e) < 0)
+		return -1;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, FX_FAIL, "open %s: %s", root, strerror(errno));
+	t = xcalloc(1, sizeof(*t));
+	t->root = xstrdup(root);
+	t->fd = fd;
+	*out = t;
+	return 0;
+}
+
+void todir_free(struct todir *t)
+{
+	if (!t)
+		return;
+	close(t->fd);
+	free(t->root);
+	free(t);
+}
+
+const char *todir_path(const struct todir *t)
+{
+	return t->root;
+}
+
+int todir_safe_rel(const char *rel)
+{
+	const char *p = rel;
+
+	if (!rel || !*rel || *rel == '/')
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)rel; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+int todir_safe_link(const char *rel, const char *target)
+{
+	long depth = 0;
+
+	if (!todir_safe_rel(rel) || !target || !*target || *target == '/')
+		return 0;
+	for (const char *p = rel; (p = strchr(p, '/')); p++)
+		depth++;
+	while (*target) {
+		size_t n = strcspn(target, "/");
+
+		if (n == 2 && target[0] == '.' && target[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (n && !(n == 1 && target[0] == '.')) {
+			depth++;
+		}
+		target += n;
+		if (*target == '/')
+			target++;
+	}
+	return 1;
+}
+
+/* Opens rel's parents from the root down, never through a symlink
+ * (making the missing ones when create): *dirfd and the last component,
+ * or *dirfd = -1 when (without create) a parent does not exist yet. */
+static int parents(struct todir *t, const char *rel, int create, int *dirfd,
+		   const char **last, struct err *e)
+{
+	const char *p = rel;
+	int fd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, FX_FAIL, "open %s: %s", t->root, strerror(errno));
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		char *comp;
+		int next;
+
+		if (!p[n]) {
+			*dirfd = fd;
+			*last = p;
+			return 0;
+		}
+		comp = xstrndup(p, n);
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			      O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create &&
+		    (mkdirat(fd, comp, 0700) == 0 || errno == EEXIST))
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+				      O_NOFOLLOW | O_CLOEXEC);
+		free(comp);
+		if (next < 0) {
+			int err = errno;
+
+			close(fd);
+			if (err == ENOENT && !create) {
+				*dirfd = -1;
+				return 0;
+			}
+			return err_set(e, err == ELOOP || err == ENOTDIR ? FX_VERIFY :
+				       FX_FAIL, "%s/%.*s: %s", t->root,
+				       (int)(p + n - rel), rel, err == ELOOP ||
+				       err == ENOTDIR ? "a symlink or not a "
+				       "directory: refusing to write through it" :
+				       strerror(err));
+		}
+		close(fd);
+		fd = next;
+		p += n + 1;
+	}
+}
+
+int todir_check(struct todir *t, const char *rel, struct err *e)
+{
+	const char *last;
+	struct stat st;
+	int fd, r = 0;
+
+	if (!todir_safe_rel(rel))
+		return err_set(e, FX_VERIFY, "'%s' would leave %s", rel, t->root);
+	if (parents(t, rel, 0, &fd, &last, e) < 0)
+		return -1;
+	if (fd < 0)
+		return 0;
+	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		r = err_set(e, FX_VERIFY, "%s/%s is a directory: refusing to "
+			    "replace it", t->root, rel);
+	close(fd);
+	return r;
+}
+
+static char *temp_name(const char *last)
+{
+	return xstrfmt(".%s.ferry-%ld-%lx.tmp", last, (long)getpid(),
+		       (unsigned long)random());
+}
+
+int todir_stage(struct todir *t, const char *rel, struct todir_file *f,
+		struct err *e)
+{
+	const char *last;
+	int dirfd;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = f->dirfd = -1;
+	if (!todir_safe_rel(rel))
+		return err_set(e, FX_VERIFY, "'%s' would leave %s", rel, t->root);
+	if (parents(t, rel, 1, &dirfd, &last, e) < 0)
+		return -1;
+	f->dirfd = dirfd;
+	f->name = xstrdup(last);
+	f->tmp = temp_name(last);
+	f->fd = openat(dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		       O_CLOEXEC, 0600);
+	if (f->fd < 0) {
+		err_set(e, FX_FAIL, "create %s/%s: %s", t->root, rel,
+			strerror(errno));
+		close(dirfd);
+		free(f->name);
+		free(f->tmp);
+		memset(f, 0, sizeof(*f));
+		f->fd = f->dirfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void release(struct todir_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	free(f->tmp);
+	free(f->name);
+	memset(f, 0, sizeof(*f));
+	f->fd = f->dirfd = -1;
+}
+
+int todir_commit(struct todir_file *f, int mode, long long mtime,
+		 struct err *e)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
+	int r = -1;
+
+	if (mtime >= 0) {
+		ts[1].tv_sec = (time_t)mtime;
+		ts[1].tv_nsec = 0;
+	}
+	/* Set-id and sticky bits are not restored. */
+	if (fsync(f->fd) < 0 || (mode >= 0 && fchmod(f->fd, (mode_t)mode & 0777) < 0) ||
+	    futimens(f->fd, ts) < 0 ||
+	    renameat(f->dirfd, f->tmp, f->dirfd, f->name) < 0) {
+		err_set(e, FX_FAIL, "write %s: %s", f->name, strerror(errno));
+		unlinkat(f->dirfd, f->tmp, 0);
+		goto out;
+	}
+	/* Without it the rename may not survive a crash. */
+	fsync(f->dirfd);
+	r = 0;
+out:
+	release(f);
+	return r;
+}
+
+void todir_discard(struct todir_file *f)
+{
+	if (f->dirfd >= 0 && f->tmp)
+		unlinkat(f->dirfd, f->tmp, 0);
+	release(f);
+}
+
+int todir_symlink(struct todir *t, const char *rel, const char *target,
+		  struct err *e)
+{
+	const char *last;
+	char *tmp = NULL;
+	int dirfd, r = -1;
+
+	if (!todir_safe_link(rel, target))
+		return err_set(e, FX_VERIFY, "link %s -> %s would leave %s", rel,
+			       target, t->root);
+	if (parents(t, rel, 1, &dirfd, &last, e) < 0)
+		return -1;
+	tmp = temp_name(last);
+	if (symlinkat(target, dirfd, tmp) < 0 ||
+	    renameat(dirfd, tmp, dirfd, last) < 0) {
+		err_set(e, FX_FAIL, "link %s/%s: %s", t->root, rel,
+			strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		goto out;
+	}
+	fsync(dirfd);
+	r = 0;
+out:
+	free(tmp);
+	close(dirfd);
+	return r;
+}

@@ -140,8 +140,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_backup_entry = {
 	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
 	"take a backup archive of the server's data",
-	"  --only LIST       only these components (postgres, redis, logs,\n"
-	"                    files; minio, neo4j arrive later)\n"
+	"  --only LIST       only these components (postgres, redis, neo4j,\n"
+	"                    logs, files; minio arrives later)\n"
 	"  --fail-fast       stop at the first failing component, publish nothing\n"
 	"exit 5 when the archive was written but a component failed; 7 when\n"
 	"another backup holds the lock\n",

@@ -10,7 +10,7 @@ const struct component components[] = {
 	{ "postgres", "postgres", pg_backup, pg_check, NULL },
 	{ "minio", "minio", NULL, minio_check, "s3" },
 	{ "redis", "redis", redis_backup, redis_check, NULL },
-	{ "neo4j", "neo4j", NULL, neo4j_check, NULL },
+	{ "neo4j", "neo4j", neo4j_backup, neo4j_check, NULL },
 	{ "logs", "logs", logs_backup, logs_check, NULL },
 	{ "files", "files", files_backup, files_check, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -64,5 +64,6 @@ int logs_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int logs_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
 int files_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 int files_check(struct bk_ctx *ctx, struct buf *detail, struct err *e);
+int neo4j_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);
 
 #endif

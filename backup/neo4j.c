@@ -1,72 +1,89 @@
 /*
- * The neo4j component: Neo4j 5's HTTP transactional API, reached through
- * the SSH tunnel.
+ * The neo4j component: Neo4j 5 on the server, reached through the SSH
+ * tunnel.  `mode = cypher` exports the graph over the HTTP API
+ * (neo4j_export.c); `mode = dump` stops the service and streams
+ * neo4j-admin's dumps (neo4j_dump.c).
  */
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backup/component.h"
+#include "backup/neo4j.h"
+#include "backup/neo4j_int.h"
 #include "conf/conf.h"
-#include "net/http.h"
 #include "net/xport.h"
 
-/* Neo4j answers errors inside a 200 reply: {"errors": [{code, message}]}. */
-static int neo4j_error(json_t *root, struct err *e)
+int neo4j_connect(const struct conf *c, struct xport *x, struct neo4j **out,
+		  struct err *e)
 {
-	json_t *first = json_array_get(json_object_get(root, "errors"), 0);
+	struct neo4j_opts o = { NULL, conf_str(c, "neo4j", "url"),
+				conf_str(c, "neo4j", "user"),
+				conf_str(c, "neo4j", "password"),
+				conf_num(c, "neo4j", "timeout"),
+				conf_num(c, "server", "connect_timeout") };
+	char *url = NULL;
+	int r;
 
-	if (!first)
-		return 0;
-	return err_set(e, FX_CONN, "neo4j: %s: %s",
-		       json_string_value(json_object_get(first, "code")) ?: "?",
-		       json_string_value(json_object_get(first, "message")) ?: "");
+	*out = NULL;
+	if (xport_forward_url(x, conf_str(c, "neo4j", "url"), &url, e) < 0)
+		return err_wrap(e, "neo4j");
+	o.url = url;
+	r = neo4j_open(out, &o, e);
+	free(url);
+	return r;
+}
+
+void neo4j_databases(const struct conf *c, struct strlist *out)
+{
+	conf_list(c, "neo4j", "databases", out);
+	if (!out->n)
+		strlist_add(out, conf_str(c, "neo4j", "database"));
+}
+
+char *neo4j_member_dir(const char *db)
+{
+	char *part = component_member_part(db);
+	char *dir = xstrfmt("neo4j/%s/", part);
+
+	free(part);
+	return dir;
 }
 
 int neo4j_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 {
-	static const char body[] =
-		"{\"statements\":[{\"statement\":\"CALL dbms.components() "
-		"YIELD name, versions, edition RETURN name, versions[0], edition\"}]}";
-	const struct conf *c = ctx->conf;
-	const char *db = conf_str(c, "neo4j", "database");
-	struct buf resp = BUF_INIT;
-	struct http_req h = { "POST", NULL, body, conf_str(c, "neo4j", "user"),
-			      conf_str(c, "neo4j", "password"),
-			      conf_num(c, "server", "connect_timeout") };
-	char *url = NULL, *tx = NULL;
-	json_error_t jerr;
-	json_t *root = NULL, *row;
-	long status = 0;
+	const char *db = conf_str(ctx->conf, "neo4j", "database");
+	struct neo4j *n = NULL;
+	json_t *res = NULL, *row;
 	int r = -1;
 
-	if (xport_forward_url(ctx->x, conf_str(c, "neo4j", "url"), &url, e) < 0)
+	if (neo4j_connect(ctx->conf, ctx->x, &n, e) < 0 ||
+	    neo4j_query(n, db, "CALL dbms.components() YIELD name, versions, "
+			"edition RETURN name, versions[0], edition", NULL, &res,
+			e) < 0)
 		goto out;
-	h.url = tx = xstrfmt("%s/db/%s/tx/commit", url, db);
-	if (http_call(&h, &resp, &status, e) < 0)
-		goto out;
-	root = json_loadb(buf_str(&resp), resp.len, 0, &jerr);
-	if (!root) {
-		err_set(e, FX_CONN, "neo4j: HTTP %ld with no JSON reply (%s)",
-			status, jerr.text);
-		goto out;
-	}
-	if (neo4j_error(root, e) < 0)
-		goto out;
-	if (status != 200) {
-		err_set(e, FX_CONN, "neo4j: HTTP %ld", status);
-		goto out;
-	}
-	row = json_object_get(json_array_get(json_object_get(json_array_get(
-		json_object_get(root, "results"), 0), "data"), 0), "row");
-	buf_printf(detail, "%s %s (%s), database %s",
+	row = neo4j_row(res, 0);
+	buf_printf(detail, "%s %s (%s), database %s, mode %s",
 		   json_string_value(json_array_get(row, 0)) ?: "Neo4j",
 		   json_string_value(json_array_get(row, 1)) ?: "?",
-		   json_string_value(json_array_get(row, 2)) ?: "?", db);
+		   json_string_value(json_array_get(row, 2)) ?: "?", db,
+		   conf_str(ctx->conf, "neo4j", "mode"));
 	r = 0;
 out:
-	json_decref(root);
-	buf_release(&resp);
-	free(url);
-	free(tx);
+	json_decref(res);
+	neo4j_close(n);
 	return r;
+}
+
+int neo4j_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
+{
+	int dump = !strcmp(conf_str(ctx->conf, "neo4j", "mode"), "dump");
+
+	json_object_set_new(detail, "mode", json_string(dump ? "dump" :
+							 "cypher"));
+	json_object_set_new(detail, "point_in_time", json_boolean(dump));
+	json_object_set_new(detail, "consistency", json_string(dump ?
+		NEO4J_CONSISTENCY_DUMP : NEO4J_CONSISTENCY_CYPHER));
+	return dump ? neo4j_dump_backup(ctx, detail, e) :
+		neo4j_export(ctx, detail, e);
 }

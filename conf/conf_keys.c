@@ -148,6 +148,16 @@ const struct conf_key conf_keys[] = {
 	  "online export or offline dump" },
 	{ "neo4j", "service", CT_STR, "neo4j", 0, NULL,
 	  "compose service running Neo4j" },
+	{ "neo4j", "databases", CT_LIST, NULL, 0, NULL,
+	  "databases to back up (default: database); dump mode adds system" },
+	{ "neo4j", "page_size", CT_INT, "10000", 0, "1..1000000",
+	  "node or relationship ids per export request (cypher mode)" },
+	{ "neo4j", "batch_size", CT_INT, "1000", 0, "1..100000",
+	  "rows per restore transaction (cypher mode)" },
+	{ "neo4j", "timeout", CT_DURATION, "2m", 0, NULL,
+	  "one HTTP request; in dump mode, the longest silence of neo4j-admin" },
+	{ "neo4j", "compress", CT_ENUM, "auto", 0, "auto|zstd|gzip|none",
+	  "dump streams compressed on the server before the wire" },
 
 	/* [deploy]: compose on the server (the deploy operations issue) */
 	{ "deploy", "require", CT_LIST, NULL, 0, NULL,

@@ -5,6 +5,7 @@
 #include "restore/pg_restore.h"
 #include "restore/files_restore.h"
 #include "restore/redis_restore.h"
+#include "restore/neo4j_restore.h"
 
 /* One entry per source that can be restored; a source's file defines it. */
 const struct restorer *const restorers[] = {
@@ -12,6 +13,7 @@ const struct restorer *const restorers[] = {
 	&redis_restorer,
 	&files_restorer,
 	&logs_restorer,
+	&neo4j_restorer,
 	NULL,
 };
 

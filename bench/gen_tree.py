@@ -2,7 +2,8 @@
 """A project-like tree for bench/sync: ~20,000 files / ~150 MB of
 source-like text in nested packages, a few large binaries, symlinks,
 non-ASCII and space-containing names, and folders the excludes skip.
-usage: gen_tree.py DIR [SEED]"""
+usage: gen_tree.py DIR [SEED [PACKAGES]]; PACKAGES (default 40, 12
+directories of 38 files each) scales the tree down for a quick run."""
 import os
 import random
 import sys
@@ -30,7 +31,7 @@ def write(path, data):
 
 
 count = 0
-for pkg in range(40):
+for pkg in range(int(sys.argv[3]) if len(sys.argv) > 3 else 40):
     for sub in range(12):
         d = os.path.join(root, "packages", f"pkg{pkg:02d}", f"mod{sub:02d}")
         for f in range(38):

@@ -1,5 +1,7 @@
 #include "deploy/remote.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +57,12 @@ const char remote_claim[] =
 	"else mkdir .ferry || exit 3; fi; fi; ";
 
 /*
- * The scan, run with D, DRY and ADOPT set: lines "key value" up to "list",
- * then records "TYPE SIZE MTIME MODE PATH\0LINK\0".  A dry run writes
- * nothing: it tells what the claim would find.
+ * The scan, run with D, DRY, ADOPT and Z set: lines "key value" up to
+ * "list [CODEC]", then records "TYPE SIZE MTIME MODE PATH\0LINK\0",
+ * compressed with zstd or gzip -1 when Z=1 and the server has one: 21,000
+ * entries are 1.2 MB, a tenth of a second on a 100 Mbit link, and 0.12 MB
+ * compressed.  A dry run writes nothing: it tells what the claim would
+ * find.
  */
 static const char script[] =
 	"printf 'dir %s\\n' \"$here\"; "
@@ -72,11 +77,18 @@ static const char script[] =
 	"rm -f .ferry/foreign || exit 3; printf 'adopted\\n'; "
 	"else printf 'foreign\\n'; fi; fi; "
 	"rm -rf .ferry/stage-* 2>/dev/null; fi; "
-	"for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
-	"printf 'has %s\\n' $t; done; "
-	"if find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
-	"printf 'list\\n'; find . -mindepth 1 -path ./.ferry -prune -o "
-	"-printf '%y %s %T@ %m %P\\0%l\\0'; else printf 'sftp\\n'; fi";
+	"z=; for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
+	"printf 'has %s\\n' $t && z=${z:-$t}; done; "
+	"if ! find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
+	"printf 'sftp\\n'; exit 0; fi; "
+	"lst() { find . -mindepth 1 -path ./.ferry -prune -o "
+	"-printf '%y %s %T@ %m %P\\0%l\\0'; }; "
+	"if [ \"$Z\" != 1 ] || [ -z \"$z\" ]; then printf 'list\\n'; lst; exit; fi; "
+	/* find's status, which the pipe would hide, through fd 3; a "." first
+	 * so that an empty tree is not an empty stream */
+	"printf 'list %s\\n' $z; exec 4>&1; "
+	"r=$({ { printf .; lst; echo $? >&3; } | $z -1 -c -q >&4; } 3>&1); "
+	"[ \"$r\" = 0 ]";
 
 int remote_refusal(const char *rdir, const struct buf *out, struct err *e)
 {
@@ -108,10 +120,37 @@ int remote_dir_ok(const char *rdir, struct err *e)
 	return 0;
 }
 
+/* The listing after "list zstd" or "list gzip", whole, into *out. */
+static int unpack(const char *p, size_t n, struct buf *out, struct err *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	char chunk[65536];
+	la_ssize_t got = -1;
+	int r;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	r = archive_read_open_memory(a, p, n);
+	if (r == ARCHIVE_OK)
+		r = archive_read_next_header(a, &ent);
+	if (r == ARCHIVE_OK)
+		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+			buf_add(out, chunk, (size_t)got);
+	r = r == ARCHIVE_OK && got == 0 ? 0 :
+		err_set(e, FX_REMOTE, "server listing: %s",
+			archive_error_string(a) ? archive_error_string(a) :
+			"cannot decompress");
+	archive_read_free(a);
+	return r;
+}
+
 static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		 struct err *e)
 {
+	struct buf plain = BUF_INIT;
 	char *p = out->p, *end = out->p + out->len;
+	int r;
 
 	for (;;) {
 		char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
@@ -122,6 +161,19 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		p = nl + 1;
 		if (!strcmp(line, "list"))
 			break;
+		if (!strncmp(line, "list ", 5)) {
+			r = unpack(p, (size_t)(end - p), &plain, e);
+			if (r == 0 && (!plain.len || plain.p[0] != '.'))
+				r = err_set(e, FX_REMOTE, "server listing: "
+					    "truncated");
+			if (r < 0) {
+				buf_release(&plain);
+				return -1;
+			}
+			p = plain.p + 1;
+			end = plain.p + plain.len;
+			break;
+		}
 		if (!strcmp(line, "sftp")) {
 			/* No find -printf (busybox): the caller walks. */
 			info->walk = 1;
@@ -148,15 +200,21 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		int n = 0;
 
 		path = memchr(p, '\0', (size_t)(end - p));
-		if (!path)
-			return err_set(e, FX_REMOTE, "server listing: truncated");
+		if (!path) {
+			r = err_set(e, FX_REMOTE, "server listing: truncated");
+			goto out;
+		}
 		link = path + 1;
 		rest = memchr(link, '\0', (size_t)(end - link));
-		if (!rest)
-			return err_set(e, FX_REMOTE, "server listing: truncated");
+		if (!rest) {
+			r = err_set(e, FX_REMOTE, "server listing: truncated");
+			goto out;
+		}
 		if (sscanf(p, "%c %llu %lf %o %n", &type, &size, &mtime, &mode,
-			   &n) != 4 || n <= 0)
-			return err_set(e, FX_REMOTE, "server listing: bad record");
+			   &n) != 4 || n <= 0) {
+			r = err_set(e, FX_REMOTE, "server listing: bad record");
+			goto out;
+		}
 		/* Sizes of directories and links mean nothing here. */
 		if (type == 'f' || type == 'd' || type == 'l')
 			tree_add(t, p + n, type, type == 'f' ? size : 0,
@@ -167,7 +225,10 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		p = rest + 1;
 	}
 	tree_sort(t);
-	return 0;
+	r = 0;
+out:
+	buf_release(&plain);
+	return r;
 }
 
 int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
@@ -181,7 +242,9 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 	memset(info, 0, sizeof(*info));
 	buf_addstr(&cmd, "D=");
 	sh_quote_path(&cmd, rdir);
-	buf_printf(&cmd, "; DRY=%d; ADOPT=%d; ", dry_run ? 1 : 0, adopt ? 1 : 0);
+	/* Z: compress the listing, unless it does not cross a wire */
+	buf_printf(&cmd, "; DRY=%d; ADOPT=%d; Z=%d; ", dry_run ? 1 : 0,
+		   adopt ? 1 : 0, !xport_is_local(x));
 	buf_addstr(&cmd, remote_guard);
 	remote_subst(&cmd, script);
 	io.out = &sout;

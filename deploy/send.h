@@ -1,9 +1,10 @@
 /*
  * send: new and changed entries as one tar stream (libarchive) into the
  * server's tar, unpacked into a staging folder inside remote_dir and then
- * renamed into place entry by entry, so no file is ever half-written under
- * its final name.  Staging left by an interrupted run is removed by the next
- * remote scan.
+ * renamed into place entry by entry (by one perl process, or the shell
+ * where there is no perl), so no file is ever half-written under its final
+ * name.  Staging left by an interrupted run is removed by the next remote
+ * scan.
  */
 #ifndef FERRY_SEND_H
 #define FERRY_SEND_H

@@ -296,9 +296,14 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	if (!ig)
 		goto out;
 	if (tree_walk(root, ig, (int)conf_num(c, "deploy", "gitignore"), &local,
-		      e) < 0 ||
-	    remote_scan(x, rdir, o->dry_run, o->adopt, &remote, &ri, e) < 0)
+		      e) < 0)
 		goto out;
+	log_verbose("deploy: local walk: %zu entries, %.2fs", local.n,
+		    elapsed_since(&t0));
+	if (remote_scan(x, rdir, o->dry_run, o->adopt, &remote, &ri, e) < 0)
+		goto out;
+	log_verbose("deploy: server listing: %zu entries, %.2fs", remote.n,
+		    elapsed_since(&t0));
 	st->foreign = ri.foreign;
 	p.l.send.v = xcalloc(local.n + 1, sizeof(*p.l.send.v));
 	p.l.chmod.v = xcalloc(local.n + 1, sizeof(*p.l.chmod.v));
@@ -319,10 +324,12 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	if (!o->dry_run && (st->files || st->deleted)) {
 		uint64_t sent = 0;
 
+		log_verbose("deploy: plan made, %.2fs", elapsed_since(&t0));
 		if (send_entries(x, root, ri.dir, &p.l,
 				 pick_codec(conf_str(c, "deploy", "compress"), &ri),
 				 &sent, e) < 0)
 			goto out;
+		log_verbose("deploy: sent and placed, %.2fs", elapsed_since(&t0));
 	}
 	r = 0;
 out:

@@ -171,6 +171,34 @@ same "the files were synced before compose ran" "$(cat "$R/docker-compose.yml")"
 same "SFTP listing equals find's" "$(cat tree-sftp.txt)" "$(cat tree-find.txt)"
 if [ "$(wc -l <tree-find.txt)" -gt 50 ]; then ok "the listings are not trivial"; else notok "the listings are not trivial"; fi
 
+# without perl on the server the shell places the stage (one mv per
+# directory): the same tree, the same deletions (host = local with a PATH
+# that has everything but perl)
+mkdir -p "$SCRATCH/noperl"
+for f in /usr/local/bin/* /usr/bin/* /bin/*; do
+	case ${f##*/} in perl*) continue ;; esac
+	[ -e "$SCRATCH/noperl/${f##*/}" ] || ln -s "$f" "$SCRATCH/noperl/${f##*/}"
+done
+if PATH="$SCRATCH/noperl" command -v perl >/dev/null; then notok "a PATH without perl"; fi
+L="$SCRATCH/local-target"
+printf '[server]\nhost = local\n[project]\nremote_dir = %s\nlocal_dir = %s\n[deploy]\nexclude = uploads/\n' "$L" "$P" >l.ini
+chmod 600 l.ini
+expect_exit "deploy without perl on the server" 0 env PATH="$SCRATCH/noperl" "$FERRY" -c l.ini deploy --no-up
+ref
+same "without perl: server equals rsync's" "$(SUM "$L" --skip .ferry)" "$(SUM "$SCRATCH/ref")"
+echo scattered >"$P/src/pkg/f10.py"; echo new >"$P/with space/added.txt"
+rm "$P/src/pkg/f11.py"; mkdir -p "$P/brand/new/dir"; echo n >"$P/brand/new/dir/n.txt"
+rm "$P/src/pkg/f12.py"; mkdir "$P/src/pkg/f12.py"; echo in >"$P/src/pkg/f12.py/in"
+echo stray >"$L/src/stray.txt"
+expect_exit "deploy changes without perl" 0 env PATH="$SCRATCH/noperl" "$FERRY" -c l.ini deploy --no-up
+ref
+same "without perl, after changes: server equals rsync's" "$(SUM "$L" --skip .ferry)" "$(SUM "$SCRATCH/ref")"
+same "without perl: no staging left" "$(ls -A "$L/.ferry" 2>/dev/null | grep -v '^deploys.jsonl$' || true)" ""
+# and with perl, over SSH, the same change set
+expect_exit "deploy changes in many directories" 0 "$FERRY" -c d.ini deploy --no-up
+same "scattered changes: server equals rsync's" "$(SUM "$R" --skip .ferry --skip .env --skip uploads --skip node_modules --skip mixed)" "$(SUM "$SCRATCH/ref")"
+same "scattered changes: no staging left" "$(ls -A "$R/.ferry" 2>/dev/null | grep -v '^deploys.jsonl$' || true)" ""
+
 # memory stays flat: 100,000 files
 python3 - "$SCRATCH/many" <<'PY'
 import os, sys

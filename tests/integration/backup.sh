@@ -250,7 +250,7 @@ contains "prune ran after the partial backup" "$OUT" "2 archives kept, 0 deleted
 expect_exit "prune after a partial backup" 0 "$FERRY" -c autopart.ini prune
 same "the complete archive stays beside the newer partial one" "$(ls auto | grep -c '\.tar\.zst$')" "2"
 expect_exit "list after the partial backup" 0 "$FERRY" -c autopart.ini list
-contains "the partial one is kept as the latest partial" "$OUT" "partial, newer than any complete archive"
+lacks "list: neither the complete nor the partial one is to be deleted" "$OUT" "deleted by the next prune"
 sleep 1
 expect_exit "a complete backup after the partial one" 0 "$FERRY" -c auto.ini backup
 same "then the partial and the older complete one go" "$(ls auto | grep -c '\.tar\.zst$')" "1"

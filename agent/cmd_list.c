@@ -40,22 +40,62 @@ static const char *offsite_mark(const struct strlist *there, const char *path)
 	return "no";
 }
 
+enum { C_ARCHIVE, C_TIME, C_SIZE, C_STATUS, C_COMPONENTS, C_VERIFIED,
+       C_OFFSITE, C_RETENTION, C_N };
+
+static const char *const heads[C_N] = {
+	"ARCHIVE", "TIME (UTC)", "SIZE", "STATUS", "COMPONENTS", "VERIFIED",
+	"OFFSITE", "RETENTION",
+};
+
+/* Columns as wide as their widest cell, so a long COMPONENTS cell
+ * ("postgres:ok,redis:failed,neo4j:failed") moves the columns after it
+ * instead of misaligning them; SIZE is right-aligned, the last column is
+ * not padded. */
+static void print_table(struct strlist *col, int with_offsite)
+{
+	size_t w[C_N] = { 0 };
+	int last = C_RETENTION;
+
+	for (int c = 0; c < C_N; c++) {
+		w[c] = strlen(heads[c]);
+		for (size_t i = 0; i < col[c].n; i++)
+			if (strlen(col[c].v[i]) > w[c])
+				w[c] = strlen(col[c].v[i]);
+	}
+	for (size_t i = 0; i <= col[0].n; i++) {
+		for (int c = 0; c < C_N; c++) {
+			const char *cell = i ? col[c].v[i - 1] : heads[c];
+
+			if (c == C_OFFSITE && !with_offsite)
+				continue;
+			if (c == last)
+				printf("%s\n", cell);
+			else if (c == C_SIZE)
+				printf("%*s  ", (int)w[c], cell);
+			else
+				printf("%-*s  ", (int)w[c], cell);
+		}
+	}
+}
+
 /* bytes: sizes as exact byte counts (--bytes), else 1.4 MiB. */
 static void print_entries(int json, int bytes, const struct repo_entry *list,
 			  size_t n, const struct prune_item *items,
 			  const char *where, const struct strlist *there)
 {
 	json_t *arr = json_array();
+	struct strlist col[C_N];
 
-	if (!json && n)
-		printf("%-44s %-20s %10s  %-22s %-8s %s%s\n", "ARCHIVE",
-		       "TIME (UTC)", "SIZE", "COMPONENTS", "VERIFIED",
-		       there ? "OFFSITE  " : "", "RETENTION");
+	for (int c = 0; c < C_N; c++)
+		memset(&col[c], 0, sizeof(col[c]));
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = list[i].manifest;
 		const char *ver = json_string_value(json_object_get(m, "verified"));
 		const char *bad = json_string_value(json_object_get(m,
 							"verify_error"));
+		const char *status = json_string_value(json_object_get(m,
+							"status"));
 		const char *keep = items[i].keep ? items[i].reason :
 			"deleted by the next prune";
 		struct buf comps = BUF_INIT;
@@ -68,7 +108,7 @@ static void print_entries(int json, int bytes, const struct repo_entry *list,
 				"{s:s, s:s, s:I, s:s?, s:O?, s:s?, s:s?, s:b, s:s}",
 				"archive", list[i].path, "time", when,
 				"size", (json_int_t)list[i].size,
-				"status", json_string_value(json_object_get(m, "status")),
+				"status", status,
 				"components", json_object_get(m, "components"),
 				"verified", ver, "verify_error", bad,
 				"kept", items[i].keep,
@@ -79,30 +119,37 @@ static void print_entries(int json, int bytes, const struct repo_entry *list,
 							list[i].path), "yes")));
 		} else {
 			struct buf size = BUF_INIT;
-			char *name = esc_str(repo_base(list[i].path));
 
 			if (bytes)
 				buf_printf(&size, "%llu",
 					   (unsigned long long)list[i].size);
 			else
 				units_bytes(&size, list[i].size);
-			printf("%-44s %-20s %10s  %-22s %-8s ", name, when,
-			       buf_str(&size), buf_str(&comps),
-			       bad ? "FAILED" : ver ? "yes" : "no");
-			if (there)
-				printf("%-8s ", offsite_mark(there, list[i].path));
-			printf("%s\n", keep);
+			strlist_add_take(&col[C_ARCHIVE],
+					 esc_str(repo_base(list[i].path)));
+			strlist_add(&col[C_TIME], when);
+			strlist_add(&col[C_SIZE], buf_str(&size));
+			strlist_add(&col[C_STATUS], status ? status : "?");
+			strlist_add(&col[C_COMPONENTS], buf_str(&comps));
+			strlist_add(&col[C_VERIFIED],
+				    bad ? "FAILED" : ver ? "yes" : "no");
+			strlist_add(&col[C_OFFSITE], there ?
+				    offsite_mark(there, list[i].path) : "");
+			strlist_add(&col[C_RETENTION], keep);
 			buf_release(&size);
-			free(name);
 		}
 		buf_release(&comps);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
-	} else if (!n && !cli_quiet()) {
+	} else if (n) {
+		print_table(col, there != NULL);
+	} else if (!cli_quiet()) {
 		printf("no archives in %s\n", where);
 	}
+	for (int c = 0; c < C_N; c++)
+		strlist_release(&col[c]);
 	json_decref(arr);
 }
 

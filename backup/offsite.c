@@ -306,7 +306,8 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 
 	if (site_open(c, &s, e) < 0)
 		return -1;
-	if (scan(c, &s, 0, &list, &n, e) < 0) {
+	/* With manifests: retention tells partial archives apart. */
+	if (scan(c, &s, 1, &list, &n, e) < 0) {
 		site_release(&s);
 		return -1;
 	}

@@ -1,6 +1,8 @@
 #include "backup/retention.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,16 +18,54 @@ void retention_policy(const struct conf *c, const char *section,
 		p->keep[i] = conf_num(c, section, prune_rule_name(i));
 }
 
+static int is_partial(const struct repo_entry *r)
+{
+	const char *st = json_string_value(json_object_get(r->manifest,
+							   "status"));
+
+	return st && !strcmp(st, "partial");
+}
+
 struct prune_item *retention_plan(const struct conf *c, const char *section,
 				  const struct repo_entry *list, size_t n)
 {
 	struct prune_item *items = xcalloc(n ? n : 1, sizeof(*items));
+	struct prune_item *good = xcalloc(n ? n : 1, sizeof(*good));
+	size_t ng = 0, *at = xcalloc(n ? n : 1, sizeof(*at));
+	time_t newest_good = 0;
 	struct prune_policy p;
 
 	retention_policy(c, section, &p);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		items[i].t = list[i].t;
+		if (is_partial(&list[i]))
+			continue;
+		at[ng] = i;
+		good[ng++].t = list[i].t;
+		if (list[i].t > newest_good)
+			newest_good = list[i].t;
+	}
+	/* Partial archives (some component failed) as the rules see all of
+	 * them; complete ones (and any whose manifest is unreadable) as the
+	 * rules see complete ones alone, so no run of partial backups can
+	 * push a complete archive out. */
 	prune_plan(items, n, &p);
+	prune_plan(good, ng, &p);
+	for (size_t g = 0; g < ng; g++)
+		items[at[g]] = good[g];
+	/* A partial one newer than every complete archive holds the latest
+	 * copy of what did land: kept until a complete one replaces it. */
+	for (size_t i = 0; i < n; i++) {
+		if (!is_partial(&list[i]))
+			continue;
+		if (!items[i].keep && list[i].t >= newest_good) {
+			items[i].keep = 1;
+			snprintf(items[i].reason, sizeof(items[i].reason),
+				 "partial, newer than any complete archive");
+		}
+	}
+	free(good);
+	free(at);
 	return items;
 }
 

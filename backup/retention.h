@@ -17,7 +17,9 @@ struct conf;
 /* The keep_* rules of section ("backup" or "offsite"). */
 void retention_policy(const struct conf *c, const char *section,
 		      struct prune_policy *p);
-/* items[i] describes list[i]; caller frees the result. */
+/* items[i] describes list[i]; caller frees the result.  Partial archives
+ * (manifest status "partial") take no slot from complete ones; one newer
+ * than every complete archive is kept. */
 struct prune_item *retention_plan(const struct conf *c, const char *section,
 				  const struct repo_entry *list, size_t n);
 /* Deletes what the policy no longer keeps (prints each with its reason to

@@ -287,17 +287,23 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	if (publish(&r, res, e) < 0)
 		goto out;
 	res->failed = failed;
-	if (!failed && offsite_configured(c) &&
-	    offsite_upload(c, res->archive, e) < 0) {
+	/* A partial archive goes off-site too: what landed is kept there as
+	 * well, its manifest marking it partial. */
+	if (offsite_configured(c) && offsite_upload(c, res->archive, e) < 0) {
 		/* The local archive stays; the run still fails, loudly. */
 		err_wrap(e, "archive %s written, but the off-site copy failed",
 			 res->archive);
+		if (failed)
+			err_append(e, " (and the backup is partial: %s)",
+				   buf_str(&failures));
 		goto out;
 	}
-	if (!failed && conf_num(c, "backup", "prune_after_backup")) {
+	if (conf_num(c, "backup", "prune_after_backup")) {
 		struct err pe = ERR_INIT;
 
-		/* The archive is safe; a failed prune is only reported. */
+		/* The archive is safe; a failed prune is only reported.  A
+		 * partial one takes no retention slot (retention_plan()), so
+		 * pruning after it never deletes a complete archive. */
 		if (retention_prune(c, 0, stdout, &pe) < 0)
 			log_warn("prune after backup: %s", pe.msg);
 		if (offsite_configured(c) && offsite_prune(c, 0, stdout, &pe) < 0)

@@ -2,9 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/progress.h"
@@ -14,12 +17,55 @@
 
 #define MANIFEST_MAX (64u << 20)
 #define CHUNK (256u * 1024)
+/* The decoder is fed this much at a time, so the count of bytes fed says
+ * where decoding failed to within a few KiB (zstd still reads a whole
+ * block, at most 128 KiB, before it can tell). */
+#define FEED 4096u
 
 struct seen {
 	char *name;
 	uint64_t size;
 	char sha256[65];
+	int64_t tar_at;		/* its header's offset in the tar */
+	uint64_t fed_by;	/* compressed bytes fed when it was read */
 };
+
+/* The compressed input, read by our own callback: libarchive forgets its
+ * position once a failed open has closed its filters, this count does not. */
+struct src {
+	int fd;
+	unsigned char *buf;
+	size_t len, off;	/* bytes in buf, bytes of them handed out */
+	uint64_t fed;		/* handed to the decoder so far */
+	uint64_t total;		/* the file's size, 0 for a stream */
+};
+
+static la_ssize_t src_read(struct archive *r, void *ud, const void **out)
+{
+	struct src *s = ud;
+	size_t n;
+
+	if (s->off == s->len) {
+		ssize_t got;
+
+		do
+			got = read(s->fd, s->buf, CHUNK);
+		while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			archive_set_error(r, errno, "read: %s", strerror(errno));
+			return -1;
+		}
+		s->len = (size_t)got;
+		s->off = 0;
+		if (got == 0)
+			return 0;
+	}
+	n = s->len - s->off < FEED ? s->len - s->off : FEED;
+	*out = s->buf + s->off;
+	s->off += n;
+	s->fed += n;
+	return (la_ssize_t)n;
+}
 
 int verify_safe_name(const char *name)
 {
@@ -43,8 +89,12 @@ int verify_safe_name(const char *name)
 	return 1;
 }
 
-static int read_member(struct archive *r, struct seen *s, struct buf *keep,
-		       const char *path, struct progress *pg, struct err *e)
+static int damaged(struct archive *r, const struct src *in, const char *label,
+		   const char *where, struct err *e);
+
+static int read_member(struct archive *r, struct src *in, struct seen *s,
+		       struct buf *keep, const char *path, struct progress *pg,
+		       struct err *e)
 {
 	struct sha256 *md = sha256_new();
 	unsigned char *chunk = xmalloc(CHUNK);
@@ -54,7 +104,7 @@ static int read_member(struct archive *r, struct seen *s, struct buf *keep,
 	while ((n = archive_read_data(r, chunk, CHUNK)) > 0) {
 		sha256_update(md, chunk, (size_t)n);
 		s->size += (uint64_t)n;
-		progress_update(pg, (uint64_t)archive_filter_bytes(r, -1));
+		progress_update(pg, in->fed);
 		if (keep && buf_add_capped(keep, chunk, (size_t)n) < 0) {
 			rc = err_set(e, FX_VERIFY, "%s: manifest larger than "
 				     "%u MiB", path, MANIFEST_MAX >> 20);
@@ -64,9 +114,10 @@ static int read_member(struct archive *r, struct seen *s, struct buf *keep,
 	if (n < 0) {
 		char *where = xstrfmt("in member '%s'", s->name);
 
-		rc = verify_damaged(r, path, where, e);
+		rc = damaged(r, in, path, where, e);
 		free(where);
 	}
+	s->fed_by = in->fed;
 	sha256_final_hex(md, s->sha256);
 	sha256_free(md);
 	free(chunk);
@@ -100,20 +151,26 @@ static int compare(json_t *m, struct seen *v, size_t n, const char *path,
 		}
 		if ((uint64_t)json_integer_value(json_object_get(it, "size")) !=
 		    v[i].size)
-			return err_set(e, FX_VERIFY, "%s: member '%s' has %llu "
-				       "bytes, the manifest says %lld", path, name,
+			return err_set(e, FX_VERIFY, "%s: member '%s' (at tar "
+				       "offset %lld, read by compressed byte %llu) "
+				       "has %llu bytes, the manifest says %lld",
+				       path, name, (long long)v[i].tar_at,
+				       (unsigned long long)v[i].fed_by,
 				       (unsigned long long)v[i].size,
 				       (long long)json_integer_value(
 					       json_object_get(it, "size")));
 		if (strcmp(json_string_value(json_object_get(it, "sha256")),
 			   v[i].sha256))
-			return err_set(e, FX_VERIFY, "%s: member '%s' does not "
-				       "match its SHA-256", path, name);
+			return err_set(e, FX_VERIFY, "%s: member '%s' (at tar "
+				       "offset %lld, read by compressed byte %llu) "
+				       "does not match its SHA-256", path, name,
+				       (long long)v[i].tar_at,
+				       (unsigned long long)v[i].fed_by);
 	}
 	return 0;
 }
 
-static int verify_open(struct archive *r, const char *path, uint64_t total,
+static int verify_open(struct archive *r, struct src *in, const char *path,
 		       json_t **manifest, struct verify_result *res,
 		       struct err *e);
 
@@ -126,59 +183,91 @@ static struct archive *reader(void)
 	return r;
 }
 
-int verify_damaged(struct archive *r, const char *label, const char *where,
-		   struct err *e)
+int verify_damaged_at(struct archive *r, const char *label, const char *where,
+		      int64_t at, uint64_t total, struct err *e)
 {
 	const char *why = archive_error_string(r);
+	struct buf pos = BUF_INIT;
+	int rc;
 
 	/* libarchive recognises zstd by its magic and tar by its header: a
 	 * file that is neither is not ours; anything else is damage. */
 	if (why && strstr(why, "Unrecognized archive format"))
 		return err_set(e, FX_VERIFY, "%s: not a ferry archive (not a "
 			       "zstd-compressed tar)", label);
-	return err_set(e, FX_VERIFY, "%s: damaged at byte %lld (%s): %s", label,
-		       (long long)archive_filter_bytes(r, -1), where,
-		       why ? why : "read error");
+	if (at >= 0 && total)
+		buf_printf(&pos, " at compressed byte %lld of %llu",
+			   (long long)at, (unsigned long long)total);
+	else if (at >= 0)
+		buf_printf(&pos, " at compressed byte %lld", (long long)at);
+	/* zstd only checks a frame's checksum at its end (ferry writes one
+	 * frame): damage found there may lie anywhere before. */
+	rc = err_set(e, FX_VERIFY, "%s: damaged%s (%s): %s%s", label,
+		     buf_str(&pos), where, why ? why : "read error",
+		     why && strstr(why, "checksum") ? " (checked at the end of "
+		     "the stream: the damage may be anywhere before)" : "");
+	buf_release(&pos);
+	return rc;
 }
 
-/* Checks the result of archive_read_open*() and hands over to verify_open(). */
-static int opened(struct archive *r, int rc, const char *label,
-		  uint64_t total, json_t **manifest, struct verify_result *res,
-		  struct err *e)
+int verify_damaged(struct archive *r, const char *label, const char *where,
+		   struct err *e)
 {
-	if (rc != ARCHIVE_OK) {
-		memset(res, 0, sizeof(*res));
-		verify_damaged(r, label, "at the start", e);
+	return verify_damaged_at(r, label, where,
+				 (int64_t)archive_filter_bytes(r, -1), 0, e);
+}
+
+static int damaged(struct archive *r, const struct src *in, const char *label,
+		   const char *where, struct err *e)
+{
+	return verify_damaged_at(r, label, where, (int64_t)in->fed, in->total,
+				 e);
+}
+
+/* Opens r on fd through src_read() and hands over to verify_open(). */
+static int open_src(int fd, const char *label, uint64_t total,
+		    json_t **manifest, struct verify_result *res, struct err *e)
+{
+	struct archive *r = reader();
+	struct src in = { .fd = fd, .total = total };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	in.buf = xmalloc(CHUNK);
+	if (archive_read_open(r, &in, NULL, src_read, NULL) != ARCHIVE_OK) {
+		damaged(r, &in, label, "before the first member", e);
 		archive_read_free(r);
-		return -1;
+		rc = -1;
+	} else {
+		rc = verify_open(r, &in, label, manifest, res, e);
 	}
-	return verify_open(r, label, total, manifest, res, e);
+	free(in.buf);
+	return rc;
 }
 
 int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 {
-	struct archive *r = reader();
 	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
 	memset(res, 0, sizeof(*res));
-	return opened(r, archive_read_open_filename(r, path, CHUNK), path,
-		      stat(path, &st) == 0 ? (uint64_t)st.st_size : 0,
+	if (fd < 0)
+		return err_set(e, FX_FAIL, "open %s: %s", path, strerror(errno));
+	rc = open_src(fd, path, fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0,
 		      manifest, res, e);
+	close(fd);
+	return rc;
 }
 
 int verify_fd(int fd, const char *label, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 {
-	struct archive *r = reader();
-
-	memset(res, 0, sizeof(*res));
-	return opened(r, archive_read_open_fd(r, fd, CHUNK), label, 0,
-		      manifest, res, e);
+	return open_src(fd, label, 0, manifest, res, e);
 }
 
-/* Consumes (frees) r.  total: the file's size when known (progress). */
-static int verify_open(struct archive *r, const char *path, uint64_t total,
+/* Consumes (frees) r. */
+static int verify_open(struct archive *r, struct src *in, const char *path,
 		       json_t **manifest, struct verify_result *res,
 		       struct err *e)
 {
@@ -193,7 +282,7 @@ static int verify_open(struct archive *r, const char *path, uint64_t total,
 	int got_manifest = 0, rc = -1, h;
 
 	memset(res, 0, sizeof(*res));
-	progress_start(&pg, "verify", total);
+	progress_start(&pg, "verify", in->total);
 	while ((h = archive_read_next_header(r, &ent)) != ARCHIVE_EOF) {
 		const char *name;
 		int is_manifest;
@@ -201,9 +290,9 @@ static int verify_open(struct archive *r, const char *path, uint64_t total,
 		if (h < ARCHIVE_WARN) {
 			char *where = n ? xstrfmt("after member '%s'",
 						  v[n - 1].name) :
-				xstrdup("at the start");
+				xstrdup("before the first member");
 
-			verify_damaged(r, path, where, e);
+			damaged(r, in, path, where, e);
 			free(where);
 			goto out;
 		}
@@ -223,9 +312,9 @@ static int verify_open(struct archive *r, const char *path, uint64_t total,
 		}
 		is_manifest = !strcmp(name, MANIFEST_NAME);
 		if (is_manifest) {
-			struct seen ms = { (char *)name, 0, { 0 } };
+			struct seen ms = { .name = (char *)name };
 
-			if (read_member(r, &ms, &mtext, path, &pg, e) < 0)
+			if (read_member(r, in, &ms, &mtext, path, &pg, e) < 0)
 				goto out;
 			got_manifest = 1;
 			continue;
@@ -236,8 +325,9 @@ static int verify_open(struct archive *r, const char *path, uint64_t total,
 		}
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].name = xstrdup(name);
+		v[n].tar_at = (int64_t)archive_read_header_position(r);
 		n++;
-		if (read_member(r, &v[n - 1], NULL, path, &pg, e) < 0)
+		if (read_member(r, in, &v[n - 1], NULL, path, &pg, e) < 0)
 			goto out;
 		res->bytes += v[n - 1].size;
 	}

@@ -28,9 +28,14 @@ int verify_archive(const char *path, json_t **manifest,
 int verify_fd(int fd, const char *label, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 	__attribute__((warn_unused_result));
-/* After a failed read or open of r: FX_VERIFY "LABEL: damaged at byte N
- * (WHERE): REASON" (N: how far into the file it got), or "not a ferry
- * archive" when it is not zstd-compressed tar at all.  Returns -1. */
+/* After a failed read or open of r: FX_VERIFY "LABEL: damaged at compressed
+ * byte N[ of TOTAL] (WHERE): REASON" (N: the compressed bytes fed to the
+ * decoder when it failed; left out when below 0; TOTAL when not 0), or "not
+ * a ferry archive" when it is not zstd-compressed tar at all.  Returns -1. */
+int verify_damaged_at(struct archive *r, const char *label, const char *where,
+		      int64_t at, uint64_t total, struct err *e);
+/* The same with N from libarchive (archive_filter_bytes(r, -1)), which it
+ * no longer knows after a failed open. */
 int verify_damaged(struct archive *r, const char *label, const char *where,
 		   struct err *e);
 /* 1 when name is a safe relative member path (no "..", not absolute, no

@@ -130,7 +130,20 @@ f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(in
 PY
 expect_exit "verify: flipped byte exits 6" 6 "$FERRY" -c bk.ini verify flipped.tar.zst
 contains "verify: flipped byte names the archive" "$ERR" "flipped.tar.zst"
-contains "verify: damage inside the zstd stream says so, with the offset" "$ERR" "damaged at byte"
+contains "verify: damage inside the zstd stream says so, with the offset" "$ERR" "damaged at compressed byte"
+lacks "verify: the offset is a real one" "$ERR" "byte -1"
+contains "verify: the offset is out of the file's size" "$ERR" " of $size ("
+if printf '%s' "$ERR" | grep -q "before the first member\|in member '\|after member '"; then
+	ok "verify: damage says which member was being read"
+else
+	notok "verify: damage says which member was being read: $ERR"
+fi
+off=$(printf '%s' "$ERR" | sed -n 's/.*damaged at compressed byte \([0-9]*\) of.*/\1/p')
+if [ -n "$off" ] && [ "$off" -gt $((size / 2)) ] && [ "$off" -le "$size" ]; then
+	ok "verify: the offset is past the flipped byte, within the file"
+else
+	notok "verify: offset '$off' for a byte flipped at $((size / 2)) of $size"
+fi
 lacks "verify: damage is not 'not a ferry archive'" "$ERR" "not a ferry archive"
 # a failed verify of an archive of the backup dir shows in list
 cp "$A" "${A%.tar.zst}.good"
@@ -145,6 +158,7 @@ expect_exit "list after a passing verify" 0 "$FERRY" -c bk.ini list
 lacks "list no longer says FAILED" "$OUT" "FAILED"
 head -c $((size - 1000)) "$A" >truncated.tar.zst
 expect_exit "verify: truncated exits 6" 6 "$FERRY" -c bk.ini verify truncated.tar.zst
+contains "verify: truncated says where decoding stopped" "$ERR" "damaged at compressed byte $((size - 1000)) of $((size - 1000))"
 head -c 100000 /dev/urandom >random.tar.zst
 expect_exit "verify: random bytes exit 6" 6 "$FERRY" -c bk.ini verify random.tar.zst
 : >empty.tar.zst
@@ -155,6 +169,7 @@ printf 'X' >>re/postgres/bk_shop/data/public.item.copy
 (cd re && tar --zstd -cf ../tampered.tar.zst -T ../members.txt)
 expect_exit "verify: tampered member exits 6" 6 "$FERRY" -c bk.ini verify tampered.tar.zst
 contains "verify: names the bad member" "$ERR" "public.item.copy"
+contains "verify: says where the bad member is" "$ERR" "at tar offset "
 mkdir -p ex && tar --zstd -xf "$A" -C ex
 { head -n -1 members.txt; echo extra.txt; echo manifest.json; } >extra.list
 (cd ex && echo surprise >extra.txt && tar --zstd -cf ../extra.tar.zst -T ../extra.list)
@@ -200,6 +215,17 @@ latest=$(ls -t archives/shop-*.tar.zst | head -n 1)
 same "the partial archive holds postgres" "$(tar --zstd -tf "$latest" | grep -c '^postgres/bk_shop/pre-data.sql')" "1"
 expect_exit "list after a partial run" 0 "$FERRY" -c part.ini list
 contains "list marks the failed component" "$OUT" "redis:failed"
+contains "list says the archive is partial" "$(echo "$OUT" | grep "$(basename "$latest")")" " partial "
+# every row's cells start under their heading, however long COMPONENTS is
+if printf '%s\n' "$OUT" | python3 -c '
+import sys
+rows = sys.stdin.read().splitlines()
+h = rows[0]
+for col in ("VERIFIED", "RETENTION"):
+    at = h.index(col)
+    for r in rows[1:]:
+        assert r[at - 2:at] == "  " and r[at] != " ", (col, r)
+'; then ok "list columns stay aligned"; else notok "list columns stay aligned: $OUT"; fi
 n_before=$(ls archives | grep -c '\.tar\.zst$')
 set +e; "$FERRY" -c part.ini backup --only redis >/dev/null 2>&1; rc=$?; set -e
 if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then ok "--only a failing source: it fails ($rc)"; else notok "--only a failing source: exit $rc"; fi
@@ -215,6 +241,19 @@ sleep 1
 expect_exit "backup with prune_after_backup (2)" 0 "$FERRY" -c auto.ini backup
 contains "prune ran after the backup" "$OUT" "1 archive kept, 1 deleted"
 same "only the newest archive remains" "$(ls auto | grep -c '\.tar\.zst$')" "1"
+# a partial backup is pruned after too, but takes no slot from a complete one
+cp auto.ini autopart.ini
+printf '\n[redis]\npassword = wrong-%s\n' "$RANDOM" >>autopart.ini
+sleep 1
+expect_exit "partial backup with prune_after_backup: exit 5" 5 "$FERRY" -c autopart.ini backup
+contains "prune ran after the partial backup" "$OUT" "2 archives kept, 0 deleted"
+expect_exit "prune after a partial backup" 0 "$FERRY" -c autopart.ini prune
+same "the complete archive stays beside the newer partial one" "$(ls auto | grep -c '\.tar\.zst$')" "2"
+expect_exit "list after the partial backup" 0 "$FERRY" -c autopart.ini list
+lacks "list: neither the complete nor the partial one is to be deleted" "$OUT" "deleted by the next prune"
+sleep 1
+expect_exit "a complete backup after the partial one" 0 "$FERRY" -c auto.ini backup
+same "then the partial and the older complete one go" "$(ls auto | grep -c '\.tar\.zst$')" "1"
 
 # SIGTERM mid-backup: the partial file goes, the earlier archive stays
 PSQL -d bk_shop -c "CREATE TABLE big AS SELECT i, md5(i::text) AS h, repeat('x', 200) AS pad FROM generate_series(1, 1500000) i" >/dev/null

@@ -126,6 +126,22 @@ AWS s3 cp "s3://offsite/team/retry/$R" retry.tar.zst --only-show-errors
 same "the retried upload is byte-identical" "$(sha256sum <retry.tar.zst)" "$(sha256sum <archives/retry/"$R")"
 start_proxy
 
+# a partial backup goes off-site too, marked partial there, and never makes
+# off-site retention drop the complete copy
+mkconf partok.ini part "keep_last = 1" "keep_daily = 0" "keep_weekly = 0" "keep_monthly = 0"
+expect_exit "complete backup before the partial one" 0 "$FERRY" -c partok.ini backup
+mkconf part.ini part "keep_last = 1" "keep_daily = 0" "keep_weekly = 0" "keep_monthly = 0" \
+	"[redis]" "password = wrong-$RANDOM"
+sleep 1
+expect_exit "partial backup: exit 5" 5 "$FERRY" -c part.ini backup
+P=$(basename "$(ls -t archives/part/off-*.tar.zst | head -n 1)")
+same "the partial archive is off-site too" "$(AWS s3 ls s3://offsite/team/part/ | grep -c '\.tar\.zst$')" "2"
+expect_exit "list --offsite after the partial backup" 0 "$FERRY" -c part.ini list --offsite
+contains "list --offsite marks it partial" "$(echo "$OUT" | grep "$P")" " partial "
+contains "list --offsite names the failed component" "$(echo "$OUT" | grep "$P")" "redis:failed"
+expect_exit "prune after the partial backup" 0 "$FERRY" -c part.ini prune
+same "off-site prune keeps the complete copy and the partial one" "$(AWS s3 ls s3://offsite/team/part/ | grep -c '\.tar\.zst$')" "2"
+
 # encrypted copies
 head -c 32 /dev/urandom >offsite.key
 mkconf enc.ini enc "encrypt_key_file = $SCRATCH/offsite.key"

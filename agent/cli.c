@@ -114,20 +114,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	log_error_in(cmd, "%s (see 'ferry %s%s--help')", buf_str(&b),
-		     cmd ? cmd : "", cmd ? " " : "");
+	/* Under an old script's name the hint is that name: `ferry
+	 * deploy-to-dev` is no command. */
+	if (cmd && legacy_is_name(cmd))
+		log_error_in(cmd, "%s (see '%s --help')", buf_str(&b), cmd);
+	else
+		log_error_in(cmd, "%s (see 'ferry %s%s--help')", buf_str(&b),
+			     cmd ? cmd : "", cmd ? " " : "");
 	buf_release(&b);
 	return FX_USAGE;
 }
 
-/* --log-format's value; FX_USAGE naming it when it is neither. */
+/* --log-format's value; -1 naming it when it is neither. */
 static int set_log_format(struct cli *cli, const char *cmd, const char *v)
 {
 	enum log_format f;
 
-	if (log_parse_format(v, &f) < 0)
-		return cli_usage_error(cmd, "--log-format '%s': expected text or "
-				       "json", v);
+	if (log_parse_format(v, &f) < 0) {
+		cli_usage_error(cmd, "--log-format '%s': expected text or json",
+				v);
+		return -1;
+	}
 	log_set_format(f);
 	cli->log_format_set = 1;
 	return 0;
@@ -264,7 +271,7 @@ static int wants_help(int argc, char **argv)
  * uses for itself are taken (-c means --checksum to deploy), and nothing
  * after "--".
  */
-static int take_globals(struct cli *cli, int *argc, char **argv)
+int cli_take_globals(struct cli *cli, const char *cmd, int *argc, char **argv)
 {
 	int out = 1, i;
 
@@ -283,20 +290,24 @@ static int take_globals(struct cli *cli, int *argc, char **argv)
 		} else if (!strcmp(a, "--json")) {
 			cli->json = 1;
 		} else if (!strncmp(a, "--log-format=", 13)) {
-			if (set_log_format(cli, argv[0], a + 13) < 0)
+			if (set_log_format(cli, cmd, a + 13) < 0)
 				return -1;
 		} else if (!strcmp(a, "--log-format")) {
-			if (i + 1 >= *argc)
-				return cli_usage_error(argv[0], "option "
-						       "'--log-format' needs a value");
-			if (set_log_format(cli, argv[0], argv[++i]) < 0)
+			if (i + 1 >= *argc) {
+				cli_usage_error(cmd, "option '--log-format' "
+						"needs a value");
+				return -1;
+			}
+			if (set_log_format(cli, cmd, argv[++i]) < 0)
 				return -1;
 		} else if (!strncmp(a, "--config=", 9)) {
 			cli->config_path = a + 9;
 		} else if (!strcmp(a, "--config")) {
-			if (i + 1 >= *argc)
-				return cli_usage_error(argv[0], "option '--config' "
-						       "needs a value");
+			if (i + 1 >= *argc) {
+				cli_usage_error(cmd, "option '--config' needs a "
+						"value");
+				return -1;
+			}
 			cli->config_path = argv[++i];
 		} else {
 			argv[out++] = argv[i];
@@ -318,12 +329,17 @@ int cli_dispatch(struct cli *cli, int argc, char **argv)
 		return FX_USAGE;
 	}
 	log_set_component(c->name);
-	if (take_globals(cli, &argc, argv) < 0)
+	if (cli_take_globals(cli, c->name, &argc, argv) < 0)
 		return FX_USAGE;
 	if (wants_help(argc, argv)) {
 		cli_print_help(c, stdout);
 		return FX_OK;
 	}
+	/* Every command with JSON output lists --json in its usage; the
+	 * others would print text where a script expects JSON. */
+	if (cli->json && !strstr(c->usage, "--json"))
+		return cli_usage_error(c->name, "--json is not supported by "
+				       "'%s'", c->name);
 	if (c->pending)
 		return run_pending(c);
 	optind = 0;	/* glibc: re-initialise getopt for the command */

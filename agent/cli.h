@@ -77,8 +77,15 @@ int cli_bad_option(const char *cmd, int ch, int argc, char **argv);
 int cli_num(const char *cmd, const char *opt, const char *s, long long min,
 	    long long max, long long *out);
 
+/* Takes the global options (-q, -v, --json, --log-format, --config) out
+ * of argv[1..], up to "--"; cmd names the command in a usage error.
+ * 0, or -1 after saying why. */
+int cli_take_globals(struct cli *cli, const char *cmd, int *argc, char **argv);
+
 /* The multi-call names (deploy-to-dev, remote-logs, backup-dev-data): the
  * old scripts' interfaces; -1 when argv0 is none of them. */
 int legacy_run(struct cli *cli, const char *argv0, int argc, char **argv);
+/* 1 when name is one of them. */
+int legacy_is_name(const char *name);
 
 #endif

@@ -92,6 +92,10 @@ const struct cli_cmd cmd_config_entry = {
 	"  --json            print it as JSON\n"
 	"  --ssh HOST        what ssh_config makes of HOST, in `ssh -G`'s words\n"
 	"                    (ferry.ini's user and port act as ssh's -l and -p)\n"
+	"a part that is off until its section is there ([offsite], [postgres],\n"
+	"[redis], [minio], [neo4j], [schedule], [notify], [files]) is shown\n"
+	"only when the file has it; secrets (password, secret_key, access_key,\n"
+	"URLs with tokens) are masked\n"
 	"every value that cannot be used is named (FILE:LINE) on stderr, and\n"
 	"the exit code is then 2\n",
 	NULL,

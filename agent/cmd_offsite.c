@@ -37,11 +37,11 @@ static int push(struct cli *cli, const char *one, struct err *e)
 	if (lock_take(&lk, lockpath, e) < 0)
 		goto out;
 	if (one) {
+		/* offsite_upload() says "uploaded NAME to s3://..." on
+		 * stderr, as it does in a backup: that is the report. */
 		if (repo_resolve(cli->conf, one, &path, e) < 0 ||
 		    offsite_upload(cli->conf, path, e) < 0)
 			goto out;
-		if (log_get_level() > LOG_QUIET)
-			printf("sent %s\n", repo_base(path));
 		rc = 0;
 		goto out;
 	}
@@ -56,8 +56,6 @@ static int push(struct cli *cli, const char *one, struct err *e)
 			err_wrap(e, "%s", repo_base(list[i].path));
 			goto out;
 		}
-		if (log_get_level() > LOG_QUIET)
-			printf("sent %s\n", repo_base(list[i].path));
 		sent++;
 	}
 	if (log_get_level() > LOG_QUIET)
@@ -113,6 +111,8 @@ const struct cli_cmd cmd_offsite_entry = {
 	"                    backup dir) and its manifest\n"
 	"  push --missing    upload every local archive not yet off-site,\n"
 	"                    oldest first\n"
+	"each upload is said once, on stderr (uploaded NAME to s3://...);\n"
+	"--missing ends with the count sent on stdout\n"
 	"exit 7 when a backup or prune holds the lock\n",
 	NULL,
 };

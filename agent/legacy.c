@@ -173,8 +173,19 @@ int legacy_run(struct cli *cli, const char *argv0, int argc, char **argv)
 		if (strcmp(argv0, legacy[i].name))
 			continue;
 		legacy_name = legacy[i].name;
+		/* README: global options work under the old names too. */
+		if (cli_take_globals(cli, legacy_name, &argc, argv) < 0)
+			return FX_USAGE;
 		opterr = 0;
 		return legacy[i].run(cli, argc, argv);
 	}
 	return -1;
+}
+
+int legacy_is_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++)
+		if (!strcmp(name, legacy[i].name))
+			return 1;
+	return 0;
 }

@@ -39,6 +39,7 @@ struct server_ssh {
 	struct strlist pool;		/* the rows' strings */
 	struct conf_shown *rows;
 	size_t nrows;
+	struct strlist warned;		/* ssh_config warnings said */
 };
 
 static int is_set(const struct conf *c, const char *key)
@@ -93,10 +94,21 @@ int server_ssh_resolve(const struct conf *c, const char *host,
 	return r;
 }
 
-static void warn_all(const struct sshcfg *r)
+/* Each hop reads the same files: a warning about a line in them is said
+ * once, not once per hop. */
+static void warn_all(struct server_ssh *x, const struct sshcfg *r)
 {
-	for (size_t i = 0; i < r->warnings.n; i++)
-		log_warn("%s", r->warnings.v[i]);
+	for (size_t i = 0; i < r->warnings.n; i++) {
+		const char *w = r->warnings.v[i];
+		int said = 0;
+
+		for (size_t j = 0; j < x->warned.n && !said; j++)
+			said = !strcmp(x->warned.v[j], w);
+		if (said)
+			continue;
+		strlist_add(&x->warned, w);
+		log_warn("%s", w);
+	}
 }
 
 static enum ssh_hostkey_policy policy_of(enum sshcfg_strict s)
@@ -175,7 +187,7 @@ static struct hop *new_hop(struct server_ssh *x, const struct conf *c,
 		hop_free(h);
 		return NULL;
 	}
-	warn_all(&h->cfg);
+	warn_all(x, &h->cfg);
 	h->o.host = h->cfg.hostname;
 	h->o.port = h->cfg.port;
 	h->o.user = h->cfg.user;
@@ -388,7 +400,7 @@ int server_ssh_config(struct server *s, const struct conf *c, struct err *e)
 	s->ssh = x;
 	if (server_ssh_resolve(c, conf_str(c, "server", "host"), &x->cfg, e) < 0)
 		return -1;
-	warn_all(&x->cfg);
+	warn_all(x, &x->cfg);
 	apply(s, c, x);
 	rows_mapped(x, c);
 	rows_ssh(x);
@@ -424,6 +436,7 @@ void server_ssh_release(struct server *s)
 	free(x->hops);
 	buf_release(&x->route);
 	strlist_release(&x->pool);
+	strlist_release(&x->warned);
 	free(x->rows);
 	free(x);
 	s->ssh = NULL;

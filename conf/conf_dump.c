@@ -84,6 +84,20 @@ static void dump_section(const struct conf *c, const char *sect, FILE *out,
 	}
 }
 
+/* The parts every command has; the others ([offsite], [postgres], ...)
+ * are off until the file has their section, and their defaults shown
+ * without it would read as if they were on. */
+static int always_on(const char *sect)
+{
+	static const char *const on[] = { "server", "project", "deploy",
+		"backup", "log", "logs" };
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		if (!strcmp(sect, on[i]))
+			return 1;
+	return 0;
+}
+
 void conf_dump(const struct conf *c, FILE *out, int json)
 {
 	conf_dump_shown(c, out, json, NULL, 0);
@@ -109,7 +123,8 @@ void conf_dump_shown(const struct conf *c, FILE *out, int json,
 				continue;
 			for (size_t d = 0; d < done.n && !seen; d++)
 				seen = !strcmp(done.v[d], name);
-			if (seen)
+			if (seen || (!always_on(name) &&
+				     !conf_has_section(c, name)))
 				continue;
 			strlist_add(&done, name);
 			dump_section(c, name, out, root, rows, n);

@@ -90,7 +90,7 @@ const struct conf_key conf_keys[] = {
 	  "s3://bucket/prefix for off-site copies" },
 	{ "offsite", "endpoint", CT_URL, NULL, 0, NULL,
 	  "S3 endpoint (reached directly, not through the server)" },
-	{ "offsite", "access_key", CT_STR, NULL, F, NULL, "access key id" },
+	{ "offsite", "access_key", CT_STR, NULL, S | F, NULL, "access key id" },
 	{ "offsite", "secret_key", CT_STR, NULL, S | F, NULL, "secret key" },
 	{ "offsite", "region", CT_STR, "us-east-1", 0, NULL, "SigV4 region" },
 	{ "offsite", "keep_last", CT_INT, "3", 0, "0..100000", "retention" },
@@ -132,7 +132,7 @@ const struct conf_key conf_keys[] = {
 	/* [minio] */
 	{ "minio", "endpoint", CT_URL, "http://127.0.0.1:9000", 0, NULL,
 	  "S3 endpoint as the server sees it" },
-	{ "minio", "access_key", CT_STR, NULL, F, NULL, "access key id" },
+	{ "minio", "access_key", CT_STR, NULL, S | F, NULL, "access key id" },
 	{ "minio", "secret_key", CT_STR, NULL, S | F, NULL, "secret key" },
 	{ "minio", "region", CT_STR, "us-east-1", 0, NULL, "SigV4 region" },
 	{ "minio", "buckets", CT_LIST, "all", 0, NULL,

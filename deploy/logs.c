@@ -406,9 +406,12 @@ int logs_run(const struct logs_opts *o, struct xport **x, struct compose **c,
 			break;
 		}
 		delay = attempt > 5 ? 30 : 1 << (attempt - 1);
-		log_warn("logs: connection to %s lost (%s); reconnecting in %ds "
-			 "(attempt %d of %d)", name, e->msg, delay, attempt,
-			 o->retries);
+		/* A lost connection's message says "connection to X lost
+		 * (why)" already: name the server only when it does not. */
+		log_warn("logs: %s%s%s; reconnecting in %ds (attempt %d of %d)",
+			 strstr(e->msg, name) ? "" : name,
+			 strstr(e->msg, name) ? "" : ": ", e->msg, delay,
+			 attempt, o->retries);
 		if (stop_within(o->stop_fd, delay * 1000)) {
 			*end = LOGS_STOPPED;
 			r = 0;

@@ -125,7 +125,6 @@ static void emit(int sev, const char *who, const char *prefix,
 	char *masked;
 	char comp[sizeof(component)];
 
-	buf_addstr(&b, prefix);
 	buf_vprintf(&b, fmt, ap);
 	masked = log_mask(buf_str(&b));
 	pthread_mutex_lock(&lock);
@@ -133,8 +132,10 @@ static void emit(int sev, const char *who, const char *prefix,
 	pthread_mutex_unlock(&lock);
 	/* One message, one line: a name with a newline or an escape
 	 * sequence in it cannot forge another or move the cursor (JSON
-	 * escapes them itself). */
+	 * escapes them itself).  The prefix ("warning: ") is text's way of
+	 * saying the level; JSON has a field for it. */
 	buf_reset(&b);
+	buf_addstr(&b, prefix);
 	esc_add_text(&b, masked);
 	progress_interrupt();
 	if (format == LOG_JSON) {
@@ -183,7 +184,7 @@ static void emit(int sev, const char *who, const char *prefix,
 	}
 
 LOG_FN(log_error, LOG_QUIET, 0, "")
-LOG_FN(log_warn, LOG_QUIET, 1, "warning: ")
+LOG_FN(log_warn, LOG_NORMAL, 1, "warning: ")
 LOG_FN(log_info, LOG_NORMAL, 2, "")
 LOG_FN(log_verbose, LOG_VERBOSE, 2, "")
 LOG_FN(log_debug, LOG_DEBUG, 3, "debug: ")

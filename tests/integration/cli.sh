@@ -119,3 +119,76 @@ contains "verify of a missing path: says so" "$ERR" "no such archive"
 printf 'not an archive at all\n' >junk.tar.zst
 expect_exit "verify of junk: exit 6" 6 "$FERRY" -c good.ini verify junk.tar.zst
 contains "verify of junk: not a ferry archive" "$ERR" "not a ferry archive"
+
+# ---- the new-user trial's findings --------------------------------------------
+# no command: usage on stderr, nothing on stdout, exit 2 (as git)
+expect_exit "no command: exit 2" 2 "$FERRY"
+same "no command: nothing on stdout" "$OUT" ""
+contains "no command: usage on stderr" "$ERR" "usage: ferry"
+# -q leaves only errors: a warning is not one
+chmod 644 good.ini
+expect_exit "-q with a warning to give" 0 "$FERRY" -q -c good.ini config
+lacks "-q: no warnings" "$ERR" "warning"
+expect_exit "-q after the command with a warning to give" 0 "$FERRY" -c good.ini config -q
+lacks "-q after the command: no warnings" "$ERR" "warning"
+# --log-format json: the level is a field, not repeated in the message
+expect_exit "json log with a warning" 0 "$FERRY" --log-format json -c good.ini config
+contains "json log: level warning" "$ERR" '"level":"warning"'
+lacks "json log: message does not repeat the level" "$ERR" '"message":"warning:'
+chmod 600 good.ini
+# global options under the old names (README)
+expect_exit "backup-dev-data --json: exit 2 for the missing file" 2 ./backup-dev-data --json -c nonexistent.ini
+lacks "backup-dev-data --json: not an unknown option" "$ERR" "unknown option"
+contains "backup-dev-data --json: JSON result" "$OUT" '"status": "failed"'
+expect_exit "remote-logs --log-format json" 2 ./remote-logs --log-format json -c nonexistent.ini
+contains "remote-logs --log-format json: JSON lines" "$ERR" '"level":"error"'
+expect_exit "deploy-to-dev --config FILE" 2 ./deploy-to-dev -q --config nonexistent.ini
+contains "deploy-to-dev --config: the file is named" "$ERR" "nonexistent.ini"
+lacks "deploy-to-dev --config: not an unknown option" "$ERR" "unknown option"
+# error hints under an old name point to something that works
+expect_exit "deploy-to-dev with an argument" 2 ./deploy-to-dev web
+contains "deploy-to-dev hint: its own --help" "$ERR" "(see 'deploy-to-dev --help')"
+lacks "deploy-to-dev hint: not ferry deploy-to-dev" "$ERR" "ferry deploy-to-dev --help"
+expect_exit "remote-logs --bogus" 2 ./remote-logs --bogus
+contains "remote-logs hint: its own --help" "$ERR" "(see 'remote-logs --help')"
+# --json where a command has no JSON output: said, exit 2
+expect_exit "--json deploy --dry-run: exit 2" 2 "$FERRY" -c good.ini --json deploy --dry-run
+contains "--json deploy: says it is not supported" "$ERR" "--json is not supported by 'deploy'"
+expect_exit "deploy-to-dev --json: exit 2" 2 ./deploy-to-dev --json -c good.ini
+# config: every secret key masked, access_key too
+cat >keys.ini <<INI
+[server]
+host = dev.example.invalid
+[minio]
+access_key = minio-access-id
+secret_key = minio-secret-key
+[offsite]
+url = s3://bucket/ferry
+endpoint = http://s3.dev.example.invalid
+access_key = offsite-access-id
+secret_key = offsite-secret-key
+INI
+chmod 600 keys.ini
+expect_exit "config with [minio] and [offsite]" 0 "$FERRY" -c keys.ini config
+lacks "config masks [minio] access_key" "$OUT" "minio-access-id"
+lacks "config masks [offsite] access_key" "$OUT" "offsite-access-id"
+lacks "config masks [offsite] secret_key" "$OUT" "offsite-secret-key"
+contains "config shows [offsite] when configured" "$OUT" "[offsite]"
+expect_exit "config --json with [minio]" 0 "$FERRY" -c keys.ini config --json
+lacks "config --json masks access_key" "$OUT" "access-id"
+# config: no defaults of a part that is off
+expect_exit "config without [offsite]/[minio]" 0 "$FERRY" -c good.ini config
+lacks "config: no [offsite] when absent" "$OUT" "[offsite]"
+lacks "config: no [minio] when absent" "$OUT" "[minio]"
+lacks "config: no [notify] when absent" "$OUT" "[notify]"
+contains "config: [deploy]'s defaults still shown" "$OUT" "[deploy]"
+contains "config: a configured [neo4j] shown" "$OUT" "[neo4j]"
+expect_exit "config --json without [offsite]" 0 "$FERRY" -c good.ini config --json
+if printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert "offsite" not in d and "minio" not in d and "deploy" in d'; then
+	ok "config --json: no absent part"
+else
+	notok "config --json: no absent part"
+fi
+# a bad --log-format after the command stops it (it used to run on)
+expect_exit "config --log-format xml: exit 2" 2 "$FERRY" -c good.ini config --log-format xml
+lacks "config --log-format xml: nothing printed" "$OUT" "[server]"

@@ -104,6 +104,8 @@ contains "list has an OFFSITE column" "$OUT" "OFFSITE"
 contains "the archive is marked missing off-site" "$(echo "$OUT" | grep 'off-')" " no "
 expect_exit "offsite push --missing" 0 "$FERRY" -c abort.ini offsite push --missing
 contains "push says what it sent" "$OUT" "1 archive sent"
+same "push: each upload said once (stderr)" "$(grep -c '^ferry: uploaded ' <<<"$ERR")" 1
+lacks "push: not again on stdout" "$OUT" "sent off-"
 AB=$(basename "$(ls -t archives/abort/off-*.tar.zst | head -n 1)")
 AWS s3 cp "s3://offsite/team/abort/$AB" pushed.tar.zst --only-show-errors
 same "the pushed copy is byte-identical" "$(sha256sum <pushed.tar.zst)" "$(sha256sum <archives/abort/"$AB")"
@@ -112,6 +114,7 @@ contains "list --json: offsite true" "$OUT" '"offsite": true'
 expect_exit "push --missing again sends nothing" 0 "$FERRY" -c abort.ini offsite push --missing
 contains "nothing left to send" "$OUT" "0 archives sent"
 expect_exit "push one by name" 0 "$FERRY" -c abort.ini offsite push "$AB"
+same "push by name: said once" "$(printf '%s\n%s\n' "$OUT" "$ERR" | grep -c "$AB")" 1
 expect_exit "push of an unknown name: exit 1" 1 "$FERRY" -c abort.ini offsite push no-such-archive
 expect_exit "push without an argument: exit 2" 2 "$FERRY" -c abort.ini offsite push
 

@@ -177,6 +177,7 @@ cut_ssh
 for _ in $(seq 1 300); do [ "$(grep -c tick lf.out)" -ge $((before + 6)) ] && break; sleep 0.1; done
 end_job $pid INT
 contains "a dropped connection is retried, said on stderr" "$(cat lf.err)" "reconnecting in 1s"
+lacks "the reconnect message does not repeat itself" "$(cat lf.err)" "lost (connection to"
 contains "and resumed" "$(cat lf.err)" "reconnected"
 nums=$(sed -n 's/^worker_1 *| tick \([0-9]*\)$/\1/p' lf.out)
 total=$(wc -l <<<"$nums")

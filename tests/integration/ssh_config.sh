@@ -142,6 +142,12 @@ contains "config: ProxyJump shown" "$OUT" "ProxyJump         = bastion          
 contains "config: identity from IdentityFile, ~ expanded" "$OUT" "identity          = $PW_DIR/.ssh/k "
 contains "config: a keyword ferry cannot honour warns with file:line" "$ERR" "cfg:7: CertificateFile is not honoured"
 lacks "config: one in a block that does not apply does not" "$ERR" "Ciphers"
+# every hop reads the same files: a warning about one line is said once
+printf 'Host *\n  CertificateFile ~/.ssh/k-cert.pub\nHost hopdb\n  ProxyJump j1,j2\n' >hops.cfg
+printf '[server]\nhost = hopdb\nssh_config = hops.cfg\n' >hops.ini
+chmod 600 hops.ini
+HOME="$H" expect_exit "config through two jump hosts" 0 "$FERRY" -c hops.ini config
+same "a warning is said once, not once per hop" "$(grep -c 'CertificateFile is not honoured' <<<"$ERR")" 1
 HOME="$H" expect_exit "config --json with ssh_config" 0 "$FERRY" -c show.ini config --json
 if printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin)["server"]; assert d["HostName"]=={"value":"10.0.0.9","origin":"cfg:2"} and d["user"]["origin"]=="cfg:3"'; then
 	ok "config --json: origins of ssh_config values"

@@ -290,8 +290,10 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	else if (conf_has_section(c, "project")) {
 		struct err re = ERR_INIT;
 
-		if (ops_need_remote_dir(c, &re) < 0)
+		if (ops_need_remote_dir(c, &re) < 0) {
 			add(&rep, "remote dir", 0, re.msg);
+			fail_code = FX_USAGE;
+		}
 	}
 	if (conf_has_section(c, "project"))
 		check_compose(cli, x, &rep);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "agent/ops.h"
 #include "backup/component.h"
 #include "net/compose.h"
 #include "util/shquote.h"
@@ -286,6 +287,14 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	if (conf_is_set(c, "project", "remote_dir"))
 		check_remote_dir(x, c, &rep);
+	else if (conf_has_section(c, "project")) {
+		struct err re = ERR_INIT;
+
+		if (ops_need_remote_dir(c, &re) < 0) {
+			add(&rep, "remote dir", 0, re.msg);
+			fail_code = FX_USAGE;
+		}
+	}
 	if (conf_has_section(c, "project"))
 		check_compose(cli, x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);

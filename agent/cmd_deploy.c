@@ -215,7 +215,8 @@ static int compose_steps(struct ops *o, const struct conf *c,
 	int r = -1;
 
 	/* Named services are checked when compose refuses them
-	 * (ops_explain); the gate needs every service when none is named. */
+	 * (ops_explain); the gate needs every service up started when none
+	 * is named. */
 	if (compose_open(&o->c, o->x, &o->cli->server.co, e) < 0)
 		goto out;
 	if ((a->pull && ops_compose(o, pull, &a->services, e) < 0) ||
@@ -224,7 +225,9 @@ static int compose_steps(struct ops *o, const struct conf *c,
 		ops_explain(o, &a->services, e);
 		goto out;
 	}
-	if (!a->services.n && ops_check_services(o, NULL, &all, e) < 0)
+	/* Only what up started: a service of a profile not enabled has no
+	 * container to wait for. */
+	if (!a->services.n && compose_up_services(o->c, &all, e) < 0)
 		goto out;
 	conf_list(c, "deploy", "health_url", &urls);
 	h.services = a->services.n ? &a->services : &all;
@@ -262,8 +265,9 @@ static void print_summary(const struct conf *c, const struct sync_opts *o,
 		       st->unchanged, st->seconds);
 	fflush(stdout);
 	if (st->foreign)
-		log_warn("%s exists and holds files ferry did not put there (no "
-			 ".ferry/ in it), so nothing was deleted%s; if it is the "
+		log_warn("%s exists and holds files ferry did not put there (it was "
+			 "not empty when ferry first came), so nothing was "
+			 "deleted%s; if it is the "
 			 "project's directory, run 'ferry deploy --adopt' once: "
 			 "from then on server files that are not in the local "
 			 "tree are deleted", conf_str(c, "project", "remote_dir"),
@@ -427,7 +431,7 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 		if (ops_group(cli->conf, a.groups.v[i], &a.services, &e) < 0)
 			goto fail;
 	rdir = conf_str(cli->conf, "project", "remote_dir");
-	if (remote_dir_ok(rdir, &e) < 0)
+	if (ops_need_remote_dir(cli->conf, &e) < 0 || remote_dir_ok(rdir, &e) < 0)
 		goto fail;
 	a.lock.stale_ms = conf_num(cli->conf, "deploy", "lock_stale");
 	if (a.sync.dry_run) {
@@ -440,6 +444,7 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	run.rec.time = time(NULL);
 	run.rec.local_dir = conf_str(cli->conf, "project", "local_dir");
 	run.rec.services = &a.services;
+	run.rec.no_up = a.no_up;
 	/* before any thread: they inherit the blocked signals */
 	if (sigguard_start(on_signal, &run) == 0)
 		guarded = 1;

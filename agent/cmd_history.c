@@ -57,7 +57,9 @@ static void print_table(json_t *arr)
 			 (long long)sent, size, (long long)deleted);
 		printf("%-20s  %-12s%4lld %7.1fs  %-22s %-13s %-30s ", when,
 		       result, (long long)code, secs, who, rev, changes);
-		if (!json_array_size(svc))
+		if (json_is_null(svc))
+			printf("none");	/* --no-up */
+		else if (!json_array_size(svc))
 			printf("all");
 		json_array_foreach(svc, k, s)
 			printf("%s%s", k ? "," : "", json_string_value(s));
@@ -107,7 +109,8 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (cli->json) {
-		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(arr, stdout, HISTORY_JSON_REAL | JSON_INDENT(2) |
+			   JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
 		print_table(arr);

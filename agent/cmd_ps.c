@@ -35,7 +35,7 @@ static int print_json(struct ops *o, const struct strlist *names,
 		if (!selected(names, c->service))
 			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, "
-			"s:i}", "service", c->service, "name", c->name, "id",
+			"s:i}", "service", c->service, "name", c->container, "id",
 			c->id, "state", c->state, "health", c->health,
 			"exit_code", c->exit_code));
 	}

@@ -43,6 +43,18 @@ static void join(const struct strlist *l, struct buf *out)
 		buf_addstr(out, "none");
 }
 
+int ops_need_remote_dir(const struct conf *c, struct err *e)
+{
+	const char *d = conf_str(c, "project", "remote_dir");
+
+	/* Not required by the config itself: backups alone do without. */
+	if (d && *d)
+		return 0;
+	return err_set(e, FX_USAGE, "%s: missing required key 'remote_dir' in "
+		       "[project] (the project's directory on the server, which "
+		       "deploy syncs into)", conf_path(c));
+}
+
 int ops_check_services(struct ops *o, const struct strlist *names,
 		       struct strlist *all, struct err *e)
 {
@@ -208,7 +220,11 @@ int ops_passthrough(struct cli *cli, int argc, char **argv,
 				       argv[optind]);
 	for (int i = optind; i < argc; i++)
 		ops_add_unique(&names, argv[i]);
-	if (ops_open(&o, cli, &e) < 0 || ops_compose(&o, args, &names, &e) < 0) {
+	/* Names are checked first: compose's own complaint would come
+	 * before ferry's line, in its words. */
+	if (ops_open(&o, cli, &e) < 0 ||
+	    ops_check_services(&o, &names, NULL, &e) < 0 ||
+	    ops_compose(&o, args, &names, &e) < 0) {
 		ops_explain(&o, &names, &e);
 		code = cli_fail(&e);
 	}

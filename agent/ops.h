@@ -26,6 +26,11 @@ int ops_open(struct ops *o, struct cli *cli, struct err *e)
 	__attribute__((warn_unused_result));
 void ops_close(struct ops *o);
 
+/* remote_dir must be set for deploy: FX_USAGE worded like the config's
+ * other missing required keys ("ferry.ini: missing required key ..."). */
+int ops_need_remote_dir(const struct conf *c, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Every name must be a service of the project (compose config
  * --services): FX_USAGE naming the first that is not and listing the
  * known ones.  With all, the project's services are appended to it. */

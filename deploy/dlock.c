@@ -214,6 +214,9 @@ static int attempt(struct dlock *l, const char *mode, const char *expect,
 		goto out;
 	}
 	if (!st.exited || st.code != 0) {
+		/* the shell's message ends with its newline */
+		while (errout.len && strchr("\n\r ", errout.p[errout.len - 1]))
+			buf_setlen(&errout, errout.len - 1);
 		err_set(e, FX_REMOTE, "cannot create the deploy lock in %s/.ferry "
 			"on %s: %.300s", l->rdir, xport_name(l->x),
 			errout.len ? buf_str(&errout) : "failed");

@@ -73,6 +73,10 @@ char *history_line(const struct history_rec *r)
 	json_object_set_new(j, "sent", json_integer((json_int_t)r->sent));
 	json_object_set_new(j, "deleted", json_integer((json_int_t)r->deleted));
 	json_object_set_new(j, "bytes", json_integer((json_int_t)r->bytes));
+	if (r->no_up) {
+		json_decref(svc);
+		svc = json_null();
+	}
 	json_object_set_new(j, "services", svc);
 	json_object_set_new(j, "duration",
 			    json_real((double)(long long)(r->seconds * 10) / 10));
@@ -81,7 +85,7 @@ char *history_line(const struct history_rec *r)
 	if (r->error && *r->error)
 		json_object_set_new(j, "error", json_string(r->error));
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII |
-		       JSON_REAL_PRECISION(10));
+		       HISTORY_JSON_REAL);
 	json_decref(j);
 	buf_release(&user);
 	buf_release(&host);

@@ -22,11 +22,16 @@ struct history_rec {
 	size_t sent, deleted;		/* entries */
 	uint64_t bytes;
 	const struct strlist *services;	/* selected; empty: all */
+	int no_up;			/* --no-up: none ("services": null) */
 	double seconds;
 	const char *result;		/* ok, failed, locked, interrupted */
 	int exit_code;
 	const char *error;		/* the failure's message, or NULL */
 };
+
+/* How history JSON is written: a duration 6.7 stays "6.7", not the
+ * double's 17 digits. */
+#define HISTORY_JSON_REAL JSON_REAL_PRECISION(10)
 
 /* The record as one JSON line (no '\n'): time (UTC), user, host, commit
  * and dirty (only where local_dir is in a git work tree), sent, deleted,

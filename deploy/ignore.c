@@ -108,6 +108,27 @@ void ign_add_builtin(struct ignore *ig)
 		add(&ig->hard, builtin[i], "");
 }
 
+void ign_add_config(struct ignore *ig, const char *root, const char *config)
+{
+	char *r = realpath(root, NULL), *f = config ? realpath(config, NULL) : NULL;
+	size_t n = r ? strlen(r) : 0;
+	struct buf pat = BUF_INIT;
+
+	/* Resolved both ways, so "./ferry.ini" and a symlinked tree agree. */
+	if (r && f && !strncmp(f, r, n) && (f[n] == '/' || !strcmp(r, "/"))) {
+		buf_addch(&pat, '/');
+		for (const char *p = f + n + (f[n] == '/'); *p; p++) {
+			if (strchr("*?[\\", *p))
+				buf_addch(&pat, '\\');
+			buf_addch(&pat, *p);
+		}
+		add(&ig->hard, buf_str(&pat), "");
+	}
+	buf_release(&pat);
+	free(r);
+	free(f);
+}
+
 void ign_add_line(struct ignore *ig, const char *line, const char *base)
 {
 	add(&ig->soft, line, base);

@@ -23,6 +23,9 @@ void ign_free(struct ignore *ig);
 /* A hard pattern (built-ins, [deploy] exclude). */
 void ign_add_hard(struct ignore *ig, const char *pattern);
 void ign_add_builtin(struct ignore *ig);
+/* The config file ferry loaded (config), when it lies inside the tree at
+ * root: a hard rule for exactly that path, so its secrets never ship. */
+void ign_add_config(struct ignore *ig, const char *root, const char *config);
 /* A soft pattern line as a .gitignore in directory base ("" or "a/b/")
  * would hold it. */
 void ign_add_line(struct ignore *ig, const char *line, const char *base);

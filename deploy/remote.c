@@ -111,12 +111,24 @@ int remote_refusal(const char *rdir, const struct buf *out, struct err *e)
 
 int remote_dir_ok(const char *rdir, struct err *e)
 {
-	static const char *const bad[] = { "", "/", "~", "~/", ".", "./", "$HOME" };
+	static const struct {
+		const char *dir, *why;
+	} bad[] = {
+		{ "", "it is empty" },
+		{ "/", "it is the root directory" },
+		{ "~", "it is the home directory" },
+		{ "~/", "it is the home directory" },
+		{ "$HOME", "it is the home directory" },
+		{ ".", "it is the login directory (the home directory)" },
+		{ "./", "it is the login directory (the home directory)" },
+	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (!rdir || !strcmp(rdir, bad[i]))
+		if (!rdir || !strcmp(rdir, bad[i].dir))
 			return err_set(e, FX_USAGE, "refusing to sync into "
-				       "remote_dir '%s'", rdir ? rdir : "");
+				       "remote_dir '%s': %s; name the project's "
+				       "own directory", rdir ? rdir : "",
+				       bad[i].why);
 	return 0;
 }
 

@@ -23,6 +23,8 @@
 struct plan {
 	struct send_lists l;
 	struct send_list check;		/* --checksum candidates */
+	size_t gone;			/* server entries removed, each one
+					 * itemized, inside removed dirs too */
 };
 
 static void push(struct send_list *s, const struct fentry *f)
@@ -142,15 +144,17 @@ static void deletions(const struct ftree *local, const struct ftree *remote,
 		if (gone && !strncmp(r->path, gone, gl) && r->path[gl] == '/') {
 			if (out)
 				item_line(out, "*deleting  ", r->path, "", NULL);
+			p->gone++;
 			continue;
 		}
 		if (tree_find(local, r->path))
 			continue;
+		if (r->type == 'd' && (prot[i] & 1))
+			continue;	/* keeps what it protects */
 		if (out)
 			item_line(out, "*deleting  ", r->path,
 				  r->type == 'd' ? "/" : "", NULL);
-		if (r->type == 'd' && (prot[i] & 1))
-			continue;	/* keeps what it protects */
+		p->gone++;
 		push(&p->l.del, r);
 		if (r->type == 'd') {
 			gone = r->path;
@@ -261,6 +265,7 @@ static struct ignore *load_rules(const struct conf *c, const char *root,
 	int r;
 
 	ign_add_builtin(ig);
+	ign_add_config(ig, root, conf_path(c));
 	conf_list(c, "deploy", "exclude", &ex);
 	for (size_t i = 0; i < ex.n; i++)
 		ign_add_hard(ig, ex.v[i]);
@@ -319,7 +324,7 @@ int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
 	for (size_t i = 0; i < p.l.send.n; i++)
 		st->bytes += p.l.send.v[i]->type == 'f' ? p.l.send.v[i]->size : 0;
 	st->files = p.l.send.n + p.l.chmod.n;
-	st->deleted = p.l.del.n;
+	st->deleted = p.gone;
 	st->unchanged = local.n - st->files;
 	if (!o->dry_run && (st->files || st->deleted)) {
 		uint64_t sent = 0;

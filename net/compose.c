@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "util/shquote.h"
 
@@ -280,6 +281,106 @@ out:
 	buf_release(&sout);
 	buf_release(&serr);
 	buf_release(&msg);
+	return r;
+}
+
+static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map,
+			    const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+/* compose config's services, split by whether they name profiles. */
+static int config_services(struct compose *c, struct strlist *plain,
+			   struct strlist *profiled, struct err *e)
+{
+	static const char *const args[] = { "config", NULL };
+	struct buf sout = BUF_INIT, serr = BUF_INIT, msg = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *svcs;
+	int loaded = 0, r = -1;
+
+	io.out = &sout;
+	io.err = &serr;
+	if (compose_run(c, args, &io, &st, e) < 0)
+		goto out;
+	if (!st.exited || st.code != 0) {
+		compose_failure(&serr, &st, &msg);
+		err_set(e, FX_REMOTE, "%s config on %s failed: %s", c->prefix,
+			xport_name(c->x), buf_str(&msg));
+		goto out;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf_str(&sout),
+				     sout.len);
+	loaded = yaml_parser_load(&parser, &doc);
+	yaml_parser_delete(&parser);
+	if (!loaded) {
+		err_set(e, FX_REMOTE, "%s config on %s: its output is not YAML",
+			c->prefix, xport_name(c->x));
+		goto out;
+	}
+	svcs = map_get(&doc, yaml_document_get_root_node(&doc), "services");
+	for (yaml_node_pair_t *p = svcs && svcs->type == YAML_MAPPING_NODE ?
+	     svcs->data.mapping.pairs.start : NULL;
+	     p && p < svcs->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+		yaml_node_t *prof = map_get(&doc, yaml_document_get_node(&doc,
+							p->value), "profiles");
+		int has = prof && prof->type == YAML_SEQUENCE_NODE &&
+			prof->data.sequence.items.top >
+			prof->data.sequence.items.start;
+
+		if (k && k->type == YAML_SCALAR_NODE)
+			strlist_add(has ? profiled : plain,
+				    (const char *)k->data.scalar.value);
+	}
+	r = 0;
+out:
+	if (loaded)
+		yaml_document_delete(&doc);
+	buf_release(&sout);
+	buf_release(&serr);
+	buf_release(&msg);
+	return r;
+}
+
+int compose_up_services(struct compose *c, struct strlist *out, struct err *e)
+{
+	struct strlist plain = STRLIST_INIT, profiled = STRLIST_INIT;
+	struct compose_ctrs ctrs = { NULL, 0 };
+	int r = -1;
+
+	if (config_services(c, &plain, &profiled, e) < 0)
+		goto out;
+	if (profiled.n && compose_containers(c, &ctrs, e) < 0)
+		goto out;
+	for (size_t i = 0; i < plain.n; i++)
+		strlist_add(out, plain.v[i]);
+	for (size_t i = 0; i < profiled.n; i++)
+		for (size_t k = 0; k < ctrs.n; k++)
+			if (!strcmp(ctrs.v[k].service, profiled.v[i])) {
+				strlist_add(out, profiled.v[i]);
+				break;
+			}
+	r = 0;
+out:
+	compose_ctrs_release(&ctrs);
+	strlist_release(&plain);
+	strlist_release(&profiled);
 	return r;
 }
 

@@ -71,12 +71,23 @@ int compose_spawn_watched(struct compose *c, const char *cmdline,
 int compose_services(struct compose *c, struct strlist *out, struct err *e)
 	__attribute__((warn_unused_result));
 
+/*
+ * The services a plain `up` starts, in compose config's order, appended
+ * to out: those without `profiles:`, and those with profiles that have a
+ * container after up (an enabled profile, COMPOSE_PROFILES or --profile,
+ * started them).  compose v1's config lists every service whatever the
+ * profiles, so config alone cannot tell; call it after up.
+ */
+int compose_up_services(struct compose *c, struct strlist *out,
+			struct err *e) __attribute__((warn_unused_result));
+
 /* One container of the project, as `ps --format json` (v2) or `docker
  * inspect` (v1) describe it. */
 struct compose_ctr {
 	char *project;
 	char *service;
 	char *name;		/* as compose's logs prefix it: web_1, web-1 */
+	char *container;	/* as compose ps names it: proj_web_1 */
 	char *id;
 	char *state;		/* running, exited, restarting, created, ... */
 	char *health;		/* "" without a healthcheck, starting, ... */

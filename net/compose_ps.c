@@ -36,6 +36,7 @@ static void add_v2(struct compose_ctrs *l, json_t *o)
 	const char *name = str_at(o, "Name"), *project = str_at(o, "Project");
 	size_t plen = strlen(project);
 
+	c->container = xstrdup(name);
 	/* "proj-web-1" is "web-1" in compose's log prefix */
 	if (plen && !strncmp(name, project, plen) &&
 	    (name[plen] == '-' || name[plen] == '_'))
@@ -116,6 +117,7 @@ int compose_parse_inspect(const char *text, struct compose_ctrs *out,
 		if (!json_is_object(o))
 			continue;
 		c = add(out);
+		c->container = xstrdup(name + (*name == '/'));
 		c->project = xstrdup(str_at(labels, "com.docker.compose.project"));
 		c->service = xstrdup(svc);
 		/* v1's log prefix is SERVICE_NUMBER */
@@ -140,6 +142,7 @@ void compose_ctrs_release(struct compose_ctrs *l)
 		free(l->v[i].project);
 		free(l->v[i].service);
 		free(l->v[i].name);
+		free(l->v[i].container);
 		free(l->v[i].id);
 		free(l->v[i].state);
 		free(l->v[i].health);

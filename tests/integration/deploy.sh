@@ -164,6 +164,16 @@ expect_exit "deploy then compose up: its failure is exit 4" 4 "$FERRY" -c c.ini 
 contains "names compose as what failed" "$ERR" "compose up on"
 same "the files were synced before compose ran" "$(cat "$R/docker-compose.yml")" "services: {}"
 
+# the config file in use, inside local_dir, is never sent (other .ini are)
+mkdir -p "$SCRATCH/selfcfg"
+echo a >"$SCRATCH/selfcfg/a.txt"; echo o >"$SCRATCH/selfcfg/other.ini"
+sed "s|^local_dir = .*|local_dir = .|; s|^remote_dir = .*|remote_dir = $R-self|" d.ini >"$SCRATCH/selfcfg/ferry.ini"
+chmod 600 "$SCRATCH/selfcfg/ferry.ini"
+expect_exit "deploy with the config inside local_dir" 0 "$FERRY" -c "$SCRATCH/selfcfg/ferry.ini" deploy --no-up
+if RUNAS "test -f '$R-self/a.txt' && test -f '$R-self/other.ini' && test ! -e '$R-self/ferry.ini'"; then
+	ok "the config in use stayed local, the rest arrived"; else notok "ferry.ini sent or files missing: $(RUNAS "ls -A '$R-self'")"; fi
+RUNAS "rm -rf '$R-self'"
+
 # the busybox fallback: the SFTP walk lists exactly what find -printf lists
 "$FERRY" -c d.ini deploy --no-up >/dev/null 2>&1 || true
 "$FERRY_BUILD/tests/ssh_probe" tree d.ini "$R" find >tree-find.txt

@@ -75,6 +75,8 @@ if RUNAS "test -f '$R/foreign/precious.txt' && test -f '$R/foreign/keep/k.txt'";
 	ok "foreign files survive"; else notok "foreign files were deleted"; fi
 if RUNAS "test -f '$R/foreign/src/one.txt'"; then ok "local files arrived"; else notok "local files missing"; fi
 expect_exit "second deploy into the foreign tree" 0 "$FERRY" -c f.ini deploy --no-up
+lacks "second deploy: .ferry/ exists now, not said missing" "$ERR" "no .ferry/ in it"
+contains "second deploy: still says why nothing was deleted" "$ERR" "not empty when ferry first came"
 if RUNAS "test -f '$R/foreign/precious.txt'"; then ok "still foreign: nothing deleted"; else notok "second deploy deleted foreign files"; fi
 expect_exit "deploy --adopt" 0 "$FERRY" -c f.ini deploy --no-up --adopt
 if RUNAS "test -e '$R/foreign/precious.txt' || test -e '$R/foreign/keep'"; then
@@ -84,6 +86,14 @@ RUNAS "echo stray >'$R/foreign/stray.txt'"
 expect_exit "deploy after adoption" 0 "$FERRY" -c f.ini deploy --no-up
 if RUNAS "test -e '$R/foreign/stray.txt'"; then notok "adopted tree keeps strays"; else ok "adopted tree is synced with deletions"; fi
 lacks "no adoption hint once adopted" "$ERR" "--adopt"
+# the dry run's count is the number of lines it prints
+RUNAS "mkdir -p '$R/foreign/data' '$R/foreign/logs' && echo d >'$R/foreign/data/db.sqlite' && echo k >'$R/foreign/keepme.txt' && echo l >'$R/foreign/logs/x.log' && echo y >'$R/foreign/logs/y.txt'"
+expect_exit "dry run with strays in and under directories" 0 "$FERRY" -c f.ini deploy --dry-run --no-up
+lines=$(grep -c '^\*deleting' <<<"$OUT" || true)
+contains "dry run: as many to delete as *deleting lines" "$OUT" "$lines to delete"
+if grep -qx '\*deleting   logs/' <<<"$OUT"; then notok "logs/ (kept: it holds an excluded file) is listed"
+else ok "a directory kept for an excluded file is not listed"; fi
+same "the lines" "$lines" "4"
 
 # An empty existing directory is ferry's from the first deploy.
 RUNAS "mkdir -p '$R/empty'"
@@ -92,4 +102,16 @@ expect_exit "deploy into an empty directory" 0 "$FERRY" -c e.ini deploy --no-up
 RUNAS "echo stray >'$R/empty/stray.txt'"
 expect_exit "second deploy into it" 0 "$FERRY" -c e.ini deploy --no-up
 if RUNAS "test -e '$R/empty/stray.txt'"; then notok "an empty directory did not become ferry's"; else ok "an empty directory becomes ferry's"; fi
+# remote_dir = ~ is refused with the reason
+conf bad.ini "~"
+expect_exit "refuses remote_dir ~" 2 "$FERRY" -c bad.ini deploy --dry-run
+same "says it is the home directory" "$ERR" "ferry: refusing to sync into remote_dir '~': it is the home directory; name the project's own directory"
+
+# a deploy lock that cannot be made: one line, no literal \n
+RUNAS "mkdir -p '$R/ro' && echo x >'$R/ro/x' && chmod 555 '$R/ro'"
+conf ro.ini "$R/ro"
+expect_exit "deploy lock in a read-only directory" 4 "$FERRY" -c ro.ini deploy --no-up
+contains "says it cannot create the lock" "$ERR" "cannot create the deploy lock"
+lacks "no literal backslash-n" "$ERR" '\n'
+RUNAS "chmod 755 '$R/ro'"
 RUNAS "rm -rf '$R'"

@@ -134,6 +134,32 @@ rm -rf proj/dst/* proj/dst/.ferry
 TTY_OUT=$(script -qec "'$FERRY' -c proj/d.ini deploy --no-up --quiet --dry-run" /dev/null | tr -d '\r')
 contains "-q keeps a dry run's plan" "$TTY_OUT" "dry run: 4 entries"
 
+# ---- what init leaves: the config at the root, remote_dir unset ------------
+mkdir -p rootcfg/app
+echo a >rootcfg/app/a.txt; echo other >rootcfg/other.ini
+printf '[server]\nhost = local\n[project]\nlocal_dir = .\n' >rootcfg/ferry.ini
+chmod 600 rootcfg/ferry.ini
+expect_exit "missing remote_dir: deploy exits 2" 2 "$FERRY" -c rootcfg/ferry.ini deploy --dry-run
+same "missing remote_dir named like the other required keys" "$ERR" "ferry: rootcfg/ferry.ini: missing required key 'remote_dir' in [project] (the project's directory on the server, which deploy syncs into)"
+expect_exit "missing remote_dir: check fails" 2 "$FERRY" -c rootcfg/ferry.ini check
+contains "check has a row for it" "$OUT" "remote dir  FAIL rootcfg/ferry.ini: missing required key 'remote_dir' in [project]"
+printf 'remote_dir = %s/rootdst\n' "$SCRATCH" >>rootcfg/ferry.ini
+expect_exit "config at the root of local_dir: dry run" 0 "$FERRY" -c rootcfg/ferry.ini deploy --dry-run --no-up
+lacks "the config in use is never sent" "$OUT" "ferry.ini"
+contains "other .ini files are" "$OUT" ">f+++++++++ other.ini"
+expect_exit "config at the root: deploy --no-up" 0 "$FERRY" -c rootcfg/ferry.ini deploy --no-up
+[ -e rootdst/ferry.ini ] && notok "ferry.ini reached the server" || ok "ferry.ini stays local"
+[ -f rootdst/app/a.txt ] && ok "the project arrived" || notok "the project did not arrive"
+(cd rootcfg && expect_exit "config named relatively from inside" 0 "$FERRY" -c ./ferry.ini deploy --dry-run --no-up)
+lacks "./ferry.ini is the same file" "$OUT" "ferry.ini"
+# history: --no-up started no service; durations as written
+expect_exit "history after --no-up" 0 "$FERRY" -c rootcfg/ferry.ini history
+contains "--no-up recorded with no services" "$(tail -n 1 <<<"$OUT")" " none"
+expect_exit "history --json" 0 "$FERRY" -c rootcfg/ferry.ini history --json
+contains "--no-up: services null" "$OUT" '"services": null'
+if grep -Eq '"duration": [0-9]+(\.[0-9])?,?$' <<<"$OUT" && ! grep -q '"duration": [0-9.]\{6,\}' <<<"$OUT"; then
+	ok "history --json: durations rounded"; else notok "history --json durations: $(grep duration <<<"$OUT")"; fi
+
 # ---- list: sizes, -q --------------------------------------------------------
 mkdir -p ar
 head -c 1500000 /dev/zero >ar/fc-20240101T000000Z.tar.zst

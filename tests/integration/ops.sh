@@ -122,6 +122,7 @@ PY
 then ok "ps --json: both running, web healthy"; else notok "ps --json: $OUT"; fi
 expect_exit "ps --json web" 0 F ps --json web
 same "ps --json SERVICE selects it" "$(python3 -c 'import json,sys; print(" ".join(r["service"] for r in json.load(sys.stdin)))' <<<"$OUT")" "web"
+contains "ps --json: the container's name as compose reports it" "$OUT" "\"name\": \"${PROJ}_web_1\""
 
 sleep 2
 expect_exit "logs -n 2 worker" 0 F logs -n 2 worker
@@ -191,6 +192,7 @@ t_before=$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")
 expect_exit "restart worker" 0 F restart worker
 if [ "$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")" != "$t_before" ]; then ok "the worker was restarted"; else notok "worker not restarted"; fi
 expect_exit "restart of an unknown service: exit 2" 2 F restart nosuch
+lacks "only ferry's line, not compose's raw one" "$ERR" "No such service"
 
 # ---- the health gate fails
 rm "$P/www/health.txt"
@@ -217,6 +219,19 @@ deployed 4
 contains "names it and its state" "$ERR" "service 'crasher' exited (code 3)"
 lacks "without waiting for the timeout" "$ERR" "not ready after"
 contains "shows its logs" "$ERR" "crashing now"
+compose_file
+
+# ---- a service of a profile not enabled: up does not start it, the gate
+# does not wait for it (its image does not even exist)
+compose_file '  infra:
+    image: ferry-test/no-such-image:1
+    network_mode: host
+    profiles: ["infra"]'
+expect_exit "a service of a disabled profile: deploy passes" 0 F deploy
+deployed 0
+contains "the gate counts what up started" "$OUT" "(2 services, 1 URL)"
+lacks "without waiting for the profiled service" "$ERR" "infra"
+same "the profiled service was not started" "$(running)" "web worker"
 compose_file
 
 # ---- selection: --service, --type, positional (health_url, checked on

@@ -37,6 +37,7 @@ static void ps_json(void)
 	if (l.n == 2) {
 		T_STREQ(l.v[0].service, "db", "sorted by service");
 		T_STREQ(l.v[0].name, "db-1", "name as the log prefix");
+		T_STREQ(l.v[0].container, "proj-db-1", "the container's own name");
 		T_STREQ(l.v[0].state, "exited", "state");
 		T_OK(l.v[0].exit_code == 3, "exit code");
 		T_STREQ(l.v[1].health, "healthy", "health");
@@ -73,6 +74,7 @@ static void inspect_json(void)
 	if (l.n == 2) {
 		T_STREQ(l.v[0].service, "web", "service from the label");
 		T_STREQ(l.v[0].name, "web_1", "v1's log prefix SERVICE_NUMBER");
+		T_STREQ(l.v[0].container, "p_web_1", "v1: the container's name");
 		T_STREQ(l.v[0].health, "unhealthy", "health from State.Health");
 		T_STREQ(l.v[1].health, "", "no healthcheck: empty");
 		T_STREQ(l.v[1].project, "p", "project label");

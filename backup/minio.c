@@ -40,6 +40,8 @@ int minio_s3_conf(const struct conf *c, struct xport *x, struct s3_conf *s3,
 	s3->secret_key = conf_str(c, "minio", "secret_key");
 	s3->region = conf_str(c, "minio", "region");
 	s3->timeout_ms = conf_num(c, "server", "connect_timeout");
+	s3->stall_ms = conf_num(c, "server", "keepalive") *
+		    conf_num(c, "server", "keepalive_count");
 	if (!s3->access_key || !s3->secret_key)
 		return err_set(e, FX_USAGE, "%s: [minio] needs access_key and "
 			       "secret_key", conf_path(c));

@@ -61,6 +61,8 @@ static int site_open(const struct conf *c, struct site *s, struct err *e)
 	s->s3.secret_key = conf_str(c, "offsite", "secret_key");
 	s->s3.region = conf_str(c, "offsite", "region");
 	s->s3.timeout_ms = conf_num(c, "server", "connect_timeout");
+	s->s3.stall_ms = conf_num(c, "server", "keepalive") *
+		      conf_num(c, "server", "keepalive_count");
 	if (keyfile) {
 		if (seal_load_key(keyfile, s->key, e) < 0) {
 			site_release(s);

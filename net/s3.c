@@ -289,10 +289,12 @@ int s3_try_start(struct s3_xfer *x, struct err *e)
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
 	/* Transfers may be long; stalls may not.  A store may digest a big
-	 * upload for a while before it answers: a minute of silence, then. */
-	stall = (long)(c->timeout_ms / 1000);
+	 * upload for a while before it answers, so the caller's bound is a
+	 * silence as long as the SSH link's (keepalive x count), not the
+	 * connect timeout. */
+	stall = c->stall_ms > 0 ? (long)((c->stall_ms + 999) / 1000) : 60L;
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall > 60 ? stall : 60L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);

@@ -31,6 +31,9 @@ struct s3_conf {
 	const char *secret_key;
 	const char *region;
 	long long timeout_ms;
+	/* Silence during a transfer that counts as a stall (then retried);
+	 * 0: a minute. */
+	long long stall_ms;
 	/* How messages name the endpoint (the configured URL when endpoint
 	 * is a tunnel's); NULL: endpoint. */
 	const char *label;

@@ -22,19 +22,29 @@ conf() { # FILE REMOTE_DIR
 	chmod 600 "$1"
 }
 
-# What a stray write would change: the names in the remote home (other
-# sandboxes' app-* directories come and go) and everything in ours.
+# What a stray write would change: everything in our remote dir, and the
+# names in the remote home.  Other runs share that home (their app-*
+# directories, tools' dot-directories come and go), so there a name may
+# appear, but none may go and none of ferry's own may appear.
 snapshot() {
-	RUNAS "cd '$HOME_R' && ls -A | grep -v '^app-' | sort; cd '$SBX_REMOTE_DIR' && find . -printf '%y %m %s %T@ %p\n' | sort"
+	RUNAS "cd '$SBX_REMOTE_DIR' && find . -printf '%y %m %s %T@ %p\n' | sort"
+}
+home_names() {
+	RUNAS "cd '$HOME_R' && ls -A | grep -v '^app-' | sort"
+}
+home_kept() { # BEFORE: prints what went, or ferry's own that came
+	comm -23 <(printf '%s\n' "$1") <(home_names)
+	home_names | grep -E '^\.ferry|^ferry-' || true
 }
 
 for bad in /home /etc /usr /var /tmp /lib /opt /srv /root "$HOME_R/.." \
 	"$HOME_R/../.." "~/.."; do
 	conf bad.ini "$bad"
-	before=$(snapshot)
+	before=$(snapshot) hbefore=$(home_names)
 	expect_exit "refuses remote_dir $bad" 2 "$FERRY" -c bad.ini deploy --no-up
 	contains "refusal of $bad says why" "$ERR" "refusing to sync into remote_dir"
 	same "refusing $bad changes nothing" "$(snapshot)" "$before"
+	same "refusing $bad changes nothing in the home" "$(home_kept "$hbefore")" ""
 done
 conf bad.ini /home
 expect_exit "refuses /home (dry run too)" 2 "$FERRY" -c bad.ini deploy --dry-run

@@ -165,9 +165,9 @@ mkdir -p ar
 head -c 1500000 /dev/zero >ar/fc-20240101T000000Z.tar.zst
 printf '[server]\nhost = local\n[backup]\ndir = %s/ar\nname = fc\n' "$SCRATCH" >l.ini
 expect_exit "list" 0 "$FERRY" -c l.ini list
-contains "list: sizes are human-readable" "$OUT" "    1.4 MiB  "
+contains "list: sizes are human-readable" "$OUT" " 1.4 MiB  "
 expect_exit "list --bytes" 0 "$FERRY" -c l.ini list --bytes
-contains "list --bytes: exact" "$OUT" "    1500000  "
+contains "list --bytes: exact" "$OUT" " 1500000  "
 expect_exit "list --json" 0 "$FERRY" -c l.ini list --json
 contains "list --json: bytes" "$OUT" '"size": 1500000'
 expect_exit "list -q after the command" 0 "$FERRY" -c lazy.ini list -q

@@ -257,15 +257,17 @@ void compose_failure(const struct buf *errout, const struct proc_status *st,
 		buf_addstr(out, proc_status_text(st, why, sizeof(why)));
 }
 
-int compose_services(struct compose *c, struct strlist *out, struct err *e)
+/* `compose config ARGS...`'s stdout into *sout; FX_REMOTE with compose's
+ * own reason when it fails. */
+static int config_output(struct compose *c, const char *const *args,
+			 struct buf *sout, struct err *e)
 {
-	static const char *const args[] = { "config", "--services", NULL };
-	struct buf sout = BUF_INIT, serr = BUF_INIT, msg = BUF_INIT;
+	struct buf serr = BUF_INIT, msg = BUF_INIT;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
 	int r = -1;
 
-	io.out = &sout;
+	io.out = sout;
 	io.err = &serr;
 	if (compose_run(c, args, &io, &st, e) < 0)
 		goto out;
@@ -275,12 +277,22 @@ int compose_services(struct compose *c, struct strlist *out, struct err *e)
 			xport_name(c->x), buf_str(&msg));
 		goto out;
 	}
-	strlist_split(out, buf_str(&sout));
 	r = 0;
 out:
-	buf_release(&sout);
 	buf_release(&serr);
 	buf_release(&msg);
+	return r;
+}
+
+int compose_services(struct compose *c, struct strlist *out, struct err *e)
+{
+	static const char *const args[] = { "config", "--services", NULL };
+	struct buf sout = BUF_INIT;
+	int r = config_output(c, args, &sout, e);
+
+	if (r == 0)
+		strlist_split(out, buf_str(&sout));
+	buf_release(&sout);
 	return r;
 }
 
@@ -305,24 +317,14 @@ static int config_services(struct compose *c, struct strlist *plain,
 			   struct strlist *profiled, struct err *e)
 {
 	static const char *const args[] = { "config", NULL };
-	struct buf sout = BUF_INIT, serr = BUF_INIT, msg = BUF_INIT;
-	struct xrun io = XRUN_INIT;
-	struct proc_status st;
+	struct buf sout = BUF_INIT;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *svcs;
 	int loaded = 0, r = -1;
 
-	io.out = &sout;
-	io.err = &serr;
-	if (compose_run(c, args, &io, &st, e) < 0)
+	if (config_output(c, args, &sout, e) < 0)
 		goto out;
-	if (!st.exited || st.code != 0) {
-		compose_failure(&serr, &st, &msg);
-		err_set(e, FX_REMOTE, "%s config on %s failed: %s", c->prefix,
-			xport_name(c->x), buf_str(&msg));
-		goto out;
-	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf_str(&sout),
 				     sout.len);
@@ -353,8 +355,6 @@ out:
 	if (loaded)
 		yaml_document_delete(&doc);
 	buf_release(&sout);
-	buf_release(&serr);
-	buf_release(&msg);
 	return r;
 }
 

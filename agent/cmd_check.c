@@ -110,11 +110,49 @@ static int probe(struct xport *x, const char *cmd, struct buf *out)
 	return r;
 }
 
+/*
+ * The shell line counting the project's containers: "none" when the
+ * compose directory is missing, "nofile" when compose fails because the
+ * project's files are not there yet (a server never deployed to), else
+ * compose's own failure.  The files are looked for only after compose
+ * fails, so a COMPOSE_FILE in the prefix still counts.
+ */
+static void project_probe(struct compose *c, const struct server *s,
+			  struct buf *cmd)
+{
+	static const char *const ps[] = { "ps", "-q", NULL };
+	static const char *const names[] = { "compose.yaml", "compose.yml",
+		"docker-compose.yaml", "docker-compose.yml", NULL };
+
+	buf_addstr(cmd, "if [ -d ");
+	sh_quote_path(cmd, s->compose_dir);
+	buf_addstr(cmd, " ]; then n=$(");
+	compose_cmdline(c, ps, cmd);
+	buf_addstr(cmd, "); rc=$?; if [ $rc = 0 ]; then "
+		   "echo \"$n\" | grep -c . || true; exit 0; fi; cd -- ");
+	sh_quote_path(cmd, s->compose_dir);
+	if (s->files.n) {	/* every -f file must be there */
+		buf_addstr(cmd, " || exit $rc; f=; for x in");
+		for (size_t i = 0; i < s->files.n; i++) {
+			buf_addch(cmd, ' ');
+			sh_quote(cmd, s->files.v[i]);
+		}
+		buf_addstr(cmd, "; do [ -e \"$x\" ] || f=1; done; "
+			   "[ -n \"$f\" ] || exit $rc; echo nofile; ");
+	} else {		/* compose looks for any of these */
+		buf_addstr(cmd, " || exit $rc; for x in");
+		for (size_t i = 0; names[i]; i++)
+			buf_printf(cmd, " %s", names[i]);
+		buf_addstr(cmd, "; do [ -e \"$x\" ] && exit $rc; done; "
+			   "echo nofile; ");
+	}
+	buf_addstr(cmd, "else echo none; fi");
+}
+
 /* ok only when the engine answers and compose can list the project: a
  * green row means a deploy will not stop at compose's first call. */
 static void check_compose(struct cli *cli, struct xport *x, struct report *rep)
 {
-	static const char *const ps[] = { "ps", "-q", NULL };
 	static const char *const ver[] = { "version", "--format",
 					   "{{.Server.Version}}", NULL };
 	struct buf cmd = BUF_INIT, cv = BUF_INIT, dv = BUF_INIT, pq = BUF_INIT;
@@ -145,12 +183,7 @@ static void check_compose(struct cli *cli, struct xport *x, struct report *rep)
 	}
 	buf_printf(&row, ", engine %s", buf_str(&dv));
 	buf_reset(&cmd);
-	buf_addstr(&cmd, "if [ -d ");
-	sh_quote_path(&cmd, cli->server.compose_dir);
-	buf_addstr(&cmd, " ]; then n=$(");
-	compose_cmdline(c, ps, &cmd);
-	buf_addstr(&cmd, ") || exit $?; echo \"$n\" | grep -c . || true; "
-		   "else echo none; fi");
+	project_probe(c, &cli->server, &cmd);
 	if (probe(x, buf_str(&cmd), &pq) < 0) {
 		buf_printf(&row, "; compose ps of the project failed: %s",
 			   buf_str(&pq));
@@ -158,6 +191,9 @@ static void check_compose(struct cli *cli, struct xport *x, struct report *rep)
 	}
 	if (!strcmp(buf_str(&pq), "none"))
 		buf_printf(&row, "; %s does not exist yet (not deployed)",
+			   cli->server.compose_dir);
+	else if (!strcmp(buf_str(&pq), "nofile"))
+		buf_printf(&row, "; no compose file in %s yet (not deployed)",
 			   cli->server.compose_dir);
 	else
 		buf_printf(&row, "; %s container%s", buf_str(&pq),

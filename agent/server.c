@@ -23,8 +23,10 @@ static void compose_init(struct server *s, const struct conf *c)
 
 	if (cdir && *cdir == '/')
 		s->compose_dir = xstrdup(cdir);
+	else if (rdir && *rdir && cdir && *cdir && strcmp(cdir, "."))
+		s->compose_dir = xstrfmt("%s/%s", rdir, cdir);
 	else if (rdir && *rdir)
-		s->compose_dir = xstrfmt("%s/%s", rdir, cdir ? cdir : ".");
+		s->compose_dir = xstrdup(rdir);
 	else
 		s->compose_dir = xstrdup(cdir ? cdir : ".");
 	conf_list(c, "deploy", "compose_files", &s->files);

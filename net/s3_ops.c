@@ -345,7 +345,8 @@ int s3_list(const struct s3_conf *c, const char *prefix,
 			return -1;
 		}
 		all = xrealloc(all, (total + got + 1) * sizeof(*all));
-		memcpy(all + total, page, got * sizeof(*page));
+		if (got)	/* an empty page may come back as NULL */
+			memcpy(all + total, page, got * sizeof(*page));
 		total += got;
 		free(page);
 	} while (token.len);

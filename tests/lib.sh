@@ -23,7 +23,17 @@ expect_exit() {
 	if [ "$got" = "$want" ]; then
 		ok "$name"
 	else
-		notok "$name: exit $got, want $want; stderr: $(head -c 400 "$SCRATCH/err")"
+		notok "$name: exit $got, want $want; stderr: $(err_gist "$SCRATCH/err")"
+	fi
+}
+
+# err_gist FILE: stderr on one line, its start and its end (the error
+# often comes last, after warnings)
+err_gist() {
+	if [ "$(wc -c <"$1")" -le 700 ]; then
+		tr '\n' ' ' <"$1"
+	else
+		printf '%s ... %s' "$(head -c 250 "$1" | tr '\n' ' ')" "$(tail -c 450 "$1" | tr '\n' ' ')"
 	fi
 }
 

@@ -44,6 +44,7 @@ for part in ssh "remote dir" postgres redis neo4j; do
 done
 if [ -n "$DOCKER_SOCK" ]; then
 	contains "check: compose ok" "$OUT" "$(printf '%-11s ok' compose)"
+	contains "check: compose says the project is not deployed yet" "$OUT" "yet (not deployed)"
 else
 	contains "check: compose fails without an engine, saying so" "$OUT" "Docker engine does not answer"
 fi

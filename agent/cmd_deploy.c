@@ -442,7 +442,8 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &run.t0);
 	run.rec.time = time(NULL);
-	run.rec.local_dir = conf_str(cli->conf, "project", "local_dir");
+	run.rec.git = history_git_start(conf_str(cli->conf, "project",
+						 "local_dir"));
 	run.rec.services = &a.services;
 	run.rec.no_up = a.no_up;
 	/* before any thread: they inherit the blocked signals */
@@ -465,6 +466,7 @@ out:
 	if (guarded)
 		sigguard_stop();
 	dlock_free(&run.lock);
+	history_git_free(run.rec.git);
 	args_release(&a);
 	return code;
 }

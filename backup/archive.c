@@ -250,7 +250,8 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 {
 	void *copy = xmalloc(len ? len : 1);
 
-	memcpy(copy, data, len);
+	if (len)	/* data may be NULL then */
+		memcpy(copy, data, len);
 	return enqueue(a, name, copy, len, e);
 }
 

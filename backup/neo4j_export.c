@@ -212,7 +212,8 @@ static char *hint_key(json_t *labels, const char *type, const char *prop)
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_string_value(json_array_get(labels, i)) ?: "";
-	qsort(v, n, sizeof(*v), cmp_str);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, "%s%s", i ? "\x1f" : "", v[i]);
 	if (type)

@@ -468,7 +468,8 @@ static int load_edges(struct pgs_ctx *x, struct pgs_graph *g, struct err *e)
 				     strtoul(PQgetvalue(r, (int)i, 3), NULL, 10));
 	}
 	PQclear(r);
-	qsort(g->al, g->nal, sizeof(*g->al), cmp_alias);
+	if (g->nal)
+		qsort(g->al, g->nal, sizeof(*g->al), cmp_alias);
 	g->byk = xmalloc((g->n + 1) * sizeof(*g->byk));
 	for (size_t i = 0; i < g->n; i++)
 		g->byk[i] = i;

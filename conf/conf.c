@@ -179,7 +179,8 @@ static char *reader(char *str, int num, void *stream)
 	n = c->text.len - c->handed;
 	if (n > (size_t)num - 1)
 		n = (size_t)num - 1;
-	memcpy(str, c->text.p + c->handed, n);
+	if (n)	/* an empty file has no text at all */
+		memcpy(str, c->text.p + c->handed, n);
 	str[n] = '\0';
 	c->handed += n;
 	return str;

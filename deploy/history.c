@@ -10,65 +10,95 @@
 #include "util/proc.h"
 #include "util/shquote.h"
 
-/* "COMMIT\nN\n" where dir is in a git work tree (N: changed paths under
- * it, untracked ones included, capped), nothing elsewhere. */
-static void git_state(const char *dir, struct buf *commit, int *dirty)
-{
-	struct buf cmd = BUF_INIT;
-	struct proc_status st;
-	char out[256];
-	ssize_t n;
-	pid_t pid;
-	int in, fo, fe;
+struct history_git {
+	pid_t pid;		/* 0 once collected */
+	int fd;
+	struct buf commit;
+	int dirty;
+};
 
-	*dirty = 0;
+/* git runs beside the deploy, not after it: `git status` in a big work
+ * tree takes a good part of a small deploy's time.  It prints "COMMIT\nN\n"
+ * where dir is in a git work tree (N: changed paths under it, untracked
+ * ones included, capped), nothing elsewhere. */
+struct history_git *history_git_start(const char *dir)
+{
+	struct history_git *g;
+	struct buf cmd = BUF_INIT;
+	int in, fe;
+
+	if (!dir)
+		return NULL;
+	g = xcalloc(1, sizeof(*g));
+	g->fd = -1;
 	buf_addstr(&cmd, "cd ");
 	sh_quote(&cmd, dir);
 	buf_addstr(&cmd, " 2>/dev/null && git rev-parse --verify -q HEAD "
 		   "2>/dev/null && git status --porcelain -- . 2>/dev/null | "
 		   "head -n 1 | wc -l");
-	if (proc_spawn(buf_str(&cmd), &pid, &in, &fo, &fe, NULL) < 0) {
-		buf_release(&cmd);
-		return;
+	if (proc_spawn(buf_str(&cmd), &g->pid, &in, &g->fd, &fe, NULL) < 0) {
+		g->pid = 0;
+	} else {
+		close(in);
+		close(fe);
 	}
-	close(in);
-	close(fe);
-	n = fd_read_full(fo, out, sizeof(out) - 1);
-	close(fo);
-	if (proc_wait(pid, &st, NULL) == 0 && st.exited && st.code == 0 &&
+	buf_release(&cmd);
+	return g;
+}
+
+static void git_collect(struct history_git *g)
+{
+	struct proc_status st;
+	char out[256];
+	ssize_t n;
+
+	if (!g->pid)
+		return;
+	n = fd_read_full(g->fd, out, sizeof(out) - 1);
+	close(g->fd);
+	g->fd = -1;
+	if (proc_wait(g->pid, &st, NULL) == 0 && st.exited && st.code == 0 &&
 	    n > 0) {
 		char *nl;
 
 		out[n] = '\0';
 		nl = strchr(out, '\n');
 		if (nl && nl - out >= 7) {
-			buf_add(commit, out, (size_t)(nl - out));
-			*dirty = strtol(nl + 1, NULL, 10) > 0;
+			buf_add(&g->commit, out, (size_t)(nl - out));
+			g->dirty = strtol(nl + 1, NULL, 10) > 0;
 		}
 	}
-	buf_release(&cmd);
+	g->pid = 0;
+}
+
+void history_git_free(struct history_git *g)
+{
+	if (!g)
+		return;
+	git_collect(g);
+	buf_release(&g->commit);
+	free(g);
 }
 
 char *history_line(const struct history_rec *r)
 {
 	struct buf user = BUF_INIT, host = BUF_INIT, when = BUF_INIT;
-	struct buf commit = BUF_INIT;
 	json_t *j, *svc = json_array();
-	int dirty = 0;
 	char *s;
 
 	ident_user(&user);
 	ident_host(&host);
 	ident_utc(r->time, &when);
-	if (r->local_dir)
-		git_state(r->local_dir, &commit, &dirty);
+	if (r->git)
+		git_collect(r->git);
 	for (size_t i = 0; r->services && i < r->services->n; i++)
 		json_array_append_new(svc, json_string(r->services->v[i]));
 	j = json_pack("{s:s, s:s, s:s}", "time", buf_str(&when), "user",
 		      buf_str(&user), "host", buf_str(&host));
-	if (commit.len) {
-		json_object_set_new(j, "commit", json_string(buf_str(&commit)));
-		json_object_set_new(j, "dirty", json_boolean(dirty));
+	if (r->git && r->git->commit.len) {
+		json_object_set_new(j, "commit",
+				    json_string(buf_str(&r->git->commit)));
+		json_object_set_new(j, "dirty", json_boolean(r->git->dirty));
 	}
 	json_object_set_new(j, "sent", json_integer((json_int_t)r->sent));
 	json_object_set_new(j, "deleted", json_integer((json_int_t)r->deleted));
@@ -90,7 +120,6 @@ char *history_line(const struct history_rec *r)
 	buf_release(&user);
 	buf_release(&host);
 	buf_release(&when);
-	buf_release(&commit);
 	return s;
 }
 
@@ -146,7 +175,8 @@ static json_t *sorted(json_t *arr)
 		v[i].time = t ? t : "";
 		v[i].pos = i;
 	}
-	qsort(v, n, sizeof(*v), newest_first);
+	if (n)
+		qsort(v, n, sizeof(*v), newest_first);
 	for (i = 0; i < n; i++)
 		json_array_append(out, v[i].rec);
 	free(v);

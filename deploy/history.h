@@ -15,10 +15,11 @@
 #include "util/err.h"
 
 struct xport;
+struct history_git;
 
 struct history_rec {
 	time_t time;			/* start */
-	const char *local_dir;		/* its git commit, when a work tree */
+	struct history_git *git;	/* local_dir's commit, or NULL */
 	size_t sent, deleted;		/* entries */
 	uint64_t bytes;
 	const struct strlist *services;	/* selected; empty: all */
@@ -33,8 +34,14 @@ struct history_rec {
  * double's 17 digits. */
 #define HISTORY_JSON_REAL JSON_REAL_PRECISION(10)
 
+/* Asks git, in the background, for dir's commit and whether the work
+ * tree is dirty; history_line() collects the answer (nothing when dir is
+ * not in a work tree or git is missing).  Freed by history_git_free(). */
+struct history_git *history_git_start(const char *dir);
+void history_git_free(struct history_git *g);
+
 /* The record as one JSON line (no '\n'): time (UTC), user, host, commit
- * and dirty (only where local_dir is in a git work tree), sent, deleted,
+ * and dirty (only where rec's git found a work tree), sent, deleted,
  * bytes, services, duration, result, exit, error.  Caller frees. */
 char *history_line(const struct history_rec *r);
 

@@ -195,7 +195,8 @@ static int index_objects(struct mr *r, struct err *e)
 			r->ents[r->nents++].b = &r->b[j];
 		}
 	}
-	qsort(r->ents, r->nents, sizeof(*r->ents), by_member);
+	if (r->nents)
+		qsort(r->ents, r->nents, sizeof(*r->ents), by_member);
 	json_array_foreach(members, i, it) {
 		const char *n = json_string_value(json_object_get(it, "name"));
 		struct ment *m;

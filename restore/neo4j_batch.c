@@ -139,7 +139,8 @@ static int split(struct idb *d, json_t *props, char var,
 			xstrfmt("%s\x1f%c.%s = %s(row.t.%s)", qk, var, qk, fn, qk));
 		free(qk);
 	}
-	qsort(sets->v, sets->n, sizeof(*sets->v), cmp_str);
+	if (sets->n > 1)	/* v is NULL while empty */
+		qsort(sets->v, sets->n, sizeof(*sets->v), cmp_str);
 	return 0;
 }
 
@@ -207,7 +208,8 @@ static int add_row(struct imp *p, struct idb *d, int rels, json_t *line,
 
 		json_array_foreach(labels, i, l)
 			strlist_add_take(&ls, neo4j_quote(json_string_value(l) ?: ""));
-		qsort(ls.v, ls.n, sizeof(*ls.v), cmp_str);
+		if (ls.n)
+			qsort(ls.v, ls.n, sizeof(*ls.v), cmp_str);
 		buf_addstr(&stmt, "UNWIND $rows AS row CREATE (n:" NI_LABEL);
 		for (i = 0; i < ls.n; i++) {
 			buf_printf(&stmt, ":%s", ls.v[i]);

@@ -159,6 +159,20 @@ expect_exit "history --json" 0 "$FERRY" -c rootcfg/ferry.ini history --json
 contains "--no-up: services null" "$OUT" '"services": null'
 if grep -Eq '"duration": [0-9]+(\.[0-9])?,?$' <<<"$OUT" && ! grep -q '"duration": [0-9.]\{6,\}' <<<"$OUT"; then
 	ok "history --json: durations rounded"; else notok "history --json durations: $(grep duration <<<"$OUT")"; fi
+# history names the commit deployed, and whether the work tree was dirty
+if command -v git >/dev/null; then
+	last_commit() { "$FERRY" -c rootcfg/ferry.ini history --json -n 1 |
+		python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r.get("commit", "-"), r.get("dirty", "-"))'; }
+	(cd rootcfg && git init -q && git add -A && git -c user.name=t -c user.email=t@t.invalid commit -qm one)
+	expect_exit "deploy from a git work tree" 0 "$FERRY" -c rootcfg/ferry.ini deploy --no-up
+	same "history: the commit, clean" "$(last_commit)" "$(git -C rootcfg rev-parse HEAD) False"
+	echo change >>rootcfg/app/a.txt
+	expect_exit "deploy from a dirty work tree" 0 "$FERRY" -c rootcfg/ferry.ini deploy --no-up
+	same "history: the commit, dirty" "$(last_commit)" "$(git -C rootcfg rev-parse HEAD) True"
+	rm -rf rootcfg/.git
+else
+	skip "history: commit and dirty: git is not installed"
+fi
 
 # ---- list: sizes, -q --------------------------------------------------------
 mkdir -p ar

@@ -10,7 +10,7 @@ export HOME="$SCRATCH" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 bad=0 badci=0
 # The oracle (git) costs the same in every build; the sanitizer build, which
 # only needs to run ferry's matcher, checks a third of the trees.
-case "$FERRY_BUILD" in *asan*) N=100 ;; *) N=300 ;; esac
+case "$FERRY_BUILD" in *asan*) N=60 ;; *) N=160 ;; esac
 for seed in $(seq 1 $N); do
 	d="t$seed"
 	mkdir "$d"

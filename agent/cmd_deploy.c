@@ -281,7 +281,7 @@ static int dry_run(struct ops *o, const struct deploy_args *a, struct err *e)
 	struct sync_stats st;
 
 	so.itemize = stdout;
-	if (sync_run(o->cli->conf, o->x, &so, &st, e) < 0)
+	if (sync_run(o->cli->conf, o->x, &so, NULL, &st, e) < 0)
 		return -1;
 	print_summary(o->cli->conf, &so, &st);
 	if (!a->no_up) {
@@ -308,17 +308,52 @@ static int step_failed(struct xport *x, const char *doing, struct err *e)
 	return err_set(e, FX_CONN, "deploy: %s: %s", doing, lost);
 }
 
+static int lock_reply(void *ctx, struct buf *out, struct err *e)
+{
+	return dlock_prelude_reply(ctx, out, e);
+}
+
 static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 		  struct err *e)
 {
 	const struct conf *c = o->cli->conf;
 	struct sync_stats st;
+	const char *rdir = conf_str(c, "project", "remote_dir");
+	struct remote_prelude pre = { NULL, lock_reply, &run->lock };
+	struct buf sh = BUF_INIT;
+	struct sync_walk *walk;
+	struct timespec t0;
+	int r;
 
-	if (dlock_take(&run->lock, o->x, conf_str(c, "project", "remote_dir"),
-		       &a->lock, e) < 0)
-		return step_failed(o->x, "taking the deploy lock", e);
+	if (sync_walk_start(c, &walk, e) < 0)
+		return -1;
+	/* The lock's first attempt rides in the listing's exec. */
+	dlock_prelude(&run->lock, o->x, rdir, &a->lock, &sh);
+	pre.text = buf_str(&sh);
+	a->sync.prelude = &pre;
 	a->sync.itemize = log_get_level() >= LOG_VERBOSE ? stdout : NULL;
-	if (sync_run(c, o->x, &a->sync, &st, e) < 0)
+	r = sync_run(c, o->x, &a->sync, walk, &st, e);
+	a->sync.prelude = NULL;
+	buf_release(&sh);
+	if (r == 1) {
+		/* Held (or that attempt failed): the lock's own steps wait
+		 * for it, or say what is wrong. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (dlock_take(&run->lock, o->x, rdir, &a->lock, e) < 0) {
+			sync_walk_free(walk);
+			return step_failed(o->x, "taking the deploy lock", e);
+		}
+		/* After waiting for another deploy, the tree is walked
+		 * again: it may have changed meanwhile. */
+		if (elapsed_since(&t0) > 2.0) {
+			sync_walk_free(walk);
+			if (sync_walk_start(c, &walk, e) < 0)
+				return -1;
+		}
+		r = sync_run(c, o->x, &a->sync, walk, &st, e);
+	}
+	sync_walk_free(walk);
+	if (r < 0)
 		return step_failed(o->x, "syncing files", e);
 	pthread_mutex_lock(&run->mu);
 	run->synced = 1;

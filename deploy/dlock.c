@@ -20,21 +20,28 @@
 /* Sets D (the remote dir), C (our line), M (take, takeover, force) and E
  * (the stale line a takeover expects) before it.  Prints "taken [fresh]",
  * or "held" and the holder's line; with force, "was LINE" first. */
-static const char take_script[] =
-	/* after remote_guard: refused targets never get a lock */
-	"REMOTE_CLAIM "
-	"L=.ferry/deploy.lock; t=.ferry/deploy.lock.$$; "
-	"printf '%s\\n' \"$C\" >\"$t\" || exit 3; "
-	"if [ \"$M\" = force ] && [ -f \"$L\" ]; then "
-	"printf 'was '; cat \"$L\"; rm -f \"$L\"; "
-	"elif [ \"$M\" = takeover ]; then s=.ferry/deploy.lock.stale.$$; "
-	/* Only the stale line goes: a lock taken meanwhile is put back. */
-	"if mv \"$L\" \"$s\" 2>/dev/null; then "
-	"[ \"$(cat \"$s\")\" = \"$E\" ] || ln \"$s\" \"$L\" 2>/dev/null; "
-	"rm -f \"$s\"; fi; fi; "
-	"if ln \"$t\" \"$L\" 2>/dev/null; then rm -f \"$t\"; "
-	"echo \"taken${fresh:+ fresh}\"; exit 0; fi; "
-	"rm -f \"$t\"; echo held; cat \"$L\" 2>/dev/null; exit 0";
+#define TAKE_HEAD \
+	/* after remote_guard: refused targets never get a lock */ \
+	"REMOTE_CLAIM " \
+	"L=.ferry/deploy.lock; t=.ferry/deploy.lock.$$; " \
+	"printf '%s\\n' \"$C\" >\"$t\" || exit 3; " \
+	"if [ \"$M\" = force ] && [ -f \"$L\" ]; then " \
+	"printf 'was '; cat \"$L\"; rm -f \"$L\"; " \
+	"elif [ \"$M\" = takeover ]; then s=.ferry/deploy.lock.stale.$$; " \
+	/* Only the stale line goes: a lock taken meanwhile is put back. */ \
+	"if mv \"$L\" \"$s\" 2>/dev/null; then " \
+	"[ \"$(cat \"$s\")\" = \"$E\" ] || ln \"$s\" \"$L\" 2>/dev/null; " \
+	"rm -f \"$s\"; fi; fi; " \
+	"if ln \"$t\" \"$L\" 2>/dev/null; then rm -f \"$t\"; " \
+	"echo \"taken${fresh:+ fresh}\"; "
+
+static const char take_script[] = TAKE_HEAD
+	"exit 0; fi; rm -f \"$t\"; echo held; cat \"$L\" 2>/dev/null; exit 0";
+
+/* The same inside the server listing's exec: taken goes on to the
+ * listing, held ends the script there. */
+static const char take_inline[] = TAKE_HEAD
+	"else rm -f \"$t\"; echo held; cat \"$L\" 2>/dev/null; exit 0; fi; ";
 
 /* D, C, H (1: append stdin to the history), R (1: remove .ferry if
  * empty) set before it. */
@@ -186,6 +193,59 @@ static int stale_here(const struct holder *h)
 	return same && !ferry_running(h->pid, h->since);
 }
 
+/* The shell variables an attempt reads: D, C, M and E. */
+static void attempt_vars(const struct dlock *l, const char *mode,
+			 const char *expect, struct buf *cmd)
+{
+	buf_addstr(cmd, "D=");
+	sh_quote_path(cmd, l->rdir);
+	buf_addstr(cmd, "; C=");
+	sh_quote(cmd, l->content);
+	buf_printf(cmd, "; M=%s; E=", mode);
+	sh_quote(cmd, expect ? expect : "-");
+	buf_addstr(cmd, "; ");
+}
+
+/* An attempt's lines at the front of out, taken off it: 1 taken, 0 held
+ * (*holder set), -1 an unexpected reply. */
+static int read_reply(struct dlock *l, struct buf *out, char **holder,
+		      struct err *e)
+{
+	const char *p = buf_str(out), *nl;
+	int r = -1;
+
+	if (!strncmp(p, "was ", 4)) {
+		char *line, *who;
+
+		nl = strchr(p, '\n');
+		line = nl ? xstrndup(p + 4, (size_t)(nl - p - 4)) : xstrdup(p + 4);
+		who = dlock_describe(line, (long long)time(NULL));
+		log_warn("deploy: removed the deploy lock of %s (--force-unlock)",
+			 who);
+		free(who);
+		free(line);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	nl = strchr(p, '\n');
+	if (!strncmp(p, "taken", 5) && nl) {
+		l->held = 1;
+		l->created_dir = !strncmp(p, "taken fresh\n", 12);
+		p = nl + 1;
+		r = 1;
+	} else if (!strncmp(p, "held\n", 5)) {
+		p += 5;
+		*holder = xstrndup(p, strcspn(p, "\n"));
+		p += strlen(p);
+		r = 0;
+	} else {
+		err_set(e, FX_REMOTE, "deploy lock on %s: unexpected reply "
+			"'%.80s'", xport_name(l->x), p);
+		return -1;
+	}
+	buf_remove_front(out, (size_t)(p - out->p));
+	return r;
+}
+
 /* One attempt: 1 taken, 0 held (*holder set), -1 error. */
 static int attempt(struct dlock *l, const char *mode, const char *expect,
 		   char **holder, struct err *e)
@@ -193,16 +253,9 @@ static int attempt(struct dlock *l, const char *mode, const char *expect,
 	struct buf cmd = BUF_INIT, out = BUF_INIT, errout = BUF_INIT;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
-	char *p;
 	int r = -1;
 
-	buf_addstr(&cmd, "D=");
-	sh_quote_path(&cmd, l->rdir);
-	buf_addstr(&cmd, "; C=");
-	sh_quote(&cmd, l->content);
-	buf_printf(&cmd, "; M=%s; E=", mode);
-	sh_quote(&cmd, expect ? expect : "-");
-	buf_addstr(&cmd, "; ");
+	attempt_vars(l, mode, expect, &cmd);
 	buf_addstr(&cmd, remote_guard);
 	remote_subst(&cmd, take_script);
 	io.out = &out;
@@ -222,35 +275,37 @@ static int attempt(struct dlock *l, const char *mode, const char *expect,
 			errout.len ? buf_str(&errout) : "failed");
 		goto out;
 	}
-	p = out.len ? out.p : "";
-	if (!strncmp(p, "was ", 4)) {
-		char *nl = strchr(p, '\n'), *who;
-
-		if (nl)
-			*nl = '\0';
-		who = dlock_describe(p + 4, (long long)time(NULL));
-		log_warn("deploy: removed the deploy lock of %s (--force-unlock)",
-			 who);
-		free(who);
-		p = nl ? nl + 1 : p + strlen(p);
-	}
-	if (!strncmp(p, "taken", 5)) {
-		l->held = 1;
-		l->created_dir = !!strstr(p, "fresh");
-		r = 1;
-	} else if (!strncmp(p, "held\n", 5)) {
-		p += 5;
-		p[strcspn(p, "\n")] = '\0';
-		*holder = xstrdup(p);
-		r = 0;
-	} else {
-		err_set(e, FX_REMOTE, "deploy lock on %s: unexpected reply "
-			"'%.80s'", xport_name(l->x), p);
-	}
+	r = read_reply(l, &out, holder, e);
 out:
 	buf_release(&cmd);
 	buf_release(&out);
 	buf_release(&errout);
+	return r;
+}
+
+static void init(struct dlock *l, struct xport *x, const char *rdir)
+{
+	if (l->content)
+		return;
+	l->x = x;
+	l->rdir = xstrdup(rdir);
+	l->content = our_line();
+}
+
+void dlock_prelude(struct dlock *l, struct xport *x, const char *rdir,
+		   const struct dlock_opts *o, struct buf *sh)
+{
+	init(l, x, rdir);
+	attempt_vars(l, o->force ? "force" : "take", NULL, sh);
+	remote_subst(sh, take_inline);
+}
+
+int dlock_prelude_reply(struct dlock *l, struct buf *out, struct err *e)
+{
+	char *holder = NULL;
+	int r = read_reply(l, out, &holder, e);
+
+	free(holder);
 	return r;
 }
 
@@ -285,9 +340,9 @@ int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
 	char *holder = NULL, *expect = NULL;
 	int said = 0, empty = 0, r;
 
-	l->x = x;
-	l->rdir = xstrdup(rdir);
-	l->content = our_line();
+	if (l->held)
+		return 0;
+	init(l, x, rdir);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		struct timespec now;

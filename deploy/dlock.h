@@ -20,6 +20,7 @@
 #include "util/err.h"
 
 struct xport;
+struct buf;
 
 struct dlock_opts {
 	long long wait_ms;	/* --lock-wait */
@@ -38,10 +39,24 @@ struct dlock {
 #define DLOCK_INIT { NULL, NULL, NULL, 0, 0 }
 
 /* Takes the lock in rdir (created when missing; / and the home directory
- * or its parents are refused, exit 2).  FX_LOCKED naming the holder. */
+ * or its parents are refused, exit 2).  FX_LOCKED naming the holder.
+ * Nothing to do when a prelude took it already. */
 int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
 	       const struct dlock_opts *o, struct err *e)
 	__attribute__((warn_unused_result));
+
+/*
+ * The first attempt as shell for another exec to run after remote_guard
+ * (the server listing's: one exec instead of two), appended to sh: prints
+ * "taken [fresh]" and goes on, or "held" and the holder and exits 0.
+ * dlock_prelude_reply() reads those lines off the front of that exec's
+ * output: 1 taken, 0 held (then dlock_take() waits as it always does),
+ * -1 an unexpected reply.  With force, the first attempt removes the lock
+ * that is there, saying whose.
+ */
+void dlock_prelude(struct dlock *l, struct xport *x, const char *rdir,
+		   const struct dlock_opts *o, struct buf *sh);
+int dlock_prelude_reply(struct dlock *l, struct buf *out, struct err *e);
 
 /* Removes the lock if it is still ours, first appending history (one line
  * without its '\n', or NULL) to <remote_dir>/.ferry/deploys.jsonl; with

@@ -244,7 +244,8 @@ out:
 }
 
 int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
-		struct ftree *out, struct remote_info *info, struct err *e)
+		const struct remote_prelude *pre, struct ftree *out,
+		struct remote_info *info, struct err *e)
 {
 	struct buf cmd = BUF_INIT, sout = BUF_INIT, serr = BUF_INIT;
 	struct xrun io = XRUN_INIT;
@@ -258,6 +259,8 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 	buf_printf(&cmd, "; DRY=%d; ADOPT=%d; Z=%d; ", dry_run ? 1 : 0,
 		   adopt ? 1 : 0, !xport_is_local(x));
 	buf_addstr(&cmd, remote_guard);
+	if (pre)
+		buf_addstr(&cmd, pre->text);
 	remote_subst(&cmd, script);
 	io.out = &sout;
 	io.err = &serr;
@@ -267,6 +270,20 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 	if (st.exited && st.code == 5) {
 		remote_refusal(rdir, &sout, e);
 		goto out;
+	}
+	if (pre) {
+		int pr = pre->reply(pre->ctx, &sout, e);
+		int ran = st.exited && st.code == 0;
+
+		if (pr == 0 || (pr < 0 && !ran)) {
+			/* held, or the prelude itself failed: the caller's
+			 * own steps wait, or say what failed */
+			err_clear(e);
+			r = 1;
+			goto out;
+		}
+		if (pr < 0)
+			goto out;
 	}
 	if (!st.exited || st.code != 0) {
 		err_set(e, FX_REMOTE, "listing %s on %s failed: %.300s", rdir,

@@ -27,8 +27,25 @@ struct remote_info {
 	int adopted;		/* ... that this run adopts */
 };
 
+/*
+ * Shell run in the scan's exec after the guard and before the listing
+ * (the deploy lock's first attempt: one exec instead of two), and the
+ * reader of what it printed, which takes its lines off the front of out:
+ * 1 to go on with the listing, 0 when the prelude stopped the script on
+ * purpose, -1 on error.
+ */
+struct remote_prelude {
+	const char *text;
+	int (*reply)(void *ctx, struct buf *out, struct err *e);
+	void *ctx;
+};
+
+/* 0: listed; 1: the prelude stopped it, or the exec failed with the
+ * prelude in it (the caller takes its own steps, which say what failed);
+ * -1: error. */
 int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
-		struct ftree *out, struct remote_info *info, struct err *e)
+		const struct remote_prelude *pre, struct ftree *out,
+		struct remote_info *info, struct err *e)
 	__attribute__((warn_unused_result));
 void remote_info_release(struct remote_info *info);
 /* The listing without find -printf (busybox servers): an SFTP walk of the

@@ -281,86 +281,123 @@ static struct ignore *load_rules(const struct conf *c, const char *root,
 	return ig;
 }
 
-/* The local walk, in a thread of its own while the server lists its
- * side: the two take about as long on a big tree. */
-struct walk {
+/* The local walk runs in a thread of its own, from before the deploy
+ * lock is taken until the server's listing is in: on a big tree the walk
+ * takes about as long as the lock and the listing together. */
+struct sync_walk {
 	const char *root;
 	struct ignore *ig;	/* the walk's alone until joined */
 	int gitignore;
-	struct ftree *out;
+	struct ftree tree;
 	struct err e;
 	int rc;
 	double seconds;
+	int running;
+	pthread_t th;
 };
 
 static void *walk_main(void *arg)
 {
-	struct walk *w = arg;
+	struct sync_walk *w = arg;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	w->rc = tree_walk(w->root, w->ig, w->gitignore, w->out, &w->e);
+	w->rc = tree_walk(w->root, w->ig, w->gitignore, &w->tree, &w->e);
 	w->seconds = elapsed_since(&t0);
 	return NULL;
 }
 
+int sync_walk_start(const struct conf *c, struct sync_walk **out,
+		    struct err *e)
+{
+	struct sync_walk *w = xcalloc(1, sizeof(*w));
+
+	w->root = conf_str(c, "project", "local_dir");
+	w->gitignore = (int)conf_num(c, "deploy", "gitignore");
+	w->rc = -1;
+	w->ig = load_rules(c, w->root, e);
+	if (!w->ig) {
+		free(w);
+		return -1;
+	}
+	if (pthread_create(&w->th, NULL, walk_main, w) == 0)
+		w->running = 1;
+	else
+		walk_main(w);
+	*out = w;
+	return 0;
+}
+
+static void walk_join(struct sync_walk *w)
+{
+	if (w->running)
+		pthread_join(w->th, NULL);
+	w->running = 0;
+}
+
+void sync_walk_free(struct sync_walk *w)
+{
+	if (!w)
+		return;
+	walk_join(w);
+	tree_release(&w->tree);
+	ign_free(w->ig);
+	free(w);
+}
+
 int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
-	     struct sync_stats *st, struct err *e)
+	     struct sync_walk *given, struct sync_stats *st, struct err *e)
 {
 	const char *root = conf_str(c, "project", "local_dir");
 	const char *rdir = conf_str(c, "project", "remote_dir");
-	struct ftree local = FTREE_INIT, remote = FTREE_INIT;
+	struct ftree remote = FTREE_INIT, *local;
 	struct remote_info ri = { 0 };
 	struct plan p = { 0 };
-	struct ignore *ig = NULL;
+	struct sync_walk *w = given;
 	struct timespec t0;
-	struct walk w;
 	struct err re = ERR_INIT;
-	pthread_t walker;
 	FILE *out = o->itemize;
-	int r = -1, rr, walking = 0;
+	int r = -1, rr;
 
 	memset(st, 0, sizeof(*st));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (remote_dir_ok(rdir, e) < 0)
 		return -1;
-	ig = load_rules(c, root, e);
-	if (!ig)
+	if (!w && sync_walk_start(c, &w, e) < 0)
+		return -1;
+	local = &w->tree;
+	rr = remote_scan(x, rdir, o->dry_run, o->adopt, o->prelude, &remote,
+			 &ri, &re);
+	walk_join(w);
+	if (rr == 1) {
+		r = 1;
 		goto out;
-	w = (struct walk){ root, ig, (int)conf_num(c, "deploy", "gitignore"),
-			   &local, ERR_INIT, -1, 0 };
-	if (pthread_create(&walker, NULL, walk_main, &w) != 0)
-		walk_main(&w);
-	else
-		walking = 1;
-	rr = remote_scan(x, rdir, o->dry_run, o->adopt, &remote, &ri, &re);
-	if (walking)
-		pthread_join(walker, NULL);
+	}
 	/* The local tree's problem first, as when the walk came first. */
-	if (w.rc < 0 || rr < 0) {
-		*e = w.rc < 0 ? w.e : re;
+	if (w->rc < 0 || rr < 0) {
+		*e = w->rc < 0 ? w->e : re;
 		goto out;
 	}
 	log_verbose("deploy: local walk: %zu entries, %.2fs; server listing: "
-		    "%zu entries, %.2fs", local.n, w.seconds, remote.n,
+		    "%zu entries, %.2fs", local->n, w->seconds, remote.n,
 		    elapsed_since(&t0));
 	st->foreign = ri.foreign;
-	p.l.send.v = xcalloc(local.n + 1, sizeof(*p.l.send.v));
-	p.l.chmod.v = xcalloc(local.n + 1, sizeof(*p.l.chmod.v));
-	p.check.v = xcalloc(local.n + 1, sizeof(*p.check.v));
+	p.l.send.v = xcalloc(local->n + 1, sizeof(*p.l.send.v));
+	p.l.chmod.v = xcalloc(local->n + 1, sizeof(*p.l.chmod.v));
+	p.check.v = xcalloc(local->n + 1, sizeof(*p.check.v));
 	p.l.del.v = xcalloc(remote.n + 1, sizeof(*p.l.del.v));
 	p.l.retype.v = xcalloc(remote.n + 1, sizeof(*p.l.retype.v));
-	compare(&local, &remote, o->checksum, &p, out);
+	compare(local, &remote, o->checksum, &p, out);
 	if (checksums(x, root, ri.dir, &p, out, e) < 0)
 		goto out;
 	/* A tree ferry did not make loses nothing until it is adopted. */
 	if (conf_num(c, "deploy", "delete") && !ri.foreign)
-		deletions(&local, &remote, ig, &p, out);
+		deletions(local, &remote, w->ig, &p, out);
 	for (size_t i = 0; i < p.l.send.n; i++)
 		st->bytes += p.l.send.v[i]->type == 'f' ? p.l.send.v[i]->size : 0;
 	st->files = p.l.send.n + p.l.chmod.n;
 	st->deleted = p.gone;
-	st->unchanged = local.n - st->files;
+	st->unchanged = local->n - st->files;
 	if (!o->dry_run && (st->files || st->deleted)) {
 		uint64_t sent = 0;
 
@@ -379,9 +416,9 @@ out:
 	free(p.l.del.v);
 	free(p.l.retype.v);
 	free(p.check.v);
-	tree_release(&local);
 	tree_release(&remote);
 	remote_info_release(&ri);
-	ign_free(ig);
+	if (w != given)
+		sync_walk_free(w);
 	return r;
 }

@@ -19,12 +19,15 @@
 
 struct conf;
 struct xport;
+struct remote_prelude;
 
 struct sync_opts {
 	int dry_run;
 	int checksum;
 	int adopt;		/* let ferry manage a tree it did not create */
 	FILE *itemize;		/* rsync-style change lines, or NULL */
+	/* run in the listing's exec (deploy/remote.h), or NULL */
+	const struct remote_prelude *prelude;
 };
 
 struct sync_stats {
@@ -36,8 +39,19 @@ struct sync_stats {
 	int foreign;		/* remote_dir is not ferry's: nothing deleted */
 };
 
+/* The local side's walk, started early (before the deploy lock) so that
+ * it runs beside the lock and the server's listing; sync_run() waits for
+ * it.  A config error in the exclude rules fails here. */
+struct sync_walk;
+int sync_walk_start(const struct conf *c, struct sync_walk **out,
+		    struct err *e) __attribute__((warn_unused_result));
+void sync_walk_free(struct sync_walk *w);
+
+/* walk: from sync_walk_start() (still the caller's to free, and reusable
+ * after a 1), or NULL for one of its own.  1: the prelude stopped the
+ * listing (remote_scan()), nothing done. */
 int sync_run(const struct conf *c, struct xport *x, const struct sync_opts *o,
-	     struct sync_stats *st, struct err *e)
+	     struct sync_walk *walk, struct sync_stats *st, struct err *e)
 	__attribute__((warn_unused_result));
 
 #endif

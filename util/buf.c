@@ -179,6 +179,16 @@ void buf_setlen(struct buf *b, size_t len)
 		b->p[len] = '\0';
 }
 
+void buf_remove_front(struct buf *b, size_t n)
+{
+	if (n > b->len)
+		n = b->len;
+	if (!n)
+		return;
+	memmove(b->p, b->p + n, b->len - n);
+	buf_setlen(b, b->len - n);
+}
+
 char *buf_detach(struct buf *b, size_t *len)
 {
 	char *p = b->p ? b->p : xstrdup("");

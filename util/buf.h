@@ -37,6 +37,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_setlen(struct buf *b, size_t len);
+/* Drops the first n bytes (all of them when n is larger). */
+void buf_remove_front(struct buf *b, size_t n);
 /* Caller frees the returned string; b is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
 /* Never NULL: "" for an empty buffer. */

@@ -43,8 +43,7 @@ static int lines(struct pump *p, struct buf *acc, int flush)
 		r = p->line(p->ctx, acc->p + start, end - start);
 		start = end;
 	}
-	memmove(acc->p, acc->p + start, acc->len - start);
-	buf_setlen(acc, acc->len - start);
+	buf_remove_front(acc, start);
 	return r;
 }
 
@@ -56,12 +55,8 @@ static void keep_tail(struct buf *b, const char *data, size_t n)
 		data += n - max;
 		n = max;
 	}
-	if (b->len + n > max) {
-		size_t drop = b->len + n - max;
-
-		memmove(b->p, b->p + drop, b->len - drop);
-		buf_setlen(b, b->len - drop);
-	}
+	if (b->len + n > max)
+		buf_remove_front(b, b->len + n - max);
 	buf_add(b, data, n);
 }
 

@@ -234,7 +234,7 @@ static int do_tree(const char *dir, const char *how)
 	struct err e = ERR_INIT;
 	int r;
 
-	if (remote_scan(xp, dir, 0, 0, &t, &ri, &e) < 0)
+	if (remote_scan(xp, dir, 0, 0, NULL, &t, &ri, &e) < 0)
 		die(&e);
 	if (!strcmp(how, "sftp")) {
 		tree_release(&t);

@@ -32,5 +32,13 @@ int main(void)
 	s = xstrfmt("%05d", 7);
 	T_STREQ(s, "00007", "xstrfmt");
 	free(s);
+	buf_remove_front(&b, 3);
+	T_OK(b.len == 0, "buf_remove_front on an empty buf");
+	buf_addstr(&b, "taken\nlist");
+	buf_remove_front(&b, 6);
+	T_STREQ(buf_str(&b), "list", "buf_remove_front drops the front");
+	buf_remove_front(&b, 99);
+	T_OK(b.len == 0 && b.p[0] == '\0', "buf_remove_front past the end empties");
+	buf_release(&b);
 	return T_DONE();
 }

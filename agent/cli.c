@@ -271,6 +271,13 @@ static int wants_help(int argc, char **argv)
  * uses for itself are taken (-c means --checksum to deploy), and nothing
  * after "--".
  */
+/* -c FILE after the command: deploy keeps -c as --checksum, and the old
+ * scripts' names parse their own -c. */
+static int own_c(const char *cmd)
+{
+	return strcmp(cmd, "deploy") && !legacy_is_name(cmd);
+}
+
 int cli_take_globals(struct cli *cli, const char *cmd, int *argc, char **argv)
 {
 	int out = 1, i;
@@ -302,10 +309,11 @@ int cli_take_globals(struct cli *cli, const char *cmd, int *argc, char **argv)
 				return -1;
 		} else if (!strncmp(a, "--config=", 9)) {
 			cli->config_path = a + 9;
-		} else if (!strcmp(a, "--config")) {
+		} else if (!strcmp(a, "--config") ||
+			   (!strcmp(a, "-c") && own_c(cmd))) {
 			if (i + 1 >= *argc) {
-				cli_usage_error(cmd, "option '--config' needs a "
-						"value");
+				cli_usage_error(cmd, "option '%s' needs a "
+						"value", a);
 				return -1;
 			}
 			cli->config_path = argv[++i];

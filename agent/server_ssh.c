@@ -198,6 +198,7 @@ static struct hop *new_hop(struct server_ssh *x, const struct conf *c,
 	known_hosts(&h->cfg, 1, &h->o.known_hosts, &h->also);
 	h->o.known_hosts_also = &h->also;
 	h->o.policy = policy_of(h->cfg.strict);
+	h->o.hop = 1;
 	h->o.connect_timeout_ms = conf_num(c, "server", "connect_timeout");
 	if (h->cfg.connect_timeout > 0)
 		h->o.connect_timeout_ms = h->cfg.connect_timeout * 1000LL;

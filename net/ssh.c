@@ -564,8 +564,11 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 		if (s->sock < 0)
 			goto fail;
 	}
-	if (session_start(s, o, e) < 0)
+	if (session_start(s, o, e) < 0) {
+		if (o->proxy_command && e->code == FX_CONN)
+			route_proxy_ended(s, o, e);
 		goto fail;
+	}
 	if (pthread_create(&s->io, NULL, io_main, s)) {
 		err_set(e, FX_FAIL, "cannot start the SSH I/O thread");
 		goto fail;

@@ -50,6 +50,8 @@ struct ssh_opts {
 	 * it is taken for dead.  keepalive_ms 0: no keepalive at all. */
 	long long keepalive_ms;
 	int keepalive_count;
+	int hop;		/* a jump host: ssh_config alone sets its
+				 * policy (messages say so) */
 };
 
 struct ssh;

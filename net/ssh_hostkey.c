@@ -87,12 +87,18 @@ static LIBSSH2_KNOWNHOSTS *load_known(LIBSSH2_SESSION *session,
 	return kh;
 }
 
-/* The name the key is filed under: HostKeyAlias as it is, else host, or
- * [host]:port off port 22 (libssh2 adds the brackets for port >= 0). */
-static const char *known_name(const struct ssh_opts *o, int *port)
+/* The name the key is filed under, as OpenSSH files it: HostKeyAlias as
+ * it is, else host on port 22, else [host]:port and nothing else.
+ * libssh2's own port handling would also accept a plain-host entry for
+ * another port, so it is never given one. */
+static void known_name(const struct ssh_opts *o, char *name, size_t size)
 {
-	*port = o->host_key_alias ? -1 : o->port;
-	return o->host_key_alias ? o->host_key_alias : o->host;
+	if (o->host_key_alias)
+		snprintf(name, size, "%s", o->host_key_alias);
+	else if (o->port == 22)
+		snprintf(name, size, "%s", o->host);
+	else
+		snprintf(name, size, "[%s]:%d", o->host, o->port);
 }
 
 /* Offer first the key type known_hosts already has for this host, as
@@ -104,8 +110,9 @@ const char *ssh_hostkey_prefs(const struct ssh_opts *o)
 	LIBSSH2_SESSION *tmp;
 	LIBSSH2_KNOWNHOSTS *kh;
 	struct libssh2_knownhost *found = NULL;
-	const char *first = NULL, *kname;
-	int missing, rc, port;
+	const char *first = NULL;
+	char kname[300];
+	int missing, rc;
 
 	if (o->policy == HK_OFF)
 		return DEFAULT_ORDER;
@@ -113,11 +120,11 @@ const char *ssh_hostkey_prefs(const struct ssh_opts *o)
 	if (!tmp)
 		return DEFAULT_ORDER;
 	kh = load_known(tmp, o, &missing);
-	kname = known_name(o, &port);
+	known_name(o, kname, sizeof(kname));
 	if (kh) {
 		/* Key type 0 matches any type; a dummy key then "mismatches"
 		 * and hands back the first entry naming this host. */
-		rc = libssh2_knownhost_checkp(kh, kname, port, "ferry", 5,
+		rc = libssh2_knownhost_checkp(kh, kname, -1, "ferry", 5,
 			LIBSSH2_KNOWNHOST_TYPE_PLAIN |
 			LIBSSH2_KNOWNHOST_KEYENC_RAW, &found);
 		if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && found) {
@@ -231,12 +238,7 @@ static int append_known(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
 	char *dir, *slash;
 	int fd, rc;
 
-	if (o->host_key_alias)
-		snprintf(name, sizeof(name), "%s", o->host_key_alias);
-	else if (o->port == 22)
-		snprintf(name, sizeof(name), "%s", o->host);
-	else
-		snprintf(name, sizeof(name), "[%s]:%d", o->host, o->port);
+	known_name(o, name, sizeof(name));
 	rc = add_entry(kh, o, name, key, keylen, known_type, &node);
 	if (rc == 0)
 		rc = libssh2_knownhost_writeline(kh, node, line, sizeof(line),
@@ -283,12 +285,15 @@ static int new_key(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
 	if (o->policy != HK_ACCEPT_NEW)
 		return err_set(e, FX_CONN, "unknown host key for %s:%d%s%s: %s "
 			       "%s is not in %s%s (check the fingerprint, then "
-			       "add it, or set host_key_check = accept-new)",
+			       "add it, or set %s)",
 			       o->host, o->port, alias ? " as " : "",
 			       alias ? alias : "", label, fp,
 			       o->known_hosts ? o->known_hosts :
 			       "any known_hosts file (UserKnownHostsFile is none)",
-			       missing ? ", which does not exist" : "");
+			       missing ? ", which does not exist" : "",
+			       o->hop ? "StrictHostKeyChecking accept-new for "
+			       "this jump host in ssh_config" :
+			       "host_key_check = accept-new");
 	if (!o->known_hosts) {
 		log_warn("accepting %s key %s of %s:%d without recording it: "
 			 "UserKnownHostsFile is none", label, fp, o->host,
@@ -306,10 +311,10 @@ int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o, struct err *e)
 {
 	struct libssh2_knownhost *found = NULL;
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
-	const char *key, *label = "UNKNOWN", *name;
-	char fp[80], *where;
+	const char *key, *label = "UNKNOWN";
+	char fp[80], *where, name[300];
 	size_t keylen = 0;
-	int type = 0, known_type = 0, missing = 0, rc, r = 0, port;
+	int type = 0, known_type = 0, missing = 0, rc, r = 0;
 
 	key = libssh2_session_hostkey(s->session, &keylen, &type);
 	if (!key)
@@ -330,8 +335,8 @@ int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o, struct err *e)
 	if (!kh)
 		return err_set(e, FX_CONN, "%s: cannot read", o->known_hosts ?
 			       o->known_hosts : "known_hosts");
-	name = known_name(o, &port);
-	rc = libssh2_knownhost_checkp(kh, name, port, key, keylen,
+	known_name(o, name, sizeof(name));
+	rc = libssh2_knownhost_checkp(kh, name, -1, key, keylen,
 		LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
 		known_type, &found);
 	switch (rc) {
@@ -339,10 +344,12 @@ int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o, struct err *e)
 		break;
 	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
 		where = where_is(o, found ? found->key : NULL);
-		r = err_set(e, FX_CONN, "host key for %s:%d has changed: server "
-			    "offered %s key %s, but %s has a different key "
-			    "(possible man-in-the-middle attack; remove that line "
-			    "if the change is expected)", o->host, o->port, label,
+		r = err_set(e, FX_CONN, "host key for %s:%d%s%s has changed: "
+			    "server offered %s key %s, but %s has a different "
+			    "key (possible man-in-the-middle attack; remove that "
+			    "line if the change is expected)", o->host, o->port,
+			    o->host_key_alias ? " as " : "",
+			    o->host_key_alias ? o->host_key_alias : "", label,
 			    fp, where);
 		free(where);
 		break;

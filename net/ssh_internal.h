@@ -155,6 +155,10 @@ int ssh_hostkey_verify(struct ssh *s, const struct ssh_opts *o,
  * after s's own socket. */
 int route_open(struct ssh *s, const struct ssh_opts *o, struct err *e);
 void route_close(struct ssh *s);
+/* A session over a ProxyCommand failed: when the command has ended, say
+ * so and how (its end is the likelier cause than the server's). */
+void route_proxy_ended(struct ssh *s, const struct ssh_opts *o,
+		       struct err *e);
 
 /* ssh_auth.c: agent first, then identity files. */
 int ssh_auth(struct ssh *s, const struct ssh_opts *o, struct err *e);

@@ -91,12 +91,15 @@ fail:
 /* Runs cmd with its stdin and stdout on a socket; stderr passes through. */
 static int proxy_carrier(const char *cmd, pid_t *pid, struct err *e)
 {
+	char *ecmd;
 	int sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set(e, FX_FAIL, "socketpair: %s", strerror(errno));
+	ecmd = xstrfmt("exec %s", cmd);
 	*pid = fork();
 	if (*pid < 0) {
+		free(ecmd);
 		err_set(e, FX_FAIL, "ProxyCommand: fork: %s", strerror(errno));
 		close(sp[0]);
 		close(sp[1]);
@@ -104,12 +107,15 @@ static int proxy_carrier(const char *cmd, pid_t *pid, struct err *e)
 	}
 	if (*pid == 0) {
 		/* Only async-signal-safe calls here: other threads may hold
-		 * locks (another session's I/O thread). */
+		 * locks (another session's I/O thread).  "exec", as ssh
+		 * runs it: the command itself, not a shell waiting for it,
+		 * gets route_close()'s signal. */
 		if (dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0)
 			_exit(127);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", ecmd, (char *)NULL);
 		_exit(127);
 	}
+	free(ecmd);
 	close(sp[1]);
 	log_verbose("ProxyCommand %s (pid %ld)", cmd, (long)*pid);
 	return sp[0];
@@ -121,11 +127,40 @@ int route_open(struct ssh *s, const struct ssh_opts *o, struct err *e)
 		s->sock = proxy_carrier(o->proxy_command, &s->proxy_pid, e);
 		return s->sock < 0 ? -1 : 0;
 	}
-	if (ssh_connect(&s->via, o->jump, e) < 0)
-		return err_wrap(e, "jump host %s:%d", o->jump->host,
-				o->jump->port);
+	if (ssh_connect(&s->via, o->jump, e) < 0) {
+		/* A hop further out that failed has named itself. */
+		if (strncmp(e->msg, "jump host ", 10))
+			err_wrap(e, "jump host %s:%d", o->jump->host,
+				 o->jump->port);
+		return -1;
+	}
 	s->sock = hop_carrier(s->via, o->host, o->port, e);
 	return s->sock < 0 ? -1 : 0;
+}
+
+void route_proxy_ended(struct ssh *s, const struct ssh_opts *o,
+		       struct err *e)
+{
+	struct proc_status st;
+	char how[64];
+	int ws = 0;
+	pid_t r = 0;
+
+	if (s->proxy_pid <= 0)
+		return;
+	/* The socket's end comes with the command's exit, or just before. */
+	for (int i = 0; i < 20 && r == 0; i++) {
+		r = waitpid(s->proxy_pid, &ws, WNOHANG);
+		if (r == 0)
+			usleep(10000);
+	}
+	if (r != s->proxy_pid)
+		return;
+	s->proxy_pid = 0;
+	proc_status_from(ws, &st);
+	err_set(e, FX_CONN, "ssh %s: ProxyCommand '%s' ended (%s) before the "
+		"session was up", s->name, o->proxy_command,
+		proc_status_text(&st, how, sizeof(how)));
 }
 
 void route_close(struct ssh *s)

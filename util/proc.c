@@ -81,6 +81,17 @@ int proc_spawn(const char *cmd, pid_t *pid, int *in, int *out, int *err,
 	return 0;
 }
 
+void proc_status_from(int ws, struct proc_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (WIFEXITED(ws)) {
+		st->exited = 1;
+		st->code = WEXITSTATUS(ws);
+	} else if (WIFSIGNALED(ws)) {
+		set_signal_name(st, WTERMSIG(ws));
+	}
+}
+
 int proc_wait(pid_t pid, struct proc_status *st, struct err *e)
 {
 	int ws;
@@ -90,11 +101,6 @@ int proc_wait(pid_t pid, struct proc_status *st, struct err *e)
 		if (errno != EINTR)
 			return err_set(e, FX_FAIL, "wait: %s", strerror(errno));
 	}
-	if (WIFEXITED(ws)) {
-		st->exited = 1;
-		st->code = WEXITSTATUS(ws);
-	} else if (WIFSIGNALED(ws)) {
-		set_signal_name(st, WTERMSIG(ws));
-	}
+	proc_status_from(ws, st);
 	return 0;
 }

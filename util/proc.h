@@ -19,6 +19,8 @@ struct proc_status {
 /* Human text: "exit code 1", "killed by signal TERM". */
 const char *proc_status_text(const struct proc_status *st, char *buf,
 			     size_t len);
+/* st from a waitpid() status. */
+void proc_status_from(int ws, struct proc_status *st);
 /* Exit code as a shell reports it: code, or 128+signal number. */
 int proc_status_code(const struct proc_status *st);
 

@@ -110,6 +110,10 @@ expect_exit "a missing option value: exit 2" 2 "$FERRY" -c good.ini restore --la
 contains "a missing option value: says so" "$ERR" "needs a value"
 # global options after the command
 expect_exit "-q after the command" 0 "$FERRY" -c good.ini config -q
+expect_exit "-c FILE after the command" 0 "$FERRY" config -c good.ini
+contains "-c FILE after the command: that file" "$OUT" "good.ini"
+expect_exit "-c after deploy is still --checksum" 2 "$FERRY" --config good.ini deploy -c nosuchservice-arg --dry-run --bogus
+contains "... (deploy parsed it: the bogus option is what it names)" "$ERR" "--bogus"
 expect_exit "ferry help COMMAND" 0 "$FERRY" help restore
 contains "help COMMAND is COMMAND --help" "$OUT" "usage: ferry restore"
 expect_exit "help of an unknown command: exit 2" 2 "$FERRY" help frobnicate

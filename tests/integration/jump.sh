@@ -76,6 +76,16 @@ Host pgjump
   HostName $SBX_IP
   Port 2222
   ProxyJump bastion
+Host badchain
+  HostName 127.0.0.1
+  ProxyJump badbastion,innerhop
+Host cmdfails
+  HostName $INNER
+  ProxyCommand sh -c 'exit 7'
+Host cmdhangs
+  HostName $INNER
+  ProxyCommand sleep 7$N
+  ConnectTimeout 2
 Host bastion
   HostName $SBX_IP
 Host *
@@ -126,9 +136,23 @@ contains "a hop with a wrong host key: names that hop" "$OUT$ERR" "$SBX_IP"
 contains "a hop with a wrong host key: says it is that hop" "$OUT$ERR" "jump host $SBX_IP:22"
 contains "a hop with a wrong host key: says it changed" "$OUT$ERR" "has changed"
 
+conf badchain badchain
+expect_exit "two hops, the first one's key wrong: exit 3" 3 "$FERRY" -c badchain.ini check
+same "... named once, as the hop that failed" "$(grep -o "jump host [^:]*:[0-9]*" <<<"$OUT$ERR" | sort -u | tr '\n' ' ')" "jump host $SBX_IP:22 "
+
 conf viacmd viacmd
 reaches viacmd "ProxyCommand: check over ssh -W"
 contains "ProxyCommand: ssh row" "$OUT" "ssh         ok   $SBX_USER@$INNER:22"
+
+conf cmdfails cmdfails
+expect_exit "a ProxyCommand that fails: exit 3" 3 "$FERRY" -c cmdfails.ini check
+contains "... says the command ended, and how" "$OUT$ERR" "ProxyCommand 'sh -c 'exit 7'' ended (exit code 7)"
+conf cmdhangs cmdhangs
+start=$(date +%s)
+expect_exit "a ProxyCommand that never answers: exit 3" 3 "$FERRY" -c cmdhangs.ini check
+took=$(($(date +%s) - start))
+if [ "$took" -le 20 ]; then ok "... within ConnectTimeout, not when the command ends ($took s)"; else notok "a hung ProxyCommand took $took s"; fi
+if pgrep -f "^sleep 7$N\$" >/dev/null; then notok "the hung ProxyCommand is left running"; pkill -f "^sleep 7$N\$"; else ok "the hung ProxyCommand is gone"; fi
 
 # ---- deploy through the jump ------------------------------------------------
 ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- rm -rf "$SBX_REMOTE_DIR/jump"

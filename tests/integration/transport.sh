@@ -153,6 +153,17 @@ expect_exit "hashed known_hosts entries match" 0 "$FERRY" -c hashed.ini check
 grep '^\[' "$SBX_KNOWN_HOSTS" >kh_port
 KH=kh_port server_conf port.ini identity="$SBX_KEY" port=2222
 expect_exit "[host]:port entry on port 2222" 0 "$FERRY" -c port.ini check
+# Off port 22 only [host]:port counts, as in OpenSSH: the port-less line
+# (the right key here) neither vouches for port 2222 ...
+{ grep -v '^\[' "$SBX_KNOWN_HOSTS"; echo "[$SBX_IP]:2222 $(cut -d' ' -f1,2 impostor.pub)"; } >kh_portwrong
+KH=kh_portwrong server_conf portwrong.ini identity="$SBX_KEY" port=2222
+expect_exit "a changed [host]:port key is refused despite the host's own line" 3 "$FERRY" -c portwrong.ini check
+contains "... naming the [host]:port line" "$OUT" "kh_portwrong:"
+# ... nor, with another key, blocks it: the port is simply unknown
+cp kh_wrong kh_portnew
+KH=kh_portnew server_conf portnew.ini identity="$SBX_KEY" port=2222 host_key_check=accept-new
+expect_exit "a port-less line with another key does not block port 2222" 0 "$FERRY" -c portnew.ini check
+contains "accept-new adds [host]:port" "$(cat kh_portnew)" "[$SBX_IP]:2222 ssh-ed25519"
 
 # libssh2 1.10 cannot negotiate rsa-sha2-* host keys (and OpenSSH 9 refuses
 # ssh-rsa), so the other-type case is tested with ECDSA.

@@ -84,6 +84,19 @@ new_second() {
 }
 
 # needs_sandbox: skip the whole file (with REASON) when there is none.
+# ns_free_port: a free TCP port on the sandbox namespace's loopback.
+# ns_wait_port PORT [TENTHS]: until something listens there (default 10 s).
+ns_free_port() {
+	ip netns exec "$SBX_NS" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+ns_wait_port() {
+	for _ in $(seq 1 "${2:-100}"); do
+		ip netns exec "$SBX_NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 needs_sandbox() {
 	if [ -z "${SBX_DIR:-}" ]; then
 		skip "$1: ${SBX_SKIP_REASON:-no sandbox}"

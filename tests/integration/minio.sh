@@ -20,10 +20,8 @@ if ! command -v aws >/dev/null; then
 fi
 cd "$SCRATCH"
 NS() { ip netns exec "$SBX_NS" "$@"; }
-free_port() { NS python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 100); do NS bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-S3PORT=$(free_port)
+S3PORT=$(ns_free_port)
 mkdir -p s3data
 NS node --openssl-legacy-provider "$SBXNODE/s3rver/bin/s3rver.js" -d "$SCRATCH/s3data" \
 	-a 127.0.0.1 -p "$S3PORT" --silent >s3rver.log 2>&1 &
@@ -31,15 +29,15 @@ S3PID=$!
 PROXYPID=""
 start_proxy() { # [FAIL_MATCH [FAIL_ONCE [FAIL_MIDWAY]]]
 	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
-	PPORT=$(free_port)
+	PPORT=$(ns_free_port)
 	: >proxy.log
 	NS env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" FAIL_MIDWAY="${3:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
 		"$PPORT" "$S3PORT" S3RVER S3RVER "$SCRATCH/proxy.log" &
 	PROXYPID=$!
-	wait_port "$PPORT"
+	ns_wait_port "$PPORT"
 }
 trap 'kill $S3PID $PROXYPID 2>/dev/null || true' EXIT
-wait_port "$S3PORT"
+ns_wait_port "$S3PORT"
 start_proxy
 # Setting up data and reading it back for the checks go to s3rver itself:
 # the proxy is there to check ferry's signatures.

@@ -17,17 +17,15 @@ if [ ! -d "$FERRY_SOURCE_ROOT/tests/sandbox/node_modules/@smithy/signature-v4" ]
 fi
 cd "$SCRATCH"
 NS() { ip netns exec "$SBX_NS" "$@"; }
-free_port() { NS python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 300); do NS bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-MPORT=$(free_port)
+MPORT=$(ns_free_port)
 NS moto_server -H 127.0.0.1 -p "$MPORT" >moto.log 2>&1 &
 MOTOPID=$!
-PPORT=$(free_port)
+PPORT=$(ns_free_port)
 NS node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" "$PPORT" "$MPORT" S3RVER S3RVER "$SCRATCH/proxy.log" &
 PROXYPID=$!
 trap 'kill $MOTOPID $PROXYPID 2>/dev/null || true' EXIT
-if ! wait_port "$MPORT" || ! wait_port "$PPORT"; then
+if ! ns_wait_port "$MPORT" 300 || ! ns_wait_port "$PPORT" 300; then
 	notok "minio_moto: moto_server did not start: $(tail -n 3 moto.log)"
 	exit 0
 fi

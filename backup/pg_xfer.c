@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/shquote.h"
 #include "util/zout.h"
@@ -15,6 +17,11 @@
 #include "conf/conf.h"
 
 #define STATUS "ferry-psql-status "
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int drain(int out, int errfd, zpipe_sink sink, void *ctx,
+		 struct buf *eb);
 
 const char *pgx_name(const struct pgx *p)
 {
@@ -37,11 +44,48 @@ void pgx_release(struct pgx *p)
 }
 
 /* What the server has: one line per tool found, "ctr ID" for a running
- * container that publishes PostgreSQL's port and has psql inside. */
-static int probe(struct xport *x, int port, struct buf *out, struct err *e)
+ * container that publishes PostgreSQL's port and has psql inside.  With
+ * rate, the output ends with a marker and RATE_BYTES zero bytes, timed as
+ * they arrive: the link's speed as a table's COPY text would see it,
+ * encryption included. */
+#define RATE_MARK "ferry-link\n"
+#define RATE_BYTES 1048576
+
+struct probe_out {
+	struct buf *text;
+	int marked;
+	size_t after;		/* bytes after the marker's chunk */
+	struct timespec t0;
+};
+
+static int probe_sink(void *ctx, const void *data, size_t len)
 {
-	struct xrun io = XRUN_INIT;
+	struct probe_out *o = ctx;
+	const char *m;
+
+	if (o->marked) {
+		o->after += len;
+		return 0;
+	}
+	buf_add(o->text, data, len);
+	m = strstr(buf_str(o->text), RATE_MARK);
+	if (m) {
+		buf_setlen(o->text, (size_t)(m - o->text->p));
+		clock_gettime(CLOCK_MONOTONIC, &o->t0);
+		o->marked = 1;
+	} else if (o->text->len > (64u << 10)) {
+		return -1;	/* not our probe's output */
+	}
+	return 0;
+}
+
+static int probe(struct xport *x, int port, int rate, struct buf *out,
+		 double *bps, struct err *e)
+{
+	struct probe_out o = { out, 0, 0, { 0, 0 } };
+	struct buf eb = BUF_LIMITED(4096);
 	struct proc_status st;
+	struct xproc *proc = NULL;
 	char *cmd = xstrfmt(
 		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
 		"echo $t; done; if ! command -v psql >/dev/null 2>&1 && "
@@ -49,12 +93,32 @@ static int probe(struct xport *x, int port, struct buf *out, struct err *e)
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
 		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
-		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
-	int rc;
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port, rate ?
+		"printf '" RATE_MARK "'; head -c " STR(RATE_BYTES) " /dev/zero;" :
+		"");
+	int in = -1, fdo = -1, fde = -1, rc = -1;
 
-	io.out = out;
-	rc = xport_run(x, cmd, &io, &st, e);
+	*bps = 0;
+	if (xport_spawn(x, cmd, &proc, &in, &fdo, &fde, e) < 0 && !proc)
+		goto out;
+	if (in >= 0)
+		close(in);
+	drain(fdo, fde, probe_sink, &o, &eb);
+	if (xproc_wait(proc, &st, e) < 0 || e->code)
+		goto out;
+	if (!st.exited || st.code) {
+		char tmp[64];
+
+		err_set(e, FX_REMOTE, "%s", proc_status_text(&st, tmp,
+							     sizeof(tmp)));
+		goto out;
+	}
+	if (o.marked && o.after > RATE_BYTES / 2)
+		*bps = (double)o.after / elapsed_since(&o.t0);
+	rc = 0;
+out:
 	free(cmd);
+	buf_release(&eb);
 	return rc;
 }
 
@@ -98,7 +162,7 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 				 "link to spare");
 		return 0;
 	}
-	if (probe(x, p->port, &have, &pe) < 0) {
+	if (probe(x, p->port, !want, &have, &p->link_bps, &pe) < 0) {
 		if (want) {
 			*e = pe;
 			rc = err_wrap(e, "transfer = server: looking for psql");
@@ -136,12 +200,25 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->why = xstrfmt("no %s on the server", missing);
 		goto out;
 	}
+	if (!want && p->link_bps >= PGX_FAST_LINK) {
+		p->why = xstrfmt("the link carries %.0f MB/s, over %d MB/s: "
+				 "faster than compressing on the server pays for",
+				 p->link_bps / 1e6, PGX_FAST_LINK / 1000000);
+		goto out;
+	}
 	p->server = 1;
 	p->all = want;
-	p->why = xstrfmt("%s psql%s%s, %s on the server%s", want ?
-			 "transfer = server:" : "found", p->ctr ? " in container " :
-			 "", p->ctr ? p->ctr : "", p->codec == ZP_ZSTD ? "zstd" :
-			 "gzip", want ? "" : " (tables under 4 MiB through the tunnel)");
+	if (want)
+		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server",
+				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
+				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip");
+	else
+		p->why = xstrfmt("the link carries %.1f MB/s, under %d MB/s: "
+				 "psql%s%s and %s on the server; tables under 4 "
+				 "MiB go through the tunnel", p->link_bps / 1e6,
+				 PGX_FAST_LINK / 1000000, p->ctr ?
+				 " in container " : "", p->ctr ? p->ctr : "",
+				 p->codec == ZP_ZSTD ? "zstd" : "gzip");
 out:
 	buf_release(&have);
 	return rc;

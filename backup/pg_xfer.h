@@ -8,9 +8,12 @@
  * password travels on the command's stdin, never in its command line.
  *
  * [postgres] transfer = auto | tunnel | server chooses; auto takes the
- * server path when psql and a compressor are there and the server is
- * remote, and even then copies small tables through the tunnel, where
- * starting psql costs more than compression saves.
+ * server path when psql and a compressor are there, the server is remote
+ * and the link is slow (measured: 1 MiB timed at the end of the probe for
+ * those tools), and even then copies small tables through the tunnel,
+ * where starting psql costs more than compression saves.  On a fast link
+ * ferry's own zstd keeps up with the COPY text, and compressing twice
+ * (the server's zstd, then the archive's) costs more than the wire saves.
  */
 #ifndef FERRY_PG_XFER_H
 #define FERRY_PG_XFER_H
@@ -27,6 +30,8 @@ struct xport;
 /* Below this size (bytes of table or COPY text) auto keeps a table on
  * the tunnel. */
 #define PGX_SMALL (4u << 20)
+/* From this link speed (bytes/s) up, auto keeps to the tunnel. */
+#define PGX_FAST_LINK 30000000
 
 struct pgx {
 	int server;		/* 1: the server path */
@@ -39,6 +44,7 @@ struct pgx {
 	const char *host, *user, *password;
 	int port;
 	long long timeout_s;
+	double link_bps;	/* measured for auto; 0: not */
 };
 
 /* Chooses the path for conf's [postgres] on x (NULL: a URL target, so

@@ -368,15 +368,6 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	}
 	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, e) < 0)
 		return -1;
-	/* Measured (bench/pg_slow), the server path restores slower than
-	 * the tunnel on both links so far: auto keeps restores on the
-	 * tunnel; transfer = server still asks for it. */
-	if (p->xf.server && !p->xf.all) {
-		p->xf.server = 0;
-		free(p->xf.why);
-		p->xf.why = xstrdup("auto restores through the tunnel "
-				    "(faster so far, see bench/pg_slow)");
-	}
 	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
 	return prepare(p, e);
 }

@@ -35,7 +35,11 @@ fi
 
 backup_conf pg.ini pg "jobs = 3" "databases = ${dbs// /, }"
 
-contains "check: auto takes the server path when psql and zstd are there" "$("$FERRY" -c pg.ini check 2>&1)" "transfer: server (zstd) (found psql, zstd on the server (tables under 4 MiB through the tunnel))"
+# auto times 1 MiB from the server: the sandbox's bare link is fast, so
+# the tunnel (shaped to 50 Mbit further down, the server path)
+C=$("$FERRY" -c pg.ini check 2>&1 || true)
+contains "check: on a fast link auto keeps to the tunnel" "$C" "transfer: tunnel (the link carries "
+contains "check: ... and says why" "$C" "MB/s, over 30 MB/s: faster than compressing on the server pays for)"
 expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -c pg.ini backup --only postgres
 A=$(ls archives/pg-*.tar.zst | head -n 1)
 tar --zstd -tf "$A" >members.txt
@@ -127,6 +131,27 @@ for tr in server tunnel; do
 		drop "${db}_$tr"
 	done
 done
+
+# auto on a slow link: psql and zstd on the server, for backup and restore
+. "$FERRY_SOURCE_ROOT/tests/sandbox/faults.sh"
+fault_shape 50mbit
+C=$("$FERRY" -c pg.ini check 2>&1 || true)
+contains "check: on a 50 Mbit link auto takes the server path" "$C" "transfer: server (zstd) (the link carries "
+contains "check: ... and says why" "$C" "MB/s, under 30 MB/s: psql and zstd on the server; tables under 4 MiB go through the tunnel)"
+new_second
+expect_exit "backup on the slow link" 0 "$FERRY" -v -c pg.ini backup --only postgres
+contains "backup -v: the server path" "$ERR" "postgres: transfer server (zstd): the link carries"
+T=$(ls -t archives/pg-*.tar.zst | head -n 1)
+contains "the manifest records the server path" "$(cat "${T%.tar.zst}.manifest.json")" '"transfer": "server (zstd)"'
+same "slow link: the same members, sizes and SHA-256" "$(manifest_members "${T%.tar.zst}.manifest.json")" "$(manifest_members "${A%.tar.zst}.manifest.json")"
+drop pg_edge_slow
+expect_exit "restore on the slow link" 0 "$FERRY" -v -c pg.ini restore "$SCRATCH/$T" --only postgres --db pg_edge=pg_edge_slow
+contains "restore -v: the server path" "$ERR" "postgres: transfer server (zstd): the link carries"
+fault_unshape
+DUMP --data-only pg_edge_slow >slow.data
+if cmp -s slow.data pg_edge.pgr.data; then ok "slow link: pg_edge restored identical to pg_restore's copy"
+else notok "slow link: pg_edge differs from pg_restore's copy: $(diff pg_edge.pgr.data slow.data | head -c 600)"; fi
+drop pg_edge_slow
 
 same "database settings restored" "$(PSQL -c "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'pg_edge_ferry'")" "{work_mem=12MB}"
 same "database comment restored" "$(PSQL -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'pg_edge_ferry'")" "edge 'cases'"

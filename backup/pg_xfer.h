@@ -31,7 +31,7 @@ struct xport;
  * the tunnel. */
 #define PGX_SMALL (4u << 20)
 /* From this link speed (bytes/s) up, auto keeps to the tunnel. */
-#define PGX_FAST_LINK 30000000
+#define PGX_FAST_LINK 25000000
 
 struct pgx {
 	int server;		/* 1: the server path */

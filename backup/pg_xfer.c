@@ -140,6 +140,7 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	struct buf have = BUF_INIT;
 	struct err pe = ERR_INIT;
 	const char *ctr, *missing = NULL;
+	char rate[80];
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -201,22 +202,27 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		goto out;
 	}
 	if (!want && p->link_bps >= PGX_FAST_LINK) {
-		p->why = xstrfmt("the link carries %.0f MB/s, over %d MB/s: "
+		p->why = xstrfmt("the link carries %.1f MB/s, over %d MB/s: "
 				 "faster than compressing on the server pays for",
 				 p->link_bps / 1e6, PGX_FAST_LINK / 1000000);
 		goto out;
 	}
 	p->server = 1;
 	p->all = want;
+	/* A sample that did not come back whole says nothing: compress. */
+	if (p->link_bps > 0)
+		snprintf(rate, sizeof(rate), "the link carries %.1f MB/s, "
+			 "under %d MB/s", p->link_bps / 1e6,
+			 PGX_FAST_LINK / 1000000);
+	else
+		snprintf(rate, sizeof(rate), "the link could not be timed");
 	if (want)
 		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server",
 				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
 				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip");
 	else
-		p->why = xstrfmt("the link carries %.1f MB/s, under %d MB/s: "
-				 "psql%s%s and %s on the server; tables under 4 "
-				 "MiB go through the tunnel", p->link_bps / 1e6,
-				 PGX_FAST_LINK / 1000000, p->ctr ?
+		p->why = xstrfmt("%s: psql%s%s and %s on the server; tables "
+				 "under 4 MiB go through the tunnel", rate, p->ctr ?
 				 " in container " : "", p->ctr ? p->ctr : "",
 				 p->codec == ZP_ZSTD ? "zstd" : "gzip");
 out:

@@ -178,21 +178,11 @@ static int pump_down(struct ssh *s, struct ssh_chan *c, struct pump *p,
 	}
 }
 
-static unsigned long window_target(const struct ssh *s)
-{
-	unsigned long n = 0, w;
-
-	for (const struct ssh_chan *c = s->chans; c; c = c->next)
-		n += !c->finished;
-	w = SESSION_WINDOW / (n ? n : 1);
-	return w > CHAN_WINDOW_MAX ? CHAN_WINDOW_MAX :
-	       w < CHAN_WINDOW_MIN ? CHAN_WINDOW_MIN : w;
-}
-
 /*
- * Widens the channel's receive window to window_target(), counting what
- * libssh2 holds unread as still outstanding, so that a stalled reader
- * never has more than the target buffered.  An adjustment cut short by a
+ * Tops the channel's receive window up to CHAN_WINDOW in one step once
+ * half of it is used, counting what libssh2 holds unread as still
+ * outstanding, so that a stalled reader never has more than that
+ * buffered.  An adjustment cut short by a
  * full socket is resent as it was: libssh2 books the amount given to the
  * call that completes it.
  */
@@ -202,12 +192,12 @@ static int grow_window(struct ssh *s, struct ssh_chan *c)
 	int rc;
 
 	if (!c->win_adjust) {
-		unsigned long avail = 0, target = window_target(s), left;
+		unsigned long avail = 0, left;
 
 		left = libssh2_channel_window_read_ex(c->ch, &avail, NULL);
-		if (left + avail >= target / 2)
+		if (left + avail >= CHAN_WINDOW / 2)
 			return 0;
-		c->win_adjust = target - left - avail;
+		c->win_adjust = CHAN_WINDOW - left - avail;
 	}
 	if (!ssh_may_send(s, &c->win_adjust))
 		return 0;

@@ -15,15 +15,12 @@
 #include "net/ssh.h"
 
 #define CHAN_BUF (64 * 1024)
-/* What the server may send a session's channels ahead of our reading, in
- * all, and the most one channel gets.  libssh2 keeps each channel at
- * 2 MiB, which ferry tops up in large steps.  Wider windows measured
+/* What the server may send a channel ahead of our reading: libssh2's own
+ * 2 MiB, topped up by ferry in large steps.  Wider windows measured
  * worse: OpenSSH's sshd then buffers megabytes per channel and compacts
  * its buffer with memmove, up to 2.6 s of its CPU in a 150 MB backup that
  * otherwise needed 0.8 s (8 MiB windows: 2.7-7.8 s, 2 MiB: 2.2-2.8 s). */
-#define SESSION_WINDOW (16u << 20)
-#define CHAN_WINDOW_MAX (2u << 20)
-#define CHAN_WINDOW_MIN (2u << 20)
+#define CHAN_WINDOW (2u << 20)
 
 /* A request run on the I/O thread: step() is called until it stops
  * returning LIBSSH2_ERROR_EAGAIN.  Requests run one at a time, because

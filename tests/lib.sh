@@ -83,7 +83,6 @@ new_second() {
 	while [ "$(date +%s)" = "$s" ]; do sleep 0.05; done
 }
 
-# needs_sandbox: skip the whole file (with REASON) when there is none.
 # ns_free_port: a free TCP port on the sandbox namespace's loopback.
 # ns_wait_port PORT [TENTHS]: until something listens there (default 10 s).
 ns_free_port() {
@@ -97,6 +96,7 @@ ns_wait_port() {
 	return 1
 }
 
+# needs_sandbox: skip the whole file (with REASON) when there is none.
 needs_sandbox() {
 	if [ -z "${SBX_DIR:-}" ]; then
 		skip "$1: ${SBX_SKIP_REASON:-no sandbox}"

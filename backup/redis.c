@@ -172,7 +172,7 @@ int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct arc_stream *s = NULL;
 	struct rdb_info info = { 0 };
-	struct rdb_io io = { sock_read, NULL, arc_sink, NULL, NULL, 0 };
+	struct rdb_io io = { sock_read, NULL, arc_sink, NULL, NULL, 0, 0 };
 	char mark[RDB_MARK_LEN + 1];
 	uint64_t len = 0;
 	int fd, r = -1;

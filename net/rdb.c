@@ -21,6 +21,7 @@ struct rd {
 	unsigned char *buf;
 	size_t pos, end, done;	/* buf[done, pos): read, not yet handed on */
 	uint64_t left;		/* what the source may still give (len form) */
+	int eof;		/* the source ended (to_eof form) */
 	uint64_t crc;		/* of what was handed on, up to crc_end */
 	uint64_t crc_end;	/* where the checksum starts, once known */
 	unsigned char tail[9];	/* the last 9 bytes handed on */
@@ -50,8 +51,14 @@ static int pass(struct rd *r, size_t upto)
 	return r->io->sink(r->io->sink_arg, p, n, r->e);
 }
 
-/* Hands on what was read, then reads at least one more byte. */
-static int more(struct rd *r)
+static int len_form(const struct rdb_io *io)
+{
+	return !io->mark && !io->to_eof;
+}
+
+/* Hands on what was read, then reads more: at least one byte, or (with
+ * may_end, in the to_eof form) none when the source has ended. */
+static int read_more(struct rd *r, int may_end)
 {
 	size_t room;
 	ssize_t n;
@@ -62,24 +69,38 @@ static int more(struct rd *r)
 	r->end -= r->pos;
 	r->pos = r->done = 0;
 	room = RD_BUF - r->end;
-	if (!r->io->mark && r->left < room)
+	if (len_form(r->io) && r->left < room)
 		room = (size_t)r->left;
 	if (room == 0)
 		return err_set(r->e, FX_VERIFY, "RDB ends inside a record at "
 			       "byte %llu of its %llu", (unsigned long long)
 			       (r->info->size + r->end), (unsigned long long)
 			       r->io->len);
-	n = r->io->read(r->io->read_arg, r->buf + r->end, room, r->e);
+	n = r->eof ? 0 : r->io->read(r->io->read_arg, r->buf + r->end, room,
+				      r->e);
 	if (n < 0)
 		return -1;
-	if (n == 0)
+	if (n == 0) {
+		r->eof = 1;
+		if (may_end && r->io->to_eof)
+			return 0;
+		if (r->io->to_eof)
+			return err_set(r->e, FX_VERIFY, "the RDB ends inside a "
+				       "record after %llu bytes", (unsigned long
+				       long)(r->info->size + r->end));
 		return err_set(r->e, FX_CONN, "the RDB stream ended after %llu "
 			       "bytes", (unsigned long long)(r->info->size +
 							     r->end));
+	}
 	r->end += (size_t)n;
-	if (!r->io->mark)
+	if (len_form(r->io))
 		r->left -= (uint64_t)n;
 	return 0;
+}
+
+static int more(struct rd *r)
+{
+	return read_more(r, 0);
 }
 
 static int fill(struct rd *r, size_t want)
@@ -439,11 +460,51 @@ out:
 	return rc;
 }
 
+static int all_hex(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The RDB ends at buf[at) (its CRC64 the 8 bytes before); the source may
+ * still hold an end mark, which is not passed on. */
+static int end_at(struct rd *r, size_t at)
+{
+	r->crc_end = r->info->size + (at - r->done) - 8;
+	if (pass(r, at) < 0)
+		return -1;
+	r->pos = r->done = at;
+	return 0;
+}
+
+/* The to_eof form after an unknown type: copy up to the source's end,
+ * holding back enough to tell a trailing mark from the RDB's own end
+ * (which is the EOF opcode 0xff and a CRC64, never 40 hex digits). */
+static int copy_to_eof(struct rd *r)
+{
+	for (;;) {
+		if (r->end - r->pos > RAW_LAG)
+			r->pos = r->end - RAW_LAG;
+		if (read_more(r, 1) < 0)
+			return -1;
+		if (!r->eof)
+			continue;
+		if (r->end - r->pos >= RAW_LAG &&
+		    all_hex(r->buf + r->end - RDB_MARK_LEN, RDB_MARK_LEN))
+			return end_at(r, r->end - RDB_MARK_LEN);
+		return end_at(r, r->end);
+	}
+}
+
 /* After the walk stopped: copy the rest as it is. */
 static int copy_rest(struct rd *r)
 {
 	const struct rdb_io *io = r->io;
 
+	if (io->to_eof)
+		return copy_to_eof(r);
 	if (!io->mark) {
 		r->crc_end = io->len - 8;
 		if (skip(r, r->left + (r->end - r->pos)) < 0)
@@ -455,12 +516,9 @@ static int copy_rest(struct rd *r)
 					  io->mark, RDB_MARK_LEN);
 
 		if (m) {
-			size_t at = (size_t)(m - r->buf);
-
-			r->crc_end = r->info->size + (at - r->done) - 8;
-			if (pass(r, at) < 0)
+			if (end_at(r, (size_t)(m - r->buf)) < 0)
 				return -1;
-			r->pos = r->done = at + RDB_MARK_LEN;
+			r->pos = r->done = r->pos + RDB_MARK_LEN;
 			return 0;
 		}
 		if (r->end - r->pos > RAW_LAG)
@@ -468,6 +526,20 @@ static int copy_rest(struct rd *r)
 		if (more(r) < 0)
 			return -1;
 	}
+}
+
+/* The to_eof form after the RDB's end: nothing more, or redis-cli's
+ * mark. */
+static int tail_after(struct rd *r)
+{
+	while (!r->eof && r->end - r->pos <= RDB_MARK_LEN)
+		if (read_more(r, 1) < 0)
+			return -1;
+	if (r->end - r->pos == 0 || (r->end - r->pos == RDB_MARK_LEN &&
+				     all_hex(r->buf + r->pos, RDB_MARK_LEN)))
+		return 0;
+	return err_set(r->e, FX_VERIFY, "more data follows the RDB's end at "
+		       "byte %llu", (unsigned long long)r->info->size);
 }
 
 int rdb_copy(const struct rdb_io *io, struct rdb_info *info, struct err *e)
@@ -484,7 +556,7 @@ int rdb_copy(const struct rdb_io *io, struct rdb_info *info, struct err *e)
 	r.crc_end = UINT64_MAX;
 	r.db = -1;
 	r.buf = xmalloc(RD_BUF);
-	if (!io->mark && io->len < 9 + 1) {
+	if (len_form(io) && io->len < 9 + 1) {
 		err_set(e, FX_VERIFY, "an RDB of %llu bytes is too short",
 			(unsigned long long)io->len);
 		goto out;
@@ -517,6 +589,9 @@ int rdb_copy(const struct rdb_io *io, struct rdb_info *info, struct err *e)
 					(unsigned long long)info->size);
 				goto out;
 			}
+		} else if (io->to_eof) {
+			if (tail_after(&r) < 0)
+				goto out;
 		} else if (r.left || r.pos != r.end) {
 			err_set(e, FX_VERIFY, "RDB ends at byte %llu of the %llu "
 				"announced", (unsigned long long)info->size,

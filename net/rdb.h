@@ -7,9 +7,11 @@
  * order, through a fixed buffer.  On the way it checks the "REDIS" magic,
  * walks every key (so the snapshot's own key counts go into the manifest,
  * not the server's counts of a moment later) and checks the trailing
- * CRC64.  The RDB ends either after a known length (the "$<len>" form of
- * a disk-based sync) or at a 40-byte mark that is not part of it (the
- * diskless "$EOF:<mark>" form).
+ * CRC64.  The RDB ends after a known length (the "$<len>" form of a
+ * disk-based sync), at a 40-byte mark that is not part of it (the
+ * diskless "$EOF:<mark>" form), or where the source ends (`redis-cli
+ * --rdb -` on the server: after a diskless sync it leaves the mark at the
+ * end of its output, as it cannot truncate a pipe; such a mark is dropped).
  *
  * A type ferry does not know (a newer Redis, a module's old format) stops
  * the walk, not the copy: the rest is copied as is, the magic and CRC64
@@ -54,7 +56,8 @@ struct rdb_io {
 	void *sink_arg;
 	const char *mark;	/* the diskless form's RDB_MARK_LEN-byte end, or
 				 * NULL for ... */
-	uint64_t len;		/* ... an RDB of this many bytes */
+	uint64_t len;		/* ... an RDB of this many bytes, unless ... */
+	int to_eof;		/* ... it ends with the source (mark NULL) */
 };
 
 /* Copies one RDB (see above).  FX_VERIFY when it is damaged (no magic, a

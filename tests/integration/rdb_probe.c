@@ -47,7 +47,7 @@ static int sink(void *arg, const void *buf, size_t n, struct err *e)
 int main(int argc, char **argv)
 {
 	struct src s = { -1, 0 };
-	struct rdb_io io = { src_read, &s, sink, NULL, NULL, 0 };
+	struct rdb_io io = { src_read, &s, sink, NULL, NULL, 0, 0 };
 	struct rdb_info info;
 	struct err e = ERR_INIT;
 	struct stat st;

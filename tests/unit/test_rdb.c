@@ -93,14 +93,14 @@ static int sink(void *arg, const void *buf, size_t n, struct err *e)
 }
 
 /* Copies wire (an RDB, or one followed by the mark and more) in steps of
- * step bytes (0: as much as asked). */
+ * step bytes (0: as much as asked); diskless 2: the to_eof form. */
 static int copy(const struct buf *wire, int diskless, uint64_t len,
 		size_t step, struct buf *out, struct rdb_info *info,
 		struct err *e)
 {
 	struct src s = { (const unsigned char *)wire->p, wire->len, 0, step };
-	struct rdb_io io = { src_read, &s, sink, out, diskless ? MARK : NULL,
-			     len };
+	struct rdb_io io = { src_read, &s, sink, out, diskless == 1 ? MARK :
+			     NULL, len, diskless == 2 };
 
 	buf_reset(out);
 	err_clear(e);
@@ -175,6 +175,66 @@ static void walk_forms(void)
 	buf_release(&out);
 }
 
+/* What redis-cli --rdb - writes: the RDB to its end, or (after a diskless
+ * sync) followed by the mark it cannot truncate from a pipe. */
+static void eof_form(void)
+{
+	struct buf rdb = BUF_INIT, wire = BUF_INIT, out = BUF_INIT;
+	struct rdb_info info;
+	struct err e = ERR_INIT;
+	char name[96];
+	int r;
+
+	for (int unknown = 0; unknown <= 1; unknown++) {
+		make_rdb(&rdb, unknown, 0);
+		for (int marked = 0; marked <= 1; marked++) {
+			buf_reset(&wire);
+			buf_add(&wire, rdb.p, rdb.len);
+			if (marked)
+				buf_add(&wire, MARK, 40);
+			for (size_t step = 0; step <= 64; step += step ? 9 : 1) {
+				snprintf(name, sizeof(name), "to the end%s%s, "
+					 "%zu-byte reads: the RDB, whole",
+					 marked ? ", a trailing mark" : "",
+					 unknown ? ", unknown type" : "", step);
+				r = copy(&wire, 2, 0, step, &out, &info, &e);
+				T_OK(r == 0 && out.len == rdb.len &&
+				     !memcmp(out.p, rdb.p, rdb.len) &&
+				     info.checksum && info.walked == !unknown,
+				     name);
+				rdb_info_release(&info);
+			}
+		}
+		buf_reset(&wire);
+		buf_add(&wire, rdb.p, rdb.len);
+		buf_add(&wire, MARK, 39);
+		r = copy(&wire, 2, 0, 5, &out, &info, &e);
+		snprintf(name, sizeof(name), "to the end%s: 39 bytes after the "
+			 "RDB are no mark", unknown ? ", unknown type" : "");
+		T_OK(r < 0 && e.code == FX_VERIFY, name);
+		rdb_info_release(&info);
+		buf_reset(&wire);
+		buf_add(&wire, rdb.p, rdb.len - 3);
+		r = copy(&wire, 2, 0, 0, &out, &info, &e);
+		snprintf(name, sizeof(name), "to the end%s: cut short is damaged",
+			 unknown ? ", unknown type" : "");
+		T_OK(r < 0 && e.code == FX_VERIFY, name);
+		rdb_info_release(&info);
+	}
+	make_rdb(&rdb, 0, 0);
+	buf_reset(&wire);
+	buf_add(&wire, rdb.p, rdb.len);
+	buf_add(&wire, MARK, 40);
+	buf_addstr(&wire, "+");
+	r = copy(&wire, 2, 0, 0, &out, &info, &e);
+	T_OK(r < 0 && e.code == FX_VERIFY && strstr(e.msg, "follows"),
+	     "to the end: more than a mark after the RDB is damage");
+	rdb_info_release(&info);
+	buf_release(&rdb);
+	buf_release(&wire);
+	buf_release(&out);
+}
+
 static void damage(void)
 {
 	struct buf rdb = BUF_INIT, bad = BUF_INIT, out = BUF_INIT;
@@ -239,6 +299,7 @@ int main(void)
 {
 	crc();
 	walk_forms();
+	eof_form();
 	damage();
 	pieces();
 	return T_DONE();

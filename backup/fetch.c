@@ -1,6 +1,8 @@
 #include "backup/fetch.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "backup/archive.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
+#include "util/fdio.h"
 
 #define CHUNK (256u << 10)
 #define ERR_HEAD 3072
@@ -158,129 +161,168 @@ static void take_trailer(struct buf *errout, struct proc_status *st)
 	buf_setlen(errout, (size_t)(t - errout->p));
 }
 
-static int plain_copy(int fd, struct arc_stream *s, struct err *e)
-{
-	char *chunk = xmalloc(CHUNK);
-	ssize_t n;
-	int r = 0;
+/* The command's stdout, decoded as it is read. */
+struct fetch_cmd {
+	struct xproc *p;
+	enum fetch_codec codec;
+	int in, out;
+	long long timeout_ms;
+	struct drain d;
+	pthread_t tid;
+	int started;
+	unsigned char *inbuf;	/* compressed input, [ipos, ilen) unused */
+	size_t ipos, ilen;
+	int eof;		/* out has ended */
+	int pending;		/* the decoder may hold output without input */
+	size_t hint;		/* zstd: 0 at the end of a frame */
+	int zr;			/* gzip: inflate's last result */
+	int seen;		/* gzip: some input came */
+	ZSTD_DStream *zd;
+	z_stream zg;
+};
 
-	while ((n = read(fd, chunk, CHUNK)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && arc_stream_write(s, chunk, (size_t)n, e) < 0) {
-			r = -1;
-			break;
+/* Reads stdout, waiting at most timeout_ms for a byte. */
+static ssize_t out_read(struct fetch_cmd *f, void *buf, size_t n,
+			struct err *e)
+{
+	struct pollfd pf = { f->out, POLLIN, 0 };
+	ssize_t got;
+	int r;
+
+	for (;;) {
+		if (f->timeout_ms > 0) {
+			r = poll(&pf, 1, f->timeout_ms > INT_MAX ? INT_MAX :
+				 (int)f->timeout_ms);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0)
+				return err_set(e, FX_CONN, "timed out: no data "
+					       "from the server for %lld s",
+					       f->timeout_ms / 1000);
 		}
-	if (r == 0 && n < 0)
-		r = err_set(e, FX_CONN, "reading the server's output: %s",
-			    strerror(errno));
-	free(chunk);
-	return r;
+		got = read(f->out, buf, n);
+		if (got >= 0 || errno != EINTR)
+			break;
+	}
+	if (got < 0)
+		return err_set(e, FX_CONN, "reading the server's output: %s",
+			       strerror(errno));
+	return got;
 }
 
-static int unpacked(struct arc_stream *s, const void *p, size_t n,
-		    struct err *e)
+/* More compressed input: 0, or 1 at its end. */
+static int refill(struct fetch_cmd *f, struct err *e)
 {
-	return n ? arc_stream_write(s, p, n, e) : 0;
+	ssize_t n = out_read(f, f->inbuf, CHUNK, e);
+
+	if (n < 0)
+		return -1;
+	f->ipos = 0;
+	f->ilen = (size_t)n;
+	f->eof = n == 0;
+	return f->eof;
 }
 
-static int zstd_copy(int fd, struct arc_stream *s, struct err *e)
+static ssize_t zstd_read(struct fetch_cmd *f, void *buf, size_t n,
+			 struct err *e)
 {
-	ZSTD_DStream *z = ZSTD_createDStream();
-	char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
-	size_t hint = 0;
-	ssize_t n;
+	for (;;) {
+		ZSTD_inBuffer ib;
+		ZSTD_outBuffer ob = { buf, n, 0 };
+		int r;
+
+		if (f->ipos == f->ilen && !f->pending) {
+			if ((r = refill(f, e)) < 0)
+				return -1;
+			if (r)
+				return f->hint ? err_set(e, FX_REMOTE, "the "
+					"server's zstd output ended early") : 0;
+		}
+		ib = (ZSTD_inBuffer){ f->inbuf, f->ilen, f->ipos };
+		f->hint = ZSTD_decompressStream(f->zd, &ob, &ib);
+		if (ZSTD_isError(f->hint))
+			return err_set(e, FX_REMOTE, "the server's zstd output "
+				       "is damaged: %s",
+				       ZSTD_getErrorName(f->hint));
+		f->ipos = ib.pos;
+		/* A full output buffer may leave more behind. */
+		f->pending = ob.pos == ob.size;
+		if (ob.pos)
+			return (ssize_t)ob.pos;
+	}
+}
+
+static ssize_t gzip_read(struct fetch_cmd *f, void *buf, size_t n,
+			 struct err *e)
+{
+	for (;;) {
+		int r;
+
+		if (f->zr == Z_STREAM_END) {
+			/* Nothing follows gzip's one member: drain to EOF. */
+			while ((r = refill(f, e)) == 0)
+				;
+			return r < 0 ? -1 : 0;
+		}
+		if (f->ipos == f->ilen && !f->pending) {
+			if ((r = refill(f, e)) < 0)
+				return -1;
+			if (r)
+				return !f->seen ? 0 : err_set(e,
+					FX_REMOTE, "the server's gzip output "
+					"ended early");
+		}
+		f->seen = 1;
+		f->zg.next_in = f->inbuf + f->ipos;
+		f->zg.avail_in = (uInt)(f->ilen - f->ipos);
+		f->zg.next_out = buf;
+		f->zg.avail_out = (uInt)n;
+		f->zr = inflate(&f->zg, Z_NO_FLUSH);
+		if (f->zr != Z_OK && f->zr != Z_STREAM_END && f->zr != Z_BUF_ERROR)
+			return err_set(e, FX_REMOTE, "the server's gzip output "
+				       "is damaged: %s", f->zg.msg ? f->zg.msg :
+				       "inflate");
+		f->ipos = f->ilen - f->zg.avail_in;
+		f->pending = f->zg.avail_out == 0;
+		if (n - f->zg.avail_out)
+			return (ssize_t)(n - f->zg.avail_out);
+	}
+}
+
+ssize_t fetch_read(struct fetch_cmd *f, void *buf, size_t n, struct err *e)
+{
+	if (n > UINT_MAX)
+		n = UINT_MAX;
+	if (f->codec == FETCH_ZSTD)
+		return zstd_read(f, buf, n, e);
+	if (f->codec == FETCH_GZIP)
+		return gzip_read(f, buf, n, e);
+	return out_read(f, buf, n, e);
+}
+
+int fetch_start(struct xport *x, const char *cmd, enum fetch_codec codec,
+		const struct fetch_opts *o, struct fetch_cmd **out,
+		struct err *e)
+{
+	static const struct fetch_opts none = { NULL, 0, 0 };
+	struct fetch_cmd *f = xcalloc(1, sizeof(*f));
+	struct buf full = BUF_INIT;
 	int r = -1;
 
-	while ((n = read(fd, in, CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
-		ZSTD_inBuffer ib = { in, n > 0 ? (size_t)n : 0, 0 };
-		ZSTD_outBuffer ob;
-
-		/* Until the input is used up and the output no longer fills
-		 * the buffer (then nothing is held back). */
-		do {
-			ob = (ZSTD_outBuffer){ out, CHUNK, 0 };
-			hint = ZSTD_decompressStream(z, &ob, &ib);
-			if (ZSTD_isError(hint)) {
-				err_set(e, FX_REMOTE, "the server's zstd output is "
-					"damaged: %s", ZSTD_getErrorName(hint));
-				goto out;
-			}
-			if (unpacked(s, out, ob.pos, e) < 0)
-				goto out;
-		} while (ib.pos < ib.size || ob.pos == ob.size);
-	}
-	if (n < 0)
-		err_set(e, FX_CONN, "reading the server's output: %s",
-			strerror(errno));
-	else if (hint)
-		err_set(e, FX_REMOTE, "the server's zstd output ended early");
-	else
-		r = 0;
-out:
-	ZSTD_freeDStream(z);
-	free(in);
-	free(out);
-	return r;
-}
-
-static int gzip_copy(int fd, struct arc_stream *s, struct err *e)
-{
-	z_stream z = { 0 };
-	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
-	int zr = Z_OK, seen = 0, r = -1;
-	ssize_t n;
-
+	if (!o)
+		o = &none;
+	*out = f;
+	f->codec = codec;
+	f->in = f->out = f->d.fd = -1;
+	f->timeout_ms = o->timeout_ms;
+	f->inbuf = xmalloc(CHUNK);
+	if (codec == FETCH_ZSTD)
+		f->zd = ZSTD_createDStream();
 	/* 16: the gzip wrapper, not zlib's. */
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-		err_set(e, FX_FAIL, "zlib: cannot start inflate");
-		free(in);
-		free(out);
-		return -1;
+	if (codec == FETCH_GZIP && inflateInit2(&f->zg, 16 + MAX_WBITS) != Z_OK) {
+		f->codec = FETCH_PLAIN;
+		return err_set(e, FX_FAIL, "zlib: cannot start inflate");
 	}
-	while ((n = read(fd, in, CHUNK)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n <= 0 || zr == Z_STREAM_END)
-			continue;	/* nothing follows gzip's one member */
-		z.next_in = in;
-		z.avail_in = (uInt)n;
-		seen = 1;
-		do {
-			z.next_out = out;
-			z.avail_out = CHUNK;
-			zr = inflate(&z, Z_NO_FLUSH);
-			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-				err_set(e, FX_REMOTE, "the server's gzip output is "
-					"damaged: %s", z.msg ? z.msg : "inflate");
-				goto out;
-			}
-			if (unpacked(s, out, CHUNK - z.avail_out, e) < 0)
-				goto out;
-		} while (zr != Z_STREAM_END && (z.avail_in || !z.avail_out));
-	}
-	if (n < 0)
-		err_set(e, FX_CONN, "reading the server's output: %s",
-			strerror(errno));
-	else if (seen && zr != Z_STREAM_END)
-		err_set(e, FX_REMOTE, "the server's gzip output ended early");
-	else
-		r = 0;
-out:
-	inflateEnd(&z);
-	free(in);
-	free(out);
-	return r;
-}
-
-int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
-	       struct arc *a, const char *member, uint64_t *bytes,
-	       struct buf *errout, struct proc_status *st, struct err *e)
-{
-	struct xproc *p = NULL;
-	struct arc_stream *s = NULL;
-	struct drain d = { -1, BUF_INIT, { 0 }, 0, 0 };
-	struct buf full = BUF_INIT;
-	pthread_t tid;
-	int in = -1, out = -1, started = 0, r = -1;
-
-	*bytes = 0;
 	/* The pipeline's status would be the compressor's: the command's
 	 * own comes back as the last line of stderr. */
 	buf_printf(&full, "{ (%s\n); echo \"" TRAILER "$?\" >&2; }", cmd);
@@ -288,34 +330,83 @@ int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
 		buf_addstr(&full, " | zstd -q -c -3");
 	else if (codec == FETCH_GZIP)
 		buf_addstr(&full, " | gzip -c -1");
-	if (xport_spawn(x, buf_str(&full), &p, &in, &out, &d.fd, e) < 0)
+	if (xport_spawn(x, buf_str(&full), &f->p, &f->in, &f->out, &f->d.fd,
+			e) < 0)
 		goto out;
-	close(in);
-	if (pthread_create(&tid, NULL, drain_main, &d) != 0) {
+	if (o->input && (fd_write_all(f->in, o->input, strlen(o->input)) < 0 ||
+			 fd_write_all(f->in, "\n", 1) < 0)) {
+		err_set(e, FX_REMOTE, "the command on the server did not read "
+			"its input");
+		goto out;
+	}
+	if (pthread_create(&f->tid, NULL, drain_main, &f->d) != 0) {
 		err_set(e, FX_FAIL, "cannot start a thread");
 		goto out;
 	}
-	started = 1;
-	if (arc_stream_begin(a, member, &s, e) < 0 ||
-	    (codec == FETCH_ZSTD ? zstd_copy(out, s, e) :
-	     codec == FETCH_GZIP ? gzip_copy(out, s, e) :
-	     plain_copy(out, s, e)) < 0)
-		goto out;
-	r = arc_stream_end(s, bytes, e);
-	s = NULL;
+	f->started = 1;
+	r = 0;
 out:
-	arc_stream_abort(s);
-	if (out >= 0)
-		close(out);
-	if (started)
-		pthread_join(tid, NULL);
-	if (d.fd >= 0)
-		close(d.fd);
-	if (p && xproc_wait(p, st, r < 0 ? NULL : e) < 0)
-		r = -1;
-	drain_result(&d, errout);
-	take_trailer(errout, st);
-	buf_release(&d.head);
+	if (f->in >= 0 && !o->hold_input) {
+		close(f->in);
+		f->in = -1;
+	}
 	buf_release(&full);
 	return r;
+}
+
+int fetch_end(struct fetch_cmd *f, int ok, struct buf *errout,
+	      struct proc_status *st, struct err *e)
+{
+	int r = ok ? 0 : -1;
+
+	if (!f)
+		return r;
+	if (f->in >= 0)
+		close(f->in);
+	if (f->out >= 0)
+		close(f->out);
+	if (f->started)
+		pthread_join(f->tid, NULL);
+	if (f->d.fd >= 0)
+		close(f->d.fd);
+	memset(st, 0, sizeof(*st));
+	if (f->p && xproc_wait(f->p, st, ok ? e : NULL) < 0)
+		r = -1;
+	drain_result(&f->d, errout);
+	take_trailer(errout, st);
+	buf_release(&f->d.head);
+	if (f->zd)
+		ZSTD_freeDStream(f->zd);
+	if (f->codec == FETCH_GZIP)
+		inflateEnd(&f->zg);
+	free(f->inbuf);
+	free(f);
+	return r;
+}
+
+int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
+	       struct arc *a, const char *member, uint64_t *bytes,
+	       struct buf *errout, struct proc_status *st, struct err *e)
+{
+	struct fetch_cmd *f = NULL;
+	struct arc_stream *s = NULL;
+	char *chunk = xmalloc(CHUNK);
+	ssize_t n = -1;
+	int r = -1;
+
+	*bytes = 0;
+	if (fetch_start(x, cmd, codec, NULL, &f, e) < 0 ||
+	    arc_stream_begin(a, member, &s, e) < 0)
+		goto out;
+	while ((n = fetch_read(f, chunk, CHUNK, e)) > 0)
+		if (arc_stream_write(s, chunk, (size_t)n, e) < 0)
+			goto out;
+	if (n == 0) {
+		r = arc_stream_end(s, bytes, e);
+		s = NULL;
+	}
+out:
+	arc_stream_abort(s);
+	free(chunk);
+	return fetch_end(f, r == 0, errout, st, e) < 0 ? -1 : r;
 }

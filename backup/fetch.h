@@ -11,6 +11,7 @@
 #define FERRY_BACKUP_FETCH_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -42,5 +43,29 @@ int fetch_exec(struct xport *x, const char *cmd, enum fetch_codec codec,
 	       struct arc *a, const char *member, uint64_t *bytes,
 	       struct buf *errout, struct proc_status *st, struct err *e)
 	__attribute__((warn_unused_result));
+
+/* The same, read piece by piece: fetch_start() runs cmd; fetch_read()
+ * gives its stdout, decoded: up to n bytes, 0 at its whole end, -1 with e
+ * (FX_CONN: the link, or no byte for o->timeout_ms; FX_REMOTE: a damaged
+ * or cut compressed stream); fetch_end() closes the command's stdin,
+ * waits for it, puts its stderr in errout and how cmd ended in st.  ok:
+ * whether the caller succeeded (if not, e is left as it is).  fetch_end()
+ * frees f, also after a failed fetch_start(). */
+struct fetch_opts {
+	const char *input;	/* one line for cmd's stdin (a secret travels
+				 * there, never in the command line), or NULL */
+	int hold_input;		/* keep stdin open until fetch_end() (cmd may
+				 * watch it for its end), else closed at once */
+	long long timeout_ms;	/* longest wait for a byte; 0: none */
+};
+
+struct fetch_cmd;
+
+int fetch_start(struct xport *x, const char *cmd, enum fetch_codec codec,
+		const struct fetch_opts *o, struct fetch_cmd **f, struct err *e)
+	__attribute__((warn_unused_result));
+ssize_t fetch_read(struct fetch_cmd *f, void *buf, size_t n, struct err *e);
+int fetch_end(struct fetch_cmd *f, int ok, struct buf *errout,
+	      struct proc_status *st, struct err *e);
 
 #endif

@@ -8,20 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/shquote.h"
 #include "util/zout.h"
 #include "net/xport.h"
 #include "backup/pg_conn.h"
+#include "backup/probe.h"
 #include "conf/conf.h"
 
 #define STATUS "ferry-psql-status "
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-static int drain(int out, int errfd, zpipe_sink sink, void *ctx,
-		 struct buf *eb);
 
 const char *pgx_name(const struct pgx *p)
 {
@@ -44,92 +39,18 @@ void pgx_release(struct pgx *p)
 }
 
 /* What the server has: one line per tool found, "ctr ID" for a running
- * container that publishes PostgreSQL's port and has psql inside.  With
- * rate, the output ends with a marker and RATE_BYTES zero bytes, timed as
- * they arrive: the link's speed as a table's COPY text would see it,
- * encryption included. */
-#define RATE_MARK "ferry-link\n"
-#define RATE_BYTES 1048576
-
-struct probe_out {
-	struct buf *text;
-	int marked;
-	size_t after;		/* bytes after the marker's chunk */
-	struct timespec t0;
-};
-
-static int probe_sink(void *ctx, const void *data, size_t len)
+ * container that publishes PostgreSQL's port and has psql inside, "bin
+ * PATH" for each versioned psql. */
+static char *probe_script(int port)
 {
-	struct probe_out *o = ctx;
-	const char *m;
-
-	if (o->marked) {
-		o->after += len;
-		return 0;
-	}
-	buf_add(o->text, data, len);
-	m = strstr(buf_str(o->text), RATE_MARK);
-	if (m) {
-		buf_setlen(o->text, (size_t)(m - o->text->p));
-		clock_gettime(CLOCK_MONOTONIC, &o->t0);
-		o->marked = 1;
-	} else if (o->text->len > (64u << 10)) {
-		return -1;	/* not our probe's output */
-	}
-	return 0;
-}
-
-static int probe(struct xport *x, int port, int rate, struct buf *out,
-		 double *bps, struct err *e)
-{
-	struct probe_out o = { out, 0, 0, { 0, 0 } };
-	struct buf eb = BUF_LIMITED(4096);
-	struct proc_status st;
-	struct xproc *proc = NULL;
-	char *cmd = xstrfmt(
+	return xstrfmt(
 		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
 		"echo $t; done; if ! command -v psql >/dev/null 2>&1 && "
 		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
 		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
-		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port, rate ?
-		"printf '" RATE_MARK "'; head -c " STR(RATE_BYTES) " /dev/zero;" :
-		"");
-	int in = -1, fdo = -1, fde = -1, rc = -1;
-
-	*bps = 0;
-	if (xport_spawn(x, cmd, &proc, &in, &fdo, &fde, e) < 0 && !proc)
-		goto out;
-	if (in >= 0)
-		close(in);
-	drain(fdo, fde, probe_sink, &o, &eb);
-	if (xproc_wait(proc, &st, e) < 0 || e->code)
-		goto out;
-	if (!st.exited || st.code) {
-		char tmp[64];
-
-		err_set(e, FX_REMOTE, "%s", proc_status_text(&st, tmp,
-							     sizeof(tmp)));
-		goto out;
-	}
-	if (o.marked && o.after > RATE_BYTES / 2)
-		*bps = (double)o.after / elapsed_since(&o.t0);
-	rc = 0;
-out:
-	free(cmd);
-	buf_release(&eb);
-	return rc;
-}
-
-static int has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *s = text; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
-		if (!strncmp(s, line, n) && (s[n] == '\n' || !s[n]))
-			return 1;
-	return 0;
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
 }
 
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
@@ -137,10 +58,10 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 {
 	const char *mode = conf_str(conf, "postgres", "transfer");
 	int want = !strcmp(mode, "server");
-	struct buf have = BUF_INIT;
+	struct buf have = BUF_INIT, rate = BUF_INIT;
 	struct err pe = ERR_INIT;
-	const char *ctr, *missing = NULL;
-	char rate[80];
+	const char *missing = NULL;
+	char *script;
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -163,7 +84,11 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 				 "link to spare");
 		return 0;
 	}
-	if (probe(x, p->port, !want, &have, &p->link_bps, &pe) < 0) {
+	script = probe_script(p->port);
+	rc = probe_run(x, script, !want, &have, &p->link_bps, &pe);
+	free(script);
+	if (rc < 0) {
+		rc = 0;
 		if (want) {
 			*e = pe;
 			rc = err_wrap(e, "transfer = server: looking for psql");
@@ -175,20 +100,14 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	}
 	/* Debian's /usr/bin/psql is a Perl wrapper that picks a version:
 	 * a tenth of a second a table saved by naming the newest itself. */
-	for (const char *b = buf_str(&have); (b = strstr(b, "bin /")); b++)
-		if (b == have.p || b[-1] == '\n') {
-			free(p->psql);
-			p->psql = xstrndup(b + 4, strcspn(b + 4, "\n"));
-		}
-	ctr = strstr(buf_str(&have), "ctr ");
-	if (ctr && (ctr == have.p || ctr[-1] == '\n'))
-		p->ctr = xstrndup(ctr + 4, strcspn(ctr + 4, "\n"));
-	if (!has_line(buf_str(&have), "psql") && !p->ctr)
+	p->psql = probe_field(buf_str(&have), "bin ");
+	p->ctr = probe_field(buf_str(&have), "ctr ");
+	if (!probe_has(buf_str(&have), "psql") && !p->ctr)
 		missing = xport_is_local(x) ? "psql" : "psql (on the host or in "
 			"a container publishing the port)";
-	else if (has_line(buf_str(&have), "zstd"))
+	else if (probe_has(buf_str(&have), "zstd"))
 		p->codec = ZP_ZSTD;
-	else if (has_line(buf_str(&have), "gzip"))
+	else if (probe_has(buf_str(&have), "gzip"))
 		p->codec = ZP_GZIP;
 	else
 		missing = "zstd or gzip";
@@ -201,32 +120,25 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->why = xstrfmt("no %s on the server", missing);
 		goto out;
 	}
-	if (!want && p->link_bps >= PGX_FAST_LINK) {
-		p->why = xstrfmt("the link carries %.1f MB/s, over %d MB/s: "
-				 "faster than compressing on the server pays for",
-				 p->link_bps / 1e6, PGX_FAST_LINK / 1000000);
+	if (!want && !probe_slow(p->link_bps, &rate)) {
+		p->why = buf_detach(&rate, NULL);
 		goto out;
 	}
 	p->server = 1;
 	p->all = want;
-	/* A sample that did not come back whole says nothing: compress. */
-	if (p->link_bps > 0)
-		snprintf(rate, sizeof(rate), "the link carries %.1f MB/s, "
-			 "under %d MB/s", p->link_bps / 1e6,
-			 PGX_FAST_LINK / 1000000);
-	else
-		snprintf(rate, sizeof(rate), "the link could not be timed");
 	if (want)
 		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server",
 				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
 				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip");
 	else
 		p->why = xstrfmt("%s: psql%s%s and %s on the server; tables "
-				 "under 4 MiB go through the tunnel", rate, p->ctr ?
+				 "under 4 MiB go through the tunnel", buf_str(&rate),
+				 p->ctr ?
 				 " in container " : "", p->ctr ? p->ctr : "",
 				 p->codec == ZP_ZSTD ? "zstd" : "gzip");
 out:
 	buf_release(&have);
+	buf_release(&rate);
 	return rc;
 }
 

@@ -30,8 +30,6 @@ struct xport;
 /* Below this size (bytes of table or COPY text) auto keeps a table on
  * the tunnel. */
 #define PGX_SMALL (4u << 20)
-/* From this link speed (bytes/s) up, auto keeps to the tunnel. */
-#define PGX_FAST_LINK 25000000
 
 struct pgx {
 	int server;		/* 1: the server path */

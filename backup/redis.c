@@ -4,7 +4,8 @@
  * The snapshot is taken the way a replica (and redis-cli --rdb) takes it:
  * a full resync over the replication protocol, whose RDB payload streams
  * straight into redis/dump.rdb (cut into parts when long, as every stream
- * of the archive).  No BGSAVE is asked for and nothing is copied out of a
+ * of the archive).  On a slow link redis-cli does it on the server and
+ * the RDB crosses compressed (backup/redis_xfer.h).  No BGSAVE is asked for and nothing is copied out of a
  * container; a master configured for diskless sync (Redis 7's default)
  * writes no file at all.  The RDB is walked as it passes (net/rdb.c): its
  * magic and CRC64 are checked before the component is called good, and its
@@ -21,6 +22,7 @@
 #include "backup/archive.h"
 #include "backup/component.h"
 #include "backup/redis.h"
+#include "backup/redis_xfer.h"
 #include "conf/conf.h"
 #include "net/rdb.h"
 #include "net/redis.h"
@@ -128,13 +130,15 @@ static int arc_sink(void *arg, const void *buf, size_t n, struct err *e)
 }
 
 static void describe(struct bk_ctx *ctx, json_t *detail,
-		     const struct rdb_info *i, const char *transfer)
+		     const struct rdb_info *i, const char *transfer,
+		     const struct rdx *rx)
 {
 	json_t *dbs = json_object();
 
 	json_object_set_new(detail, "member", json_string(RDB_MEMBER));
 	json_object_set_new(detail, "bytes", json_integer((json_int_t)i->size));
 	json_object_set_new(detail, "transfer", json_string(transfer));
+	json_object_set_new(detail, "path", json_string(rdx_name(rx)));
 	json_object_set_new(detail, "rdb_version", json_integer(i->version));
 	if (*i->redis_version)
 		json_object_set_new(detail, "redis_version",
@@ -168,30 +172,57 @@ static void describe(struct bk_ctx *ctx, json_t *detail,
 	buf_printf(ctx->summary, ", %s RDB", transfer);
 }
 
+/* The tunnel path: a full resync through the SSH tunnel. */
+static int tunnel_copy(struct bk_ctx *ctx, struct arc_stream *s,
+		       struct rdb_info *info, int *diskless, struct err *e)
+{
+	struct rdb_io io = { sock_read, NULL, arc_sink, s, NULL, 0, 0 };
+	char mark[RDB_MARK_LEN + 1];
+	uint64_t len = 0;
+	int fd, r;
+
+	memset(info, 0, sizeof(*info));
+	fd = start_sync(ctx->conf, ctx->x, mark, &len, e);
+	if (fd < 0)
+		return -1;
+	*diskless = *mark != '\0';
+	log_verbose("redis: full resync, %s", *diskless ? "diskless" :
+		    "from the server's dump");
+	io.read_arg = &fd;
+	io.mark = *mark ? mark : NULL;
+	io.len = len;
+	r = rdb_copy(&io, info, e);
+	if (r < 0)
+		err_wrap(e, "redis snapshot");
+	close(fd);
+	return r;
+}
+
 int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct arc_stream *s = NULL;
 	struct rdb_info info = { 0 };
-	struct rdb_io io = { sock_read, NULL, arc_sink, NULL, NULL, 0, 0 };
-	char mark[RDB_MARK_LEN + 1];
-	uint64_t len = 0;
-	int fd, r = -1;
+	struct rdx rx;
+	int diskless = 0, r = -1;
 
-	fd = start_sync(ctx->conf, ctx->x, mark, &len, e);
-	if (fd < 0)
+	if (rdx_choose(&rx, ctx->conf, ctx->x, e) < 0)
 		goto out;
-	log_verbose("redis: full resync, %s", *mark ? "diskless" :
-		    "from the server's dump");
+	log_verbose("redis: transfer %s: %s", rdx_name(&rx), rx.why);
+	/* Through the tunnel, Redis is known to answer (and to take the
+	 * password) within bounded retries before redis-cli waits on it. */
+	if (rx.server) {
+		int fd = redis_connect(ctx->conf, ctx->x, e);
+
+		if (fd < 0)
+			goto out;
+		close(fd);
+	}
 	if (arc_stream_begin(ctx->arc, RDB_MEMBER, &s, e) < 0)
 		goto out;
-	io.read_arg = &fd;
-	io.sink_arg = s;
-	io.mark = *mark ? mark : NULL;
-	io.len = len;
-	if (rdb_copy(&io, &info, e) < 0) {
-		err_wrap(e, "redis snapshot");
+	if ((rx.server ? rdx_copy(&rx, ctx->conf, ctx->x, arc_sink, s, &info,
+				  &diskless, e) :
+	     tunnel_copy(ctx, s, &info, &diskless, e)) < 0)
 		goto out;
-	}
 	r = arc_stream_end(s, NULL, e);
 	s = NULL;
 	if (r < 0)
@@ -203,12 +234,11 @@ int redis_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	if (!info.walked)
 		log_warn("redis: the RDB holds %s: its key count is unknown "
 			 "(copied and checked all the same)", info.stopped);
-	describe(ctx, detail, &info, *mark ? "diskless" : "disk");
+	describe(ctx, detail, &info, diskless ? "diskless" : "disk", &rx);
 	r = 0;
 out:
 	arc_stream_abort(s);
-	if (fd >= 0)
-		close(fd);
+	rdx_release(&rx);
 	rdb_info_release(&info);
 	return r;
 }
@@ -233,6 +263,7 @@ int redis_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 	const char *server[] = { "INFO", "server", NULL };
 	const char *keyspace[] = { "INFO", "keyspace", NULL };
 	struct buf reply = BUF_INIT;
+	struct rdx rx = { 0 };
 	const char *v;
 	int fd, type, r = -1;
 
@@ -251,10 +282,14 @@ int redis_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 		   v ? v + 14 : "?");
 	if (redis_call(fd, keyspace, &reply, e) == '$')
 		buf_printf(detail, ", %lld keys", keyspace_keys(buf_str(&reply)));
+	if (rdx_choose(&rx, ctx->conf, ctx->x, e) < 0)
+		goto out;
+	buf_printf(detail, "; transfer: %s (%s)", rdx_name(&rx), rx.why);
 	r = 0;
 out:
 	if (fd >= 0)
 		close(fd);
+	rdx_release(&rx);
 	buf_release(&reply);
 	return r;
 }

@@ -128,6 +128,9 @@ const struct conf_key conf_keys[] = {
 	  "host as the server sees it" },
 	{ "redis", "port", CT_PORT, "6379", 0, NULL, "port" },
 	{ "redis", "password", CT_STR, NULL, S | F, NULL, "AUTH password" },
+	{ "redis", "transfer", CT_ENUM, "auto", 0, "auto|tunnel|server",
+	  "the RDB through the tunnel, or by redis-cli on the server, "
+	  "compressed" },
 
 	/* [minio] */
 	{ "minio", "endpoint", CT_URL, "http://127.0.0.1:9000", 0, NULL,

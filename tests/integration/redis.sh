@@ -23,7 +23,7 @@ ip netns exec "$SBX_NS" redis-server --port $PORT --bind 127.0.0.1 \
 	--repl-diskless-sync-delay 0
 LPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() {
-	for p in src/pid load/pid hole.pid; do
+	for p in src/pid load/pid hole.pid mute.pid; do
 		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
 	done
 }
@@ -65,19 +65,22 @@ contains "... and in the diskless form" "$("$FERRY_BUILD/tests/rdb_probe" diskle
 expect_exit "verify --latest" 0 "$FERRY" -c r.ini verify --latest
 
 # a fresh redis-server loads it with the same keys, values, types and TTLs
-cp diskless.rdb load/dump.rdb
-redis-server --port "$LPORT" --bind 127.0.0.1 --dir "$SCRATCH/load" --daemonize yes \
-	--pidfile "$SCRATCH/load/pid" --logfile "$SCRATCH/load/log" --save '' \
-	--enable-debug-command yes
-for _ in $(seq 1 200); do [ "$(RL info persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = "loading:0" ] && break; sleep 0.1; done
-same "loaded: the same keys per database" "$(keyspace RL)" "$(keyspace RS)"
-same "loaded: the same dataset digest (keys, values, types)" "$(RL debug digest)" "$(RS debug digest)"
 ttls() { "$@" --scan --pattern 'ttl:*' | sort | while read -r k; do printf 'PEXPIRETIME %s\n' "$k"; done | "$@" | paste -sd,; }
-same "loaded: the same expiry times, to the millisecond" "$(ttls RL)" "$(ttls RS)"
-same "loaded: the 50 MB value" "$(RL strlen big)" "52428800"
-same "loaded: a binary key" "$(printf 'GET "bin\\x00key\\xff"\n' | RL | od -c | head -n 1)" "$(printf 'GET "bin\\x00key\\xff"\n' | RS | od -c | head -n 1)"
-kill "$(cat load/pid)"; rm -f load/pid
-sleep 0.3
+loads_same() { # RDB LABEL
+	rm -f load/dump.rdb; cp "$1" load/dump.rdb
+	redis-server --port "$LPORT" --bind 127.0.0.1 --dir "$SCRATCH/load" --daemonize yes \
+		--pidfile "$SCRATCH/load/pid" --logfile "$SCRATCH/load/log" --save '' \
+		--enable-debug-command yes
+	for _ in $(seq 1 200); do [ "$(RL info persistence 2>/dev/null | tr -d '\r' | grep '^loading:')" = "loading:0" ] && break; sleep 0.1; done
+	same "$2: the same keys per database" "$(keyspace RL)" "$(keyspace RS)"
+	same "$2: the same dataset digest (keys, values, types)" "$(RL debug digest)" "$(RS debug digest)"
+	same "$2: the same expiry times, to the millisecond" "$(ttls RL)" "$(ttls RS)"
+	same "$2: the 50 MB value" "$(RL strlen big)" "52428800"
+	same "$2: a binary key" "$(printf 'GET "bin\\x00key\\xff"\n' | RL | od -c | head -n 1)" "$(printf 'GET "bin\\x00key\\xff"\n' | RS | od -c | head -n 1)"
+	kill "$(cat load/pid)"; rm -f load/pid
+	sleep 0.3
+}
+loads_same diskless.rdb loaded
 
 # ---- the $<len> form (a disk-based sync) -------------------------------------------
 RS config set repl-diskless-sync no >/dev/null
@@ -88,7 +91,85 @@ same "the master sent the \$<len> form" "$(mjson "${B%.tar.zst}.manifest.json" c
 rdb_of "$B" disk.rdb
 if redis-check-rdb disk.rdb >check.out 2>&1; then ok "redis-check-rdb passes (disk-based)"; else notok "redis-check-rdb (disk-based): $(tail -n 3 check.out)"; fi
 same "disk-based: the same key count" "$(mjson "${B%.tar.zst}.manifest.json" components.redis.keys)" "$src_keys"
+
+# ---- the server path: redis-cli --rdb - on the server, compressed ------------------------
+sed 's/^\[redis\]$/[redis]\ntransfer = server/' r.ini >rs.ini; chmod 600 rs.ini
+contains "check: transfer = server takes redis-cli" "$("$FERRY" -c rs.ini check 2>&1)" "transfer: server (zstd) (transfer = server: redis-cli and zstd on the server)"
+(while :; do ps -eo args; sleep 0.02; done >ps.txt 2>/dev/null) &
+watch=$!
+new_second
+expect_exit "backup, transfer = server (disk-based)" 0 "$FERRY" -c rs.ini -v backup --only redis
+kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null || true
+contains "-v: the server path" "$ERR" "redis: transfer server (zstd): transfer = server"
+contains "ps saw redis-cli --rdb on the server" "$(cat ps.txt)" "redis-cli -h 127.0.0.1 -p $PORT --rdb -"
+lacks "no password in any command line (ps -eo args)" "$(cat ps.txt)" "$PW"
+S=$(ls -t archives/rd-*.tar.zst | head -n 1)
+same "server path: the manifest records it" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.path)" "server (zstd)"
+same "server path: redis-cli's report of the \$<len> form" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.transfer)" "disk"
+same "server path: the snapshot's key count" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.keys)" "$src_keys"
+rdb_of "$S" server-disk.rdb
+same "server path: the RDB as long as the manifest says" "$(stat -c %s server-disk.rdb)" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.bytes)"
+if redis-check-rdb server-disk.rdb >check.out 2>&1; then ok "server path: redis-check-rdb passes (disk-based)"; else notok "server path: redis-check-rdb (disk-based): $(tail -n 3 check.out)"; fi
 RS config set repl-diskless-sync yes >/dev/null
+
+# auto on a slow link takes it too; the diskless form's trailing mark
+# (redis-cli cannot truncate it from a pipe) is not part of the RDB
+. "$FERRY_SOURCE_ROOT/tests/sandbox/faults.sh"
+fault_shape 50mbit
+C=$("$FERRY" -c r.ini check 2>&1 || true)
+contains "check: on a 50 Mbit link auto takes the server path" "$C" "transfer: server (zstd) (the link carries "
+contains "check: ... and says why" "$C" "MB/s, under 25 MB/s: redis-cli and zstd on the server)"
+new_second
+expect_exit "backup on the slow link (diskless)" 0 "$FERRY" -c r.ini -v backup --only redis
+fault_unshape
+contains "-v: auto took the server path" "$ERR" "redis: transfer server (zstd): the link carries"
+S=$(ls -t archives/rd-*.tar.zst | head -n 1)
+same "slow link: the manifest records the server path" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.path)" "server (zstd)"
+same "slow link: the diskless form" "$(mjson "${S%.tar.zst}.manifest.json" components.redis.transfer)" "diskless"
+rdb_of "$S" server.rdb
+same "slow link: the RDB, mark dropped, as long as the tunnel's" "$(stat -c %s server.rdb)" "$(stat -c %s diskless.rdb)"
+if redis-check-rdb server.rdb >check.out 2>&1; then ok "slow link: redis-check-rdb passes"; else notok "slow link: redis-check-rdb: $(tail -n 3 check.out)"; fi
+loads_same server.rdb "server path, loaded"
+expect_exit "verify --latest (server path)" 0 "$FERRY" -c r.ini verify --latest
+C=$("$FERRY" -c r.ini check 2>&1 || true)
+contains "check: on the bare link auto follows the rate it states" "$C" "$(echo "$C" | grep -q 'over 25 MB/s' && echo 'transfer: tunnel (the link carries' || echo 'transfer: server (zstd) (the link carries')"
+
+# A Redis that takes AUTH and PING and never answers the sync: redis-cli
+# would wait for ever.  [redis] timeout ends the wait, and closing its
+# stdin ends redis-cli on the server.
+ip netns exec "$SBX_NS" python3 -c '
+import socket, threading
+def serve(c):
+    f = c.makefile("rb")
+    while True:
+        line = f.readline()
+        if not line: return
+        if line.startswith(b"*"):
+            n = int(line[1:]); args = []
+            for _ in range(n):
+                f.readline(); args.append(f.readline().strip().upper())
+            if args and args[0] in (b"SYNC", b"PSYNC", b"REPLCONF"): continue
+            c.sendall(b"+PONG\r\n" if args and args[0] == b"PING" else b"+OK\r\n")
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 16396)); s.listen(16)
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+' &
+echo $! >mute.pid
+for _ in $(seq 1 100); do
+	ip netns exec "$SBX_NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/16396' 2>/dev/null && break
+	sleep 0.1
+done
+sed -e "s/^port = $PORT/port = 16396/" -e 's/^\[redis\]$/[redis]\ntimeout = 3s/' rs.ini >mute.ini; chmod 600 mute.ini
+new_second
+start=$(date +%s)
+expect_exit "a sync that never starts (server path): exit 3" 3 "$FERRY" -c mute.ini backup --only redis
+took=$(( $(date +%s) - start ))
+contains "never starts: says it timed out" "$ERR" "timed out"
+if [ $took -lt 30 ]; then ok "never starts: bounded (${took}s)"; else notok "never starts: took ${took}s"; fi
+sleep 0.5
+same "never starts: no redis-cli left on the server" "$(pgrep -f 'redis-cli .*-p 16396' || true)" ""
+kill "$(cat mute.pid)" 2>/dev/null; rm -f mute.pid
 
 # ---- restore --to DIR -------------------------------------------------------------------
 expect_exit "restore --only redis --to DIR" 0 "$FERRY" -c r.ini restore "$A" --only redis --to "$SCRATCH/to"

@@ -1,0 +1,39 @@
+/*
+ * probe: what the server has for the sources' exec paths, asked in one
+ * exec, and how fast the link is.  The script prints a line per thing it
+ * found; with rate, the exec then sends PROBE_BYTES zero bytes, timed as
+ * they arrive: the link's speed as a stream would see it, encryption and
+ * this machine's CPU included.
+ *
+ * The exec paths (psql's COPY, redis-cli's RDB) compress on the server;
+ * on a fast link ferry keeps to the tunnel instead: there compressing
+ * twice (the server's zstd, then the archive's) costs more than the wire
+ * saves.  PROBE_FAST_LINK is where that turns (bench/pg_slow, bench/redis).
+ */
+#ifndef FERRY_BACKUP_PROBE_H
+#define FERRY_BACKUP_PROBE_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+struct xport;
+
+#define PROBE_BYTES 1048576
+#define PROBE_FAST_LINK 25000000	/* bytes/s */
+
+/* Runs script; its output into out.  *bps: the link's rate when rate was
+ * asked and the sample came back whole, else 0.  FX_REMOTE when the
+ * script fails. */
+int probe_run(struct xport *x, const char *script, int rate, struct buf *out,
+	      double *bps, struct err *e) __attribute__((warn_unused_result));
+/* Whether text has line as a whole line. */
+int probe_has(const char *text, const char *line);
+/* The rest of the last line that starts with prefix, or NULL (free it). */
+char *probe_field(const char *text, const char *prefix);
+/* Whether auto should compress on the server at this rate, and why, in
+ * words: "the link carries 70.0 MB/s, over 25 MB/s: ...". */
+int probe_slow(double bps, struct buf *why);
+
+#endif

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,76 +61,114 @@ void tree_release(struct ftree *t)
 	t->n = t->cap = 0;
 }
 
-static int walk_dir(const char *root, const char *rel, struct ignore *ig,
-		    int gitignore, struct ftree *out, struct err *e)
+/* The entry name in directory dfd, at rel (its path from the root, in a
+ * buffer the walk shares: restored on return).  d_type, when the file
+ * system gives one, lets an excluded name go without a stat. */
+static int walk_dir(int dfd, const char *shown, struct buf *rel,
+		    struct ignore *ig, int gitignore, struct ftree *out,
+		    struct err *e);
+
+static int walk_entry(int dfd, const char *shown, struct dirent *d,
+		      struct buf *rel, struct ignore *ig, int gitignore,
+		      struct ftree *out, struct err *e)
 {
-	char *dir = *rel ? xstrfmt("%s/%s", root, rel) : xstrdup(root);
+	size_t at = rel->len;
+	struct stat st;
+	char type;
+	int r = 0;
+
+	if (at)
+		buf_addch(rel, '/');
+	buf_addstr(rel, d->d_name);
+	/* Known types need no stat to be excluded. */
+	if ((d->d_type == DT_DIR || d->d_type == DT_REG || d->d_type == DT_LNK) &&
+	    ign_excluded(ig, buf_str(rel), d->d_type == DT_DIR))
+		goto out;
+	if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = err_set(e, FX_FAIL, "stat %s/%s: %s", shown, buf_str(rel),
+			    strerror(errno));
+		goto out;
+	}
+	type = S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' :
+	       S_ISREG(st.st_mode) ? 'f' : 0;
+	if (!type) {
+		log_warn("%s/%s: not a file, directory or symlink; skipped",
+			 shown, buf_str(rel));
+	} else if (!ign_excluded(ig, buf_str(rel), type == 'd')) {
+		char target[PATH_MAX];
+		ssize_t n = 0;
+
+		if (type == 'l') {
+			n = readlinkat(dfd, d->d_name, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+		}
+		tree_add(out, buf_str(rel), type, type == 'f' ?
+			 (uint64_t)st.st_size : 0, (int64_t)st.st_mtime,
+			 st.st_mode & 07777, type == 'l' ? target : NULL);
+		if (type == 'd') {
+			int sub = openat(dfd, d->d_name, O_RDONLY | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0)
+				r = err_set(e, FX_FAIL, "read %s/%s: %s", shown,
+					    buf_str(rel), strerror(errno));
+			else
+				r = walk_dir(sub, shown, rel, ig, gitignore, out, e);
+		}
+	}
+out:
+	buf_setlen(rel, at);
+	return r;
+}
+
+/* Walks the directory open on dfd (closed here). */
+static int walk_dir(int dfd, const char *shown, struct buf *rel,
+		    struct ignore *ig, int gitignore, struct ftree *out,
+		    struct err *e)
+{
 	struct dirent *d;
 	DIR *dp;
 	int r = 0;
 
 	if (gitignore) {
-		char *gi = xstrfmt("%s/.gitignore", dir);
-		char *base = *rel ? xstrfmt("%s/", rel) : xstrdup("");
+		char *gi = xstrfmt("%s/%s%s.gitignore", shown, buf_str(rel),
+				   rel->len ? "/" : "");
+		char *base = xstrfmt("%s%s", buf_str(rel), rel->len ? "/" : "");
 
 		r = ign_load(ig, gi, base, e);
 		free(gi);
 		free(base);
-		if (r < 0)
-			goto out;
+		if (r < 0) {
+			close(dfd);
+			return r;
+		}
 	}
-	dp = opendir(dir);
+	dp = fdopendir(dfd);
 	if (!dp) {
-		r = err_set(e, FX_FAIL, "read %s: %s", dir, strerror(errno));
-		goto out;
+		r = err_set(e, FX_FAIL, "read %s/%s: %s", shown, buf_str(rel),
+			    strerror(errno));
+		close(dfd);
+		return r;
 	}
 	while (r == 0 && (d = readdir(dp))) {
-		char *path, *full;
-		struct stat st;
-		char type;
-
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
-		path = *rel ? xstrfmt("%s/%s", rel, d->d_name) : xstrdup(d->d_name);
-		full = xstrfmt("%s/%s", root, path);
-		if (lstat(full, &st) < 0) {
-			r = err_set(e, FX_FAIL, "stat %s: %s", full, strerror(errno));
-		} else {
-			type = S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' :
-				S_ISREG(st.st_mode) ? 'f' : 0;
-			if (!type) {
-				log_warn("%s: not a file, directory or symlink; "
-					 "skipped", full);
-			} else if (!ign_excluded(ig, path, type == 'd')) {
-				char target[PATH_MAX];
-				ssize_t n = 0;
-
-				if (type == 'l') {
-					n = readlink(full, target, sizeof(target) - 1);
-					target[n > 0 ? n : 0] = '\0';
-				}
-				tree_add(out, path, type, type == 'f' ?
-					 (uint64_t)st.st_size : 0,
-					 (int64_t)st.st_mtime, st.st_mode & 07777,
-					 type == 'l' ? target : NULL);
-				if (type == 'd')
-					r = walk_dir(root, path, ig, gitignore, out, e);
-			}
-		}
-		free(path);
-		free(full);
+		r = walk_entry(dirfd(dp), shown, d, rel, ig, gitignore, out, e);
 	}
 	closedir(dp);
-out:
-	free(dir);
 	return r;
 }
 
 int tree_walk(const char *root, struct ignore *ig, int gitignore,
 	      struct ftree *out, struct err *e)
 {
-	int r = walk_dir(root, "", ig, gitignore, out, e);
+	struct buf rel = BUF_INIT;
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
+	if (dfd < 0)
+		return err_set(e, FX_FAIL, "read %s: %s", root, strerror(errno));
+	r = walk_dir(dfd, root, &rel, ig, gitignore, out, e);
+	buf_release(&rel);
 	tree_sort(out);
 	return r;
 }

@@ -24,20 +24,24 @@ void rdx_release(struct rdx *r)
 	r->why = r->ctr = r->ctr_port = NULL;
 }
 
-/* One line per tool found; "ctr ID PORT" for a running container that
- * publishes Redis' port and has redis-cli inside (PORT: Redis' port in
- * it). */
+/* "redis-cli VERSION" for the host's redis-cli, a line per compressor
+ * found, and when the host has no redis-cli 7 (older ones cannot write
+ * the RDB to a pipe: "--rdb -" makes a file named "-"), "ctr ID PORT" for
+ * a running container that publishes Redis' port and has one inside
+ * (PORT: Redis' port in it). */
+#define CLI7 "\"redis-cli \"[7-9]*|\"redis-cli \"[1-9][0-9]*"
 static char *probe_script(int port)
 {
 	return xstrfmt(
-		"for t in redis-cli zstd gzip; do command -v $t >/dev/null 2>&1 "
-		"&& echo $t; done; if ! command -v redis-cli >/dev/null 2>&1 && "
-		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
-		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
-		"'command -v redis-cli' >/dev/null 2>&1 || continue; p=$(docker "
+		"v=$(redis-cli --version 2>/dev/null) && echo \"$v\"; for t in "
+		"zstd gzip; do command -v $t >/dev/null 2>&1 && echo $t; done; "
+		"case \"$v\" in " CLI7 ") ;; *) if command -v docker >/dev/null "
+		"2>&1; then for c in $(docker ps -q --filter publish=%d "
+		"2>/dev/null); do case \"$(docker exec $c redis-cli --version "
+		"2>/dev/null)\" in " CLI7 ") ;; *) continue;; esac; p=$(docker "
 		"port $c 2>/dev/null | sed -n 's,^\\([0-9]*\\)/tcp -> .*:%d$,\\1,p' "
-		"| head -n 1); echo \"ctr $c ${p:-6379}\"; break; done; fi; true",
-		port, port);
+		"| head -n 1); echo \"ctr $c ${p:-6379}\"; break; done; fi;; esac; "
+		"true", port, port);
 }
 
 int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
@@ -48,7 +52,7 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 	struct buf have = BUF_INIT, rate = BUF_INIT;
 	struct err pe = ERR_INIT;
 	const char *missing = NULL;
-	char *script, *ctr;
+	char *script, *ctr, *ver = NULL, *old = NULL;
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -83,9 +87,12 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 		ctr[n] = '\0';
 		r->ctr = ctr;
 	}
-	if (!probe_has(buf_str(&have), "redis-cli") && !r->ctr)
-		missing = "redis-cli (on the host or in a container publishing "
-			  "the port)";
+	ver = probe_field(buf_str(&have), "redis-cli ");
+	if ((!ver || strtol(ver, NULL, 10) < 7) && !r->ctr)
+		missing = !ver ? "redis-cli (on the host or in a container "
+			  "publishing the port)" : (old = xstrfmt("redis-cli 7 or "
+			  "newer (the host's is %s: older ones cannot write the "
+			  "RDB to a pipe)", ver));
 	else if (probe_has(buf_str(&have), "zstd"))
 		r->codec = FETCH_ZSTD;
 	else if (probe_has(buf_str(&have), "gzip"))
@@ -111,6 +118,8 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 			 r->ctr ? " in container " : "", r->ctr ? r->ctr : "",
 			 r->codec == FETCH_ZSTD ? "zstd" : "gzip");
 out:
+	free(ver);
+	free(old);
 	buf_release(&have);
 	buf_release(&rate);
 	return rc;

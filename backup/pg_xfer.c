@@ -111,19 +111,10 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->codec = ZP_GZIP;
 	else
 		missing = "zstd or gzip";
-	if (missing && want) {
-		rc = err_set(e, FX_REMOTE, "transfer = server: no %s on %s",
-			     missing, xport_name(x));
+	if ((rc = probe_decide(x, "", missing, want, p->link_bps,
+				&p->why, &rate, e)) <= 0)
 		goto out;
-	}
-	if (missing) {
-		p->why = xstrfmt("no %s on the server", missing);
-		goto out;
-	}
-	if (!want && !probe_slow(p->link_bps, &rate)) {
-		p->why = buf_detach(&rate, NULL);
-		goto out;
-	}
+	rc = 0;
 	p->server = 1;
 	p->all = want;
 	if (want)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "backup/fetch.h"
+#include "net/xport.h"
 #include "util/elapsed.h"
 #include "util/proc.h"
 
@@ -105,5 +106,27 @@ int probe_slow(double bps, struct buf *why)
 			   bps / 1e6, PROBE_FAST_LINK / 1000000);
 	else
 		buf_addstr(why, "the link could not be timed");
+	return 1;
+}
+
+int probe_decide(struct xport *x, const char *who, const char *missing,
+		 int want, double bps, char **why, struct buf *lead,
+		 struct err *e)
+{
+	if (missing && want)
+		return err_set(e, FX_REMOTE, "%stransfer = server: no %s on %s",
+			       who, missing, xport_name(x));
+	if (missing) {
+		*why = xstrfmt("no %s on the server", missing);
+		return 0;
+	}
+	if (want) {
+		buf_addstr(lead, "transfer = server");
+		return 1;
+	}
+	if (!probe_slow(bps, lead)) {
+		*why = buf_detach(lead, NULL);
+		return 0;
+	}
 	return 1;
 }

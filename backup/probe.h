@@ -35,5 +35,12 @@ char *probe_field(const char *text, const char *prefix);
 /* Whether auto should compress on the server at this rate, and why, in
  * words: "the link carries 70.0 MB/s, over 25 MB/s: ...". */
 int probe_slow(double bps, struct buf *why);
+/* The path, once the tools are known (missing: what is not there, or
+ * NULL): -1 with e (FX_REMOTE, prefixed by who) when transfer = server
+ * (want) lacks one; 0 with *why set for the tunnel; 1 for the server
+ * path, with what led there in lead ("transfer = server" or the rate). */
+int probe_decide(struct xport *x, const char *who, const char *missing,
+		 int want, double bps, char **why, struct buf *lead,
+		 struct err *e);
 
 #endif

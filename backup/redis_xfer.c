@@ -99,22 +99,13 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 		r->codec = FETCH_GZIP;
 	else
 		missing = "zstd or gzip";
-	if (missing && want) {
-		rc = err_set(e, FX_REMOTE, "redis: transfer = server: no %s on %s",
-			     missing, xport_name(x));
+	if ((rc = probe_decide(x, "redis: ", missing, want, r->link_bps,
+				&r->why, &rate, e)) <= 0)
 		goto out;
-	}
-	if (missing) {
-		r->why = xstrfmt("no %s on the server", missing);
-		goto out;
-	}
-	if (!want && !probe_slow(r->link_bps, &rate)) {
-		r->why = buf_detach(&rate, NULL);
-		goto out;
-	}
+	rc = 0;
 	r->server = 1;
 	r->why = xstrfmt("%s: redis-cli%s%s and %s on the server",
-			 want ? "transfer = server" : buf_str(&rate),
+			 buf_str(&rate),
 			 r->ctr ? " in container " : "", r->ctr ? r->ctr : "",
 			 r->codec == FETCH_ZSTD ? "zstd" : "gzip");
 out:

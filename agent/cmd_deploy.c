@@ -329,6 +329,8 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 		return -1;
 	/* The lock's first attempt rides in the listing's exec. */
 	dlock_prelude(&run->lock, o->x, rdir, &a->lock, &sh);
+	/* the release's session opens now, not after the last step */
+	dlock_release_early(&run->lock, o->x);
 	pre.text = buf_str(&sh);
 	a->sync.prelude = &pre;
 	a->sync.itemize = log_get_level() >= LOG_VERBOSE ? stdout : NULL;
@@ -497,6 +499,10 @@ static int cmd_deploy(struct cli *cli, int argc, char **argv)
 fail:
 	code = cli_fail(&e);
 out:
+	/* an early release still waiting (lock never taken, or lost) */
+	pthread_mutex_lock(&run.mu);
+	dlock_abandon(&run.lock);
+	pthread_mutex_unlock(&run.mu);
 	ops_close(&o);
 	if (guarded)
 		sigguard_stop();

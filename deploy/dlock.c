@@ -12,6 +12,7 @@
 
 #include "net/xport.h"
 #include "util/buf.h"
+#include "util/fdio.h"
 #include "deploy/remote.h"
 #include "util/ident.h"
 #include "util/log.h"
@@ -43,13 +44,20 @@ static const char take_script[] = TAKE_HEAD
 static const char take_inline[] = TAKE_HEAD
 	"else rm -f \"$t\"; echo held; cat \"$L\" 2>/dev/null; exit 0; fi; ";
 
-/* D, C, H (1: append stdin to the history), R (1: remove .ferry if
- * empty) set before it. */
+/* The early release's head: its H and R are the first line ferry writes
+ * when the deploy ends; EOF first changes nothing. */
+static const char release_wait[] = "IFS=' ' read -r H R || exit 0; ";
+
+/* D, C, H (1: append stdin's line to the history), R (1: remove .ferry
+ * if empty) set before it.  Both lines are read by the shell itself, not
+ * by cat: each process is milliseconds on a small server, on every
+ * deploy. */
 static const char release_script[] =
 	"cd -- \"$D\" 2>/dev/null || exit 0; "
-	"[ \"$H\" = 1 ] && cat >>.ferry/deploys.jsonl; "
-	"[ \"$(cat .ferry/deploy.lock 2>/dev/null)\" = \"$C\" ] && "
-	"rm -f .ferry/deploy.lock; "
+	"if [ \"$H\" = 1 ] && { IFS= read -r h || [ -n \"$h\" ]; }; then "
+	"printf '%s\\n' \"$h\" >>.ferry/deploys.jsonl; fi; "
+	"c=; { IFS= read -r c <.ferry/deploy.lock; } 2>/dev/null; "
+	"[ \"$c\" = \"$C\" ] && rm -f .ferry/deploy.lock; "
 	"[ \"$R\" = 1 ] && rmdir .ferry 2>/dev/null; exit 0";
 
 static char *our_line(void)
@@ -407,29 +415,96 @@ int dlock_take(struct dlock *l, struct xport *x, const char *rdir,
 	return r < 0 ? -1 : 0;
 }
 
+static void release_vars(const struct dlock *l, struct buf *cmd)
+{
+	buf_addstr(cmd, "D=");
+	sh_quote_path(cmd, l->rdir);
+	buf_addstr(cmd, "; C=");
+	sh_quote(cmd, l->content);
+	buf_addstr(cmd, "; ");
+}
+
+void dlock_release_early(struct dlock *l, struct xport *x)
+{
+	struct buf cmd = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (!l->content || l->early)
+		return;
+	release_vars(l, &cmd);
+	buf_addstr(&cmd, release_wait);
+	buf_addstr(&cmd, release_script);
+	if (xport_spawn(x, buf_str(&cmd), &l->early, &l->early_fd[0],
+			&l->early_fd[1], &l->early_fd[2], &e) < 0) {
+		log_verbose("deploy: starting the lock's release: %s", e.msg);
+		l->early = NULL;
+	} else {
+		l->early_x = x;
+	}
+	buf_release(&cmd);
+}
+
+/* The early exec's word (NULL: none, only EOF), then its end: output
+ * read to EOF (it writes next to nothing), status into *st. */
+static int early_end(struct dlock *l, const struct buf *word,
+		     struct proc_status *st, struct err *e)
+{
+	char sink[512];
+	int r = 0;
+
+	if (word && fd_write_all(l->early_fd[0], word->p, word->len) < 0)
+		r = err_set(e, FX_CONN, "releasing the deploy lock on %s: %s",
+			    xport_name(l->early_x), strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		while (i > 0 && read(l->early_fd[i], sink, sizeof(sink)) > 0)
+			;
+		close(l->early_fd[i]);
+		l->early_fd[i] = -1;
+	}
+	if (xproc_wait(l->early, st, r < 0 ? NULL : e) < 0)
+		r = -1;
+	l->early = NULL;
+	return r;
+}
+
+void dlock_abandon(struct dlock *l)
+{
+	struct proc_status st;
+
+	if (l->early)
+		(void)early_end(l, NULL, &st, NULL);
+}
+
 int dlock_release(struct dlock *l, const char *history, int drop_dir,
 		  struct err *e)
 {
 	struct buf cmd = BUF_INIT, line = BUF_INIT;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
-	int r;
+	int r, rm_dir = drop_dir && l->created_dir ? 1 : 0;
 
 	if (!l->held)
 		return 0;
 	l->held = 0;
-	buf_addstr(&cmd, "D=");
-	sh_quote_path(&cmd, l->rdir);
-	buf_addstr(&cmd, "; C=");
-	sh_quote(&cmd, l->content);
-	buf_printf(&cmd, "; H=%d; R=%d; %s", history ? 1 : 0,
-		   drop_dir && l->created_dir ? 1 : 0, release_script);
+	if (l->early && l->early_x == l->x && !xport_lost(l->x)) {
+		buf_printf(&line, "%d %d\n", history ? 1 : 0, rm_dir);
+		if (history)
+			buf_printf(&line, "%s\n", history);
+		r = early_end(l, &line, &st, e);
+		goto done;
+	}
+	/* none, or on a connection given up for a fresh one */
+	dlock_abandon(l);
+	release_vars(l, &cmd);
+	buf_printf(&cmd, "H=%d; R=%d; %s", history ? 1 : 0, rm_dir,
+		   release_script);
 	if (history) {
 		buf_printf(&line, "%s\n", history);
 		io.in = line.p;
 		io.inlen = line.len;
 	}
 	r = xport_run(l->x, buf_str(&cmd), &io, &st, e);
+done:
 	if (r == 0 && (!st.exited || st.code != 0))
 		r = err_set(e, FX_REMOTE, "releasing the deploy lock on %s failed",
 			    xport_name(l->x));

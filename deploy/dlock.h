@@ -28,15 +28,20 @@ struct dlock_opts {
 	int force;		/* --force-unlock: remove whatever is there */
 };
 
+struct xproc;
+
 struct dlock {
 	struct xport *x;
 	char *rdir;
 	char *content;		/* our line; NULL until taken */
 	int held;
 	int created_dir;	/* .ferry did not exist before this lock */
+	struct xproc *early;	/* dlock_release_early()'s exec, waiting */
+	struct xport *early_x;
+	int early_fd[3];
 };
 
-#define DLOCK_INIT { NULL, NULL, NULL, 0, 0 }
+#define DLOCK_INIT { NULL, NULL, NULL, 0, 0, NULL, NULL, { -1, -1, -1 } }
 
 /* Takes the lock in rdir (created when missing; / and the home directory
  * or its parents are refused, exit 2).  FX_LOCKED naming the holder.
@@ -64,6 +69,17 @@ int dlock_prelude_reply(struct dlock *l, struct buf *out, struct err *e);
  * Safe to call from another thread than the one that took it, once. */
 int dlock_release(struct dlock *l, const char *history, int drop_dir,
 		  struct err *e);
+/*
+ * Starts the release's exec ahead, after dlock_prelude() (best effort: on
+ * failure the release starts its own at the end).  It waits on the server
+ * for dlock_release()'s word, so the release costs no new session at the
+ * end of a deploy; an EOF instead -- ferry gone, the link lost, or
+ * dlock_abandon() -- leaves the lock and the history as they are.
+ */
+void dlock_release_early(struct dlock *l, struct xport *x);
+/* Ends an early exec dlock_release() did not use; before its xport
+ * closes. */
+void dlock_abandon(struct dlock *l);
 void dlock_free(struct dlock *l);
 
 /* "user@host (pid N) since 2026-11-30T05:22:19Z, 3m ago" for a lock's

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/shquote.h"
 #include "net/ssh.h"
 #include "net/xport.h"
@@ -22,25 +23,29 @@
  * "refuse WHY", exit 5.  Leaves $here (the physical path) and $new.
  */
 const char remote_guard[] =
-	"home=$(cd ~ 2>/dev/null && pwd -P); "
-	/* why P: the reason path P may not be synced into, or nothing */
-	"unsafe() { case \"$1\" in /) echo 'it is /'; return;; esac; "
-	"if [ \"$1\" = \"$home\" ]; then echo 'it is the home directory'; return; fi; "
-	"case \"$home/\" in \"$1\"/*) echo 'it holds the home directory'; return;; esac; "
+	/* Physical paths by cd -P and back, not $(cd ...; pwd -P): a subshell
+	 * each costs a fork, milliseconds on a small VM, on every deploy. */
+	"unset CDPATH; home=; "
+	"if cd -P ~ 2>/dev/null; then home=$PWD; cd - >/dev/null || exit 3; fi; "
+	/* why: the reason path $1 may not be synced into, or empty */
+	"unsafe() { why=; case \"$1\" in /) why='it is /'; return;; esac; "
+	"if [ \"$1\" = \"$home\" ]; then why='it is the home directory'; return; fi; "
+	"case \"$home/\" in \"$1\"/*) why='it holds the home directory'; return;; esac; "
 	"case \"$1\" in /*/*) ;; /home|/etc|/usr|/var|/bin|/sbin|/lib*|/boot|/opt|"
 	"/srv|/root|/tmp|/proc|/sys|/dev|/run|/mnt|/media) "
-	"echo 'it is a system directory';; esac; }; "
+	"why='it is a system directory';; esac; }; "
 	"refuse() { printf 'dir %s\\nrefuse %s\\n' \"$1\" \"$2\"; exit 5; }; "
 	/* as written first (a /lib that links to /usr/lib is still /lib) */
 	"l=$D; while [ \"${l%/}\" != \"$l\" ] && [ \"$l\" != / ]; do l=${l%/}; done; "
-	"why=$(unsafe \"$l\"); [ -z \"$why\" ] || refuse \"$l\" \"$why\"; "
-	"if [ -d \"$D\" ]; then here=$(cd -- \"$D\" && pwd -P) || exit 3; new=0; "
+	"unsafe \"$l\"; [ -z \"$why\" ] || refuse \"$l\" \"$why\"; "
+	"if [ -d \"$D\" ]; then cd -P -- \"$D\" || exit 3; here=$PWD; "
+	"cd - >/dev/null || exit 3; new=0; "
 	"elif [ -e \"$D\" ] || [ -L \"$D\" ]; then "
 	"refuse \"$D\" 'it exists and is not a directory'; "
 	"else p=$D; rest=; while [ ! -d \"$p\" ]; do "
 	"rest=\"/${p##*/}$rest\"; p=$(dirname -- \"$p\"); done; "
 	"here=$(cd -- \"$p\" && pwd -P) || exit 3; here=\"${here%/}$rest\"; new=1; fi; "
-	"why=$(unsafe \"$here\"); [ -z \"$why\" ] || refuse \"$here\" \"$why\"; ";
+	"unsafe \"$here\"; [ -z \"$why\" ] || refuse \"$here\" \"$why\"; ";
 
 /*
  * After the guard: creates and enters remote_dir.  It is ferry's own when
@@ -59,9 +64,9 @@ const char remote_claim[] =
 /*
  * The scan, run with D, DRY, ADOPT and Z set: lines "key value" up to
  * "list [CODEC]", then records "TYPE SIZE MTIME MODE PATH\0LINK\0",
- * compressed with zstd or gzip -1 when Z=1 and the server has one: 21,000
- * entries are 1.2 MB, a tenth of a second on a 100 Mbit link, and 0.12 MB
- * compressed.  A dry run writes nothing: it tells what the claim would
+ * compressed with gzip -1 (else zstd -1) when Z=1 and the server has one:
+ * 21,000 entries are 1.2 MB, a tenth of a second on a 100 Mbit link, and
+ * 0.14 MB compressed.  A dry run writes nothing: it tells what the claim would
  * find.
  */
 static const char script[] =
@@ -76,18 +81,22 @@ static const char script[] =
 	"if [ -e .ferry/foreign ]; then if [ \"$ADOPT\" = 1 ]; then "
 	"rm -f .ferry/foreign || exit 3; printf 'adopted\\n'; "
 	"else printf 'foreign\\n'; fi; fi; "
-	"rm -rf .ferry/stage-* 2>/dev/null; fi; "
+	/* a stage a killed deploy left; rm only when there is one */
+	"for s in .ferry/stage-*; do [ -e \"$s\" ] && rm -rf .ferry/stage-* "
+	"2>/dev/null; break; done; fi; "
+	/* gzip -1 first for the listing: about as small (0.14 MB against
+	 * 0.11), and on a host where starting a process is dear the listing
+	 * arrives ~20 ms sooner than through zstd */
 	"z=; for t in zstd gzip; do command -v $t >/dev/null 2>&1 && "
-	"printf 'has %s\\n' $t && z=${z:-$t}; done; "
-	"if ! find . -maxdepth 0 -printf '' >/dev/null 2>&1; then "
-	"printf 'sftp\\n'; exit 0; fi; "
-	"lst() { find . -mindepth 1 -path ./.ferry -prune -o "
+	"printf 'has %s\\n' $t && z=$t; done; "
+	/* "." itself first, its path empty: the listing's start, and the
+	 * sign that find has -printf -- a busybox find fails with nothing */
+	"lst() { find . -path ./.ferry -prune -o "
 	"-printf '%y %s %T@ %m %P\\0%l\\0'; }; "
 	"if [ \"$Z\" != 1 ] || [ -z \"$z\" ]; then printf 'list\\n'; lst; exit; fi; "
-	/* find's status, which the pipe would hide, through fd 3; a "." first
-	 * so that an empty tree is not an empty stream */
+	/* find's status, which the pipe would hide, through fd 3 */
 	"printf 'list %s\\n' $z; exec 4>&1; "
-	"r=$({ { printf .; lst; echo $? >&3; } | $z -1 -c -q >&4; } 3>&1); "
+	"r=$({ { lst; echo $? >&3; } | $z -1 -c -q >&4; } 3>&1); "
 	"[ \"$r\" = 0 ]";
 
 int remote_refusal(const char *rdir, const struct buf *out, struct err *e)
@@ -157,39 +166,64 @@ static int unpack(const char *p, size_t n, struct buf *out, struct err *e)
 	return r;
 }
 
-static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
-		 struct err *e)
+/*
+ * One record's head, "TYPE SIZE MTIME MODE " (find's %y %s %T@ %m: the
+ * mtime has a fraction, dropped), into its parts; the path after it, or
+ * NULL when it is not one.  By hand: sscanf's %lf was most of the time a
+ * 20,000-entry listing took to read.
+ */
+static const char *record(const char *p, char *type, unsigned long long *size,
+			  long long *mtime, unsigned *mode)
+{
+	char *q;
+
+	if (!p[0] || p[1] != ' ' || p[2] < '0' || p[2] > '9')
+		return NULL;
+	*type = p[0];
+	*size = strtoull(p + 2, &q, 10);
+	if (*q != ' ' || (q[1] != '-' && (q[1] < '0' || q[1] > '9')))
+		return NULL;
+	*mtime = strtoll(q + 1, &q, 10);
+	if (*q == '.')
+		while (*++q >= '0' && *q <= '9')
+			;
+	if (*q != ' ' || q[1] < '0' || q[1] > '7')
+		return NULL;
+	*mode = (unsigned)strtoul(q + 1, &q, 8);
+	return *q == ' ' ? q + 1 : NULL;
+}
+
+/*
+ * The scan's output, the script's exit status 0 or not (ran): 0 with the
+ * tree in *t (or info->walk set), -1 with e set, 1 when the script failed
+ * and its stderr says why.
+ */
+static int parse(struct buf *out, int ran, struct ftree *t,
+		 struct remote_info *info, struct err *e)
 {
 	struct buf plain = BUF_INIT;
-	char *p = out->p, *end = out->p + out->len;
-	int r;
+	char *p = out->p, *end = out->p + out->len, *start;
+	int r, zipped = 0;
 
 	for (;;) {
 		char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!nl)
-			return err_set(e, FX_REMOTE, "server listing: no header");
+			return ran ? err_set(e, FX_REMOTE, "server listing: "
+					     "no header") : 1;
 		*nl = '\0';
 		p = nl + 1;
 		if (!strcmp(line, "list"))
 			break;
 		if (!strncmp(line, "list ", 5)) {
-			r = unpack(p, (size_t)(end - p), &plain, e);
-			if (r == 0 && (!plain.len || plain.p[0] != '.'))
-				r = err_set(e, FX_REMOTE, "server listing: "
-					    "truncated");
-			if (r < 0) {
+			zipped = 1;
+			if (unpack(p, (size_t)(end - p), &plain, e) < 0) {
 				buf_release(&plain);
-				return -1;
+				return ran ? -1 : 1;
 			}
-			p = plain.p + 1;
+			p = plain.p;
 			end = plain.p + plain.len;
 			break;
-		}
-		if (!strcmp(line, "sftp")) {
-			/* No find -printf (busybox): the caller walks. */
-			info->walk = 1;
-			return 0;
 		}
 		if (!strncmp(line, "dir ", 4))
 			info->dir = xstrdup(line + 4);
@@ -204,12 +238,27 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 		else if (!strcmp(line, "has gzip"))
 			info->has_gzip = 1;
 	}
+	start = p;
+	if (p == end) {
+		/* Nothing listed: a find without -printf (busybox), which the
+		 * caller walks over SFTP instead, or a dry run's new directory
+		 * (no find ran).  Ran, and compressed, it is a cut stream. */
+		if (!ran)
+			info->walk = 1;
+		r = ran && zipped ? err_set(e, FX_REMOTE, "server listing: "
+					    "truncated") : 0;
+		goto out;
+	}
+	if (!ran) {
+		r = 1;
+		goto out;
+	}
 	while (p < end) {
 		char type, *path, *link, *rest;
+		const char *name;
 		unsigned long long size;
-		double mtime;
+		long long mtime;
 		unsigned mode;
-		int n = 0;
 
 		path = memchr(p, '\0', (size_t)(end - p));
 		if (!path) {
@@ -222,18 +271,27 @@ static int parse(struct buf *out, struct ftree *t, struct remote_info *info,
 			r = err_set(e, FX_REMOTE, "server listing: truncated");
 			goto out;
 		}
-		if (sscanf(p, "%c %llu %lf %o %n", &type, &size, &mtime, &mode,
-			   &n) != 4 || n <= 0) {
+		if (!(name = record(p, &type, &size, &mtime, &mode))) {
 			r = err_set(e, FX_REMOTE, "server listing: bad record");
 			goto out;
 		}
-		/* Sizes of directories and links mean nothing here. */
-		if (type == 'f' || type == 'd' || type == 'l')
-			tree_add(t, p + n, type, type == 'f' ? size : 0,
-				 (int64_t)mtime, mode, type == 'l' ? link : NULL);
+		if (p == start) {
+			/* "." with its empty path: the listing's whole start */
+			if (*name || type != 'd') {
+				r = err_set(e, FX_REMOTE, "server listing: "
+					    "truncated");
+				goto out;
+			}
+		} else if (!*name) {
+			r = err_set(e, FX_REMOTE, "server listing: bad record");
+			goto out;
+		} else if (type == 'f' || type == 'd' || type == 'l')
+			/* Sizes of directories and links mean nothing here. */
+			tree_add(t, name, type, type == 'f' ? size : 0, mtime,
+				 mode, type == 'l' ? link : NULL);
 		else
 			/* Sockets, fifos: the sync deletes or replaces them. */
-			tree_add(t, p + n, '?', 0, 0, 0, NULL);
+			tree_add(t, name, '?', 0, 0, 0, NULL);
 		p = rest + 1;
 	}
 	tree_sort(t);
@@ -285,15 +343,18 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 		if (pr < 0)
 			goto out;
 	}
-	if (!st.exited || st.code != 0) {
-		err_set(e, FX_REMOTE, "listing %s on %s failed: %.300s", rdir,
-			xport_name(x), buf_str(&serr));
+	r = st.exited ? parse(&sout, st.code == 0, out, info, e) : 1;
+	if (r == 1) {
+		r = err_set(e, FX_REMOTE, "listing %s on %s failed: %.300s",
+			    rdir, xport_name(x), buf_str(&serr));
 		goto out;
 	}
-	r = parse(&sout, out, info, e);
 	/* A directory a dry run would create has nothing to list. */
-	if (r == 0 && info->walk && !info->created)
+	if (r == 0 && info->walk && !info->created) {
+		log_verbose("deploy: find on %s has no -printf; walking %s "
+			    "instead", xport_name(x), info->dir);
 		r = remote_walk(x, info->dir, out, e);
+	}
 out:
 	buf_release(&cmd);
 	buf_release(&sout);

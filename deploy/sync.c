@@ -107,15 +107,25 @@ static void compare(const struct ftree *local, const struct ftree *remote,
 }
 
 /* A remote directory holding anything the excludes protect is never removed
- * wholesale; only its other entries go. */
-static char *protected_dirs(const struct ftree *remote, const struct ignore *ig)
+ * wholesale; only its other entries go.  A remote entry the local walk also
+ * kept, as a directory or as not one alike, passed the same rules there:
+ * only the others are matched (the rules cost ~1 us an entry, and most of
+ * a tree is on both sides).  Both trees are sorted by path: one pass. */
+static char *protected_dirs(const struct ftree *local,
+			    const struct ftree *remote, const struct ignore *ig)
 {
 	char *prot = xcalloc(remote->n ? remote->n : 1, 1);
+	size_t j = 0;
 
 	for (size_t i = 0; i < remote->n; i++) {
 		const char *path = remote->v[i].path;
+		int is_dir = remote->v[i].type == 'd', c = 1;
 
-		if (!ign_excluded_path(ig, path, remote->v[i].type == 'd'))
+		while (j < local->n && (c = strcmp(local->v[j].path, path)) < 0)
+			j++;
+		if (c == 0 && (local->v[j].type == 'd') == is_dir)
+			continue;
+		if (!ign_excluded_path(ig, path, is_dir))
 			continue;
 		prot[i] = 2;	/* excluded itself */
 		for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
@@ -133,7 +143,7 @@ static char *protected_dirs(const struct ftree *remote, const struct ignore *ig)
 static void deletions(const struct ftree *local, const struct ftree *remote,
 		      const struct ignore *ig, struct plan *p, FILE *out)
 {
-	char *prot = protected_dirs(remote, ig);
+	char *prot = protected_dirs(local, remote, ig);
 	const char *gone = NULL;	/* a directory removed wholesale */
 	size_t gl = 0;
 

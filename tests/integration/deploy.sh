@@ -204,6 +204,21 @@ expect_exit "deploy changes without perl" 0 env PATH="$SCRATCH/noperl" "$FERRY" 
 ref
 same "without perl, after changes: server equals rsync's" "$(SUM "$L" --skip .ferry)" "$(SUM "$SCRATCH/ref")"
 same "without perl: no staging left" "$(ls -A "$L/.ferry" 2>/dev/null | grep -v '^deploys.jsonl$' || true)" ""
+# a find without -printf (busybox's) lists nothing and fails: the server
+# is walked instead, and deletions still follow the listing
+mkdir -p "$SCRATCH/nofind"
+for f in /usr/local/bin/* /usr/bin/* /bin/*; do
+	case ${f##*/} in find) continue ;; esac
+	[ -e "$SCRATCH/nofind/${f##*/}" ] || ln -s "$f" "$SCRATCH/nofind/${f##*/}"
+done
+printf '#!/bin/sh\nfor a; do [ "$a" = -printf ] && { echo "find: unrecognized: -printf" >&2; exit 1; }; done\nexec /usr/bin/find "$@"\n' >"$SCRATCH/nofind/find"
+chmod 755 "$SCRATCH/nofind/find"
+echo stray >"$L/stray-nofind.txt"; echo changed >"$P/src/pkg/f10.py"
+expect_exit "deploy where find has no -printf" 0 env PATH="$SCRATCH/nofind" "$FERRY" -v -c l.ini deploy --no-up
+contains "the walk is said" "$ERR" "has no -printf; walking"
+if [ ! -e "$L/stray-nofind.txt" ]; then ok "the walk found what to delete"; else notok "stray-nofind.txt left: the walk listed nothing"; fi
+ref
+same "find without -printf: server equals rsync's" "$(SUM "$L" --skip .ferry)" "$(SUM "$SCRATCH/ref")"
 # and with perl, over SSH, the same change set
 expect_exit "deploy changes in many directories" 0 "$FERRY" -c d.ini deploy --no-up
 same "scattered changes: server equals rsync's" "$(SUM "$R" --skip .ferry --skip .env --skip uploads --skip node_modules --skip mixed)" "$(SUM "$SCRATCH/ref")"

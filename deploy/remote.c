@@ -1,11 +1,10 @@
 #include "deploy/remote.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/log.h"
@@ -13,6 +12,7 @@
 #include "net/ssh.h"
 #include "net/xport.h"
 #include "deploy/ignore.h"
+#include "deploy/listing.h"
 
 /*
  * remote_dir's guard, for every script that touches it (the scan below,
@@ -141,90 +141,24 @@ int remote_dir_ok(const char *rdir, struct err *e)
 	return 0;
 }
 
-/* The listing after "list zstd" or "list gzip", whole, into *out. */
-static int unpack(const char *p, size_t n, struct buf *out, struct err *e)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	char chunk[65536];
-	la_ssize_t got = -1;
-	int r;
-
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	r = archive_read_open_memory(a, p, n);
-	if (r == ARCHIVE_OK)
-		r = archive_read_next_header(a, &ent);
-	if (r == ARCHIVE_OK)
-		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0)
-			buf_add(out, chunk, (size_t)got);
-	r = r == ARCHIVE_OK && got == 0 ? 0 :
-		err_set(e, FX_REMOTE, "server listing: %s",
-			archive_error_string(a) ? archive_error_string(a) :
-			"cannot decompress");
-	archive_read_free(a);
-	return r;
-}
-
 /*
- * One record's head, "TYPE SIZE MTIME MODE " (find's %y %s %T@ %m: the
- * mtime has a fraction, dropped), into its parts; the path after it, or
- * NULL when it is not one.  By hand: sscanf's %lf was most of the time a
- * 20,000-entry listing took to read.
+ * The scan's output as the reader left it, the script's exit status 0 or
+ * not (ran): 0 with the tree moved to *t (or info->walk set), -1 with e
+ * set, 1 when the script failed and its stderr says why.
  */
-static const char *record(const char *p, char *type, unsigned long long *size,
-			  long long *mtime, unsigned *mode)
-{
-	char *q;
-
-	if (!p[0] || p[1] != ' ' || p[2] < '0' || p[2] > '9')
-		return NULL;
-	*type = p[0];
-	*size = strtoull(p + 2, &q, 10);
-	if (*q != ' ' || (q[1] != '-' && (q[1] < '0' || q[1] > '9')))
-		return NULL;
-	*mtime = strtoll(q + 1, &q, 10);
-	if (*q == '.')
-		while (*++q >= '0' && *q <= '9')
-			;
-	if (*q != ' ' || q[1] < '0' || q[1] > '7')
-		return NULL;
-	*mode = (unsigned)strtoul(q + 1, &q, 8);
-	return *q == ' ' ? q + 1 : NULL;
-}
-
-/*
- * The scan's output, the script's exit status 0 or not (ran): 0 with the
- * tree in *t (or info->walk set), -1 with e set, 1 when the script failed
- * and its stderr says why.
- */
-static int parse(struct buf *out, int ran, struct ftree *t,
+static int parse(struct listing *l, int ran, struct ftree *t,
 		 struct remote_info *info, struct err *e)
 {
-	struct buf plain = BUF_INIT;
-	char *p = out->p, *end = out->p + out->len, *start;
-	int r, zipped = 0;
+	char *p = l->head.p, *end = l->head.p + l->head.len;
 
-	for (;;) {
-		char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
+	if (!l->listed)
+		return ran ? err_set(e, FX_REMOTE, "server listing: no header") :
+			1;
+	for (char *nl; p < end && (nl = memchr(p, '\n', (size_t)(end - p)));
+	     p = nl + 1) {
+		char *line = p;
 
-		if (!nl)
-			return ran ? err_set(e, FX_REMOTE, "server listing: "
-					     "no header") : 1;
 		*nl = '\0';
-		p = nl + 1;
-		if (!strcmp(line, "list"))
-			break;
-		if (!strncmp(line, "list ", 5)) {
-			zipped = 1;
-			if (unpack(p, (size_t)(end - p), &plain, e) < 0) {
-				buf_release(&plain);
-				return ran ? -1 : 1;
-			}
-			p = plain.p;
-			end = plain.p + plain.len;
-			break;
-		}
 		if (!strncmp(line, "dir ", 4))
 			info->dir = xstrdup(line + 4);
 		else if (!strcmp(line, "new"))
@@ -238,77 +172,35 @@ static int parse(struct buf *out, int ran, struct ftree *t,
 		else if (!strcmp(line, "has gzip"))
 			info->has_gzip = 1;
 	}
-	start = p;
-	if (p == end) {
-		/* Nothing listed: a find without -printf (busybox), which the
-		 * caller walks over SFTP instead, or a dry run's new directory
-		 * (no find ran).  Ran, and compressed, it is a cut stream. */
-		if (!ran)
-			info->walk = 1;
-		r = ran && zipped ? err_set(e, FX_REMOTE, "server listing: "
-					    "truncated") : 0;
-		goto out;
+	if (!ran && !l->records) {
+		/* A find without -printf (busybox) lists nothing and fails:
+		 * the caller walks over SFTP instead. */
+		info->walk = 1;
+		return 0;
 	}
-	if (!ran) {
-		r = 1;
-		goto out;
-	}
-	while (p < end) {
-		char type, *path, *link, *rest;
-		const char *name;
-		unsigned long long size;
-		long long mtime;
-		unsigned mode;
-
-		path = memchr(p, '\0', (size_t)(end - p));
-		if (!path) {
-			r = err_set(e, FX_REMOTE, "server listing: truncated");
-			goto out;
-		}
-		link = path + 1;
-		rest = memchr(link, '\0', (size_t)(end - link));
-		if (!rest) {
-			r = err_set(e, FX_REMOTE, "server listing: truncated");
-			goto out;
-		}
-		if (!(name = record(p, &type, &size, &mtime, &mode))) {
-			r = err_set(e, FX_REMOTE, "server listing: bad record");
-			goto out;
-		}
-		if (p == start) {
-			/* "." with its empty path: the listing's whole start */
-			if (*name || type != 'd') {
-				r = err_set(e, FX_REMOTE, "server listing: "
-					    "truncated");
-				goto out;
-			}
-		} else if (!*name) {
-			r = err_set(e, FX_REMOTE, "server listing: bad record");
-			goto out;
-		} else if (type == 'f' || type == 'd' || type == 'l')
-			/* Sizes of directories and links mean nothing here. */
-			tree_add(t, name, type, type == 'f' ? size : 0, mtime,
-				 mode, type == 'l' ? link : NULL);
-		else
-			/* Sockets, fifos: the sync deletes or replaces them. */
-			tree_add(t, name, '?', 0, 0, 0, NULL);
-		p = rest + 1;
-	}
+	if (!ran)
+		return 1;
+	if (l->error)
+		return err_set(e, FX_REMOTE, "server listing: %s", l->error);
+	/* Nothing, compressed, is a cut stream; plain, a dry run's new
+	 * directory (no find ran). */
+	if (!l->records && l->zipped)
+		return err_set(e, FX_REMOTE, "server listing: truncated");
+	*t = l->tree;
+	l->tree = (struct ftree)FTREE_INIT;
 	tree_sort(t);
-	r = 0;
-out:
-	buf_release(&plain);
-	return r;
+	return 0;
 }
 
 int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 		const struct remote_prelude *pre, struct ftree *out,
 		struct remote_info *info, struct err *e)
 {
-	struct buf cmd = BUF_INIT, sout = BUF_INIT, serr = BUF_INIT;
+	struct buf cmd = BUF_INIT, serr = BUF_INIT;
+	struct listing l = LISTING_INIT;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
-	int r = -1;
+	int r = -1, rx;
 
 	memset(info, 0, sizeof(*info));
 	buf_addstr(&cmd, "D=");
@@ -320,17 +212,21 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 	if (pre)
 		buf_addstr(&cmd, pre->text);
 	remote_subst(&cmd, script);
-	io.out = &sout;
+	/* read as it arrives, while find still walks the server's tree */
+	if (listing_start(&l, &io.out_fd, e) < 0)
+		goto out;
 	io.err = &serr;
-	io.max = (size_t)1 << 30;
-	if (xport_run(x, buf_str(&cmd), &io, &st, e) < 0)
+	rx = xport_run(x, buf_str(&cmd), &io, &st, e);
+	close(io.out_fd);
+	listing_join(&l);
+	if (rx < 0)
 		goto out;
 	if (st.exited && st.code == 5) {
-		remote_refusal(rdir, &sout, e);
+		remote_refusal(rdir, &l.head, e);
 		goto out;
 	}
 	if (pre) {
-		int pr = pre->reply(pre->ctx, &sout, e);
+		int pr = pre->reply(pre->ctx, &l.head, e);
 		int ran = st.exited && st.code == 0;
 
 		if (pr == 0 || (pr < 0 && !ran)) {
@@ -343,7 +239,7 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 		if (pr < 0)
 			goto out;
 	}
-	r = st.exited ? parse(&sout, st.code == 0, out, info, e) : 1;
+	r = st.exited ? parse(&l, st.code == 0, out, info, e) : 1;
 	if (r == 1) {
 		r = err_set(e, FX_REMOTE, "listing %s on %s failed: %.300s",
 			    rdir, xport_name(x), buf_str(&serr));
@@ -356,8 +252,8 @@ int remote_scan(struct xport *x, const char *rdir, int dry_run, int adopt,
 		r = remote_walk(x, info->dir, out, e);
 	}
 out:
+	listing_release(&l);
 	buf_release(&cmd);
-	buf_release(&sout);
 	buf_release(&serr);
 	return r;
 }

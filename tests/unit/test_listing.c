@@ -105,24 +105,25 @@ static void damage(void)
 	static const char bad[] = ROOT "f x 1.0 644 a\0\0";
 	static const char tworoots[] = ROOT ROOT;
 	static const char space[] = ROOT "f 1 1.0 644  lead\0\0";
+	static const struct {
+		const char *body;
+		size_t n, step;
+		const char *want, *name;
+	} cases[] = {
+		{ noroot, sizeof(noroot) - 1, 100, "truncated",
+		  "no \".\" first: truncated" },
+		{ cut, sizeof(cut) - 1, 100, "truncated", "a cut record: truncated" },
+		{ bad, sizeof(bad) - 1, 3, "bad record", "a bad size: bad record" },
+		{ tworoots, sizeof(tworoots) - 1, 100, "bad record",
+		  "a second empty path: bad record" },
+	};
 	struct listing l;
 
-	run(&l, "list\n", noroot, sizeof(noroot) - 1, 100);
-	T_OK(l.error && !strcmp(l.error, "truncated"), "no \".\" first: "
-	     "truncated");
-	listing_release(&l);
-	run(&l, "list\n", cut, sizeof(cut) - 1, 100);
-	T_OK(l.error && !strcmp(l.error, "truncated"), "a cut record: "
-	     "truncated");
-	listing_release(&l);
-	run(&l, "list\n", bad, sizeof(bad) - 1, 3);
-	T_OK(l.error && !strcmp(l.error, "bad record"), "a bad size: bad "
-	     "record");
-	listing_release(&l);
-	run(&l, "list\n", tworoots, sizeof(tworoots) - 1, 100);
-	T_OK(l.error && !strcmp(l.error, "bad record"), "a second empty "
-	     "path: bad record");
-	listing_release(&l);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&l, "list\n", cases[i].body, cases[i].n, cases[i].step);
+		T_OK(l.error && !strcmp(l.error, cases[i].want), cases[i].name);
+		listing_release(&l);
+	}
 	run(&l, "list\n", space, sizeof(space) - 1, 100);
 	T_OK(!l.error && find(&l, " lead"), "a name's leading space is kept");
 	listing_release(&l);

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,33 @@ static int chan_fail(struct ssh *s, struct ssh_chan *c, int rc)
 	return 1;
 }
 
+/* How much more may go up before the server has passed c->ahead bytes
+ * on to the command (window given minus window left: what sshd holds or
+ * is still on the way).  Only held while the channel's own reads run in
+ * the same pass: they are what take the server's adjustment off the
+ * socket (libssh2_channel_write did that itself, waiting for window). */
+static size_t up_room(struct ssh *s, struct ssh_chan *c)
+{
+	unsigned long win = libssh2_channel_window_write_ex(c->ch, NULL);
+	unsigned long held;
+
+	c->held = 0;
+	if (c->down.eof || c->down.len > c->down.off)
+		return (size_t)-1;
+	if (!c->ahead) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		c->ahead = CHAN_AHEAD;
+		if (getsockopt(s->sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			c->ahead += (size_t)ti.tcpi_min_rtt * CHAN_AHEAD_RATE;
+	}
+	if (win > c->win_top)
+		c->win_top = win;
+	held = c->win_top - win;
+	return held >= c->ahead ? 0 : c->ahead - held;
+}
+
 /* local -> channel */
 static int pump_up(struct ssh *s, struct ssh_chan *c)
 {
@@ -96,12 +125,18 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 				progress++;
 		}
 		if (p->len > p->off) {
+			size_t room = up_room(s, c);
 			ssize_t rc;
 
 			if (!ssh_may_send(s, p))
 				break;
+			if (!room) {
+				c->held = 1;
+				break;
+			}
 			rc = libssh2_channel_write(c->ch, p->buf + p->off,
-						   p->len - p->off);
+						   p->len - p->off < room ?
+						   p->len - p->off : room);
 			if (ssh_sent_partly(s, p, rc) || rc == LIBSSH2_ERROR_EAGAIN)
 				return progress;
 			if (rc < 0)
@@ -269,6 +304,9 @@ int chan_pump(struct ssh *s, struct ssh_chan *c)
 					      SSH_EXTENDED_DATA_STDERR);
 		if (!c->finished && !c->down.eof)
 			progress += grow_window(s, c);
+		/* The reads above may have brought the server's adjustment. */
+		if (!c->finished && c->held && up_room(s, c))
+			progress += pump_up(s, c);
 		if (c->finished)
 			return progress;
 		if (!c->down.eof || c->down.len ||

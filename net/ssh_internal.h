@@ -21,6 +21,15 @@
  * its buffer with memmove, up to 2.6 s of its CPU in a 150 MB backup that
  * otherwise needed 0.8 s (8 MiB windows: 2.7-7.8 s, 2 MiB: 2.2-2.8 s). */
 #define CHAN_WINDOW (2u << 20)
+/* And the other way: what ferry lets wait in sshd for a command that is
+ * not reading yet.  OpenSSH's sshd (9.2 here) spins in the same memmove
+ * while a channel's command pauses with its 2 MiB window full: a restore
+ * whose psql was still connecting sent 2 MiB, then 1-3 MB/s for 0.6-1 s
+ * of sshd at 100% CPU on a 12 MB/s link (OpenSSH's own client the same).
+ * Holding what the server has not passed on to 512 KiB, plus what the
+ * round trip needs at 100 MB/s, avoids it and leaves the rate alone. */
+#define CHAN_AHEAD (512u << 10)
+#define CHAN_AHEAD_RATE 100	/* bytes per microsecond of round trip */
 
 /* A request run on the I/O thread: step() is called until it stops
  * returning LIBSSH2_ERROR_EAGAIN.  Requests run one at a time, because
@@ -56,6 +65,9 @@ struct ssh_chan {
 	struct proc_status st;
 	int close_sent;
 	unsigned long win_adjust;	/* window adjustment being sent */
+	unsigned long win_top;	/* the widest send window the server gave */
+	size_t ahead;		/* CHAN_AHEAD with the round trip; 0: unset */
+	int held;		/* pump_up stopped at ahead */
 	char failed[256];	/* why the channel broke, "" if it did not */
 	struct ssh_chan *next;
 };

@@ -7,6 +7,8 @@
  *   ssh_probe put CONFIG LOCAL REMOTE  atomic upload
  *   ssh_probe get CONFIG REMOTE LOCAL  download
  *   ssh_probe stream CONFIG            output arrives while CMD still runs
+ *   ssh_probe ahead CONFIG             what a command that does not read
+ *                                      yet is sent ahead; then all arrives
  *   ssh_probe tunnel-pg CONFIG N       N concurrent libpq sessions, one tunnel
  *   ssh_probe mixed CONFIG             exec + SFTP + tunnel at once
  *   ssh_probe tree CONFIG DIR find|sftp   the server listing either way
@@ -109,6 +111,52 @@ static int do_stream(void)
 		die(&e);
 	printf("first=%.2f total=%.2f\n", first, now() - t0);
 	return first >= 0 && now() - t0 - first > 1.5 ? 0 : 1;
+}
+
+/* Feeds 8 MiB to a command that sleeps 2 s before it reads: prints how
+ * much ferry took while it slept (sshd holds what was sent, so this is
+ * what sshd was given ahead, plus ferry's and the kernel's buffers), and
+ * what the command counted in the end. */
+static int do_ahead(void)
+{
+	static char chunk[64 * 1024];
+	const size_t total = 8u << 20;
+	struct xproc *p;
+	struct proc_status st;
+	struct err e = ERR_INIT;
+	char out_text[64] = "";
+	size_t sent = 0, ahead;
+	int in, out, er;
+	double t0 = now();
+	ssize_t n;
+
+	memset(chunk, 'x', sizeof(chunk));
+	if (xport_spawn(xp, "sleep 2; wc -c", &p, &in, &out, &er, &e) < 0)
+		die(&e);
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
+	while (now() - t0 < 1.5 && sent < total) {
+		n = write(in, chunk, sizeof(chunk) < total - sent ?
+			  sizeof(chunk) : total - sent);
+		if (n > 0)
+			sent += (size_t)n;
+		else
+			poll(NULL, 0, 20);
+	}
+	ahead = sent;
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+	while (sent < total && (n = write(in, chunk, sizeof(chunk) <
+					  total - sent ? sizeof(chunk) :
+					  total - sent)) > 0)
+		sent += (size_t)n;
+	close(in);
+	n = read(out, out_text, sizeof(out_text) - 1);
+	out_text[n > 0 ? n : 0] = 0;
+	close(out);
+	close(er);
+	if (xproc_wait(p, &st, &e) < 0)
+		die(&e);
+	printf("ahead=%zu sent=%zu counted=%s", ahead, sent, out_text);
+	return 0;
 }
 
 struct pgjob {
@@ -275,6 +323,8 @@ int main(int argc, char **argv)
 		r = do_get(argv[3], argv[4]);
 	else if (!strcmp(argv[1], "stream"))
 		r = do_stream();
+	else if (!strcmp(argv[1], "ahead"))
+		r = do_ahead();
 	else if (!strcmp(argv[1], "tunnel-pg") && argc == 4)
 		r = run_pg((int)strtol(argv[3], NULL, 10));
 	else if (!strcmp(argv[1], "mixed") && argc == 4)

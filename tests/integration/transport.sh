@@ -86,6 +86,17 @@ same "exec: exit 127 reported" "$OUT" "== exit 127"
 expect_exit "exec: signal" 0 "$PROBE" exec "$CONF" 'kill -TERM $$'
 same "exec: signal reported" "$OUT" "== signal TERM"
 expect_exit "exec: output streams while the command runs" 0 "$PROBE" stream "$CONF"
+# A command that does not read yet is sent at most about 512 KiB ahead
+# (net/ssh_internal.h, CHAN_AHEAD), not the 2 MiB window sshd gives: sshd
+# spins on megabytes held for a command that pauses.  Then all arrives.
+expect_exit "exec: stdin to a command that sleeps first" 0 "$PROBE" ahead "$CONF"
+ahead=$(printf '%s' "$OUT" | sed -n 's/.*ahead=\([0-9]*\).*/\1/p')
+if [ -n "$ahead" ] && [ "$ahead" -lt 1048576 ]; then
+	ok "exec: under 1 MiB sent ahead of a command not reading ($ahead bytes)"
+else
+	notok "exec: under 1 MiB sent ahead of a command not reading: $OUT"
+fi
+same "exec: all of stdin arrives after the pause" "$(printf '%s' "$OUT" | sed -n 's/.*counted=\([0-9]*\).*/\1/p')" 8388608
 # 50 MB of pseudo-random bytes made on the server, checked here.
 GEN='i=0; while [ $i -lt 50 ]; do head -c 1000000 /dev/zero | tr "\\0" "\\$((i % 7 + 1))"; i=$((i+1)); done'
 want=$(sh -c "$GEN" | sha256sum | cut -d' ' -f1)

@@ -68,6 +68,16 @@ struct pgx_in;
 int pgx_in_open(const struct pgx *p, const char *db, const char *what,
 		struct pgx_in **out, struct err *e)
 	__attribute__((warn_unused_result));
+/* pgx_in_open in two steps, so that the first can run ahead: psql is
+ * started on the server and waits for its password (about 0.2 s of
+ * channel, shell and processes), then pgx_in_start hands it over.  Each
+ * way *out is set and must go to pgx_in_close or pgx_in_discard. */
+int pgx_in_spawn(const struct pgx *p, const char *db, struct pgx_in **out,
+		 struct err *e) __attribute__((warn_unused_result));
+int pgx_in_start(struct pgx_in *in, const char *what, struct err *e)
+	__attribute__((warn_unused_result));
+/* Ends one never started (or failed) without a word; NULL is nothing. */
+void pgx_in_discard(struct pgx_in *in);
 int pgx_in_write(struct pgx_in *in, const void *data, size_t len,
 		 struct err *e) __attribute__((warn_unused_result));
 /* tail (the COMMIT) is sent, the stream ended and psql's stdout (its

@@ -32,6 +32,7 @@ struct worker {
 struct copy_pool {
 	const struct pg_target *t;
 	const struct pgx *xf;
+	struct pgx_in *spare;	/* psql started ahead, for the first table */
 	char *db;
 	copy_done_fn done;
 	void *arg;
@@ -98,11 +99,18 @@ static long long copy_remote(struct worker *w, struct err *e)
 	char *what = xstrfmt("COPY %s", w->table);
 	struct buf tags = BUF_LIMITED(64u * 1024);
 	struct err ce = ERR_INIT;
-	struct pgx_in *in = NULL;
+	struct pgx_in *in;
 	struct chunk *ch;
-	int ok = pgx_in_open(p->xf, p->db, what, &in, e) == 0 &&
-		pgx_in_write(in, head, strlen(head), e) == 0;
 	long long rows = -1;
+	int ok;
+
+	pthread_mutex_lock(&p->mu);
+	in = p->spare;
+	p->spare = NULL;
+	pthread_mutex_unlock(&p->mu);
+	ok = (in ? pgx_in_start(in, what, e) :
+	      pgx_in_open(p->xf, p->db, what, &in, e)) == 0 &&
+	     pgx_in_write(in, head, strlen(head), e) == 0;
 
 	while ((ch = take(w)) && ch->data) {
 		if (ok && !p->failed && pgx_in_write(in, ch->data, ch->n, e) < 0)
@@ -144,12 +152,18 @@ static void copy_one(struct worker *w)
 		rows = copy_remote(w, &e);
 		goto report;
 	}
-	r = PQexec(w->c, sql);
-	ok = PQresultStatus(r) == PGRES_COPY_IN;
-	PQclear(r);
-	if (!ok)
-		err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
-			pg_errlen(PQerrorMessage(w->c)), PQerrorMessage(w->c));
+	/* Opened here, not by the reader: it goes on queueing meanwhile. */
+	if (!w->c && !(w->c = pg_open(p->t, p->db, &e))) {
+		ok = 0;
+	} else {
+		r = PQexec(w->c, sql);
+		ok = PQresultStatus(r) == PGRES_COPY_IN;
+		PQclear(r);
+		if (!ok)
+			err_set(&e, FX_FAIL, "COPY %s: %.*s", w->table,
+				pg_errlen(PQerrorMessage(w->c)),
+				PQerrorMessage(w->c));
+	}
 	/* Always drain the queue to the end marker so the reader goes on. */
 	while ((ch = take(w)) && ch->data) {
 		if (ok && !p->failed &&
@@ -178,7 +192,7 @@ static void copy_one(struct worker *w)
 	}
 	if (ok && rows >= 0 && pg_exec(w->c, "COMMIT", w->table, &e) < 0)
 		rows = -1;
-	else if (PQtransactionStatus(w->c) != PQTRANS_IDLE)
+	else if (w->c && PQtransactionStatus(w->c) != PQTRANS_IDLE)
 		PQclear(PQexec(w->c, "ROLLBACK"));
 	free(sql);
 report:
@@ -214,25 +228,18 @@ static void *worker_main(void *arg)
 	}
 }
 
-/* Called with the lock held; drops it while connecting. */
+/* Called with the lock held.  Its session is opened by the worker, on
+ * its first table not copied by psql on the server. */
 static int add_worker(struct copy_pool *p, struct err *e)
 {
 	struct worker *w;
-	PGconn *c;
 
 	if (p->n == MAX_WORKERS)
 		return err_set(e, FX_FAIL, "postgres %s: more than %d tables "
 			       "interleaved in the archive", p->db, MAX_WORKERS);
-	pthread_mutex_unlock(&p->mu);
-	c = pg_open(p->t, p->db, e);
-	pthread_mutex_lock(&p->mu);
-	if (!c)
-		return -1;
 	w = xcalloc(1, sizeof(*w));
 	w->p = p;
-	w->c = c;
 	if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
-		PQfinish(c);
 		free(w);
 		return err_set(e, FX_FAIL, "cannot start a thread");
 	}
@@ -258,9 +265,11 @@ int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 	return 0;
 }
 
-void copy_pool_server(struct copy_pool *p, const struct pgx *xf)
+void copy_pool_server(struct copy_pool *p, const struct pgx *xf,
+		      struct pgx_in *spare)
 {
 	p->xf = xf;
+	p->spare = spare;
 }
 
 int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,
@@ -399,6 +408,7 @@ void copy_pool_free(struct copy_pool *p)
 		PQfinish(p->w[i]->c);
 		free(p->w[i]);
 	}
+	pgx_in_discard(p->spare);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->db);

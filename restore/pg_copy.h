@@ -26,8 +26,10 @@ int copy_pool_new(struct copy_pool **out, const struct pg_target *t,
 		  struct err *e) __attribute__((warn_unused_result));
 /* Tables the transfer path wants (pgx_wants(xf, bytes)) go to psql on
  * the server instead of this pool's own sessions; xf (NULL: none) must
- * outlive the pool. */
-void copy_pool_server(struct copy_pool *p, const struct pgx *xf);
+ * outlive the pool.  spare (NULL: none), a pgx_in_spawn for this
+ * database, serves the first such table; the pool owns it. */
+void copy_pool_server(struct copy_pool *p, const struct pgx *xf,
+		      struct pgx_in *spare);
 /* Starts COPY into table (quoted, qualified) and its columns (" (a, b)" or
  * ""), bytes of COPY text long; *slot names it afterwards. */
 int copy_pool_begin(struct copy_pool *p, const char *table, const char *cols,

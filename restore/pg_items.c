@@ -127,8 +127,10 @@ int items_run(PGconn *c, const char *db, const struct pgs_item *v, size_t n,
 struct par {
 	const struct pg_target *t;
 	const char *db;
+	PGconn **ses;
 	const struct pgs_item *v;
 	size_t n, next;
+	int next_ses;
 	pthread_mutex_t mu;
 	int failed;
 	struct err err;
@@ -138,8 +140,12 @@ static void *par_main(void *arg)
 {
 	struct par *p = arg;
 	struct err e = ERR_INIT;
-	PGconn *c = pg_open(p->t, p->db, &e);
+	PGconn **slot, *c;
 
+	pthread_mutex_lock(&p->mu);
+	slot = &p->ses[p->next_ses++];
+	pthread_mutex_unlock(&p->mu);
+	c = *slot ? *slot : (*slot = pg_open(p->t, p->db, &e));
 	for (;;) {
 		const struct pgs_item *it = NULL;
 
@@ -160,20 +166,20 @@ static void *par_main(void *arg)
 		p->err = e;
 	}
 	pthread_mutex_unlock(&p->mu);
-	PQfinish(c);
 	return NULL;
 }
 
 int items_run_parallel(const struct pg_target *t, const char *db, int jobs,
-		       const struct pgs_item *v, size_t n, struct err *e)
+		       PGconn **ses, const struct pgs_item *v, size_t n,
+		       struct err *e)
 {
-	struct par p = { t, db, v, n, 0, PTHREAD_MUTEX_INITIALIZER, 0,
-			 ERR_INIT };
-	pthread_t tid[64];
+	struct par p = { t, db, ses, v, n, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+			 0, ERR_INIT };
+	pthread_t tid[ITEMS_JOBS_MAX];
 	int started = 0;
 
-	if (jobs > 64)
-		jobs = 64;
+	if (jobs > ITEMS_JOBS_MAX)
+		jobs = ITEMS_JOBS_MAX;
 	if ((size_t)jobs > n)
 		jobs = (int)n;
 	for (; started < jobs; started++)

@@ -23,10 +23,14 @@ void items_free(struct items *it);
 /* Runs v[0..n) in order on c. */
 int items_run(PGconn *c, const char *db, const struct pgs_item *v, size_t n,
 	      struct err *e) __attribute__((warn_unused_result));
-/* The same on up to jobs new sessions to db at once (the items of one
- * phase, which do not depend on each other). */
+#define ITEMS_JOBS_MAX 64
+
+/* The same on up to jobs sessions to db at once (the items of one phase,
+ * which do not depend on each other).  ses[0..jobs) are the sessions: a
+ * NULL one is opened when needed and left there for the next phase; the
+ * caller closes them. */
 int items_run_parallel(const struct pg_target *t, const char *db, int jobs,
-		       const struct pgs_item *v, size_t n, struct err *e)
-	__attribute__((warn_unused_result));
+		       PGconn **ses, const struct pgs_item *v, size_t n,
+		       struct err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -62,6 +62,8 @@ struct pgr {
 	struct xport *xp;
 	struct pg_target tg;
 	struct pgx xf;		/* how the COPY data travels */
+	struct pgx_in *spare;	/* psql started ahead for spare_db */
+	struct pgr_db *spare_db;
 	struct pgr_db *d;
 	size_t nd;
 	int jobs;
@@ -341,6 +343,33 @@ out:
 	return rc;
 }
 
+/* psql on the server for the first database with a table on the server
+ * path, started while the targets are checked and created: it waits for
+ * its password and costs nothing if it is never used. */
+static void start_spare(struct pgr *p)
+{
+	struct err e = ERR_INIT;
+
+	for (size_t i = 0; p->xf.server && i < p->nd; i++) {
+		struct pgr_db *d = &p->d[i];
+		size_t j = 0;
+
+		while (d->selected && j < d->nt && !pgx_wants(&p->xf,
+							      d->t[j].bytes))
+			j++;
+		if (!d->selected || j == d->nt)
+			continue;
+		if (pgx_in_spawn(&p->xf, d->dst, &p->spare, &e) < 0) {
+			log_verbose("postgres %s: psql not started ahead: %s",
+				    d->dst, e.msg);
+			pgx_in_discard(p->spare);
+			p->spare = NULL;
+		}
+		p->spare_db = d;
+		return;
+	}
+}
+
 static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		     struct err *e)
 {
@@ -369,6 +398,7 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, e) < 0)
 		return -1;
 	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
+	start_spare(p);
 	return prepare(p, e);
 }
 
@@ -425,7 +455,9 @@ static int pre_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 	    items_run(p->c, d->dst, it.v, it.n, e) < 0 ||
 	    copy_pool_new(&p->pool, &p->tg, d->dst, p->jobs, copied, p, e) < 0)
 		goto out;
-	copy_pool_server(p->pool, &p->xf);
+	copy_pool_server(p->pool, &p->xf, p->spare_db == d ? p->spare : NULL);
+	if (p->spare_db == d)
+		p->spare = NULL;
 	d->state = 1;
 	rc = 0;
 out:
@@ -528,15 +560,37 @@ static int analyze_wait(struct pgr *p, struct err *e)
 	return 0;
 }
 
+/* The most items of one parallel phase: how many sessions it can use. */
+static size_t widest_phase(const struct items *it)
+{
+	size_t most = 0;
+
+	for (size_t i = 0, j; i < it->n; i = j) {
+		for (j = i; j < it->n && !strcmp(it->v[j].phase, it->v[i].phase);)
+			j++;
+		if (parallel_phase(it->v[i].phase) && j - i > most)
+			most = j - i;
+	}
+	return most;
+}
+
 static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 		     struct err *e)
 {
 	struct items it = { 0 };
 	struct timespec t;
+	/* The parallel phases' sessions: this one and the ones opened while
+	 * the last table's data is still on its way. */
+	PGconn *ses[ITEMS_JOBS_MAX] = { p->c };
+	int jobs = p->jobs < ITEMS_JOBS_MAX ? p->jobs : ITEMS_JOBS_MAX;
 	int rc = -1;
 
-	if (copy_pool_wait(p->pool, e) < 0 ||
-	    items_parse(text->p, text->len, "post-data.sql", &it, e) < 0)
+	if (items_parse(text->p, text->len, "post-data.sql", &it, e) < 0)
+		goto out;
+	for (int k = 1; k < jobs && k < (int)widest_phase(&it); k++)
+		if (!(ses[k] = pg_open(&p->tg, d->dst, e)))
+			goto out;
+	if (copy_pool_wait(p->pool, e) < 0)
 		goto out;
 	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
 		    elapsed_since(&d->t0));
@@ -546,8 +600,8 @@ static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		while (j < it.n && !strcmp(it.v[j].phase, it.v[i].phase))
 			j++;
-		if ((parallel_phase(it.v[i].phase) && p->jobs > 1 ?
-		     items_run_parallel(&p->tg, d->dst, p->jobs, it.v + i,
+		if ((parallel_phase(it.v[i].phase) && jobs > 1 ?
+		     items_run_parallel(&p->tg, d->dst, jobs, ses, it.v + i,
 					j - i, e) :
 		     items_run(p->c, d->dst, it.v + i, j - i, e)) < 0)
 			goto out;
@@ -575,6 +629,8 @@ out:
 	items_free(&it);
 	copy_pool_free(p->pool);
 	p->pool = NULL;
+	for (int k = 1; k < jobs; k++)
+		PQfinish(ses[k]);
 	PQfinish(p->c);
 	p->c = NULL;
 	return rc;
@@ -686,6 +742,8 @@ static void pgr_abandon(void *state, struct err *e)
 	/* Our own sessions first: a database in use cannot be dropped. */
 	copy_pool_free(p->pool);
 	p->pool = NULL;
+	pgx_in_discard(p->spare);
+	p->spare = NULL;
 	PQfinish(p->c);
 	PQfinish(p->ac);
 	p->c = p->ac = NULL;
@@ -759,6 +817,7 @@ static void pgr_free(void *state)
 	if (!p)
 		return;
 	copy_pool_free(p->pool);
+	pgx_in_discard(p->spare);
 	PQfinish(p->c);
 	PQfinish(p->ac);
 	for (size_t i = 0; i < p->nd; i++) {

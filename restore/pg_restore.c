@@ -560,14 +560,23 @@ static int analyze_wait(struct pgr *p, struct err *e)
 	return 0;
 }
 
+/* The end of the phase that begins at item i. */
+static size_t phase_end(const struct items *it, size_t i)
+{
+	size_t j = i;
+
+	while (j < it->n && !strcmp(it->v[j].phase, it->v[i].phase))
+		j++;
+	return j;
+}
+
 /* The most items of one parallel phase: how many sessions it can use. */
 static size_t widest_phase(const struct items *it)
 {
 	size_t most = 0;
 
 	for (size_t i = 0, j; i < it->n; i = j) {
-		for (j = i; j < it->n && !strcmp(it->v[j].phase, it->v[i].phase);)
-			j++;
+		j = phase_end(it, i);
 		if (parallel_phase(it->v[i].phase) && j - i > most)
 			most = j - i;
 	}
@@ -587,7 +596,8 @@ static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 
 	if (items_parse(text->p, text->len, "post-data.sql", &it, e) < 0)
 		goto out;
-	for (int k = 1; k < jobs && k < (int)widest_phase(&it); k++)
+	for (size_t k = 1, want = widest_phase(&it); k < (size_t)jobs &&
+	     k < want; k++)
 		if (!(ses[k] = pg_open(&p->tg, d->dst, e)))
 			goto out;
 	if (copy_pool_wait(p->pool, e) < 0)
@@ -595,11 +605,9 @@ static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 	log_verbose("postgres %s: pre-data and data %.1fs", d->dst,
 		    elapsed_since(&d->t0));
 	for (size_t i = 0; i < it.n;) {
-		size_t j = i;
+		size_t j = phase_end(&it, i);
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		while (j < it.n && !strcmp(it.v[j].phase, it.v[i].phase))
-			j++;
 		if ((parallel_phase(it.v[i].phase) && jobs > 1 ?
 		     items_run_parallel(&p->tg, d->dst, jobs, ses, it.v + i,
 					j - i, e) :

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "util/buf.h"
 #include "util/progress.h"
@@ -22,6 +23,7 @@ struct arc {
 	struct arc_member *m;
 	size_t n, cap;
 	char werr[256];		/* the write callback's failure */
+	int raw;		/* the member's data went in as its frame */
 	/* Members are written by one writer thread, in the order they are
 	 * queued, so whoever produces data (a COPY reader) goes on reading
 	 * while the last part is hashed and compressed. */
@@ -48,6 +50,8 @@ struct ajob {
 	char *name;
 	unsigned char *data;
 	size_t len, cap;	/* cap: a stream part's size, else 0 */
+	unsigned char *frame;	/* data as one zstd frame, or NULL */
+	size_t frame_len;
 };
 
 #define QUEUE_MAX 1
@@ -59,6 +63,10 @@ struct arc_stream {
 	size_t len, cap;
 	unsigned part;		/* parts written so far */
 	uint64_t total;
+	uint64_t frame_from;	/* where the source's current frame began */
+	unsigned char *frame;	/* the buffered part as one frame, or NULL */
+	size_t frame_len;
+	unsigned kept;		/* parts queued with their frames */
 };
 
 static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
@@ -66,6 +74,10 @@ static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
 {
 	struct arc *a = ud;
 
+	if (a->raw) {
+		progress_add(&a->pg, len);
+		return (la_ssize_t)len;
+	}
 	if (zout_write(a->z, buf, len) < 0) {
 		snprintf(a->werr, sizeof(a->werr), "%s", zout_error(a->z));
 		archive_set_error(w, EIO, "%s", a->werr);
@@ -109,6 +121,9 @@ int arc_create(struct arc **out, int fd, int level, int threads, time_t mtime,
 	if (archive_write_set_format_pax_restricted(a->w) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(a->w) != ARCHIVE_OK)
 		goto fail;
+	/* Unblocked: each header reaches zstd before the raw frame that may
+	 * follow it (see write_member). */
+	archive_write_set_bytes_per_block(a->w, 0);
 	archive_write_set_bytes_in_last_block(a->w, 1);
 	if (archive_write_open2(a->w, a, NULL, write_cb, NULL, NULL) != ARCHIVE_OK)
 		goto fail;
@@ -135,8 +150,27 @@ static struct arc_member *add_member(struct arc *a, const char *name)
 	return m;
 }
 
+/* A member whose data came as one zstd frame: the header and the padding
+ * go through zstd as ever, the frame between them as it is (tar reads the
+ * concatenated frames as one stream); libarchive is handed the data only
+ * to count it. */
+static int write_raw(struct arc *a, const void *data, size_t len,
+		     const struct ajob *j)
+{
+	la_ssize_t n;
+
+	if (zout_raw(a->z, j->frame, j->frame_len) < 0) {
+		snprintf(a->werr, sizeof(a->werr), "%s", zout_error(a->z));
+		return -1;
+	}
+	a->raw = 1;
+	n = archive_write_data(a->w, data, len);
+	a->raw = 0;
+	return n == (la_ssize_t)len ? 0 : -1;
+}
+
 static int write_member(struct arc *a, const char *name, const void *data,
-			size_t len, struct err *e)
+			size_t len, const struct ajob *j, struct err *e)
 {
 	struct archive_entry *ent = archive_entry_new();
 	char hex[65];
@@ -153,7 +187,13 @@ static int write_member(struct arc *a, const char *name, const void *data,
 		lib_err(a, e, name);
 		goto out;
 	}
-	if (len && archive_write_data(a->w, data, len) != (la_ssize_t)len) {
+	if (j && j->frame) {
+		if (write_raw(a, data, len, j) < 0) {
+			lib_err(a, e, name);
+			goto out;
+		}
+	} else if (len && archive_write_data(a->w, data, len) !=
+		   (la_ssize_t)len) {
 		lib_err(a, e, name);
 		goto out;
 	}
@@ -219,7 +259,7 @@ static void *writer_main(void *arg)
 		skip = a->failed;
 		pthread_mutex_unlock(&a->mu);
 		if (!skip)
-			r = write_member(a, j->name, j->data, j->len, &e);
+			r = write_member(a, j->name, j->data, j->len, j, &e);
 		pthread_mutex_lock(&a->mu);
 		if (r < 0 && !a->failed) {
 			a->failed = 1;
@@ -228,6 +268,7 @@ static void *writer_main(void *arg)
 		a->queued--;
 		a->busy = 0;
 		free(j->name);
+		free(j->frame);
 		part_put_locked(a, j->data, j->cap);
 		free(j);
 		pthread_cond_broadcast(&a->cv);
@@ -239,7 +280,8 @@ static void *writer_main(void *arg)
 /* Queues a member; data is the queue's now.  Waits while the queue is full;
  * the writer's failure, if any, is returned here. */
 static int enqueue(struct arc *a, const char *name, void *data, size_t len,
-		   size_t cap, struct err *e)
+		   size_t cap, unsigned char *frame, size_t frame_len,
+		   struct err *e)
 {
 	struct ajob *j = xcalloc(1, sizeof(*j));
 	int rc = 0;
@@ -248,6 +290,8 @@ static int enqueue(struct arc *a, const char *name, void *data, size_t len,
 	j->data = data;
 	j->len = len;
 	j->cap = cap;
+	j->frame = frame;
+	j->frame_len = frame_len;
 	pthread_mutex_lock(&a->mu);
 	if (!a->started) {
 		if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
@@ -263,6 +307,7 @@ static int enqueue(struct arc *a, const char *name, void *data, size_t len,
 		*e = a->err;
 		rc = -1;
 		free(j->name);
+		free(j->frame);
 		part_put_locked(a, j->data, j->cap);
 		free(j);
 	} else {
@@ -285,7 +330,7 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 
 	if (len)	/* data may be NULL then */
 		memcpy(copy, data, len);
-	return enqueue(a, name, copy, len, 0, e);
+	return enqueue(a, name, copy, len, 0, NULL, 0, e);
 }
 
 int arc_sync(struct arc *a, struct err *e)
@@ -350,8 +395,11 @@ static int flush_part(struct arc_stream *s, int last, struct err *e)
 		name = xstrdup(s->name);
 	else
 		name = xstrfmt("%s.part-%04u", s->name, s->part);
-	r = enqueue(s->a, name, s->buf, s->len, s->buf ? s->cap : 0, e);
+	s->kept += s->frame != NULL;
+	r = enqueue(s->a, name, s->buf, s->len, s->buf ? s->cap : 0,
+		    s->frame, s->frame_len, e);
 	s->buf = NULL;
+	s->frame = NULL;
 	free(name);
 	s->part++;
 	s->len = 0;
@@ -376,6 +424,10 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 				return -1;
 			continue;
 		}
+		if (s->frame) {	/* the part is more than the frame now */
+			free(s->frame);
+			s->frame = NULL;
+		}
 		n = len < room ? len : room;
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;
@@ -399,10 +451,56 @@ int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
 	return r;
 }
 
+/* What a decoder that reads only the archive can take as one of its
+ * frames: a zstd frame (RFC 8878) of exactly len bytes with a checksum of
+ * its own, no dictionary, and a window within the default limit that
+ * zstd's CLI and tar --zstd keep to.  libzstd's stable API does not say
+ * all of that, so the frame header's first two bytes are read here. */
+static int frame_fits(const unsigned char *f, size_t len)
+{
+	unsigned fhd, wd;
+
+	if (len < 6 || f[0] != 0x28 || f[1] != 0xb5 || f[2] != 0x2f ||
+	    f[3] != 0xfd)
+		return 0;
+	fhd = f[4];
+	wd = f[5];
+	/* single segment (no window byte), reserved bit, dictionary id */
+	if ((fhd & 0x20) || (fhd & 0x08) || (fhd & 0x03) || !(fhd & 0x04))
+		return 0;
+	return 10 + (wd >> 3) < 27 &&
+	       ZSTD_findFrameCompressedSize(f, len) == len;
+}
+
+void arc_stream_frame(struct arc_stream *s, const void *frame, size_t len)
+{
+	uint64_t from = s->frame_from;
+
+	s->frame_from = s->total;
+	if (!frame || !s->buf || !s->len || from != s->total - s->len ||
+	    !frame_fits(frame, len))
+		return;
+	free(s->frame);
+	s->frame = xmalloc(len);
+	memcpy(s->frame, frame, len);
+	s->frame_len = len;
+}
+
+unsigned arc_stream_kept(const struct arc_stream *s)
+{
+	return s->kept + (s->frame != NULL);
+}
+
+size_t arc_part_size(const struct arc *a)
+{
+	return a->part;
+}
+
 void arc_stream_abort(struct arc_stream *s)
 {
 	if (!s)
 		return;
+	free(s->frame);
 	free(s->buf);
 	free(s->name);
 	free(s);
@@ -442,6 +540,7 @@ void arc_free(struct arc *a)
 	for (struct ajob *j = a->head, *next; j; j = next) {
 		next = j->next;
 		free(j->name);
+		free(j->frame);
 		free(j->data);
 		free(j);
 	}

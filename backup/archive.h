@@ -11,6 +11,11 @@
  * NAME.part-0001, ... in order (cat them to get the file back).  So memory
  * stays bounded whatever the size and no temporary file is ever written.
  *
+ * Where a part's data arrived already compressed as exactly one zstd frame
+ * (a table compressed on the server, cut at the part size), the archive
+ * takes that frame as it is (arc_stream_frame): the zstd stream is then
+ * several frames in a row, which every zstd decoder reads as one.
+ *
  * Members are queued to one writer thread (hashing and compressing there,
  * so a producer goes on producing) and written in the order queued; a write
  * error comes back from a later call.  Streams may be written from several
@@ -55,6 +60,18 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 /* Flushes the rest; *size gets the stream's total length.  Frees s. */
 int arc_stream_end(struct arc_stream *s, uint64_t *size, struct err *e)
 	__attribute__((warn_unused_result));
+/* The plain bytes written to s since the last call (or since it began)
+ * are exactly what this zstd frame decodes to (frame NULL: a frame that
+ * was not kept; the boundary still counts).  Where they make up the whole
+ * of one part, the archive takes the frame as it is instead of
+ * compressing them again; the part's size and SHA-256 are still those of
+ * the plain bytes. */
+void arc_stream_frame(struct arc_stream *s, const void *frame, size_t len);
+/* How many of s's parts so far (the last one once it ends) went into the
+ * archive as frames given to arc_stream_frame.  Call before ..._end. */
+unsigned arc_stream_kept(const struct arc_stream *s);
+/* The part size streams are cut at (after arc_set_streams). */
+size_t arc_part_size(const struct arc *a);
 /* Up to n streams will be open at once: parts shrink (from ARC_PART) so
  * that their buffers stay within ARC_BUDGET.  Call before streaming. */
 void arc_set_streams(struct arc *a, unsigned n);

@@ -35,6 +35,7 @@ struct table {
 	long long size;		/* on disk as relpages says, to choose its
 				 * path (pg_relation_size() would take a
 				 * lock before the lock_timeout is set) */
+	struct pgx_out *ahead;	/* its psql on the server, started early */
 };
 
 /* One database's copy, shared by its worker threads. */
@@ -70,6 +71,7 @@ struct sink {
 	struct arc_stream *s;
 	long long rows;
 	struct err *e;
+	unsigned frames;	/* the server's zstd frames */
 };
 
 /* COPY text has one line per row: embedded newlines are escaped. */
@@ -87,13 +89,23 @@ static int to_stream(void *arg, const void *data, size_t len)
 	return arc_stream_write(k->s, data, len, k->e);
 }
 
+static int to_frame(void *arg, const void *frame, size_t len)
+{
+	struct sink *k = arg;
+
+	k->frames++;
+	arc_stream_frame(k->s, frame, len);
+	return 0;
+}
+
 /* The table by psql on the server, in a transaction that joins the
  * snapshot; its output arrives compressed and is decoded here. */
 static int copy_server(struct dbrun *run, struct table *t, const char *qs,
 		       const char *qt, const char *member, long long *rows,
 		       uint64_t *bytes, struct err *e)
 {
-	struct sink k = { run, NULL, 0, e };
+	struct sink k = { run, NULL, 0, e, 0 };
+	struct pgx_out *o = t->ahead;
 	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
 	char *script = xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
 		"ONLY;\nSET TRANSACTION SNAPSHOT '%s';\nLOCK TABLE %s.%s IN "
@@ -102,10 +114,22 @@ static int copy_server(struct dbrun *run, struct table *t, const char *qs,
 		t->cols, *t->cols ? ")" : "");
 	int rc = -1;
 
-	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0)
+	t->ahead = NULL;
+	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0) {
+		pgx_out_discard(o);
 		goto out;
-	if (pgx_copy_out(run->xf, run->db, script, what, to_stream, &k, e) < 0)
+	}
+	if (!o && pgx_out_spawn(run->xf, run->db, arc_part_size(run->ctx->arc),
+				&o, e) < 0) {
+		pgx_out_discard(o);
 		goto out;
+	}
+	if (pgx_copy_out(run->xf, o, run->db, script, what, to_stream,
+			 to_frame, &k, e) < 0)
+		goto out;
+	log_debug("postgres %s: %s: %u of %u zstd frames from the server "
+		  "kept as they came", run->db, what, arc_stream_kept(k.s),
+		  k.frames);
 	if (run->failed) {
 		err_set(e, FX_FAIL, "stopped: another table failed");
 		goto out;
@@ -411,6 +435,9 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		goto out;
 	if (list_tables(c, &run, e) < 0)
 		goto out;
+	if (jobs > run.n)
+		jobs = run.n ? run.n : 1;
+	arc_set_streams(ctx->arc, (unsigned)jobs);
 	buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
 		   "SET LOCAL lock_timeout = %lld",
 		   conf_num(conf, "postgres", "lock_timeout"));
@@ -423,10 +450,15 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	 * exec on the server does not stand between the start and the
 	 * locks. */
 	if (!xf->why) {
-		if (pgx_choose(xf, conf, ctx->x, e) < 0)
+		if (pgx_choose(xf, conf, ctx->x, 1, e) < 0)
 			goto out;
 		log_verbose("postgres: transfer %s: %s", pgx_name(xf), xf->why);
 	}
+	/* The largest table's psql connects while the catalogs are read. */
+	if (run.n && pgx_wants(xf, run.t[0].size) &&
+	    pgx_out_spawn(xf, db, arc_part_size(ctx->arc), &run.t[0].ahead,
+			  e) < 0)
+		goto out;
 	if (!(info = db_info(c, db, e)) ||
 	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
 		     unsup, e) < 0 || add_script(ctx, db, "pre-data.sql", &pre, e) < 0)
@@ -439,9 +471,6 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 			 json_string_value(json_object_get(u, "kind")),
 			 json_string_value(json_object_get(u, "name")));
 	}
-	if (jobs > run.n)
-		jobs = run.n ? run.n : 1;
-	arc_set_streams(ctx->arc, (unsigned)jobs);
 	w = xcalloc(jobs, sizeof(*w));
 	w[0].run = &run;
 	w[0].c = c;
@@ -498,6 +527,7 @@ join:
 	rc = 0;
 out:
 	for (size_t i = 0; i < run.n; i++) {
+		pgx_out_discard(run.t[i].ahead);
 		free(run.t[i].schema);
 		free(run.t[i].name);
 		free(run.t[i].cols);

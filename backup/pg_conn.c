@@ -189,7 +189,7 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 	buf_printf(detail, "PostgreSQL %s, database %s",
 		   PQparameterStatus(c, "server_version"), PQdb(c));
 	/* Which way a backup's data will travel, and why. */
-	if (pgx_choose(&xf, ctx->conf, ctx->x, e) < 0)
+	if (pgx_choose(&xf, ctx->conf, ctx->x, 1, e) < 0)
 		goto out;
 	buf_printf(detail, "; transfer: %s (%s)", pgx_name(&xf), xf.why);
 	r = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "util/fdio.h"
 #include "util/shquote.h"
@@ -38,23 +39,29 @@ void pgx_release(struct pgx *p)
 	p->why = p->ctr = p->psql = NULL;
 }
 
-/* What the server has: one line per tool found, "ctr ID" for a running
- * container that publishes PostgreSQL's port and has psql inside, "bin
- * PATH" for each versioned psql. */
-static char *probe_script(int port)
+/* What the server has: one line per tool found ("split": GNU split with
+ * --filter), "ctr ID" for a running container that publishes
+ * PostgreSQL's port and has psql inside, "bin PATH" for each versioned
+ * psql.  For a backup, zstd and split make the link's rate moot: the
+ * sample that follows the script is skipped. */
+static char *probe_script(int port, int backup)
 {
 	return xstrfmt(
 		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
-		"echo $t; done; if ! command -v psql >/dev/null 2>&1 && "
+		"echo $t; done; S=; split --filter=cat -b 1 </dev/null "
+		">/dev/null 2>&1 && S=1 && echo split; "
+		"if ! command -v psql >/dev/null 2>&1 && "
 		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
 		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
-		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port,
+		backup ? "[ -n \"$S\" ] && command -v zstd >/dev/null 2>&1 && "
+		"exit 0;" : "");
 }
 
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
-	       struct err *e)
+	       int backup, struct err *e)
 {
 	const char *mode = conf_str(conf, "postgres", "transfer");
 	int want = !strcmp(mode, "server");
@@ -84,7 +91,7 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 				 "link to spare");
 		return 0;
 	}
-	script = probe_script(p->port);
+	script = probe_script(p->port, backup);
 	rc = probe_run(x, script, !want, &have, &p->link_bps, &pe);
 	free(script);
 	if (rc < 0) {
@@ -111,16 +118,29 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->codec = ZP_GZIP;
 	else
 		missing = "zstd or gzip";
-	if ((rc = probe_decide(x, "", missing, want, p->link_bps,
-				&p->why, &rate, e)) <= 0)
+	p->split = !missing && p->codec == ZP_ZSTD &&
+		   probe_has(buf_str(&have), "split");
+	/* Kept frames cost ferry a fraction of the tunnel's decryption and
+	 * compression, on any link (bench/pg_slow). */
+	if (!(backup && p->split && !want) &&
+	    (rc = probe_decide(x, "", missing, want, p->link_bps, &p->why,
+				&rate, e)) <= 0)
 		goto out;
 	rc = 0;
 	p->server = 1;
 	p->all = want;
 	if (want)
-		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server",
+		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server%s",
 				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
-				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip");
+				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip",
+				 backup && p->split ? "; the archive keeps the "
+				 "server's zstd frames (GNU split cuts them)" : "");
+	else if (backup && p->split)
+		p->why = xstrfmt("psql%s%s, zstd and GNU split on the server: "
+				 "the archive keeps the server's zstd frames, "
+				 "whatever the link; tables under 4 MiB go "
+				 "through the tunnel", p->ctr ? " in container " :
+				 "", p->ctr ? p->ctr : "");
 	else
 		p->why = xstrfmt("%s: psql%s%s and %s on the server; tables "
 				 "under 4 MiB go through the tunnel", buf_str(&rate),
@@ -174,7 +194,7 @@ static void psql_cmd(const struct pgx *p, const char *db, int tags,
 /* Starts the command, which first waits for its password: the first line
  * of its stdin, read by the shell into the environment psql (or docker
  * exec -e) takes it from.  EOF instead ends it unstarted. */
-static int spawn(const struct pgx *p, const char *db, int restore,
+static int spawn(const struct pgx *p, const char *db, int restore, size_t cut,
 		 struct xproc **proc, int *in, int *out, int *errfd,
 		 struct err *e)
 {
@@ -190,8 +210,14 @@ static int spawn(const struct pgx *p, const char *db, int restore,
 	} else {
 		buf_addstr(&cmd, "{ ");
 		psql_cmd(p, db, 0, &cmd);
-		buf_printf(&cmd, "; echo \"" STATUS "$?\" >&2; } | %s", p->codec ==
-			   ZP_ZSTD ? "zstd -3 -T0 -q -c" : "gzip -1 -c");
+		buf_addstr(&cmd, "; echo \"" STATUS "$?\" >&2; } | ");
+		if (p->codec == ZP_GZIP)
+			buf_addstr(&cmd, "gzip -1 -c");
+		else if (cut && p->split)
+			buf_printf(&cmd, "split -b %zu --filter='zstd -3 -q -c'",
+				   cut);
+		else
+			buf_addstr(&cmd, "zstd -3 -T0 -q -c");
 	}
 	rc = xport_spawn(p->x, buf_str(&cmd), proc, in, out, errfd, e);
 	buf_release(&cmd);
@@ -295,29 +321,69 @@ static int out_sink(void *arg, const void *data, size_t len)
 	return -1;
 }
 
-int pgx_copy_out(const struct pgx *p, const char *db, const char *script,
-		 const char *what, zpipe_sink sink, void *ctx, struct err *e)
+struct pgx_out {
+	struct xproc *proc;
+	int in, out, err;
+	size_t cut;
+};
+
+int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
+		  struct pgx_out **out, struct err *e)
 {
-	struct out_ctx o = { zdec_new(p->codec), sink, ctx, 0 };
+	struct pgx_out *o = xcalloc(1, sizeof(*o));
+
+	o->in = o->out = o->err = -1;
+	o->cut = p->split ? cut : 0;
+	*out = o;
+	if (spawn(p, db, 0, o->cut, &o->proc, &o->in, &o->out, &o->err, e) < 0 ||
+	    send_password(p, db, &o->in, e) < 0)
+		return -1;
+	return 0;
+}
+
+void pgx_out_discard(struct pgx_out *o)
+{
+	struct buf eb = BUF_LIMITED(64u * 1024);
+	struct proc_status st;
+	struct err e = ERR_INIT;
+
+	if (!o)
+		return;
+	/* EOF before the script: psql has nothing to run and ends. */
+	if (o->in >= 0)
+		close(o->in);
+	if (o->proc) {
+		drain(o->out, o->err, NULL, NULL, &eb);
+		(void)xproc_wait(o->proc, &st, &e);
+	}
+	buf_release(&eb);
+	free(o);
+}
+
+int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
+		 const char *script, const char *what, zpipe_sink sink,
+		 zpipe_frame frame, void *ctx, struct err *e)
+{
+	struct out_ctx oc = { zdec_new(p->codec), sink, ctx, 0 };
 	struct buf eb = BUF_LIMITED(1u << 20), msg = BUF_INIT;
 	struct proc_status st;
-	struct xproc *proc = NULL;
 	const char *status;
 	char tmp[64];
-	int in = -1, out = -1, errfd = -1, rc = -1, sunk;
+	int rc = -1, sunk;
 
-	if (spawn(p, db, 0, &proc, &in, &out, &errfd, e) < 0 ||
-	    send_password(p, db, &in, e) < 0) {
-		if (!proc)
-			goto out;
-	} else if (fd_write_all(in, script, strlen(script)) < 0) {
+	if (!o->proc)
+		goto out;
+	if (frame && o->cut)
+		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut));
+	if (o->in >= 0 && fd_write_all(o->in, script, strlen(script)) < 0)
 		err_set(e, FX_REMOTE, "postgres %s: %s: psql on the server "
 			"stopped reading", db, what);
-	}
-	if (in >= 0)
-		close(in);
-	sunk = drain(out, errfd, out_sink, &o, &eb);
-	if (xproc_wait(proc, &st, e) < 0)
+	if (o->in >= 0)
+		close(o->in);
+	o->in = -1;
+	sunk = drain(o->out, o->err, out_sink, &oc, &eb);
+	o->out = o->err = -1;
+	if (xproc_wait(o->proc, &st, e) < 0)
 		goto out;
 	if (e->code)
 		goto out;
@@ -334,17 +400,18 @@ int pgx_copy_out(const struct pgx *p, const char *db, const char *script,
 			proc_status_text(&st, tmp, sizeof(tmp)));
 		goto out;
 	}
-	if (sunk < 0 || zdec_end(o.z) < 0) {
+	if (sunk < 0 || zdec_end(oc.z) < 0) {
 		/* A failing sink has set e itself (the archive's error). */
-		if (o.bad || !e->code)
+		if (oc.bad || !e->code)
 			err_set(e, FX_REMOTE, "postgres %s: %s: the compressed "
 				"stream from the server: %s", db, what,
-				zdec_error(o.z));
+				zdec_error(oc.z));
 		goto out;
 	}
 	rc = 0;
 out:
-	zdec_free(o.z);
+	free(o);
+	zdec_free(oc.z);
 	buf_release(&eb);
 	buf_release(&msg);
 	return rc;
@@ -369,7 +436,7 @@ int pgx_in_spawn(const struct pgx *p, const char *db, struct pgx_in **out,
 	in->db = xstrdup(db);
 	in->what = xstrdup("psql");
 	*out = in;
-	return spawn(p, db, 1, &in->proc, &in->in, &in->out, &in->err, e);
+	return spawn(p, db, 1, 0, &in->proc, &in->in, &in->out, &in->err, e);
 }
 
 int pgx_in_start(struct pgx_in *in, const char *what, struct err *e)

@@ -7,13 +7,18 @@
  * sends compressed COPY data to the same psql behind `zstd -d`.  The
  * password travels on the command's stdin, never in its command line.
  *
- * [postgres] transfer = auto | tunnel | server chooses; auto takes the
- * server path when psql and a compressor are there, the server is remote
- * and the link is slow (measured: 1 MiB timed at the end of the probe for
- * those tools), and even then copies small tables through the tunnel,
- * where starting psql costs more than compression saves.  On a fast link
- * ferry's own zstd keeps up with the COPY text, and compressing twice
- * (the server's zstd, then the archive's) costs more than the wire saves.
+ * [postgres] transfer = auto | tunnel | server chooses.  A backup on auto
+ * takes the server path whenever the server has psql, zstd and GNU split:
+ * split cuts the COPY output into the archive's parts, zstd makes each one
+ * frame, and the archive keeps those frames as they came, so ferry
+ * neither decrypts the plain text (libssh2 1.10 does it 16 bytes a call)
+ * nor compresses it again, whatever the link.  Otherwise, and for
+ * restores, auto takes the server path when psql and a compressor are
+ * there, the server is remote and the link is slow (measured: 1 MiB timed
+ * at the end of the probe for those tools); on a fast link ferry's own
+ * zstd keeps up with the COPY text, and compressing twice costs more than
+ * the wire saves.  Either way small tables go through the tunnel, where
+ * starting psql costs more than compression saves.
  */
 #ifndef FERRY_PG_XFER_H
 #define FERRY_PG_XFER_H
@@ -35,6 +40,7 @@ struct pgx {
 	int server;		/* 1: the server path */
 	int all;		/* transfer = server: every table on it */
 	enum zpipe_codec codec;
+	int split;		/* GNU split: a zstd frame per archive part */
 	char *why;		/* why this path, for check and the manifest */
 	struct xport *x;
 	char *ctr;		/* psql's container, or NULL for the host */
@@ -46,20 +52,36 @@ struct pgx {
 };
 
 /* Chooses the path for conf's [postgres] on x (NULL: a URL target, so
- * the tunnel).  FX_REMOTE when transfer = server cannot be had. */
+ * the tunnel), for a backup or a restore.  FX_REMOTE when transfer =
+ * server cannot be had. */
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
-	       struct err *e) __attribute__((warn_unused_result));
+	       int backup, struct err *e) __attribute__((warn_unused_result));
 /* "server (zstd)", "server (gzip)" or "tunnel", for the manifest. */
 const char *pgx_name(const struct pgx *p);
 /* Whether a table of this many bytes takes the server path. */
 int pgx_wants(const struct pgx *p, long long bytes);
 void pgx_release(struct pgx *p);
 
-/* Runs script (SQL ending in one COPY ... TO STDOUT) with psql in db on
- * the server; sink gets the decoded output as it arrives.  what names
- * it in errors. */
-int pgx_copy_out(const struct pgx *p, const char *db, const char *script,
-		 const char *what, zpipe_sink sink, void *ctx, struct err *e)
+/* psql in db on the server for one COPY out, started ahead: it connects
+ * while ferry reads the catalogs (about 0.1 s of channel, shell and
+ * processes).  With cut (and GNU split and zstd there) its output is
+ * compressed as one zstd frame per cut bytes.  *out is set either way:
+ * for pgx_copy_out, or on failure (-1) for pgx_out_discard. */
+struct pgx_out;
+
+int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
+		  struct pgx_out **out, struct err *e)
+	__attribute__((warn_unused_result));
+/* Ends one never used without a word; NULL is nothing. */
+void pgx_out_discard(struct pgx_out *o);
+/* Runs script (SQL ending in one COPY ... TO STDOUT) on o, which it
+ * frees; sink gets the decoded output as it arrives.  what names it in
+ * errors.  With frame, each of the server's frames is also handed to it
+ * (with ctx) after its plain bytes: the archive keeps such a frame as it
+ * is when it is one of its parts. */
+int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
+		 const char *script, const char *what, zpipe_sink sink,
+		 zpipe_frame frame, void *ctx, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* psql in db on the server reading compressed SQL from ferry. */

@@ -395,7 +395,8 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		if (pg_target_conf(&p->tg, c, p->xp, e) < 0)
 			return -1;
 	}
-	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, e) < 0)
+	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, 0,
+		       e) < 0)
 		return -1;
 	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
 	start_spare(p);

@@ -19,6 +19,7 @@ struct zout {
 	int fd;
 	void *out;
 	size_t cap;
+	int open;		/* data written since the frame's end */
 	char why[256];
 };
 
@@ -73,12 +74,25 @@ static int pump(struct zout *z, const void *buf, size_t len,
 
 int zout_write(struct zout *z, const void *buf, size_t len)
 {
+	z->open |= len > 0;
 	return pump(z, buf, len, ZSTD_e_continue);
 }
 
 int zout_end(struct zout *z)
 {
+	z->open = 0;
 	return pump(z, NULL, 0, ZSTD_e_end);
+}
+
+int zout_raw(struct zout *z, const void *buf, size_t len)
+{
+	if (z->open && zout_end(z) < 0)
+		return -1;
+	if (fd_write_all(z->fd, buf, len) < 0) {
+		snprintf(z->why, sizeof(z->why), "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 const char *zout_error(const struct zout *z)

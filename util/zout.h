@@ -17,6 +17,10 @@ struct zout *zout_new(int fd, int level, int threads, int checksum);
 int zout_write(struct zout *z, const void *buf, size_t len);
 /* Ends the frame. */
 int zout_end(struct zout *z);
+/* Ends the frame if anything was written since the last end, then writes
+ * buf as it is: whole zstd frames compressed elsewhere, which the stream
+ * takes up as the next of its frames. */
+int zout_raw(struct zout *z, const void *buf, size_t len);
 const char *zout_error(const struct zout *z);
 void zout_free(struct zout *z);
 

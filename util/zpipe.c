@@ -18,6 +18,10 @@ struct zdec {
 	int gz_open;
 	int at_end;		/* the last byte fed ended a frame */
 	unsigned char *out;
+	zpipe_frame frame;	/* keeping frames: see zdec_keep_frames */
+	struct buf kept;	/* the frame so far */
+	size_t max;
+	int over;		/* this frame outgrew max: not kept */
 	char why[160];
 };
 
@@ -41,6 +45,27 @@ struct zdec *zdec_new(enum zpipe_codec codec)
 	return z;
 }
 
+/* The bytes the decoder just took; the frame goes out once it ends. */
+static int keep(struct zdec *z, const void *in, size_t len, void *ctx)
+{
+	int r = 0;
+
+	if (!z->over && z->kept.len + len > z->max) {
+		z->over = 1;
+		buf_release(&z->kept);
+	}
+	if (!z->over)
+		buf_add(&z->kept, in, len);
+	if (!z->at_end)
+		return 0;
+	if (z->frame(ctx, z->over ? NULL : z->kept.p, z->over ? 0 :
+		     z->kept.len))
+		r = -1;
+	buf_reset(&z->kept);
+	z->over = 0;
+	return r;
+}
+
 static int feed_zstd(struct zdec *z, const void *in, size_t len,
 		     zpipe_sink sink, void *ctx)
 {
@@ -48,6 +73,7 @@ static int feed_zstd(struct zdec *z, const void *in, size_t len,
 
 	while (ib.pos < ib.size) {
 		ZSTD_outBuffer ob = { z->out, OUT, 0 };
+		size_t from = ib.pos;
 		size_t r = ZSTD_decompressStream(z->zs, &ob, &ib);
 
 		if (ZSTD_isError(r)) {
@@ -57,6 +83,9 @@ static int feed_zstd(struct zdec *z, const void *in, size_t len,
 		}
 		z->at_end = r == 0;
 		if (ob.pos && sink(ctx, z->out, ob.pos))
+			return -1;
+		if (z->frame && keep(z, (const char *)in + from,
+				     ib.pos - from, ctx) < 0)
 			return -1;
 	}
 	return 0;
@@ -99,6 +128,14 @@ int zdec_feed(struct zdec *z, const void *in, size_t len, zpipe_sink sink,
 		feed_gzip(z, in, len, sink, ctx);
 }
 
+void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max)
+{
+	if (z->codec == ZP_ZSTD) {
+		z->frame = frame;
+		z->max = max;
+	}
+}
+
 int zdec_end(struct zdec *z)
 {
 	if (z->at_end)
@@ -120,6 +157,7 @@ void zdec_free(struct zdec *z)
 		ZSTD_freeDCtx(z->zs);
 	if (z->gz_open)
 		inflateEnd(&z->gz);
+	buf_release(&z->kept);
 	free(z->out);
 	free(z);
 }

@@ -14,6 +14,10 @@ enum zpipe_codec { ZP_ZSTD, ZP_GZIP };
 /* Receives plain bytes; non-zero stops the feed (zpipe_feed returns -1). */
 typedef int (*zpipe_sink)(void *ctx, const void *data, size_t len);
 
+/* Receives one whole zstd frame as it came, after its plain bytes went
+ * to the sink (NULL when it was not kept); non-zero stops the feed. */
+typedef int (*zpipe_frame)(void *ctx, const void *frame, size_t len);
+
 struct zdec;
 
 struct zdec *zdec_new(enum zpipe_codec codec);
@@ -21,6 +25,10 @@ struct zdec *zdec_new(enum zpipe_codec codec);
  * reason in zdec_error()) or the sink said stop. */
 int zdec_feed(struct zdec *z, const void *in, size_t len, zpipe_sink sink,
 	      void *ctx);
+/* From now on each zstd frame of up to max bytes is also kept as it
+ * came and handed to frame (with the sink's ctx) when it ends: whoever
+ * stores the plain bytes compressed may store these instead. */
+void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max);
 /* 0 when the input ended at the end of a whole frame (a cut stream is
  * an error, not a short file). */
 int zdec_end(struct zdec *z);

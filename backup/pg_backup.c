@@ -112,20 +112,17 @@ static int copy_server(struct dbrun *run, struct table *t, const char *qs,
 		"ACCESS SHARE MODE NOWAIT;\nCOPY %s.%s%s%s%s TO STDOUT;\n"
 		"COMMIT;\n", run->snap, qs, qt, qs, qt, *t->cols ? " (" : "",
 		t->cols, *t->cols ? ")" : "");
-	int rc = -1;
+	int rc = -1, r;
 
 	t->ahead = NULL;
-	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0) {
-		pgx_out_discard(o);
+	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0 ||
+	    (!o && pgx_out_spawn(run->xf, run->db,
+				 arc_part_size(run->ctx->arc), &o, e) < 0))
 		goto out;
-	}
-	if (!o && pgx_out_spawn(run->xf, run->db, arc_part_size(run->ctx->arc),
-				&o, e) < 0) {
-		pgx_out_discard(o);
-		goto out;
-	}
-	if (pgx_copy_out(run->xf, o, run->db, script, what, to_stream,
-			 to_frame, &k, e) < 0)
+	r = pgx_copy_out(run->xf, o, run->db, script, what, to_stream,
+			 to_frame, &k, e);
+	o = NULL;	/* pgx_copy_out freed it */
+	if (r < 0)
 		goto out;
 	log_debug("postgres %s: %s: %u of %u zstd frames from the server "
 		  "kept as they came", run->db, what, arc_stream_kept(k.s),
@@ -138,6 +135,7 @@ static int copy_server(struct dbrun *run, struct table *t, const char *qs,
 	k.s = NULL;
 	*rows = k.rows;
 out:
+	pgx_out_discard(o);
 	arc_stream_abort(k.s);
 	free(what);
 	free(script);

@@ -124,8 +124,8 @@ static int copy_server(struct dbrun *run, struct table *t, const char *qs,
 	o = NULL;	/* pgx_copy_out freed it */
 	if (r < 0)
 		goto out;
-	log_debug("postgres %s: %s: %u of %u zstd frames from the server "
-		  "kept as they came", run->db, what, arc_stream_kept(k.s),
+	log_debug("postgres %s: %s: %u of %u parts kept as the server's "
+		  "zstd compressed them", run->db, what, arc_stream_kept(k.s),
 		  k.frames);
 	if (run->failed) {
 		err_set(e, FX_FAIL, "stopped: another table failed");

@@ -39,25 +39,25 @@ void pgx_release(struct pgx *p)
 	p->why = p->ctr = p->psql = NULL;
 }
 
-/* What the server has: one line per tool found ("split": GNU split with
- * --filter), "ctr ID" for a running container that publishes
+/* What the server has: one line per tool found ("zjobs": a zstd that
+ * compresses in jobs of a given size, without overlap, so that
+ * util/zcut.c can cut its frame), "ctr ID" for a running container that publishes
  * PostgreSQL's port and has psql inside, "bin PATH" for each versioned
- * psql.  For a backup, zstd and split make the link's rate moot: the
+ * psql.  For a backup, such a zstd makes the link's rate moot: the
  * sample that follows the script is skipped. */
 static char *probe_script(int port, int backup)
 {
 	return xstrfmt(
 		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
-		"echo $t; done; S=; split --filter=cat -b 1 </dev/null "
-		">/dev/null 2>&1 && S=1 && echo split; "
+		"echo $t; done; J=; zstd -q -T0 -B1048576 --zstd=ovlog=1 -c "
+		"</dev/null >/dev/null 2>&1 && J=1 && echo zjobs; "
 		"if ! command -v psql >/dev/null 2>&1 && "
 		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
 		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
 		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port,
-		backup ? "[ -n \"$S\" ] && command -v zstd >/dev/null 2>&1 && "
-		"exit 0;" : "");
+		backup ? "[ -n \"$J\" ] && exit 0;" : "");
 }
 
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
@@ -118,11 +118,11 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->codec = ZP_GZIP;
 	else
 		missing = "zstd or gzip";
-	p->split = !missing && p->codec == ZP_ZSTD &&
-		   probe_has(buf_str(&have), "split");
+	p->cuts = !missing && p->codec == ZP_ZSTD &&
+		  probe_has(buf_str(&have), "zjobs");
 	/* Kept frames cost ferry a fraction of the tunnel's decryption and
 	 * compression, on any link (bench/pg_slow). */
-	if (!(backup && p->split && !want) &&
+	if (!(backup && p->cuts && !want) &&
 	    (rc = probe_decide(x, "", missing, want, p->link_bps, &p->why,
 				&rate, e)) <= 0)
 		goto out;
@@ -133,11 +133,11 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server%s",
 				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
 				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip",
-				 backup && p->split ? "; the archive keeps the "
-				 "server's zstd frames (GNU split cuts them)" : "");
-	else if (backup && p->split)
-		p->why = xstrfmt("psql%s%s, zstd and GNU split on the server: "
-				 "the archive keeps the server's zstd frames, "
+				 backup && p->cuts ? "; the archive keeps what "
+				 "the server's zstd compressed" : "");
+	else if (backup && p->cuts)
+		p->why = xstrfmt("psql%s%s and zstd on the server: the archive "
+				 "keeps what the server's zstd compressed, "
 				 "whatever the link; tables under 4 MiB go "
 				 "through the tunnel", p->ctr ? " in container " :
 				 "", p->ctr ? p->ctr : "");
@@ -213,9 +213,9 @@ static int spawn(const struct pgx *p, const char *db, int restore, size_t cut,
 		buf_addstr(&cmd, "; echo \"" STATUS "$?\" >&2; } | ");
 		if (p->codec == ZP_GZIP)
 			buf_addstr(&cmd, "gzip -1 -c");
-		else if (cut && p->split)
-			buf_printf(&cmd, "split -b %zu --filter='zstd -3 -q -c'",
-				   cut);
+		else if (cut)
+			buf_printf(&cmd, "zstd -3 -T0 -B%zu --zstd=ovlog=1 -q "
+				   "-c", cut);
 		else
 			buf_addstr(&cmd, "zstd -3 -T0 -q -c");
 	}
@@ -333,7 +333,9 @@ int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
 	struct pgx_out *o = xcalloc(1, sizeof(*o));
 
 	o->in = o->out = o->err = -1;
-	o->cut = p->split ? cut : 0;
+	/* zstd's jobs are 512 KiB at least: smaller parts would not line
+	 * up with them. */
+	o->cut = p->cuts && cut >= PGX_JOB_MIN ? cut : 0;
 	*out = o;
 	if (spawn(p, db, 0, o->cut, &o->proc, &o->in, &o->out, &o->err, e) < 0 ||
 	    send_password(p, db, &o->in, e) < 0)
@@ -374,7 +376,8 @@ int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 	if (!o->proc)
 		goto out;
 	if (frame && o->cut)
-		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut));
+		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut),
+				 o->cut);
 	if (o->in >= 0 && fd_write_all(o->in, script, strlen(script)) < 0)
 		err_set(e, FX_REMOTE, "postgres %s: %s: psql on the server "
 			"stopped reading", db, what);

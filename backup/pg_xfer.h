@@ -8,11 +8,12 @@
  * password travels on the command's stdin, never in its command line.
  *
  * [postgres] transfer = auto | tunnel | server chooses.  A backup on auto
- * takes the server path whenever the server has psql, zstd and GNU split:
- * split cuts the COPY output into the archive's parts, zstd makes each one
- * frame, and the archive keeps those frames as they came, so ferry
- * neither decrypts the plain text (libssh2 1.10 does it 16 bytes a call)
- * nor compresses it again, whatever the link.  Otherwise, and for
+ * takes the server path whenever the server has psql and a zstd that
+ * compresses in jobs (`-T0 -B PART --zstd=ovlog=1`, which the probe
+ * tries): each job is one of the archive's parts, compressed on its own,
+ * and the archive keeps it as the server compressed it (util/zcut.h), so
+ * ferry neither decrypts the plain text (libssh2 1.10 does it 16 bytes a
+ * call) nor compresses it again, whatever the link.  Otherwise, and for
  * restores, auto takes the server path when psql and a compressor are
  * there, the server is remote and the link is slow (measured: 1 MiB timed
  * at the end of the probe for those tools); on a fast link ferry's own
@@ -35,12 +36,14 @@ struct xport;
 /* Below this size (bytes of table or COPY text) auto keeps a table on
  * the tunnel. */
 #define PGX_SMALL (4u << 20)
+/* zstd's smallest job. */
+#define PGX_JOB_MIN (512u << 10)
 
 struct pgx {
 	int server;		/* 1: the server path */
 	int all;		/* transfer = server: every table on it */
 	enum zpipe_codec codec;
-	int split;		/* GNU split: a zstd frame per archive part */
+	int cuts;		/* the server's zstd compresses in jobs */
 	char *why;		/* why this path, for check and the manifest */
 	struct xport *x;
 	char *ctr;		/* psql's container, or NULL for the host */
@@ -64,8 +67,8 @@ void pgx_release(struct pgx *p);
 
 /* psql in db on the server for one COPY out, started ahead: it connects
  * while ferry reads the catalogs (about 0.1 s of channel, shell and
- * processes).  With cut (and GNU split and zstd there) its output is
- * compressed as one zstd frame per cut bytes.  *out is set either way:
+ * processes).  With cut (and such a zstd there) its output is
+ * compressed in jobs of cut bytes.  *out is set either way:
  * for pgx_copy_out, or on failure (-1) for pgx_out_discard. */
 struct pgx_out;
 

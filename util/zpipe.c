@@ -8,6 +8,7 @@
 
 #include "util/buf.h"
 #include "util/fdio.h"
+#include "util/zcut.h"
 
 #define OUT (128u * 1024)
 
@@ -18,10 +19,7 @@ struct zdec {
 	int gz_open;
 	int at_end;		/* the last byte fed ended a frame */
 	unsigned char *out;
-	zpipe_frame frame;	/* keeping frames: see zdec_keep_frames */
-	struct buf kept;	/* the frame so far */
-	size_t max;
-	int over;		/* this frame outgrew max: not kept */
+	struct zcut *cut;	/* keeping frames: see zdec_keep_frames */
 	char why[160];
 };
 
@@ -45,35 +43,16 @@ struct zdec *zdec_new(enum zpipe_codec codec)
 	return z;
 }
 
-/* The bytes the decoder just took; the frame goes out once it ends. */
-static int keep(struct zdec *z, const void *in, size_t len, void *ctx)
-{
-	int r = 0;
-
-	if (!z->over && z->kept.len + len > z->max) {
-		z->over = 1;
-		buf_release(&z->kept);
-	}
-	if (!z->over)
-		buf_add(&z->kept, in, len);
-	if (!z->at_end)
-		return 0;
-	if (z->frame(ctx, z->over ? NULL : z->kept.p, z->over ? 0 :
-		     z->kept.len))
-		r = -1;
-	buf_reset(&z->kept);
-	z->over = 0;
-	return r;
-}
-
 static int feed_zstd(struct zdec *z, const void *in, size_t len,
 		     zpipe_sink sink, void *ctx)
 {
 	ZSTD_inBuffer ib = { in, len, 0 };
 
+	if (z->cut)
+		return zcut_feed(z->cut, in, len, sink, ctx, &z->at_end, z->why,
+				 sizeof(z->why));
 	while (ib.pos < ib.size) {
 		ZSTD_outBuffer ob = { z->out, OUT, 0 };
-		size_t from = ib.pos;
 		size_t r = ZSTD_decompressStream(z->zs, &ob, &ib);
 
 		if (ZSTD_isError(r)) {
@@ -83,9 +62,6 @@ static int feed_zstd(struct zdec *z, const void *in, size_t len,
 		}
 		z->at_end = r == 0;
 		if (ob.pos && sink(ctx, z->out, ob.pos))
-			return -1;
-		if (z->frame && keep(z, (const char *)in + from,
-				     ib.pos - from, ctx) < 0)
 			return -1;
 	}
 	return 0;
@@ -128,12 +104,11 @@ int zdec_feed(struct zdec *z, const void *in, size_t len, zpipe_sink sink,
 		feed_gzip(z, in, len, sink, ctx);
 }
 
-void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max)
+void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max,
+		      size_t cut)
 {
-	if (z->codec == ZP_ZSTD) {
-		z->frame = frame;
-		z->max = max;
-	}
+	if (z->codec == ZP_ZSTD && !z->cut)
+		z->cut = zcut_new(frame, max, cut);
 }
 
 int zdec_end(struct zdec *z)
@@ -157,7 +132,7 @@ void zdec_free(struct zdec *z)
 		ZSTD_freeDCtx(z->zs);
 	if (z->gz_open)
 		inflateEnd(&z->gz);
-	buf_release(&z->kept);
+	zcut_free(z->cut);
 	free(z->out);
 	free(z);
 }

@@ -25,10 +25,13 @@ struct zdec *zdec_new(enum zpipe_codec codec);
  * reason in zdec_error()) or the sink said stop. */
 int zdec_feed(struct zdec *z, const void *in, size_t len, zpipe_sink sink,
 	      void *ctx);
-/* From now on each zstd frame of up to max bytes is also kept as it
- * came and handed to frame (with the sink's ctx) when it ends: whoever
- * stores the plain bytes compressed may store these instead. */
-void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max);
+/* Before the first byte: each zstd frame of up to max bytes is also
+ * handed to frame (with the sink's ctx) when it ends, as it came, and a
+ * frame a multi-threaded zstd wrote in jobs of cut plain bytes is handed
+ * out job by job, each framed again (util/zcut.h): whoever stores the
+ * plain bytes compressed may store these instead. */
+void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max,
+		      size_t cut);
 /* 0 when the input ended at the end of a whole frame (a cut stream is
  * an error, not a short file). */
 int zdec_end(struct zdec *z);

@@ -36,15 +36,15 @@ fi
 backup_conf pg.ini pg "jobs = 3" "databases = ${dbs// /, }"
 
 # A backup on auto takes the server path whatever the link when the
-# server has zstd and GNU split: each part of a big table comes as its
-# own zstd frame, which the archive keeps as it came.
-KEPT="psql, zstd and GNU split on the server: the archive keeps the server's zstd frames, whatever the link; tables under 4 MiB go through the tunnel"
+# server's zstd compresses in jobs: each part of a big table is one job,
+# which the archive keeps as the server compressed it.
+KEPT="psql and zstd on the server: the archive keeps what the server's zstd compressed, whatever the link; tables under 4 MiB go through the tunnel"
 contains "check: a backup on auto takes the server path, and says why" "$("$FERRY" -c pg.ini check 2>&1 || true)" "transfer: server (zstd) ($KEPT)"
 expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -vv -c pg.ini backup --only postgres
 contains "backup -v: the server path, frames kept" "$ERR" "postgres: transfer server (zstd): $KEPT"
-n=$(printf '%s\n' "$ERR" | sed -n 's/.*postgres pg_edge: COPY public\.big: \([0-9]*\) of \([0-9]*\) zstd frames from the server kept as they came.*/\1 \2/p')
-if [ -n "$n" ] && [ "${n% *}" = "${n#* }" ] && [ "${n% *}" -ge 2 ]; then ok "the big table's parts are the server's frames, all $n"
-else notok "the big table's parts are the server's frames: '$n' in $(printf '%s' "$ERR" | grep -c 'zstd frames') lines"; fi
+n=$(printf '%s\n' "$ERR" | sed -n "s/.*postgres pg_edge: COPY public\.big: \([0-9]*\) of \([0-9]*\) parts kept as the server's zstd compressed them.*/\1 \2/p")
+if [ -n "$n" ] && [ "${n% *}" = "${n#* }" ] && [ "${n% *}" -ge 2 ]; then ok "the big table's parts are the server's zstd jobs, all $n"
+else notok "the big table's parts are the server's zstd jobs: '$n' in $(printf '%s' "$ERR" | grep -c 'parts kept') lines"; fi
 A=$(ls archives/pg-*.tar.zst | head -n 1)
 tar --zstd -tf "$A" >members.txt
 contains "globals.sql in the archive" "$(cat members.txt)" "postgres/globals.sql"
@@ -121,7 +121,7 @@ for tr in server tunnel; do
 	maps=""
 	for db in $dbs; do drop "${db}_$tr"; maps="$maps --db $db=${db}_$tr"; done
 	if [ "$tr" = server ]; then
-		contains "check says which path and why" "$("$FERRY" -c "$tr.ini" check 2>&1)" "transfer: server (zstd) (transfer = server: psql, zstd on the server; the archive keeps the server's zstd frames (GNU split cuts them))"
+		contains "check says which path and why" "$("$FERRY" -c "$tr.ini" check 2>&1)" "transfer: server (zstd) (transfer = server: psql, zstd on the server; the archive keeps what the server's zstd compressed)"
 		# (this test's own PSQL puts the password in env's argv: none
 		# runs while ps watches)
 		(while :; do ps -eo args; sleep 0.02; done >ps.txt 2>/dev/null) &

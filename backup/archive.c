@@ -15,6 +15,11 @@
 #include "util/sha256.h"
 #include "util/zout.h"
 
+struct pool {
+	unsigned char *v[8];
+	size_t n, size;
+};
+
 struct arc {
 	struct archive *w;
 	struct zout *z;
@@ -35,13 +40,13 @@ struct arc {
 	size_t queued;
 	struct err err;		/* the writer's first failure */
 	size_t part;		/* stream part size */
-	/* Written parts wait here for the next one: a fresh multi-megabyte
-	 * buffer is mmapped, and faulting its pages in cost more CPU than
-	 * filling it (a third of ferry's time on 150 MB of COPY text).
-	 * Buffers are made only when none waits, so there are never more
-	 * than were in use at once. */
-	unsigned char *pool[8];
-	size_t npool, pool_size;
+	/* Written parts, and the frames that came with them, wait here for
+	 * the next ones: a fresh buffer of a megabyte or more is mmapped,
+	 * and faulting its pages in cost more CPU than filling it (a third of
+	 * ferry's time on 150 MB of COPY text; the frames, 20,000 page
+	 * faults of 28 MB).  Buffers are made only when none waits, so there
+	 * are never more than were in use at once. */
+	struct pool parts, frames;
 	struct progress pg;	/* tar bytes written, on a terminal */
 };
 
@@ -51,7 +56,7 @@ struct ajob {
 	unsigned char *data;
 	size_t len, cap;	/* cap: a stream part's size, else 0 */
 	unsigned char *frame;	/* data as one zstd frame, or NULL */
-	size_t frame_len;
+	size_t frame_len, frame_cap;	/* frame_cap: a pooled frame's */
 };
 
 #define QUEUE_MAX 1
@@ -65,7 +70,7 @@ struct arc_stream {
 	uint64_t total;
 	uint64_t frame_from;	/* where the source's current frame began */
 	unsigned char *frame;	/* the buffered part as one frame, or NULL */
-	size_t frame_len;
+	size_t frame_len, frame_cap;
 	unsigned kept;		/* parts queued with their frames */
 };
 
@@ -212,29 +217,35 @@ out:
 	return r;
 }
 
-static unsigned char *part_get(struct arc *a, size_t size)
+static unsigned char *pool_get(struct arc *a, struct pool *pl, size_t size)
 {
 	unsigned char *p = NULL;
 
 	pthread_mutex_lock(&a->mu);
-	if (a->npool > 0 && a->pool_size == size)
-		p = a->pool[--a->npool];
+	if (pl->n > 0 && pl->size == size)
+		p = pl->v[--pl->n];
 	pthread_mutex_unlock(&a->mu);
 	return p ? p : xmalloc(size);
 }
 
-/* Under a->mu.  size 0: not a part (freed). */
-static void part_put_locked(struct arc *a, unsigned char *p, size_t size)
+/* Under a->mu.  size 0: not the pool's (freed). */
+static void pool_put_locked(struct pool *pl, unsigned char *p, size_t size)
 {
-	if (a->npool > 0 && a->pool_size != size)
-		while (a->npool > 0)
-			free(a->pool[--a->npool]);
-	if (size && a->npool < sizeof(a->pool) / sizeof(a->pool[0])) {
-		a->pool_size = size;
-		a->pool[a->npool++] = p;
+	if (pl->n > 0 && pl->size != size)
+		while (pl->n > 0)
+			free(pl->v[--pl->n]);
+	if (size && pl->n < sizeof(pl->v) / sizeof(pl->v[0])) {
+		pl->size = size;
+		pl->v[pl->n++] = p;
 	} else {
 		free(p);
 	}
+}
+
+static void pool_free(struct pool *pl)
+{
+	while (pl->n > 0)
+		free(pl->v[--pl->n]);
 }
 
 static void *writer_main(void *arg)
@@ -268,8 +279,8 @@ static void *writer_main(void *arg)
 		a->queued--;
 		a->busy = 0;
 		free(j->name);
-		free(j->frame);
-		part_put_locked(a, j->data, j->cap);
+		pool_put_locked(&a->frames, j->frame, j->frame_cap);
+		pool_put_locked(&a->parts, j->data, j->cap);
 		free(j);
 		pthread_cond_broadcast(&a->cv);
 	}
@@ -281,7 +292,7 @@ static void *writer_main(void *arg)
  * the writer's failure, if any, is returned here. */
 static int enqueue(struct arc *a, const char *name, void *data, size_t len,
 		   size_t cap, unsigned char *frame, size_t frame_len,
-		   struct err *e)
+		   size_t frame_cap, struct err *e)
 {
 	struct ajob *j = xcalloc(1, sizeof(*j));
 	int rc = 0;
@@ -292,6 +303,7 @@ static int enqueue(struct arc *a, const char *name, void *data, size_t len,
 	j->cap = cap;
 	j->frame = frame;
 	j->frame_len = frame_len;
+	j->frame_cap = frame_cap;
 	pthread_mutex_lock(&a->mu);
 	if (!a->started) {
 		if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
@@ -307,8 +319,8 @@ static int enqueue(struct arc *a, const char *name, void *data, size_t len,
 		*e = a->err;
 		rc = -1;
 		free(j->name);
-		free(j->frame);
-		part_put_locked(a, j->data, j->cap);
+		pool_put_locked(&a->frames, j->frame, j->frame_cap);
+		pool_put_locked(&a->parts, j->data, j->cap);
 		free(j);
 	} else {
 		if (a->tail)
@@ -330,7 +342,7 @@ int arc_add(struct arc *a, const char *name, const void *data, size_t len,
 
 	if (len)	/* data may be NULL then */
 		memcpy(copy, data, len);
-	return enqueue(a, name, copy, len, 0, NULL, 0, e);
+	return enqueue(a, name, copy, len, 0, NULL, 0, 0, e);
 }
 
 int arc_sync(struct arc *a, struct err *e)
@@ -397,13 +409,21 @@ static int flush_part(struct arc_stream *s, int last, struct err *e)
 		name = xstrfmt("%s.part-%04u", s->name, s->part);
 	s->kept += s->frame != NULL;
 	r = enqueue(s->a, name, s->buf, s->len, s->buf ? s->cap : 0,
-		    s->frame, s->frame_len, e);
+		    s->frame, s->frame_len, s->frame_cap, e);
 	s->buf = NULL;
 	s->frame = NULL;
 	free(name);
 	s->part++;
 	s->len = 0;
 	return r;
+}
+
+static void drop_frame(struct arc_stream *s)
+{
+	pthread_mutex_lock(&s->a->mu);
+	pool_put_locked(&s->a->frames, s->frame, s->frame_cap);
+	pthread_mutex_unlock(&s->a->mu);
+	s->frame = NULL;
 }
 
 int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
@@ -416,7 +436,7 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 
 		if (!s->buf) {
 			s->cap = s->a->part;
-			s->buf = part_get(s->a, s->cap);
+			s->buf = pool_get(s->a, &s->a->parts, s->cap);
 		}
 		room = s->cap - s->len;
 		if (room == 0) {
@@ -424,10 +444,8 @@ int arc_stream_write(struct arc_stream *s, const void *data, size_t len,
 				return -1;
 			continue;
 		}
-		if (s->frame) {	/* the part is more than the frame now */
-			free(s->frame);
-			s->frame = NULL;
-		}
+		if (s->frame)	/* the part is more than the frame now */
+			drop_frame(s);
 		n = len < room ? len : room;
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;
@@ -475,13 +493,18 @@ static int frame_fits(const unsigned char *f, size_t len)
 void arc_stream_frame(struct arc_stream *s, const void *frame, size_t len)
 {
 	uint64_t from = s->frame_from;
+	/* Frames come from parts of s->a->part bytes: pooled at that bound. */
+	size_t bound = ZSTD_compressBound(s->a->part);
 
 	s->frame_from = s->total;
 	if (!frame || !s->buf || !s->len || from != s->total - s->len ||
 	    !frame_fits(frame, len))
 		return;
-	free(s->frame);
-	s->frame = xmalloc(len);
+	if (s->frame)
+		drop_frame(s);
+	s->frame_cap = len <= bound ? bound : 0;
+	s->frame = s->frame_cap ? pool_get(s->a, &s->a->frames, bound) :
+		   xmalloc(len);
 	memcpy(s->frame, frame, len);
 	s->frame_len = len;
 }
@@ -545,8 +568,8 @@ void arc_free(struct arc *a)
 		free(j);
 	}
 	zout_free(a->z);
-	while (a->npool > 0)
-		free(a->pool[--a->npool]);
+	pool_free(&a->parts);
+	pool_free(&a->frames);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
 	for (size_t i = 0; i < a->n; i++)

@@ -30,6 +30,7 @@ struct zcut {
 	unsigned char fhd, wd;	/* its descriptor and window */
 	int cuttable, last, nocut;
 	struct buf part;	/* the part's blocks */
+	struct buf out_frame;	/* the frame handed out (kept: no page faults) */
 	size_t last_bh;		/* where its last block's header is */
 	int first;		/* the part began with its frame */
 	int over;		/* its blocks outgrew max */
@@ -136,28 +137,28 @@ static int alone_ok(struct zcut *c, const struct buf *f)
  * frame's checksum, if any). */
 static int emit(struct zcut *c, int ends, void *ctx)
 {
-	struct buf f = BUF_INIT;
+	struct buf *f = &c->out_frame;
 	int r;
 
+	buf_reset(f);
 	if (c->over || (!c->first && c->nocut)) {
 		r = c->frame(ctx, NULL, 0);
 	} else if (c->first && ends) {	/* a whole frame, as it came */
-		buf_add(&f, c->head.p, c->head.len);
-		buf_add(&f, c->part.p, c->part.len);
-		buf_add(&f, c->unit.p, c->unit.len);
-		r = c->frame(ctx, f.p, f.len);
+		buf_add(f, c->head.p, c->head.len);
+		buf_add(f, c->part.p, c->part.len);
+		buf_add(f, c->unit.p, c->unit.len);
+		r = c->frame(ctx, f->p, f->len);
 	} else {
-		reframe(c, &f);
-		if (!alone_ok(c, &f)) {
+		reframe(c, f);
+		if (!alone_ok(c, f)) {
 			/* Not a job's boundary: the server's zstd does not
 			 * cut its stream, so neither is it cut again. */
 			c->nocut = 1;
 			r = c->frame(ctx, NULL, 0);
 		} else {
-			r = c->frame(ctx, f.p, f.len);
+			r = c->frame(ctx, f->p, f->len);
 		}
 	}
-	buf_release(&f);
 	buf_reset(&c->part);
 	c->first = c->over = 0;
 	c->plain = 0;
@@ -293,6 +294,7 @@ void zcut_free(struct zcut *c)
 	buf_release(&c->unit);
 	buf_release(&c->head);
 	buf_release(&c->part);
+	buf_release(&c->out_frame);
 	free(c->out);
 	free(c);
 }

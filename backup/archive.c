@@ -228,9 +228,12 @@ static unsigned char *pool_get(struct arc *a, struct pool *pl, size_t size)
 	return p ? p : xmalloc(size);
 }
 
-/* Under a->mu.  size 0: not the pool's (freed). */
+/* Under a->mu.  size 0: not the pool's (freed).  NULL: nothing (a part
+ * without a frame still carries the last frame's size). */
 static void pool_put_locked(struct pool *pl, unsigned char *p, size_t size)
 {
+	if (!p)
+		return;
 	if (pl->n > 0 && pl->size != size)
 		while (pl->n > 0)
 			free(pl->v[--pl->n]);

@@ -2,9 +2,7 @@
  * The postgres restorer: for each database of the archive (or each
  * --db SRC=DST), in the order the archive holds them:
  *
- *   check every target first (one with user tables is refused unless
- *   --clean: nothing is changed), create the missing ones from template0
- *   with the source's encoding and locale;
+ *   the targets checked, then created (pg_dbs.c);
  *   globals.sql when asked; pre-data.sql item by item; the tables' COPY
  *   streams on a pool of sessions; post-data.sql phase by phase (indexes
  *   and foreign keys in parallel); row counts against the manifest;
@@ -26,36 +24,14 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "net/xport.h"
-#include "backup/component.h"
 #include "conf/conf.h"
 #include "restore/pg_copy.h"
+#include "restore/pg_dbs.h"
 #include "restore/pg_items.h"
 #include "restore/pg_restore.h"
 
 #define SCRIPT_MAX (512u << 20)
 #define CHUNK (256u * 1024)
-
-struct pgr_table {
-	char *qname;		/* "schema"."table" */
-	char *cols;		/* " (a, b)" or "" */
-	char *member;
-	unsigned nparts;	/* 0: one member under its own name */
-	long long want, got;
-	long long bytes;	/* of COPY text, to choose its path */
-	int slot;		/* its COPY's slot once started, else -1 */
-};
-
-struct pgr_db {
-	const char *src;
-	char *dst, *part;
-	json_t *info;
-	struct pgr_table *t;
-	size_t nt;
-	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 done */
-	int created, cleaned;		/* by this restore; after --clean */
-	long long rows;
-	struct timespec t0, analyze_t0;
-};
 
 struct pgr {
 	struct rs_ctx *x;
@@ -63,285 +39,23 @@ struct pgr {
 	struct pg_target tg;
 	struct pgx xf;		/* how the COPY data travels */
 	struct pgx_in *spare;	/* psql started ahead for spare_db */
-	struct pgr_db *spare_db;
-	struct pgr_db *d;
+	struct pgdb *spare_db;
+	struct pgdb *d;
 	size_t nd;
 	int jobs;
-	struct pgr_db *cur;	/* the database being restored */
+	struct pgdb *cur;	/* the database being restored */
 	PGconn *c;
 	struct copy_pool *pool;
 	/* The last database's ANALYZE runs while the next one is restored:
 	 * its tables are done, and the next database takes no lock of it. */
-	struct pgr_db *analyzing;
+	struct pgdb *analyzing;
 	PGconn *ac;
 	/* What the member just read staged, for checked() to run. */
 	enum { PEND_NONE, PEND_GLOBALS, PEND_PRE, PEND_POST, PEND_END } pend;
-	struct pgr_db *pend_db;
-	struct pgr_table *pend_table;
+	struct pgdb *pend_db;
+	struct pgdb_table *pend_table;
 	struct buf pend_text;
 };
-
-static void load_tables(struct pgr *p, struct pgr_db *d)
-{
-	json_t *tabs = json_object_get(d->info, "tables");
-	json_t *members = json_object_get(p->x->manifest, "members");
-
-	d->nt = json_array_size(tabs);
-	d->t = xcalloc(d->nt + 1, sizeof(*d->t));
-	for (size_t i = 0; i < d->nt; i++) {
-		json_t *t = json_array_get(tabs, i);
-		char *qs = pg_quote_ident(json_string_value(json_object_get(t,
-							"schema")) ?: "");
-		char *qt = pg_quote_ident(json_string_value(json_object_get(t,
-							"table")) ?: "");
-		const char *m = json_string_value(json_object_get(t, "member"));
-		size_t ml = m ? strlen(m) : 0;
-
-		json_t *cols = json_object_get(t, "columns"), *col;
-		struct buf target = BUF_INIT;
-		size_t k;
-
-		/* Columns by name when the archive lists them (as pg_dump's
-		 * COPY does): the target's column order may differ. */
-		json_array_foreach(cols, k, col) {
-			char *qc = pg_quote_ident(json_string_value(col) ?: "");
-
-			buf_printf(&target, "%s%s", k ? ", " : " (", qc);
-			free(qc);
-		}
-		if (json_array_size(cols))
-			buf_addch(&target, ')');
-		d->t[i].qname = xstrfmt("%s.%s", qs, qt);
-		d->t[i].cols = buf_detach(&target, NULL);
-		d->t[i].member = xstrdup(m ? m : "");
-		d->t[i].want = json_integer_value(json_object_get(t, "rows"));
-		d->t[i].bytes = json_integer_value(json_object_get(t, "bytes"));
-		d->t[i].got = -1;
-		d->t[i].slot = -1;
-		for (size_t j = 0; m && j < json_array_size(members); j++) {
-			const char *n = json_string_value(json_object_get(
-				json_array_get(members, j), "name"));
-
-			if (n && !strncmp(n, m, ml) && !strncmp(n + ml, ".part-", 6))
-				d->t[i].nparts++;
-		}
-		free(qs);
-		free(qt);
-	}
-}
-
-static int select_dbs(struct pgr *p, json_t *dbs, json_t *failed,
-		      struct err *e)
-{
-	const struct strlist *map = p->x->o->dbmap;
-	const char *k;
-	json_t *v;
-	size_t i = 0;
-
-	p->nd = json_object_size(dbs);
-	p->d = xcalloc(p->nd + 1, sizeof(*p->d));
-	json_object_foreach(dbs, k, v) {
-		p->d[i].src = k;
-		p->d[i].info = v;
-		p->d[i].part = component_member_part(k);
-		p->d[i].selected = !map || map->n == 0;
-		p->d[i].dst = xstrdup(k);
-		load_tables(p, &p->d[i]);
-		i++;
-	}
-	for (size_t m = 0; map && m < map->n; m++) {
-		const char *eq = strchr(map->v[m], '=');
-		size_t j;
-
-		if (!eq || eq == map->v[m] || !eq[1])
-			return err_set(e, FX_USAGE, "--db %s: expected SRC=DST",
-				       map->v[m]);
-		for (j = 0; j < p->nd; j++)
-			if (strlen(p->d[j].src) == (size_t)(eq - map->v[m]) &&
-			    !strncmp(p->d[j].src, map->v[m], (size_t)(eq - map->v[m])))
-				break;
-		if (j == p->nd && json_object_getn(failed, map->v[m],
-						   (size_t)(eq - map->v[m])))
-			return err_set(e, FX_FAIL, "--db %s: database '%.*s' is "
-				       "not in the archive: its backup failed (%s)",
-				       map->v[m], (int)(eq - map->v[m]), map->v[m],
-				       json_string_value(json_object_getn(failed,
-					       map->v[m], (size_t)(eq - map->v[m]))));
-		if (j == p->nd)
-			return err_set(e, FX_USAGE, "--db %s: the archive has no "
-				       "database '%.*s'", map->v[m],
-				       (int)(eq - map->v[m]), map->v[m]);
-		p->d[j].selected = 1;
-		free(p->d[j].dst);
-		p->d[j].dst = xstrdup(eq + 1);
-	}
-	return 0;
-}
-
-/* How many user tables db has (-1: no such database). */
-static int user_tables(struct pgr *p, PGconn *admin, const char *db,
-		       struct err *e)
-{
-	const char *params[1] = { db };
-	PGresult *r = PQexecParams(admin, "SELECT 1 FROM pg_database WHERE "
-				   "datname = $1", 1, NULL, params, NULL, NULL, 0);
-	PGconn *c;
-	int n = -1;
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		err_set(e, FX_FAIL, "postgres: %.*s",
-			pg_errlen(PQerrorMessage(admin)), PQerrorMessage(admin));
-		PQclear(r);
-		return -2;
-	}
-	n = PQntuples(r) ? 0 : -1;
-	PQclear(r);
-	if (n < 0)
-		return -1;
-	if (!(c = pg_open(&p->tg, db, e)))
-		return -2;
-	r = pg_query(c, "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
-		     "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
-		     "AND n.nspname <> 'information_schema' AND n.nspname !~ "
-		     "'^pg_'", db, e);
-	n = r ? (int)pg_num(PQgetvalue(r, 0, 0), -2) : -2;
-	if (n == -2 && r)
-		err_set(e, FX_FAIL, "postgres %s: unexpected table count '%s'",
-			db, PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return n;
-}
-
-/* The source database's comment and settings, on the target (q: its
- * quoted name). */
-static int db_settings(PGconn *admin, struct pgr_db *d, const char *q,
-		       struct err *e)
-{
-	const char *comment = json_string_value(json_object_get(d->info,
-								"comment"));
-	json_t *set = json_object_get(d->info, "settings"), *it;
-	struct buf sql = BUF_INIT;
-	size_t i;
-	int rc = 0;
-
-	if (comment) {
-		char *l = PQescapeLiteral(admin, comment, strlen(comment));
-
-		buf_printf(&sql, "COMMENT ON DATABASE %s IS %s;\n", q, l);
-		PQfreemem(l);
-	}
-	json_array_foreach(set, i, it) {
-		const char *role = json_string_value(json_object_get(it, "role"));
-		const char *name = json_string_value(json_object_get(it, "name"));
-		const char *val = json_string_value(json_object_get(it, "value"));
-		char *qr = role ? PQescapeIdentifier(admin, role, strlen(role)) : NULL;
-		char *qn = name ? PQescapeIdentifier(admin, name, strlen(name)) : NULL;
-		char *lv = val ? PQescapeLiteral(admin, val, strlen(val)) : NULL;
-
-		if (qn && lv) {
-			if (qr)
-				buf_printf(&sql, "ALTER ROLE %s IN DATABASE %s ", qr, q);
-			else
-				buf_printf(&sql, "ALTER DATABASE %s ", q);
-			buf_printf(&sql, "SET %s TO %s;\n", qn, lv);
-		}
-		PQfreemem(qr);
-		PQfreemem(qn);
-		PQfreemem(lv);
-	}
-	if (sql.len)
-		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-	buf_release(&sql);
-	return rc;
-}
-
-static int create_db(struct pgr *p, PGconn *admin, struct pgr_db *d,
-		     struct err *e)
-{
-	char *q = PQescapeIdentifier(admin, d->dst, strlen(d->dst));
-	const char *enc = json_string_value(json_object_get(d->info, "encoding"));
-	const char *col = json_string_value(json_object_get(d->info, "collate"));
-	const char *ct = json_string_value(json_object_get(d->info, "ctype"));
-	struct buf sql = BUF_INIT;
-	int rc = 0;
-
-	if (d->exists && p->x->o->clean) {
-		buf_printf(&sql, "DROP DATABASE %s%s", q,
-			   PQserverVersion(admin) >= 130000 ? " WITH (FORCE)" : "");
-		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-		d->exists = 0;
-		d->cleaned = 1;
-	}
-	if (rc == 0 && !d->exists) {
-		char *le = enc ? PQescapeLiteral(admin, enc, strlen(enc)) : NULL;
-		char *lc = col ? PQescapeLiteral(admin, col, strlen(col)) : NULL;
-		char *lt = ct ? PQescapeLiteral(admin, ct, strlen(ct)) : NULL;
-
-		buf_reset(&sql);
-		buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0", q);
-		if (le)
-			buf_printf(&sql, " ENCODING %s", le);
-		if (lc && lt)
-			buf_printf(&sql, " LC_COLLATE %s LC_CTYPE %s", lc, lt);
-		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
-		/* A CREATE cut off by a lost connection may still complete on
-		 * the server: then it is this restore's to name. */
-		d->created = (rc == 0 || (p->xp && xport_lost(p->xp))) &&
-			!d->cleaned;
-		PQfreemem(le);
-		PQfreemem(lc);
-		PQfreemem(lt);
-	}
-	if (rc == 0)
-		rc = db_settings(admin, d, q, e);
-	buf_release(&sql);
-	PQfreemem(q);
-	return rc;
-}
-
-/* Every target is checked before any is touched. */
-static int prepare(struct pgr *p, struct err *e)
-{
-	const char *maint = "postgres";
-	PGconn *admin;
-	int rc = -1;
-
-	/* A database cannot be dropped from a session on it. */
-	for (size_t i = 0; i < p->nd; i++)
-		if (p->d[i].selected && !strcmp(p->d[i].dst, "postgres"))
-			maint = "template1";
-	if (!(admin = pg_open(&p->tg, maint, e)))
-		return -1;
-
-	if (!admin)
-		return -1;
-	for (size_t i = 0; i < p->nd; i++) {
-		struct pgr_db *d = &p->d[i];
-		int n;
-
-		if (!d->selected)
-			continue;
-		if ((n = user_tables(p, admin, d->dst, e)) < -1)
-			goto out;
-		d->exists = n >= 0;
-		if (n > 0 && !p->x->o->clean) {
-			err_set(e, FX_FAIL, "database %s already has %d user "
-				"table%s: restore into another (--db %s=NEW) or "
-				"give --clean to drop and recreate it; nothing "
-				"was changed", d->dst, n, n == 1 ? "" : "s",
-				d->src);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < p->nd; i++)
-		if (p->d[i].selected && create_db(p, admin, &p->d[i], e) < 0)
-			goto out;
-	rc = 0;
-out:
-	PQfinish(admin);
-	return rc;
-}
 
 /* psql on the server for the first database with a table on the server
  * path, started while the targets are checked and created: it waits for
@@ -351,7 +65,7 @@ static void start_spare(struct pgr *p)
 	struct err e = ERR_INIT;
 
 	for (size_t i = 0; p->xf.server && i < p->nd; i++) {
-		struct pgr_db *d = &p->d[i];
+		struct pgdb *d = &p->d[i];
 		size_t j = 0;
 
 		while (d->selected && j < d->nt && !pgx_wants(&p->xf,
@@ -379,8 +93,9 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	*out = p;
 	p->x = x;
 	p->jobs = x->o->jobs > 0 ? x->o->jobs : (int)conf_num(c, "postgres", "jobs");
-	if (select_dbs(p, json_object_get(detail, "databases"),
-		       json_object_get(detail, "failed_databases"), e) < 0)
+	if (!(p->d = pgdb_select(json_object_get(detail, "databases"),
+				 json_object_get(detail, "failed_databases"),
+				 x->manifest, x->o->dbmap, &p->nd, e)))
 		return -1;
 	if (!p->nd)
 		return err_set(e, FX_FAIL, "the archive holds no database to "
@@ -400,37 +115,13 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		return -1;
 	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
 	start_spare(p);
-	return prepare(p, e);
+	return pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, e);
 }
 
 static void copied(void *arg, size_t tag, long long rows)
 {
-	((struct pgr_table *)tag)->got = rows;
+	((struct pgdb_table *)tag)->got = rows;
 	(void)arg;
-}
-
-/* What the member named rest (after "postgres/<db>/") is in d: a table's
- * data (and whether it is the table's last part), or NULL. */
-static struct pgr_table *table_of(struct pgr_db *d, const char *name,
-				  int *last)
-{
-	for (size_t i = 0; i < d->nt; i++) {
-		size_t ml = strlen(d->t[i].member);
-		unsigned part;
-		char extra;
-
-		if (strncmp(name, d->t[i].member, ml))
-			continue;
-		if (!name[ml]) {
-			*last = 1;
-			return &d->t[i];
-		}
-		if (sscanf(name + ml, ".part-%u%c", &part, &extra) == 1) {
-			*last = part + 1 >= d->t[i].nparts;
-			return &d->t[i];
-		}
-	}
-	return NULL;
 }
 
 static int fail_db(struct pgr *p, struct err *e)
@@ -440,7 +131,7 @@ static int fail_db(struct pgr *p, struct err *e)
 	return -1;
 }
 
-static int pre_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
+static int pre_data(struct pgr *p, struct pgdb *d, const struct buf *text,
 		    struct err *e)
 {
 	struct items it = { 0 };
@@ -466,11 +157,11 @@ out:
 	return rc;
 }
 
-static int data(struct pgr *p, struct pgr_db *d, struct rs_member *m,
+static int data(struct pgr *p, struct pgdb *d, struct rs_member *m,
 		struct err *e)
 {
 	int last = 0;
-	struct pgr_table *t = table_of(d, m->name, &last);
+	struct pgdb_table *t = pgdb_table(d, m->name, &last);
 	ssize_t n;
 
 	if (!t || d->state != 1)
@@ -508,22 +199,10 @@ static int parallel_phase(const char *phase)
 	return !strcmp(phase, "index") || !strcmp(phase, "fk");
 }
 
-static int check_counts(struct pgr_db *d, struct err *e)
-{
-	for (size_t i = 0; i < d->nt; i++) {
-		if (d->t[i].got != d->t[i].want)
-			return err_set(e, FX_FAIL, "%s: %lld rows restored, the "
-				       "manifest says %lld", d->t[i].qname,
-				       d->t[i].got, d->t[i].want);
-		d->rows += d->t[i].got;
-	}
-	return 0;
-}
-
 /* Waits for the ANALYZE in flight, if any, then reports its database. */
 static int analyze_wait(struct pgr *p, struct err *e)
 {
-	struct pgr_db *d = p->analyzing;
+	struct pgdb *d = p->analyzing;
 	PGresult *r;
 	int rc = 0;
 
@@ -584,7 +263,7 @@ static size_t widest_phase(const struct items *it)
 	return most;
 }
 
-static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
+static int post_data(struct pgr *p, struct pgdb *d, const struct buf *text,
 		     struct err *e)
 {
 	struct items it = { 0 };
@@ -619,7 +298,7 @@ static int post_data(struct pgr *p, struct pgr_db *d, const struct buf *text,
 			    elapsed_since(&t));
 		i = j;
 	}
-	if (check_counts(d, e) < 0 || analyze_wait(p, e) < 0)
+	if (pgdb_counted(d, e) < 0 || analyze_wait(p, e) < 0)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &d->analyze_t0);
 	if (!PQsendQuery(p->c, "ANALYZE")) {
@@ -664,7 +343,7 @@ out:
 
 /* A script is read whole now and run once it matched the manifest. */
 static int stage(struct pgr *p, struct rs_member *m, int what,
-		 struct pgr_db *d, struct err *e)
+		 struct pgdb *d, struct err *e)
 {
 	buf_wipe(&p->pend_text);	/* globals may hold password hashes */
 	if (rs_slurp(m, &p->pend_text, SCRIPT_MAX, e) < 0)
@@ -678,7 +357,7 @@ static int pgr_member(void *state, struct rs_member *m, struct err *e)
 {
 	struct pgr *p = state;
 	const char *rest, *slash;
-	struct pgr_db *d = NULL;
+	struct pgdb *d = NULL;
 
 	if (strncmp(m->name, "postgres/", 9))
 		return 0;
@@ -758,7 +437,7 @@ static void pgr_abandon(void *state, struct err *e)
 	p->c = p->ac = NULL;
 	p->analyzing = NULL;
 	for (size_t i = 0; i < p->nd; i++) {
-		struct pgr_db *d = &p->d[i];
+		struct pgdb *d = &p->d[i];
 		struct err de = ERR_INIT;
 
 		if (!d->selected || (!d->created && !d->cleaned && !d->state))
@@ -829,17 +508,7 @@ static void pgr_free(void *state)
 	pgx_in_discard(p->spare);
 	PQfinish(p->c);
 	PQfinish(p->ac);
-	for (size_t i = 0; i < p->nd; i++) {
-		for (size_t j = 0; j < p->d[i].nt; j++) {
-			free(p->d[i].t[j].qname);
-			free(p->d[i].t[j].cols);
-			free(p->d[i].t[j].member);
-		}
-		free(p->d[i].t);
-		free(p->d[i].dst);
-		free(p->d[i].part);
-	}
-	free(p->d);
+	pgdb_free(p->d, p->nd);
 	buf_wipe(&p->pend_text);
 	pg_target_release(&p->tg);
 	pgx_release(&p->xf);

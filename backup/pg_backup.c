@@ -386,34 +386,6 @@ static int add_script(struct bk_ctx *ctx, const char *db, const char *what,
 	return rc;
 }
 
-/* What a restore needs to create the database as it was: encoding,
- * locale, comment and the settings made with ALTER DATABASE / ALTER ROLE
- * ... IN DATABASE. */
-static json_t *db_info(PGconn *c, const char *db, struct err *e)
-{
-	PGresult *r = pg_query(c, "SELECT pg_encoding_to_char(d.encoding), "
-		"d.datcollate, d.datctype, shobj_description(d.oid, "
-		"'pg_database'), (SELECT json_agg(json_build_object('role', "
-		"CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) "
-		"END, 'name', split_part(cfg, '=', 1), 'value', substr(cfg, "
-		"strpos(cfg, '=') + 1))) FROM pg_db_role_setting s, "
-		"unnest(s.setconfig) cfg WHERE s.setdatabase = d.oid) "
-		"FROM pg_database d WHERE d.datname = current_database()", db, e);
-	json_t *j;
-
-	if (!r)
-		return NULL;
-	j = json_pack("{s:s, s:s, s:s}", "encoding", PQgetvalue(r, 0, 0),
-		      "collate", PQgetvalue(r, 0, 1), "ctype", PQgetvalue(r, 0, 2));
-	if (!PQgetisnull(r, 0, 3))
-		json_object_set_new(j, "comment", json_string(PQgetvalue(r, 0, 3)));
-	if (!PQgetisnull(r, 0, 4))
-		json_object_set_new(j, "settings", json_loads(PQgetvalue(r, 0, 4),
-							      0, NULL));
-	PQclear(r);
-	return j;
-}
-
 static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		     struct pgx *xf, const char *db, json_t *dbs,
 		     struct err *e)
@@ -457,7 +429,7 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	    pgx_out_spawn(xf, db, arc_part_size(ctx->arc), &run.t[0].ahead,
 			  e) < 0)
 		goto out;
-	if (!(info = db_info(c, db, e)) ||
+	if (!(info = pg_db_info(c, db, e)) ||
 	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
 		     unsup, e) < 0 || add_script(ctx, db, "pre-data.sql", &pre, e) < 0)
 		goto out;
@@ -546,46 +518,34 @@ out:
 	return rc;
 }
 
-static int list_databases(const struct pg_target *t, const struct conf *conf,
+static int list_databases(PGconn *c, const struct conf *conf,
 			  struct strlist *dbs, struct err *e)
 {
-	PGresult *r = NULL;
-	PGconn *c;
-	int rc = -1;
+	PGresult *r;
 
-	if (!(c = pg_open(t, "postgres", e)))
-		return -1;
 	conf_list(conf, "postgres", "databases", dbs);
-	if (dbs->n == 1 && !strcmp(dbs->v[0], "all")) {
-		strlist_release(dbs);
-		if (!(r = pg_query(c, "SELECT datname FROM pg_database WHERE "
-				   "datallowconn AND NOT datistemplate ORDER BY 1",
-				   "list databases", e)))
-			goto out;
-		for (int i = 0; i < PQntuples(r); i++)
-			strlist_add(dbs, PQgetvalue(r, i, 0));
-	}
-	rc = 0;
-out:
+	if (dbs->n != 1 || strcmp(dbs->v[0], "all"))
+		return 0;
+	strlist_release(dbs);
+	if (!(r = pg_query(c, "SELECT datname FROM pg_database WHERE "
+			   "datallowconn AND NOT datistemplate ORDER BY 1",
+			   "list databases", e)))
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		strlist_add(dbs, PQgetvalue(r, i, 0));
 	PQclear(r);
-	PQfinish(c);
-	return rc;
+	return 0;
 }
 
-static int backup_globals(struct bk_ctx *ctx, const struct pg_target *t,
-			  struct err *e)
+static int backup_globals(struct bk_ctx *ctx, PGconn *c, struct err *e)
 {
 	struct buf g = BUF_INIT;
-	PGconn *c = pg_open(t, "postgres", e);
 	int rc = -1;
 
-	if (!c)
-		return -1;
 	if (pg_globals(c, (int)conf_num(ctx->conf, "postgres",
 					"include_passwords"), &g, e) == 0)
 		rc = arc_add(ctx->arc, "postgres/globals.sql", buf_str(&g), g.len, e);
 	buf_wipe(&g);
-	PQfinish(c);
 	return rc;
 }
 
@@ -614,13 +574,18 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	struct pgx xf = { 0 };
 	struct strlist dbs = STRLIST_INIT;
 	json_t *jdbs = json_object(), *failed = json_object();
+	PGconn *c = NULL;
 	int rc = -1;
 
 	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
 		goto out;
-	if (list_databases(&t, ctx->conf, &dbs, e) < 0 ||
-	    backup_globals(ctx, &t, e) < 0)
+	/* One session for both: each costs round trips on a distant link. */
+	if (!(c = pg_open(&t, "postgres", e)) ||
+	    list_databases(c, ctx->conf, &dbs, e) < 0 ||
+	    backup_globals(ctx, c, e) < 0)
 		goto out;
+	PQfinish(c);
+	c = NULL;
 	json_object_set_new(detail, "globals", json_string("postgres/globals.sql"));
 	/* A database that fails (a lock not granted, say) fails alone: the
 	 * others still land, and the component reports what it missed. */
@@ -650,6 +615,7 @@ out:
 	if (json_object_size(failed))
 		json_object_set(detail, "failed_databases", failed);
 	json_decref(failed);
+	PQfinish(c);
 	strlist_release(&dbs);
 	pg_target_release(&t);
 	pgx_release(&xf);

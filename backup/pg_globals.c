@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup/pg_conn.h"
 #include "backup/pg_schema_int.h"
 
 static const char *const Q_ROLES =
@@ -77,4 +78,29 @@ int pg_globals(PGconn *c, int passwords, struct buf *out, struct err *e)
 	free(q1);
 	free(q);
 	return rc;
+}
+
+json_t *pg_db_info(PGconn *c, const char *db, struct err *e)
+{
+	PGresult *r = pg_query(c, "SELECT pg_encoding_to_char(d.encoding), "
+		"d.datcollate, d.datctype, shobj_description(d.oid, "
+		"'pg_database'), (SELECT json_agg(json_build_object('role', "
+		"CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) "
+		"END, 'name', split_part(cfg, '=', 1), 'value', substr(cfg, "
+		"strpos(cfg, '=') + 1))) FROM pg_db_role_setting s, "
+		"unnest(s.setconfig) cfg WHERE s.setdatabase = d.oid) "
+		"FROM pg_database d WHERE d.datname = current_database()", db, e);
+	json_t *j;
+
+	if (!r)
+		return NULL;
+	j = json_pack("{s:s, s:s, s:s}", "encoding", PQgetvalue(r, 0, 0),
+		      "collate", PQgetvalue(r, 0, 1), "ctype", PQgetvalue(r, 0, 2));
+	if (!PQgetisnull(r, 0, 3))
+		json_object_set_new(j, "comment", json_string(PQgetvalue(r, 0, 3)));
+	if (!PQgetisnull(r, 0, 4))
+		json_object_set_new(j, "settings", json_loads(PQgetvalue(r, 0, 4),
+							      0, NULL));
+	PQclear(r);
+	return j;
 }

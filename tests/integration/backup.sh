@@ -1,5 +1,6 @@
 # Backups: the archive, its manifest, verify, list, prune, the lock and
 # cleanup after failures, against the sandbox's PostgreSQL.
+# cost: 60 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

@@ -1,5 +1,6 @@
 # The command line: help, version, exit codes, multi-call names, config
 # errors and `ferry config`.  Needs no server.
+# cost: 10 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

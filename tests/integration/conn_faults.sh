@@ -6,6 +6,7 @@
 # Each run must end within its bound with exit 3, name the loss, leave no
 # partial file, lock or tunnel socket, and use little CPU while it waits.
 # The random seed is printed; SEED=N replays a run's moments.
+# cost: 170 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "conn_faults"

@@ -4,6 +4,7 @@
 # SIGTERM during a job leaves no partial archive and exits 0.  Waits for
 # minute boundaries: about three to four minutes.
 # once: waits on the clock (every-minute schedules)
+# cost: 160 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

@@ -1,6 +1,7 @@
 # The deploy sync engine against the sandbox: the server's tree must equal
 # what rsync -a makes from the same files, with excludes honoured, strays
 # deleted, type changes, interruptions and dangerous targets handled.
+# cost: 110 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "deploy"

@@ -2,6 +2,7 @@
 # directories and the home directory's line are refused, an existing tree
 # ferry did not make loses nothing until --adopt, a dry run writes nothing,
 # and a leading ~/ means the remote home.
+# cost: 25 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "deploy_safety"

@@ -2,6 +2,7 @@
 # raised where they matter, long lines, quotes, ferry init, -q, progress,
 # list's sizes, escaped names.  The parts that need a server skip without
 # the sandbox.
+# cost: 40 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

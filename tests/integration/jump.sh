@@ -4,6 +4,7 @@
 # namespace only: the host has no route to it.  Then: one hop, two hops, a
 # hop whose host key is wrong (exit 3 naming that hop), ProxyCommand over
 # `ssh -W`, a deploy through the jump, and a PostgreSQL backup through one.
+# cost: 15 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "jump"

@@ -6,6 +6,7 @@
 # ferry), refusal of a non-empty bucket, --clean, a damaged archive, a
 # wrong key (exit 5, postgres intact; with --fail-fast nothing published),
 # an ETag that lies, a retried 503, a download cut midway, buckets = all.
+# cost: 130 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "minio"

@@ -4,6 +4,7 @@
 # a leading or trailing "/", a 1,024-byte single segment; and the bucket's
 # policy, versioning, lifecycle, CORS and tags.  Behind the same
 # signature-checking proxy, through ferry's SSH tunnel; checked with awscli.
+# cost: 40 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "minio_moto"

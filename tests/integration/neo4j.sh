@@ -3,6 +3,7 @@
 # here), every value type, paging, lost replies, damaged archives, and a
 # failing neo4j next to a good postgres (exit 5).  Dump mode is
 # tests/integration/neo4j_dump.sh.
+# cost: 40 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

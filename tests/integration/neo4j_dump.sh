@@ -6,6 +6,7 @@
 # writes its neo4j-admin), run by the sandbox's Docker engine as the
 # sandbox's user, the way ferry's compose runs it.
 # once: waits on Docker compose v1 (5 s a call)
+# cost: 70 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

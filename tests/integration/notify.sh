@@ -2,6 +2,7 @@
 # backup, prune or verify run tells the outside world, observed by a local
 # HTTP server (tests/http_recorder.py, loopback only), against the
 # sandbox's PostgreSQL.
+# cost: 30 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

@@ -2,6 +2,7 @@
 # AWS's own signer, in front of s3rver (both on this machine's loopback):
 # multipart upload, listing, retention, download, encryption, and a
 # cross-check with Debian's awscli.
+# cost: 60 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "offsite"

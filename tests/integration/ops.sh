@@ -3,6 +3,7 @@
 # gate, ps, logs (live, interrupted, resumed after a cut), exec, restart,
 # down, the deploy lock, require, service selection and the history.
 # once: waits on Docker compose, little C beyond the plain build's
+# cost: 200 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "ops"

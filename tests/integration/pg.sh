@@ -2,6 +2,7 @@
 # restore, with pg_dump as the oracle: for every corpus, pg_dump of ferry's
 # copy must equal pg_dump of pg_restore's copy, and of the source (modulo
 # PostgreSQL's own non-idempotent deparsing).  Then the faults.
+# cost: 100 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "pg"

@@ -1,6 +1,7 @@
 # PostgreSQL faults: a wrong password, the backend killed mid-COPY, DDL
 # during a backup, a lock that never comes.  None may publish an archive or
 # touch an earlier one.
+# cost: 40 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "pg_faults"

@@ -3,6 +3,7 @@
 # into a fresh redis-server with the same keys, values, types and TTLs;
 # restore --to DIR; the service restore (needs a Docker engine); failures
 # that stay within the component (exit 5) and never hang.
+# cost: 100 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "redis"

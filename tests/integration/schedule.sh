@@ -4,6 +4,7 @@
 # fire times; invalid expressions as config errors; crontab lines and
 # systemd units.  Needs no server.
 # once: its time goes to the Python reference; test_sched covers the parser under ASan
+# cost: 65 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

@@ -3,6 +3,7 @@
 # leave DIR; log files capped to their newest whole lines; compose logs
 # since the last backup (needs a Docker engine); each component's failure
 # (exit 5, the others intact); the check rows.
+# cost: 45 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "sources"

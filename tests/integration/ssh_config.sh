@@ -6,6 +6,7 @@
 # HostKeyAlias, HashKnownHosts, IdentityAgent, IdentitiesOnly), a ProxyJump
 # route to a jump host that does not resolve (jump.sh follows working ones),
 # and deploy, backup and check through an alias of ~/.ssh/config.
+# cost: 40 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 cd "$SCRATCH"

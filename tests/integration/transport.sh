@@ -1,5 +1,6 @@
 # The SSH transport and `ferry check` against the sandbox dev server: host
 # keys, authentication, exec, SFTP, tunnels, and host = local.
+# cost: 35 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "transport"

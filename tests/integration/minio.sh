@@ -47,13 +47,13 @@ RAW() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT
 COMPARE() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
 	python3 "$FERRY_SOURCE_ROOT/tests/s3_compare.py" aws --endpoint-url "http://127.0.0.1:$S3PORT" -- "$@"; }
 PSQL() { NS env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
-PUT() { RAW s3api put-object --bucket media "$@" >/dev/null; }
+RAWS() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+	python3 "$FERRY_SOURCE_ROOT/tests/aws_batch.py" --endpoint-url "http://127.0.0.1:$S3PORT"; }
 
 # ---- the data ----------------------------------------------------------------
 PSQL -c "DROP DATABASE IF EXISTS mn_pg" -c "DROP DATABASE IF EXISTS mn_pg_back" -c "CREATE DATABASE mn_pg" >/dev/null
 PSQL -d mn_pg -c "CREATE TABLE t AS SELECT i, md5(i::text) AS h FROM generate_series(1, 1000) i" >/dev/null
 
-for b in media big many; do RAW s3 mb "s3://$b" >/dev/null; done
 printf 'hello\n' >hello.txt
 printf '{"a": 1}\n' | gzip -9n >json.gz
 : >empty
@@ -61,22 +61,26 @@ head -c 20000000 /dev/urandom >20mb.bin
 head -c 68000000 /dev/urandom >68mb.bin
 # 1,024 bytes in segments s3rver can store (its files are named after them)
 LONG=$(python3 -c 'print("/".join(["L" * 204] * 5))')
-PUT --key "a b.txt" --body hello.txt --content-type "text/plain; charset=utf-8" \
-	--cache-control "max-age=60, public" --metadata owner=ann,note="two words"
-PUT --key "p+q=r&s.json" --body json.gz --content-type application/json --content-encoding gzip
-PUT --key "100%.txt" --body hello.txt --content-disposition 'attachment; filename="x.txt"'
-PUT --key "ünïcödé/日本語.txt" --body hello.txt --content-language de-DE --metadata "x-y=z"
-PUT --key "dir/" --body empty
-PUT --key "x.part-0000" --body hello.txt
-PUT --key ".bucket/policy.json" --body hello.txt
-PUT --key "$LONG" --body hello.txt
-PUT --key "empty" --body empty
-PUT --key "tilde~ and  two spaces" --body hello.txt
-# several members: staged in a file, one PUT; above 64 MiB: multipart
-RAW s3 cp 20mb.bin s3://big/20mb.bin --only-show-errors --content-type application/x-twenty --metadata size=20
-RAW s3 cp 68mb.bin s3://big/68mb.bin --only-show-errors --metadata size=68
-RAW s3api put-bucket-cors --bucket media --cors-configuration \
-	'{"CORSRules":[{"AllowedOrigins":["https://dev.example.invalid"],"AllowedMethods":["GET","PUT"],"MaxAgeSeconds":300}]}'
+# One interpreter for the setup's commands (an aws start costs a second).
+# Several members: staged in a file, one PUT; above 64 MiB: multipart.
+RAWS <<EOF >/dev/null
+s3 mb s3://media
+s3 mb s3://big
+s3 mb s3://many
+s3api put-object --bucket media --key "a b.txt" --body hello.txt --content-type "text/plain; charset=utf-8" --cache-control "max-age=60, public" --metadata owner=ann,note="two words"
+s3api put-object --bucket media --key "p+q=r&s.json" --body json.gz --content-type application/json --content-encoding gzip
+s3api put-object --bucket media --key "100%.txt" --body hello.txt --content-disposition 'attachment; filename="x.txt"'
+s3api put-object --bucket media --key "ünïcödé/日本語.txt" --body hello.txt --content-language de-DE --metadata "x-y=z"
+s3api put-object --bucket media --key "dir/" --body empty
+s3api put-object --bucket media --key "x.part-0000" --body hello.txt
+s3api put-object --bucket media --key ".bucket/policy.json" --body hello.txt
+s3api put-object --bucket media --key "$LONG" --body hello.txt
+s3api put-object --bucket media --key "empty" --body empty
+s3api put-object --bucket media --key "tilde~ and  two spaces" --body hello.txt
+s3 cp 20mb.bin s3://big/20mb.bin --only-show-errors --content-type application/x-twenty --metadata size=20
+s3 cp 68mb.bin s3://big/68mb.bin --only-show-errors --metadata size=68
+s3api put-bucket-cors --bucket media --cors-configuration '{"CORSRules":[{"AllowedOrigins":["https://dev.example.invalid"],"AllowedMethods":["GET","PUT"],"MaxAgeSeconds":300}]}'
+EOF
 # 1,100 small objects (more than one listing page), written straight into
 # s3rver's store (KEY._S3rver_object, .md5, _metadata.json) rather than
 # through 1,100 requests: they are only ever read back through S3.

@@ -3,7 +3,11 @@
 one per line (the words after "aws", shell-quoted), with the options given
 first (e.g. --endpoint-url URL), in this one interpreter: an `aws` start
 costs about a second of CPU on slow machines.  Stops at the first command
-that fails, with its exit status."""
+that fails, with its exit status.  aws_run() is that runner for other
+scripts (s3_compare.py)."""
+import contextlib
+import io
+import os
 import shlex
 import subprocess
 import sys
@@ -13,11 +17,29 @@ try:
 except ImportError:
     create_clidriver = None
 
-driver = create_clidriver() if create_clidriver else None
-for line in sys.stdin:
-    words = sys.argv[1:] + shlex.split(line)
-    if len(words) == len(sys.argv) - 1:
-        continue
-    rc = driver.main(words) if driver else subprocess.run(["aws"] + words).returncode
-    if rc:
-        sys.exit(f"aws {line.strip()}: exit {rc}")
+DRIVER = []
+
+
+def aws_run(argv):
+    """Runs argv (["aws", ...] or another command); (exit status, stdout).
+    The aws CLI runs in this process when this Python has its module."""
+    if create_clidriver and os.path.basename(argv[0]) == "aws":
+        if not DRIVER:
+            DRIVER.append(create_clidriver())
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = DRIVER[0].main(argv[1:])
+        return rc, out.getvalue()
+    done = subprocess.run(argv, capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    return done.returncode, done.stdout
+
+
+if __name__ == "__main__":
+    for line in sys.stdin:
+        words = shlex.split(line)
+        if not words:
+            continue
+        rc, _ = aws_run(["aws"] + sys.argv[1:] + words)
+        if rc:
+            sys.exit(f"aws {line.strip()}: exit {rc}")

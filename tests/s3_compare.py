@@ -8,40 +8,24 @@ the CLI (e.g. `aws --endpoint-url http://127.0.0.1:9000`); when this
 Python has the CLI's own module, its commands run in this process (one
 interpreter start instead of one per object).  Prints one line per
 difference and exits 1 when there is any."""
-import contextlib
 import hashlib
-import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-try:
-    from awscli.clidriver import create_clidriver
-except ImportError:
-    create_clidriver = None
+from aws_batch import aws_run
 
 HEADERS = ["ContentType", "CacheControl", "ContentEncoding",
            "ContentDisposition", "ContentLanguage", "Metadata",
            "ContentLength"]
 
 
-DRIVER = []
-
-
 def aws(cmd, *args):
-    if create_clidriver and os.path.basename(cmd[0]) == "aws":
-        if not DRIVER:
-            DRIVER.append(create_clidriver())
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            rc = DRIVER[0].main(cmd[1:] + list(args))
-        if rc:
-            raise SystemExit(f"aws {' '.join(args)}: exit {rc}")
-        return json.loads(out.getvalue() or "{}")
-    out = subprocess.run(cmd + list(args), check=True, capture_output=True)
-    return json.loads(out.stdout or b"{}")
+    rc, out = aws_run(cmd + list(args))
+    if rc:
+        raise SystemExit(f"aws {' '.join(args)}: exit {rc}")
+    return json.loads(out or "{}")
 
 
 def keys(cmd, bucket):

@@ -193,6 +193,25 @@ static int db_settings(PGconn *admin, struct pgdb *d, const char *q,
 	return rc;
 }
 
+int pgdb_drop(PGconn *admin, const char *name, struct err *e)
+{
+	char *q = PQescapeIdentifier(admin, name, strlen(name));
+	char *sql;
+	int rc;
+
+	if (!q)
+		return err_set(e, FX_FAIL, "postgres %s: %.*s", name,
+			       pg_errlen(PQerrorMessage(admin)),
+			       PQerrorMessage(admin));
+	/* Sessions left on it (ours, cut off) would block a plain DROP. */
+	sql = xstrfmt("DROP DATABASE %s%s", q, PQserverVersion(admin) >=
+		      130000 ? " WITH (FORCE)" : "");
+	rc = pg_exec(admin, sql, name, e);
+	free(sql);
+	PQfreemem(q);
+	return rc;
+}
+
 static int create_db(PGconn *admin, struct pgdb *d, int clean,
 		     struct xport *xp, struct err *e)
 {
@@ -204,9 +223,7 @@ static int create_db(PGconn *admin, struct pgdb *d, int clean,
 	int rc = 0;
 
 	if (d->exists && clean) {
-		buf_printf(&sql, "DROP DATABASE %s%s", q,
-			   PQserverVersion(admin) >= 130000 ? " WITH (FORCE)" : "");
-		rc = pg_exec(admin, buf_str(&sql), d->dst, e);
+		rc = pgdb_drop(admin, d->dst, e);
 		d->exists = 0;
 		d->cleaned = 1;
 	}

@@ -52,6 +52,9 @@ struct pgdb *pgdb_select(json_t *dbs, json_t *failed, json_t *manifest,
 int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
 		 int clean, struct xport *xp, struct err *e)
 	__attribute__((warn_unused_result));
+/* DROP DATABASE name on admin, WITH (FORCE) where the server has it. */
+int pgdb_drop(PGconn *admin, const char *name, struct err *e)
+	__attribute__((warn_unused_result));
 /* The table of d whose data member is name (after "postgres/<db>/"),
  * with *last set when it is the table's last part; NULL: none. */
 struct pgdb_table *pgdb_table(struct pgdb *d, const char *name, int *last);

@@ -447,23 +447,14 @@ static void pgr_abandon(void *state, struct err *e)
 			continue;
 		}
 		if (d->created) {
-			char *q, *sql;
-
 			if (!admin)
 				admin = pg_open(&p->tg, strcmp(d->dst, "postgres") ?
 						"postgres" : "template1", &de);
-			q = admin ? PQescapeIdentifier(admin, d->dst,
-						       strlen(d->dst)) : NULL;
-			sql = q ? xstrfmt("DROP DATABASE %s%s", q,
-					  PQserverVersion(admin) >= 130000 ?
-					  " WITH (FORCE)" : "") : NULL;
-			if (sql && pg_exec(admin, sql, d->dst, &de) == 0) {
+			if (admin && pgdb_drop(admin, d->dst, &de) == 0) {
 				buf_printf(&dropped, "%s%s", dropped.len ? ", " : "",
 					   d->dst);
 				d->created = 0;
 			}
-			PQfreemem(q);
-			free(sql);
 			if (!d->created)
 				continue;
 			log_warn("could not drop %s again: %s", d->dst, de.msg);

@@ -27,10 +27,12 @@ struct row {
 struct report {
 	struct row *rows;
 	int n, cap;
+	struct xport *x;	/* once open: a row failing after a loss says so */
 };
 
 static void add(struct report *r, const char *part, int ok, const char *text)
 {
+	const char *lost = ok ? NULL : xport_lost(r->x);
 	struct row *w;
 
 	if (r->n == r->cap) {
@@ -43,6 +45,10 @@ static void add(struct report *r, const char *part, int ok, const char *text)
 	w->ok = ok;
 	buf_init(&w->detail);
 	buf_addstr(&w->detail, text);
+	/* A tunnelled client sees only its socket close ("server closed
+	 * the connection"): the cause, and the exit code 3, is the loss. */
+	if (lost && !strstr(text, lost))
+		buf_printf(&w->detail, " (%s)", lost);
 }
 
 static void run_row(struct xport *x, struct report *rep, const char *part,
@@ -252,6 +258,14 @@ static void print_report(const struct report *rep, int json)
 	fflush(stdout);
 }
 
+static int said_lost(const struct report *rep, const char *lost)
+{
+	for (int i = 0; i < rep->n; i++)
+		if (strstr(buf_str(&rep->rows[i].detail), lost))
+			return 1;
+	return 0;
+}
+
 /* One "config" row per value that cannot be used; how many. */
 static size_t config_rows(const struct conf *c, struct report *rep)
 {
@@ -311,6 +325,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 			fail_code = FX_CONN;
 		goto out;
 	}
+	rep.x = x;
 	if (xport_is_local(x)) {
 		add(&rep, "ssh", 1, "local (no SSH)");
 	} else {
@@ -334,6 +349,10 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	if (conf_has_section(c, "project"))
 		check_compose(cli, x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);
+	/* Lost after the last row, or with every row done: exit 3 must
+	 * still come with its reason. */
+	if (xport_lost(x) && !said_lost(&rep, xport_lost(x)))
+		add(&rep, "ssh", 0, xport_lost(x));
 out:
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {

@@ -47,6 +47,15 @@ pick() { # LO_MS HI_MS
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# wait_up PID: until PID's TCP connection to the server's sshd is
+# established (or PID has ended)
+wait_up() {
+	while ! ss -tnpH state established dst "$SBX_IP:22" 2>/dev/null | grep -q "pid=$1," &&
+		kill -0 "$1" 2>/dev/null; do
+		sleep 0.05
+	done
+}
+
 # fault_run NAME KIND(kill|link|store) DELAY_MS BOUND_S [--after FILE_GLOB | --up] -- CMD...
 # Starts CMD, waits DELAY_MS (counted from when FILE_GLOB matches a new
 # file, with --after; from when CMD's TCP connection to the server's sshd
@@ -71,12 +80,7 @@ fault_run() {
 			sleep 0.05
 		done
 	fi
-	if [ -n "$up" ]; then
-		while ! ss -tnpH state established dst "$SBX_IP:22" 2>/dev/null | grep -q "pid=$pid," &&
-			kill -0 $pid 2>/dev/null; do
-			sleep 0.05
-		done
-	fi
+	[ -z "$up" ] || wait_up $pid
 	sleep "$(ms "$delay")"
 	if ! kill -0 $pid 2>/dev/null; then
 		set +e; wait $pid; RC=$?; set -e
@@ -307,11 +311,21 @@ check_fault() { # KIND DELAY_MS
 	no_tunnel_left "$name"
 }
 # The fault lands while check still talks to the server: within the
-# first 60% of an unfaulted check's time (under a second here; the link
-# probe no longer sends its sample when a backup need not decide by it).
-t0=$(now_ms)
-"$FERRY" -c b.ini check >/dev/null 2>&1 || true
-hi=$(( ($(now_ms) - t0) * 6 / 10 ))
+# first 60% of an unfaulted check's time after its connection is up, as
+# fault_run --up counts (under a second here; the link probe no longer
+# sends its sample when a backup need not decide by it), the fastest of
+# three.  Timed from the start, a loaded machine's slow starts put the
+# fault after the faulted check had ended.
+hi=
+for _ in 1 2 3; do
+	"$FERRY" -c bk.ini check >/dev/null 2>&1 &
+	pid=$!
+	wait_up $pid
+	t0=$(now_ms)
+	wait $pid || true
+	t=$(( ($(now_ms) - t0) * 6 / 10 ))
+	[ -n "$hi" ] && [ "$hi" -le "$t" ] || hi=$t
+done
 [ "$hi" -gt 150 ] || hi=150
 check_fault kill "$(pick 100 "$hi")"
 check_fault link "$(pick 100 "$hi")"

@@ -479,7 +479,8 @@ static int set_hostkey_pref(struct ssh *s, const char *prefs)
  * later on does: libssh2's words for it ("unknown error", "Waiting for
  * USERAUTH response") do not tell the user the server went away.
  */
-static int connect_lost(struct ssh *s, int rc, struct err *e)
+static int connect_lost(struct ssh *s, int rc, const char *step,
+			struct err *e)
 {
 	if (!rc)
 		rc = libssh2_session_last_errno(s->session);
@@ -490,9 +491,10 @@ static int connect_lost(struct ssh *s, int rc, struct err *e)
 		s->sock_err = ETIMEDOUT;
 	if (!s->sock_err)
 		return 0;
+	/* The loss leads: "authentication failed" would send the user
+	 * to check keys that were never refused. */
 	ssh_describe_loss(s, ssh_errmsg(s));
-	err_append(e, ": %s", s->lost);
-	e->code = FX_CONN;
+	err_set(e, FX_CONN, "%s during %s", s->lost, step);
 	return 1;
 }
 
@@ -518,13 +520,17 @@ static int session_start(struct ssh *s, const struct ssh_opts *o,
 			  libssh2_session_methods(s->session, LIBSSH2_METHOD_CRYPT_SC),
 			  libssh2_session_methods(s->session, LIBSSH2_METHOD_MAC_SC));
 	if (rc) {
-		err_set(e, FX_CONN, "ssh %s: handshake failed", s->name);
-		if (!connect_lost(s, rc, e))
-			err_append(e, ": %s", ssh_errmsg(s));
+		if (!connect_lost(s, rc, "the handshake", e))
+			err_set(e, FX_CONN, "ssh %s: handshake failed: %s",
+				s->name, ssh_errmsg(s));
 		return -1;
 	}
-	if (ssh_hostkey_verify(s, o, e) < 0 || ssh_auth(s, o, e) < 0) {
-		connect_lost(s, 0, e);
+	if (ssh_hostkey_verify(s, o, e) < 0) {
+		connect_lost(s, 0, "the host key check", e);
+		return -1;
+	}
+	if (ssh_auth(s, o, e) < 0) {
+		connect_lost(s, 0, "authentication", e);
 		return -1;
 	}
 	libssh2_session_set_timeout(s->session, 0);

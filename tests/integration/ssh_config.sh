@@ -209,6 +209,8 @@ printf 'Host slow\n  HostName 127.0.0.1\n  Port %s\n  ConnectTimeout 1\n  Server
 printf '[server]\nhost = slow\nssh_config = slow.cfg\nknown_hosts = %s/kh_slow\n' "$SCRATCH" >slow.ini
 chmod 600 slow.ini
 expect_exit "ConnectTimeout 1: a silent server gives up in time, exit 3" 3 timeout 8 "$FERRY" -c slow.ini check
+contains "a silent server: the loss leads, with the step it cut short" "$OUT" \
+	"lost (no answer from the server) during the handshake"
 contains "ConnectTimeout: config shows it" "$("$FERRY" -c slow.ini config 2>&1)" \
 	"connect_timeout   = 1s                           ; slow.cfg:4"
 if command -v strace >/dev/null; then

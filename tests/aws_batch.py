@@ -2,8 +2,9 @@
 """aws_batch.py [AWS OPTION...]: runs the aws CLI commands read from stdin,
 one per line (the words after "aws", shell-quoted), with the options given
 first (e.g. --endpoint-url URL), in this one interpreter: an `aws` start
-costs about a second of CPU on slow machines.  Stops at the first command
-that fails, with its exit status.  aws_run() is that runner for other
+costs about a second of CPU on slow machines.  A line's output is dropped,
+or written to FILE when the line starts with ">FILE ".  Stops at the first
+command that fails, with its exit status.  aws_run() is that runner for other
 scripts (s3_compare.py)."""
 import contextlib
 import io
@@ -38,8 +39,12 @@ def aws_run(argv):
 if __name__ == "__main__":
     for line in sys.stdin:
         words = shlex.split(line)
+        to = words.pop(0)[1:] if words and words[0].startswith(">") else None
         if not words:
             continue
-        rc, _ = aws_run(["aws"] + sys.argv[1:] + words)
+        rc, out = aws_run(["aws"] + sys.argv[1:] + words)
         if rc:
             sys.exit(f"aws {line.strip()}: exit {rc}")
+        if to:
+            with open(to, "w") as f:
+                f.write(out)

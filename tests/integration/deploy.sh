@@ -225,11 +225,13 @@ expect_exit "deploy changes in many directories" 0 "$FERRY" -c d.ini deploy --no
 same "scattered changes: server equals rsync's" "$(SUM "$R" --skip .ferry --skip .env --skip uploads --skip node_modules --skip mixed)" "$(SUM "$SCRATCH/ref")"
 same "scattered changes: no staging left" "$(ls -A "$R/.ferry" 2>/dev/null | grep -v '^deploys.jsonl$' || true)" ""
 
-# memory stays flat: 100,000 files
-python3 - "$SCRATCH/many" <<'PY'
+# memory stays flat: 100,000 files.  Under ASan, whose RSS is not
+# measured, 10,000 take the same paths for a tenth of the time.
+case "$FERRY" in *asan*) dirs=100 ;; *) dirs=1000 ;; esac
+python3 - "$SCRATCH/many" "$dirs" <<'PY'
 import os, sys
 root = sys.argv[1]
-for d in range(1000):
+for d in range(int(sys.argv[2])):
     p = os.path.join(root, "d%03d" % d)
     os.makedirs(p, exist_ok=True)
     for f in range(100):
@@ -239,11 +241,11 @@ PY
 sed "s|^local_dir = .*|local_dir = $SCRATCH/many|; s|^remote_dir = .*|remote_dir = $R-many|" d.ini >many.ini
 chmod 600 many.ini
 /usr/bin/time -f %M -o rss.txt "$FERRY" -c many.ini deploy --no-up >many.out 2>&1 || true
-contains "100,000 files deployed" "$(cat many.out)" "101000 entries to send"
+contains "$((dirs * 100)) files deployed" "$(cat many.out)" "$((dirs * 101)) entries to send"
 rss=$(tail -n 1 rss.txt)
 case "$FERRY" in
 *asan*) skip "deploy RSS under 64 MB for 100,000 files: not measured under ASan (${rss} KB)" ;;
 *) if [ "$rss" -lt 65536 ]; then ok "deploy of 100,000 files keeps RSS under 64 MB (${rss} KB)"; else notok "deploy RSS ${rss} KB >= 64 MB"; fi ;;
 esac
-same "all of them arrived" "$(find "$R-many" -path "$R-many/.ferry" -prune -o -type f -print | wc -l)" "100000"
+same "all of them arrived" "$(find "$R-many" -path "$R-many/.ferry" -prune -o -type f -print | wc -l)" "$((dirs * 100))"
 RUNAS "rm -rf '$R-many'"

@@ -158,10 +158,16 @@ if COMPARE big big-copy >cmp.txt 2>&1; then ok "awscli: big objects byte-identic
 else notok "awscli: big objects differ: $(head -c 600 cmp.txt)"; fi
 if COMPARE many many-copy d00/o00000 d19/o01099 d10/o01010 >cmp.txt 2>&1; then ok "awscli: 1,100 small objects: same keys, samples identical"
 else notok "awscli: small objects differ: $(head -c 600 cmp.txt)"; fi
-same "awscli: every ETag of the small objects equal" \
-	"$(RAW s3api list-objects-v2 --bucket many-copy --query 'Contents[].[Key,ETag,Size]' --output text | sort | md5sum)" \
-	"$(RAW s3api list-objects-v2 --bucket many --query 'Contents[].[Key,ETag,Size]' --output text | sort | md5sum)"
-same "awscli: CORS restored" "$(RAW s3api get-bucket-cors --bucket media-copy)" "$(RAW s3api get-bucket-cors --bucket media)"
+RAWS <<'CMDS'
+>etags.copy s3api list-objects-v2 --bucket many-copy --query Contents[].[Key,ETag,Size] --output text
+>etags.src s3api list-objects-v2 --bucket many --query Contents[].[Key,ETag,Size] --output text
+>cors.copy s3api get-bucket-cors --bucket media-copy
+>cors.src s3api get-bucket-cors --bucket media
+CMDS
+same "awscli: the small objects listed" "$(wc -l <etags.src)" 1100
+same "awscli: every ETag of the small objects equal" "$(sort etags.copy)" "$(sort etags.src)"
+contains "awscli: the source's CORS read" "$(cat cors.src)" "dev.example.invalid"
+same "awscli: CORS restored" "$(cat cors.copy)" "$(cat cors.src)"
 contains "the 68 MB object went multipart" "$(cat proxy.log)" "PUT /big-copy/68mb.bin?partNumber=2&uploadId="
 contains "the 20 MB object went in one PUT" "$(cat proxy.log)" "OK PUT /big-copy/20mb.bin"
 lacks "the 20 MB object went in one PUT, not in parts" "$(cat proxy.log)" "PUT /big-copy/20mb.bin?"
@@ -250,18 +256,22 @@ same "the resumed object is whole in the archive" \
 
 # buckets = all: every bucket ListBuckets names (the big ones go first, to
 # keep this short), each with its objects
-RAW s3 rb s3://big --force >/dev/null
-RAW s3 rb s3://big-copy --force >/dev/null
+RAWS <<'CMDS'
+s3 rb s3://big --force
+s3 rb s3://big-copy --force
+>buckets.txt s3api list-buckets --query Buckets[].Name --output text
+>media-copy.n s3api list-objects-v2 --bucket media-copy --query length(Contents)
+CMDS
 start_proxy
 mkconf all.ini all "all"
 expect_exit "buckets = all: backup" 0 "$FERRY" -c all.ini backup --only minio
-want=$(RAW s3api list-buckets --query 'Buckets[].Name' --output text | tr '\t' '\n' | sort)
+want=$(tr '\t' '\n' <buckets.txt | sort)
 contains "buckets = all: the summary counts them" "$OUT" "$(printf '%s\n' "$want" | wc -l | tr -d ' ') buckets"
 L=$(ls archives/all-*.tar.zst)
 same "buckets = all: the manifest holds exactly the server's buckets" \
 	"$(python3 -c 'import json,sys; print("\n".join(sorted(json.load(open(sys.argv[1]))["components"]["minio"]["buckets"])))' "${L%.tar.zst}.manifest.json")" \
 	"$want"
 same "buckets = all: media-copy's objects all in the archive" \
-	"$(tar --zstd -tf "$L" | grep -c '^minio/media-copy/' || true)" "$(( $(RAW s3api list-objects-v2 --bucket media-copy --query 'length(Contents)') + 1 ))"
+	"$(tar --zstd -tf "$L" | grep -c '^minio/media-copy/' || true)" "$(( $(cat media-copy.n) + 1 ))"
 
 PSQL -c "DROP DATABASE IF EXISTS mn_pg" -c "DROP DATABASE IF EXISTS mn_pg_back" >/dev/null

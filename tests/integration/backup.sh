@@ -180,12 +180,17 @@ expect_exit "verify: extra member exits 6" 6 "$FERRY" -c bk.ini verify extra.tar
 contains "verify: names the extra member" "$ERR" "extra.txt"
 
 # the lock: a second run exits 7 naming the holder
-flock archives/.ferry.lock sh -c 'echo "$$ 1763867000" >archives/.ferry.lock; sleep 3' &
+# (held until released, not for a fixed time: a loaded machine may take
+# seconds over the two runs)
+rm -f release
+flock archives/.ferry.lock sh -c 'echo "$$ 1763867000" >archives/.ferry.lock
+	i=0; while [ ! -e release ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done' &
 holder=$!
-sleep 0.5
+for _ in $(seq 1 200); do grep -q 1763867000 archives/.ferry.lock 2>/dev/null && break; sleep 0.05; done
 expect_exit "backup while locked exits 7" 7 "$FERRY" -c bk.ini backup
 contains "lock message names the holder" "$ERR" "locked by pid"
 expect_exit "prune while locked exits 7" 7 "$FERRY" -c bk.ini prune
+: >release
 wait $holder
 
 # failures publish nothing and leave earlier archives alone

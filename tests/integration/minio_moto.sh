@@ -31,8 +31,6 @@ if ! ns_wait_port "$MPORT" 300 || ! ns_wait_port "$PPORT" 300; then
 	exit 0
 fi
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
-RAW() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
-	aws --endpoint-url "http://127.0.0.1:$MPORT" "$@"; }
 # several commands in one interpreter (an aws start costs a second here)
 RAWS() { NS env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
 	python3 "$FERRY_SOURCE_ROOT/tests/aws_batch.py" --endpoint-url "http://127.0.0.1:$MPORT"; }

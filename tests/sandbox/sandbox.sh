@@ -253,8 +253,11 @@ docker_start() {
 		esac
 	fi
 	if [ -z "$why" ]; then
-		mkdir -p "$d"
-		nsenter --net="/var/run/netns/$ns" setsid dockerd --data-root "$d/data" \
+		mkdir -p "$d/tmp"
+		# started by whichever suite needs it first, it outlives that
+		# suite: runc's files go under the sandbox, not the suite's
+		# TMPDIR (removed when the suite ends)
+		TMPDIR="$d/tmp" nsenter --net="/var/run/netns/$ns" setsid dockerd --data-root "$d/data" \
 			--exec-root "$d/exec" --host "$sock" --pidfile "$d/docker.pid" \
 			--bridge none --iptables=false --ip6tables=false --group "$SBX_USER" \
 			>"$d/dockerd.log" 2>&1 </dev/null &

@@ -68,13 +68,19 @@ static const char place_pl[] =
  */
 static const char script[] =
 	"set -e; cd -- \"$D\"; S=\"$D/.ferry/stage-$$\"; mkdir -p \"$S\"; "
-	/* the test first: perl leaves no stage, and rm is one more process */
-	"trap '[ ! -e \"$S\" ] || rm -rf -- \"$S\"' EXIT HUP INT TERM; "
+	/* the test first: perl leaves no stage, and rm is one more process;
+	 * PIPE: our stderr is gone once the client is (killed, cut off) */
+	"trap '[ ! -e \"$S\" ] || rm -rf -- \"$S\"' EXIT HUP INT TERM PIPE; "
 	"$DEC | tar -xpf - -C \"$S\"; "
+	/* tar takes a stream cut between two members (the client killed,
+	 * the connection closed) for a whole one: only the last member
+	 * tells that everything came */
+	"if [ ! -e \"$S/.ferry/end\" ]; then "
+	"echo 'ferry: the file stream ended early' >&2; exit 1; fi; "
 	"if command -v perl >/dev/null 2>&1; then "
 	"perl -e \"$P\" -- \"$S\"; exit 0; fi; M=\"$S.meta\"; "
 	"if [ -d \"$S/.ferry\" ]; then mv \"$S/.ferry\" \"$M\"; else mkdir \"$M\"; fi; "
-	"trap 'rm -rf -- \"$S\" \"$M\"' EXIT HUP INT TERM; "
+	"trap 'rm -rf -- \"$S\" \"$M\"' EXIT HUP INT TERM PIPE; "
 	"run() { f=\"$M/$1\"; shift; if [ -s \"$f\" ]; then xargs -0 -r \"$@\" <\"$f\"; fi; }; "
 	"run retype rm -rf --; "
 	"G=; if mv --version 2>/dev/null | grep -q GNU; then G=1; fi; "
@@ -129,15 +135,23 @@ static void *drain_main(void *arg)
 struct sink {
 	int fd;
 	struct zout *z;		/* zstd here, multi-threaded; NULL: as is */
+	int cut;		/* failed: nothing more goes to the server */
+	int broke;		/* a write failed: the server's side ended? */
 };
 
 static la_ssize_t to_sink(struct archive *a, void *ud, const void *buf,
 			  size_t len)
 {
 	struct sink *k = ud;
-	int r = k->z ? zout_write(k->z, buf, len) : fd_write_all(k->fd, buf, len);
+	int r;
 
+	if (k->cut) {
+		archive_set_error(a, ECANCELED, "the stream was cut");
+		return -1;
+	}
+	r = k->z ? zout_write(k->z, buf, len) : fd_write_all(k->fd, buf, len);
 	if (r < 0) {
+		k->broke = 1;
 		archive_set_error(a, EIO, "%s", k->z ? zout_error(k->z) :
 				  strerror(errno));
 		return -1;
@@ -178,15 +192,33 @@ static int add_file(struct archive *a, const char *local, const struct fentry *f
 	return 0;
 }
 
+/* A small member under .ferry/ in the stage: a list, or the end mark. */
+static int add_meta(struct archive *a, const char *name, const void *data,
+		    size_t len, struct err *e)
+{
+	struct archive_entry *ent = archive_entry_new();
+	char *path = xstrfmt(".ferry/%s", name);
+	int r = 0;
+
+	archive_entry_set_pathname(ent, path);
+	archive_entry_set_filetype(ent, AE_IFREG);
+	archive_entry_set_perm(ent, 0600);
+	archive_entry_set_size(ent, (la_int64_t)len);
+	if (archive_write_header(a, ent) != ARCHIVE_OK ||
+	    (len && archive_write_data(a, data, len) != (la_ssize_t)len))
+		r = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
+	archive_entry_free(ent);
+	free(path);
+	return r;
+}
+
 /* A NUL-separated list as the member .ferry/NAME ("MODE\0./path\0" pairs
  * for chmod). */
 static int add_list(struct archive *a, const char *name,
 		    const struct send_list *l, int modes, struct err *e)
 {
-	struct archive_entry *ent;
 	struct buf b = BUF_INIT;
-	char *path;
-	int r = 0;
+	int r;
 
 	if (!l->n)
 		return 0;
@@ -195,17 +227,7 @@ static int add_list(struct archive *a, const char *name,
 			buf_printf(&b, "%o%c", l->v[i]->mode, 0);
 		buf_printf(&b, "./%s%c", l->v[i]->path, 0);
 	}
-	path = xstrfmt(".ferry/%s", name);
-	ent = archive_entry_new();
-	archive_entry_set_pathname(ent, path);
-	archive_entry_set_filetype(ent, AE_IFREG);
-	archive_entry_set_perm(ent, 0600);
-	archive_entry_set_size(ent, (la_int64_t)b.len);
-	if (archive_write_header(a, ent) != ARCHIVE_OK ||
-	    archive_write_data(a, b.p, b.len) != (la_ssize_t)b.len)
-		r = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
-	archive_entry_free(ent);
-	free(path);
+	r = add_meta(a, name, b.p, b.len, e);
 	buf_release(&b);
 	return r;
 }
@@ -285,7 +307,7 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 	struct archive *a = NULL;
 	struct xproc *p = NULL;
 	struct proc_status st;
-	struct sink sink = { -1, NULL };
+	struct sink sink = { -1, NULL, 0, 0 };
 	pthread_t drainer;
 	int in = -1, r = -1, wr;
 
@@ -321,16 +343,28 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 		 (wr = add_list(a, "chmod", &l->chmod, 1, e)) == 0 &&
 		 (wr = add_list(a, "delete", &l->del, 0, e)) == 0)
 		wr = write_entries(a, local_root, l->send.v, l->send.n, bytes, e);
+	if (wr == 0)
+		wr = add_meta(a, "end", NULL, 0, e);
 	if (wr == 0 && archive_write_close(a) != ARCHIVE_OK)
 		wr = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
 	if (wr == 0 && sink.z && zout_end(sink.z) < 0)
 		wr = err_set(e, FX_CONN, "send: %s", zout_error(sink.z));
+	if (wr < 0) {
+		/* libarchive 3.6 frees its block buffer only when closing,
+		 * which a failed archive's free skips (libarchive #1568); the
+		 * close's padding and trailer must not reach the server */
+		sink.cut = 1;
+		archive_write_close(a);
+	}
 	archive_write_free(a);
 	zout_free(sink.z);
 	close(in);
 	pthread_join(drainer, NULL);
-	if (xproc_wait(p, &st, wr < 0 ? NULL : e) < 0 || wr < 0)
+	if (xproc_wait(p, &st, wr < 0 ? NULL : e) < 0 ||
+	    (wr < 0 && !sink.broke))
 		goto out;
+	/* Our write broke because the server's side ended first: its exit
+	 * and its words say why, not "broken pipe". */
 	if (!st.exited || st.code != 0) {
 		char why[64];
 
@@ -339,6 +373,8 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 			buf_str(&dr.text[1]));
 		goto out;
 	}
+	if (wr < 0)
+		goto out;
 	r = 0;
 out:
 	/* A broken pipe or a short stream is the connection's doing. */

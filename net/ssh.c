@@ -359,6 +359,11 @@ static int build_poll(struct ssh *s, struct pollfd *pfd, int want_in)
 	if (s->dead)
 		return n;
 	dirs = libssh2_session_block_directions(s->session);
+	/* While a packet is half-sent no one may read (ssh_may_send()):
+	 * input waiting would wake poll at once, forever; only the socket
+	 * draining lets anything go on. */
+	if (s->out_owner)
+		want_in = 0;
 	events = (short)((want_in ? POLLIN : 0) |
 		((dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) ? POLLOUT : 0));
 	pfd[n++] = (struct pollfd){ s->sock, events, 0 };

@@ -105,6 +105,39 @@ static size_t up_room(struct ssh *s, struct ssh_chan *c)
 	return held >= c->ahead ? 0 : c->ahead - held;
 }
 
+/* The up pump's bytes at off (want of them) into the channel: 1 sent, 0
+ * blocked, -1 failed (the channel is aborted). */
+static int up_send(struct ssh *s, struct ssh_chan *c, size_t want)
+{
+	struct pump *p = &c->up;
+	ssize_t rc = libssh2_channel_write(c->ch, p->buf + p->off, want);
+
+	if (ssh_sent_partly(s, p, rc) || rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (rc < 0) {
+		chan_fail(s, c, (int)rc);
+		return -1;
+	}
+	p->off += (size_t)rc;
+	if (p->off == p->len)
+		p->len = p->off = 0;
+	return 1;
+}
+
+static int up_eof(struct ssh *s, struct ssh_chan *c)
+{
+	int rc = libssh2_channel_send_eof(c->ch);
+
+	if (ssh_sent_partly(s, &c->eof_sent, rc) || rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	if (rc < 0) {
+		chan_fail(s, c, rc);
+		return -1;
+	}
+	c->eof_sent = 1;
+	return 1;
+}
+
 /* local -> channel */
 static int pump_up(struct ssh *s, struct ssh_chan *c)
 {
@@ -125,44 +158,51 @@ static int pump_up(struct ssh *s, struct ssh_chan *c)
 				progress++;
 		}
 		if (p->len > p->off) {
-			size_t room = up_room(s, c);
-			ssize_t rc;
+			size_t want = p->len - p->off;
+			int r;
 
 			if (!ssh_may_send(s, p))
 				break;
-			if (!room) {
-				c->held = 1;
-				break;
+			/* A packet half-sent goes out whatever the window
+			 * says now (it was booked when the packet was made):
+			 * until it does, no one else may read the socket, so
+			 * no adjustment could ever widen the window again. */
+			if (s->out_owner != p) {
+				size_t room = up_room(s, c);
+
+				if (!room) {
+					c->held = 1;
+					break;
+				}
+				if (want > room)
+					want = room;
 			}
-			rc = libssh2_channel_write(c->ch, p->buf + p->off,
-						   p->len - p->off < room ?
-						   p->len - p->off : room);
-			if (ssh_sent_partly(s, p, rc) || rc == LIBSSH2_ERROR_EAGAIN)
-				return progress;
-			if (rc < 0)
-				return chan_fail(s, c, (int)rc);
-			p->off += (size_t)rc;
-			if (p->off == p->len)
-				p->len = p->off = 0;
+			r = up_send(s, c, want);
+			if (r <= 0)
+				return progress + (r < 0);
 			progress++;
 			continue;
 		}
 		break;
 	}
 	if (p->eof && p->len == 0 && !c->eof_sent &&
-	    ssh_may_send(s, &c->eof_sent)) {
-		int rc = libssh2_channel_send_eof(c->ch);
-
-		if (ssh_sent_partly(s, &c->eof_sent, rc))
-			return progress;
-		if (rc == 0) {
-			c->eof_sent = 1;
-			progress++;
-		} else if (rc != LIBSSH2_ERROR_EAGAIN) {
-			return chan_fail(s, c, rc);
-		}
-	}
+	    ssh_may_send(s, &c->eof_sent))
+		progress += up_eof(s, c) != 0;
 	return progress;
+}
+
+/* What the up side left half-sent, finished before the channel closes
+ * (nothing else may use the session until then, the close included);
+ * the rest of its bytes are dropped with it.  1: still owed. */
+static int up_owes(struct ssh *s, struct ssh_chan *c, int *progress)
+{
+	struct pump *p = &c->up;
+
+	if (s->out_owner == p)
+		*progress += up_send(s, c, p->len - p->off) != 0;
+	else if (s->out_owner == &c->eof_sent)
+		*progress += up_eof(s, c) != 0;
+	return s->out_owner == p || s->out_owner == &c->eof_sent;
 }
 
 /* channel stream -> local */
@@ -320,6 +360,8 @@ int chan_pump(struct ssh *s, struct ssh_chan *c)
 			if (!c->eof_sent)
 				return progress;
 		}
+		if (up_owes(s, c, &progress) || c->finished)
+			return progress;
 		c->closing = 1;
 		progress++;
 	}

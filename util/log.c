@@ -1,5 +1,6 @@
 #include "util/log.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,6 +127,9 @@ static void emit(int sev, const char *who, const char *prefix,
 	char comp[sizeof(component)];
 
 	buf_vprintf(&b, fmt, ap);
+	/* A server's words quoted last end with its newline: not ours. */
+	while (b.len && isspace((unsigned char)b.p[b.len - 1]))
+		b.p[--b.len] = '\0';
 	masked = log_mask(buf_str(&b));
 	pthread_mutex_lock(&lock);
 	snprintf(comp, sizeof(comp), "%s", who ? who : component);

@@ -29,6 +29,7 @@ struct arc {
 	size_t n, cap;
 	char werr[256];		/* the write callback's failure */
 	int raw;		/* the member's data went in as its frame */
+	int cut;		/* abandoned: nothing more goes to zstd */
 	/* Members are written by one writer thread, in the order they are
 	 * queued, so whoever produces data (a COPY reader) goes on reading
 	 * while the last part is hashed and compressed. */
@@ -79,6 +80,10 @@ static la_ssize_t write_cb(struct archive *w, void *ud, const void *buf,
 {
 	struct arc *a = ud;
 
+	if (a->cut) {
+		archive_set_error(w, ECANCELED, "the archive was abandoned");
+		return -1;
+	}
 	if (a->raw) {
 		progress_add(&a->pg, len);
 		return (la_ssize_t)len;
@@ -557,12 +562,18 @@ void arc_free(struct arc *a)
 {
 	if (!a)
 		return;
-	/* The writer goes first: libarchive and zstd are not thread-safe,
-	 * and archive_write_free() still writes. */
+	/* The writer goes first: libarchive and zstd are not thread-safe. */
 	stop_writer(a, 1);
 	progress_abort(&a->pg);
-	if (a->w)
+	if (a->w) {
+		/* Closed here, not by the free: libarchive 3.6 frees its block
+		 * buffer only when closing, which a failed archive's free
+		 * skips (libarchive #1568).  A closed one closes as a no-op;
+		 * an abandoned one writes nothing more. */
+		a->cut = 1;
+		archive_write_close(a->w);
 		archive_write_free(a->w);
+	}
 	for (struct ajob *j = a->head, *next; j; j = next) {
 		next = j->next;
 		free(j->name);

@@ -275,6 +275,7 @@ for round in 1 2 3 4; do
 	same "$name: exit 4" "$RC" 4
 	[ "$RC" = 4 ] || sed 's/^/# /' run.err
 	contains "$name: says the unpacking failed" "$(cat run.err)" "unpacking on the server failed"
+	lacks "$name: the server's words end the line, without their newline" "$(cat run.err)" '\n'
 	tree_hashes "$R" server.after
 	old_or_new "$name"
 done

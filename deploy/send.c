@@ -13,7 +13,6 @@
 
 #include "util/buf.h"
 #include "util/fdio.h"
-#include "util/log.h"
 #include "util/progress.h"
 #include "util/shquote.h"
 #include "net/xport.h"
@@ -174,10 +173,21 @@ static int add_file(struct archive *a, const char *local, const struct fentry *f
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* Shrunk while we read: pad to the size announced. */
-			log_warn("%s changed while being sent", local);
-			memset(chunk, 0, CHUNK);
-			n = (ssize_t)(left < CHUNK ? left : CHUNK);
+			/* The header announced the size of the scan: a file
+			 * cut short since can only be padded, and a padded
+			 * file is neither old nor new.  The stream ends here
+			 * without its end mark, so nothing is placed. */
+			int err = n < 0 ? errno : 0;
+
+			close(fd);
+			if (err)
+				return err_set(e, FX_FAIL, "read %s: %s", local,
+					       strerror(err));
+			return err_set(e, FX_FAIL, "%s shrank while being sent "
+				       "(%llu of %llu bytes): nothing was placed; "
+				       "deploy again", local,
+				       (unsigned long long)(f->size - left),
+				       (unsigned long long)f->size);
 		}
 		if (archive_write_data(a, chunk, (size_t)n) != n) {
 			close(fd);

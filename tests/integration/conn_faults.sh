@@ -279,6 +279,23 @@ for round in 1 2 3 4; do
 	tree_hashes "$R" server.after
 	old_or_new "$name"
 done
+# A file cut short while it is sent (it goes last: s after d): the deploy
+# ends naming it, and nothing of that stream is placed, not the file
+# padded out to the size the scan saw.
+new_tree "$P"
+head -c 20000000 /dev/urandom >"$P/shrinks.bin"
+tree_hashes "$R" server.before
+"$FERRY" -c d.ini deploy --no-up >run.out 2>run.err &
+pid=$!
+# shellcheck disable=SC2086
+while ! ls -d $STAGE >/dev/null 2>&1 && kill -0 $pid 2>/dev/null; do sleep 0.02; done
+truncate -s 1000000 "$P/shrinks.bin"
+set +e; wait $pid; RC=$?; set -e
+same "deploy, a file shrinking mid-send: exit 1" "$RC" 1
+contains "deploy, a file shrinking mid-send: names it" "$(cat run.err)" "shrinks.bin shrank while being sent (1000000 of 20000000 bytes)"
+tree_hashes "$R" server.after
+same "deploy, a file shrinking mid-send: nothing placed (the tree's digest)" \
+	"$(md5sum <server.after)" "$(md5sum <server.before)"
 expect_exit "deploy after the cuts converges" 0 "$FERRY" -c d.ini deploy --no-up
 same "deploy: the server's tree equals the local one" \
 	"$(python3 "$FERRY_SOURCE_ROOT/tests/treesum.py" "$R" --skip .ferry | md5sum)" \

@@ -296,19 +296,4 @@ same "SIGTERM: killed by the signal" "$st" "143"
 same "SIGTERM: partial file removed" "$(ls archives | grep -c partial || true)" "0"
 same "SIGTERM: tunnel socket and its directory removed" "$(ls -A tmp)" ""
 same "SIGTERM: earlier archives untouched" "$(sha256sum archives/*.tar.zst)" "$sum_before"
-# The disk fills mid-write: the backup fails saying so, publishes nothing
-# and leaves the archive already there alone.
-mkdir -p full
-if mount -t tmpfs -o size=8m ferry-full "$SCRATCH/full" 2>/dev/null; then
-	sed "s|^dir = .*|dir = $SCRATCH/full|" bk.ini >full.ini
-	cp -p "$A" "${A%.tar.zst}.manifest.json" full/
-	full_before=$(sha256sum full/*)
-	expect_exit "a full disk: exit 1" 1 "$FERRY" -c full.ini backup
-	contains "a full disk: says so" "$ERR" "No space left on device"
-	same "a full disk: no partial file" "$(ls full | grep -c partial || true)" "0"
-	same "a full disk: the earlier archive untouched, nothing added" "$(sha256sum full/*)" "$full_before"
-	umount "$SCRATCH/full"
-else
-	skip "a full disk: cannot mount a tmpfs here (not root?)"
-fi
 PSQL -d bk_shop -c "DROP TABLE big" >/dev/null

@@ -381,10 +381,15 @@ mkdir -p small
 if mount -t tmpfs -o size=4m tmpfs small 2>/dev/null; then
 	sed "s|^dir = .*|dir = $SCRATCH/small|" b.ini >s.ini
 	chmod 600 s.ini
+	# an earlier archive there (its bytes do not matter) must stay as it is
+	head -c 100000 /dev/urandom >small/cf-20200101T000000Z.tar.zst
+	echo '{}' >small/cf-20200101T000000Z.manifest.json
+	earlier=$(sha256sum small/cf-20200101T000000Z.*)
 	expect_exit "backup, local disk full: fails" 1 "$FERRY" -c s.ini backup --only postgres
 	contains "backup, local disk full: says so" "$ERR" "No space left on device"
 	# what may stay: the lock, and the state file saying the run failed
-	same "backup, local disk full: no partial file" "$(ls -A small | grep -cv -e '^\.ferry\.lock$' -e '^\.ferry-last-.*\.json$' || true)" 0
+	same "backup, local disk full: no partial file" "$(ls -A small | grep -cv -e '^\.ferry\.lock$' -e '^\.ferry-last-.*\.json$' -e '^cf-20200101T000000Z\.' || true)" 0
+	same "backup, local disk full: the earlier archive untouched" "$(sha256sum small/cf-20200101T000000Z.*)" "$earlier"
 	if flock -n small/.ferry.lock true; then ok "backup, local disk full: lock released"
 	else notok "backup, local disk full: the backup lock is still held"; fi
 	no_tunnel_left "backup, local disk full"

@@ -211,25 +211,31 @@ deploy_fault link "$(pick 0 1500)" --after "$STAGE"
 # they are, make every 512-byte block the end of a member.
 cp d.ini dn.ini
 printf '\n[deploy]\ncompress = none\n' >>dn.ini
-for round in 1 2; do
-	mkdir -p "$P/cut$round"
-	(cd "$P/cut$round" && seq -f 'e%g' 1 6000 | xargs touch)
-	"$FERRY" -c dn.ini deploy --no-up >run.out 2>&1 &
+# kill_mid_stream CFG DIR DELAY_MS: a deploy SIGKILLed DELAY_MS after DIR
+# appears in the server's stage; then waits (up to 5 s) for the server's
+# side, which ends when its sshd sees the connection close and takes its
+# stage with it
+kill_mid_stream() {
+	local pid
+	"$FERRY" -c "$1" deploy --no-up >/dev/null 2>&1 &
 	pid=$!
 	# shellcheck disable=SC2086
-	while ! ls -d $STAGE/cut$round >/dev/null 2>&1 && kill -0 $pid 2>/dev/null; do
+	while ! ls -d $STAGE/$2 >/dev/null 2>&1 && kill -0 $pid 2>/dev/null; do
 		sleep 0.02
 	done
-	sleep "$(ms "$(pick 0 300)")"
+	sleep "$(ms "$3")"
 	kill -KILL $pid 2>/dev/null || true
 	wait $pid || true
-	# the server's side ends when its sshd sees the connection close,
-	# and takes its stage with it
 	for _ in $(seq 1 50); do
 		# shellcheck disable=SC2086
 		ls -d $STAGE >/dev/null 2>&1 || break
 		sleep 0.1
 	done
+}
+for round in 1 2; do
+	mkdir -p "$P/cut$round"
+	(cd "$P/cut$round" && seq -f 'e%g' 1 6000 | xargs touch)
+	kill_mid_stream dn.ini "cut$round" "$(pick 0 300)"
 	n=$(find "$R/cut$round" -type f 2>/dev/null | wc -l)
 	if [ "$n" = 0 ] || [ "$n" = 6000 ]; then ok "deploy, ferry killed mid-stream ($round): all or nothing placed ($n of 6000)"
 	else notok "deploy, ferry killed mid-stream ($round): $n of 6000 files placed"; fi
@@ -254,16 +260,7 @@ for round in 1 2 3 4; do
 	# next takes over and whose many small files it sends first.
 	mkdir -p "$P/0kill$round"	# (sent first: 0 sorts before d)
 	(cd "$P/0kill$round" && seq -f 'e%g' 1 6000 | xargs touch)
-	"$FERRY" -c $cfg deploy --no-up >/dev/null 2>&1 &
-	pid=$!
-	# shellcheck disable=SC2086
-	while ! ls -d $STAGE/0kill$round >/dev/null 2>&1 && kill -0 $pid 2>/dev/null; do sleep 0.02; done
-	kill -KILL $pid 2>/dev/null || true
-	wait $pid || true
-	for _ in $(seq 1 50); do
-		pgrep -f "$untar" >/dev/null || break
-		sleep 0.1
-	done
+	kill_mid_stream $cfg "0kill$round" 0
 	tree_hashes "$R" server.before
 	tree_hashes "$P" local.after
 	"$FERRY" -c $cfg deploy --no-up >run.out 2>run.err &

@@ -1,9 +1,11 @@
 #include "util/zout.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -18,6 +20,11 @@
  * CPU in the workers (bench/README, ninth session). */
 #define JOB (1u << 20)
 #define OVERLAP 9
+/* Into a file, the write-out starts every FLUSH_AFTER bytes: the fsync
+ * that publishes an archive then waits for its last few MiB instead of
+ * all of it (50 ms of a 28 MB archive's backup here), and a big archive
+ * does not fill the page cache with dirty pages first. */
+#define FLUSH_AFTER (8u << 20)
 
 struct zout {
 	ZSTD_CCtx *z;
@@ -25,14 +32,18 @@ struct zout {
 	void *out;
 	size_t cap;
 	int open;		/* data written since the frame's end */
+	int file;		/* a regular file: its write-out is started */
+	size_t unflushed;
 	char why[256];
 };
 
 struct zout *zout_new(int fd, int level, int threads, int checksum)
 {
 	struct zout *z = xcalloc(1, sizeof(*z));
+	struct stat st;
 
 	z->fd = fd;
+	z->file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	z->z = ZSTD_createCCtx();
 	z->cap = ZSTD_CStreamOutSize();
 	z->out = xmalloc(z->cap);
@@ -56,6 +67,21 @@ struct zout *zout_new(int fd, int level, int threads, int checksum)
 	return z;
 }
 
+static int put(struct zout *z, const void *buf, size_t len)
+{
+	if (fd_write_all(z->fd, buf, len) < 0) {
+		snprintf(z->why, sizeof(z->why), "%s", strerror(errno));
+		return -1;
+	}
+	if (z->file && (z->unflushed += len) >= FLUSH_AFTER) {
+		z->unflushed = 0;
+		/* Only a hint: a file system without it loses nothing. */
+		if (sync_file_range(z->fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0)
+			z->file = 0;
+	}
+	return 0;
+}
+
 static int pump(struct zout *z, const void *buf, size_t len,
 		ZSTD_EndDirective mode)
 {
@@ -71,10 +97,8 @@ static int pump(struct zout *z, const void *buf, size_t len,
 				 ZSTD_getErrorName(left));
 			return -1;
 		}
-		if (out.pos && fd_write_all(z->fd, z->out, out.pos) < 0) {
-			snprintf(z->why, sizeof(z->why), "%s", strerror(errno));
+		if (out.pos && put(z, z->out, out.pos) < 0)
 			return -1;
-		}
 	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
 	return 0;
 }
@@ -95,11 +119,7 @@ int zout_raw(struct zout *z, const void *buf, size_t len)
 {
 	if (z->open && zout_end(z) < 0)
 		return -1;
-	if (fd_write_all(z->fd, buf, len) < 0) {
-		snprintf(z->why, sizeof(z->why), "%s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return put(z, buf, len);
 }
 
 const char *zout_error(const struct zout *z)

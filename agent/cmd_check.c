@@ -289,6 +289,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 	struct err e = ERR_INIT;
 	const struct conf *c;
 	const struct xport_opts *server;
+	const char *lost = NULL;
 	int ch, code = FX_OK, fail_code = FX_FAIL;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -350,9 +351,10 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		check_compose(cli, x, &rep);
 	check_sources(x, c, &cli->server.co, &rep);
 	/* Lost after the last row, or with every row done: exit 3 must
-	 * still come with its reason. */
-	if (xport_lost(x) && !said_lost(&rep, xport_lost(x)))
-		add(&rep, "ssh", 0, xport_lost(x));
+	 * still come with its reason.  Asked once: a loss noticed after
+	 * this would give exit 3 to a report that does not say so. */
+	if ((lost = xport_lost(x)) && !said_lost(&rep, lost))
+		add(&rep, "ssh", 0, lost);
 out:
 	print_report(&rep, cli->json);
 	for (int i = 0; i < rep.n; i++) {
@@ -363,7 +365,7 @@ out:
 	free(rep.rows);
 	/* Rows that failed because the session died are the connection's
 	 * failure: exit 3, as when it cannot be opened. */
-	if (xport_lost(x))
+	if (lost)
 		code = FX_CONN;
 	xport_close(x);
 	return code;

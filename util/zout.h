@@ -2,7 +2,8 @@
  * zout: a zstd-compressing writer into a file descriptor, multi-threaded
  * with small jobs (1 MiB) so memory stays bounded.  Used under libarchive
  * (archives, deploy streams) instead of libarchive's own zstd filter, which
- * cannot bound zstd's worker memory.
+ * cannot bound zstd's worker memory.  Into a regular file it starts the
+ * write-out as it goes, so that a closing fsync has little left to wait.
  */
 #ifndef FERRY_UTIL_ZOUT_H
 #define FERRY_UTIL_ZOUT_H

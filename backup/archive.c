@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "util/buf.h"
+#include "util/laclose.h"
 #include "util/progress.h"
 #include "util/sha256.h"
 #include "util/zout.h"
@@ -565,15 +566,7 @@ void arc_free(struct arc *a)
 	/* The writer goes first: libarchive and zstd are not thread-safe. */
 	stop_writer(a, 1);
 	progress_abort(&a->pg);
-	if (a->w) {
-		/* Closed here, not by the free: libarchive 3.6 frees its block
-		 * buffer only when closing, which a failed archive's free
-		 * skips (libarchive #1568).  A closed one closes as a no-op;
-		 * an abandoned one writes nothing more. */
-		a->cut = 1;
-		archive_write_close(a->w);
-		archive_write_free(a->w);
-	}
+	la_close_free(a->w, &a->cut);
 	for (struct ajob *j = a->head, *next; j; j = next) {
 		next = j->next;
 		free(j->name);

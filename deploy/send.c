@@ -13,6 +13,7 @@
 
 #include "util/buf.h"
 #include "util/fdio.h"
+#include "util/laclose.h"
 #include "util/progress.h"
 #include "util/shquote.h"
 #include "net/xport.h"
@@ -359,14 +360,9 @@ int send_entries(struct xport *x, const char *local_root, const char *rdir,
 		wr = err_set(e, FX_CONN, "send: %s", archive_error_string(a));
 	if (wr == 0 && sink.z && zout_end(sink.z) < 0)
 		wr = err_set(e, FX_CONN, "send: %s", zout_error(sink.z));
-	if (wr < 0) {
-		/* libarchive 3.6 frees its block buffer only when closing,
-		 * which a failed archive's free skips (libarchive #1568); the
-		 * close's padding and trailer must not reach the server */
-		sink.cut = 1;
-		archive_write_close(a);
-	}
-	archive_write_free(a);
+	/* After a failure the close's padding and trailer must not reach
+	 * the server: the stream ends without its end mark. */
+	la_close_free(a, &sink.cut);
 	zout_free(sink.z);
 	close(in);
 	pthread_join(drainer, NULL);

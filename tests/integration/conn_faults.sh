@@ -75,6 +75,7 @@ fault_run() {
 		--after) after=$2; shift 2 ;;
 		--up) up=1; shift ;;
 		--done) done_ref=$2; shift 2 ;;
+		*) echo "fault_run: unknown option '$1'" >&2; exit 1 ;;
 		esac
 	done
 	shift	# --

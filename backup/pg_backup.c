@@ -22,258 +22,11 @@
 #include "backup/archive.h"
 #include "backup/component.h"
 #include "backup/pg_conn.h"
+#include "backup/pg_data.h"
 #include "backup/pg_globals.h"
 #include "backup/pg_schema.h"
 #include "backup/pg_xfer.h"
 #include "conf/conf.h"
-
-struct table {
-	char *schema, *name;
-	char *cols;		/* quoted column list, "" when none */
-	json_t *columns;	/* the same as names, for the manifest */
-	json_t *result;		/* its manifest entry once copied */
-	long long size;		/* on disk as relpages says, to choose its
-				 * path (pg_relation_size() would take a
-				 * lock before the lock_timeout is set) */
-	struct pgx_out *ahead;	/* its psql on the server, started early */
-};
-
-/* One database's copy, shared by its worker threads. */
-struct dbrun {
-	struct bk_ctx *ctx;
-	const char *db;
-	const struct pgx *xf;	/* how the data travels */
-	const char *snap;	/* the exported snapshot, or NULL */
-	struct table *t;
-	size_t n, next;
-	pthread_mutex_t mu;
-	int failed;
-	struct err err;		/* the first failure */
-};
-
-struct worker {
-	struct dbrun *run;
-	PGconn *c;
-	pthread_t tid;
-};
-
-static void run_fail(struct dbrun *run, const struct err *e)
-{
-	pthread_mutex_lock(&run->mu);
-	if (!run->failed)
-		run->err = *e;
-	run->failed = 1;
-	pthread_mutex_unlock(&run->mu);
-}
-
-struct sink {
-	struct dbrun *run;
-	struct arc_stream *s;
-	long long rows;
-	struct err *e;
-	unsigned frames;	/* the server's zstd frames */
-};
-
-/* COPY text has one line per row: embedded newlines are escaped. */
-static int to_stream(void *arg, const void *data, size_t len)
-{
-	struct sink *k = arg;
-	const char *p = data, *end = p + len;
-
-	if (k->run->failed)
-		return -1;
-	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
-		k->rows++;
-		p++;
-	}
-	return arc_stream_write(k->s, data, len, k->e);
-}
-
-static int to_frame(void *arg, const void *frame, size_t len)
-{
-	struct sink *k = arg;
-
-	k->frames++;
-	arc_stream_frame(k->s, frame, len);
-	return 0;
-}
-
-/* The table by psql on the server, in a transaction that joins the
- * snapshot; its output arrives compressed and is decoded here. */
-static int copy_server(struct dbrun *run, struct table *t, const char *qs,
-		       const char *qt, const char *member, long long *rows,
-		       uint64_t *bytes, struct err *e)
-{
-	struct sink k = { run, NULL, 0, e, 0 };
-	struct pgx_out *o = t->ahead;
-	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
-	char *script = xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
-		"ONLY;\nSET TRANSACTION SNAPSHOT '%s';\nLOCK TABLE %s.%s IN "
-		"ACCESS SHARE MODE NOWAIT;\nCOPY %s.%s%s%s%s TO STDOUT;\n"
-		"COMMIT;\n", run->snap, qs, qt, qs, qt, *t->cols ? " (" : "",
-		t->cols, *t->cols ? ")" : "");
-	int rc = -1, r;
-
-	t->ahead = NULL;
-	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0 ||
-	    (!o && pgx_out_spawn(run->xf, run->db,
-				 arc_part_size(run->ctx->arc), &o, e) < 0))
-		goto out;
-	r = pgx_copy_out(run->xf, o, run->db, script, what, to_stream,
-			 to_frame, &k, e);
-	o = NULL;	/* pgx_copy_out freed it */
-	if (r < 0)
-		goto out;
-	log_debug("postgres %s: %s: %u of %u parts kept as the server's "
-		  "zstd compressed them", run->db, what, arc_stream_kept(k.s),
-		  k.frames);
-	if (run->failed) {
-		err_set(e, FX_FAIL, "stopped: another table failed");
-		goto out;
-	}
-	rc = arc_stream_end(k.s, bytes, e);
-	k.s = NULL;
-	*rows = k.rows;
-out:
-	pgx_out_discard(o);
-	arc_stream_abort(k.s);
-	free(what);
-	free(script);
-	return rc;
-}
-
-static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
-		      int nowait, struct err *e)
-{
-	const char *db = run->db;
-	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
-	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
-	char *pdb = component_member_part(db), *ps = component_member_part(t->schema);
-	char *pt = component_member_part(t->name), *sql = NULL;
-	char *member = xstrfmt("postgres/%s/data/%s.%s.copy", pdb, ps, pt);
-	struct arc_stream *s = NULL;
-	long long rows = 0;
-	uint64_t bytes = 0;
-	PGresult *r;
-	char *row;
-	int n, rc = -1;
-
-	if (pgx_wants(run->xf, t->size)) {
-		if (copy_server(run, t, qs, qt, member, &rows, &bytes, e) < 0)
-			goto out;
-		goto done;
-	}
-	/* A helper's lock must not queue behind DDL that queued behind the
-	 * leader's lock: that would wait forever, so fail now (as pg_dump). */
-	if (nowait) {
-		sql = xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT", qs, qt);
-		if (pg_exec(c, sql, db, e) < 0) {
-			err_wrap(e, "table %s.%s is wanted by another session "
-				 "(DDL during the backup?)", t->schema, t->name);
-			goto out;
-		}
-		free(sql);
-	}
-	/* Columns by name, as pg_dump does: a partition attached with its
-	 * columns in another order still restores into the right ones. */
-	sql = xstrfmt("COPY %s.%s%s%s%s TO STDOUT", qs, qt, *t->cols ? " (" : "",
-		      t->cols, *t->cols ? ")" : "");
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COPY_OUT) {
-		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
-			t->schema, t->name, pg_errlen(PQerrorMessage(c)),
-			PQerrorMessage(c));
-		PQclear(r);
-		goto out;
-	}
-	PQclear(r);
-	if (arc_stream_begin(run->ctx->arc, member, &s, e) < 0)
-		goto drain;
-	/* libpq hands over one row per call. */
-	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
-		int w = arc_stream_write(s, row, (size_t)n, e);
-
-		PQfreemem(row);
-		if (w < 0 || run->failed)
-			goto drain;
-		rows++;
-	}
-	r = PQgetResult(c);
-	if (n == -2 || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
-			t->schema, t->name, pg_errlen(PQerrorMessage(c)),
-			PQerrorMessage(c));
-		PQclear(r);
-		goto drain;
-	}
-	PQclear(r);
-	rc = arc_stream_end(s, &bytes, e);
-	s = NULL;
-	if (rc < 0)
-		goto drain;
-done:
-	rc = 0;
-	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
-			      t->schema, "table", t->name, "columns", t->columns,
-			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
-			      "member", member);
-	log_verbose("postgres %s: %s.%s: %lld rows", db, t->schema, t->name,
-		    rows);
-	goto out;
-drain:
-	/* Stop the server's side of the COPY and leave the session usable. */
-	{
-		PGcancel *cn = PQgetCancel(c);
-		char buf[256];
-
-		if (cn) {
-			PQcancel(cn, buf, sizeof(buf));
-			PQfreeCancel(cn);
-		}
-		while ((n = PQgetCopyData(c, &row, 0)) > 0)
-			PQfreemem(row);
-		while ((r = PQgetResult(c)))
-			PQclear(r);
-	}
-	rc = -1;
-out:
-	arc_stream_abort(s);
-	PQfreemem(qs);
-	PQfreemem(qt);
-	free(pdb);
-	free(ps);
-	free(pt);
-	free(sql);
-	free(member);
-	return rc;
-}
-
-static void work(struct worker *w, int nowait)
-{
-	struct dbrun *run = w->run;
-	struct err e = ERR_INIT;
-
-	for (;;) {
-		struct table *t = NULL;
-
-		pthread_mutex_lock(&run->mu);
-		if (!run->failed && run->next < run->n)
-			t = &run->t[run->next++];
-		pthread_mutex_unlock(&run->mu);
-		if (!t)
-			return;
-		if (copy_table(run, w->c, t, nowait, &e) < 0) {
-			run_fail(run, &e);
-			return;
-		}
-	}
-}
-
-static void *helper_main(void *arg)
-{
-	work(arg, 1);
-	return NULL;
-}
 
 /* "a", "b" for COPY's column list ("" for none). */
 static char *column_list(json_t *names)
@@ -386,10 +139,13 @@ static int add_script(struct bk_ctx *ctx, const char *db, const char *what,
 	return rc;
 }
 
+/* c: a session already open in db, spare: a psql on the server already
+ * started in db, or NULL each: taken over here either way. */
 static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
-		     struct pgx *xf, const char *db, json_t *dbs,
-		     struct err *e)
+		     struct pgx_probe *probe, const char *db, PGconn *c,
+		     struct pgx_out *spare, json_t *dbs, struct err *e)
 {
+	struct pgx *xf = probe->p;
 	const struct conf *conf = ctx->conf;
 	struct dbrun run = { .ctx = ctx, .db = db, .xf = xf };
 	struct worker *w = NULL;
@@ -397,17 +153,26 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	json_t *info = NULL, *tables = json_array(), *unsup = json_array();
 	size_t jobs = (size_t)conf_num(conf, "postgres", "jobs"), started = 0;
 	char *snap = NULL;
-	PGconn *c;
 	int rc = -1;
 
 	pthread_mutex_init(&run.mu, NULL);
-	if (!(c = pg_open(tg, db, e)))
+	if (!c && !(c = pg_open(tg, db, e)))
 		goto out;
 	if (list_tables(c, &run, e) < 0)
 		goto out;
 	if (jobs > run.n)
 		jobs = run.n ? run.n : 1;
-	arc_set_streams(ctx->arc, (unsigned)jobs);
+	if (pgx_probe_wait(probe, e) < 0)
+		goto out;
+	/* The largest table's psql connects while the tables are locked. */
+	if (run.n && pgx_wants(xf, run.t[0].size)) {
+		run.t[0].ahead = spare;
+		spare = NULL;
+		if (!run.t[0].ahead &&
+		    pgx_out_spawn(xf, db, arc_part_size(ctx->arc),
+				  &run.t[0].ahead, e) < 0)
+			goto out;
+	}
 	buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
 		   "SET LOCAL lock_timeout = %lld",
 		   conf_num(conf, "postgres", "lock_timeout"));
@@ -416,18 +181,18 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		lock_holders(c, e);
 		goto out;
 	}
-	/* The path is chosen once the first database is locked: its one
-	 * exec on the server does not stand between the start and the
-	 * locks. */
-	if (!xf->why) {
-		if (pgx_choose(xf, conf, ctx->x, 1, e) < 0)
+	/* Every other session, here or on the server, joins this one's
+	 * snapshot: taken now, the first statement after the locks. */
+	if (jobs > 1 || xf->server) {
+		PGresult *r = pg_query(c, "SELECT pg_export_snapshot()", db, e);
+
+		if (!r)
 			goto out;
-		log_verbose("postgres: transfer %s: %s", pgx_name(xf), xf->why);
+		snap = xstrdup(PQgetvalue(r, 0, 0));
+		run.snap = snap;
+		PQclear(r);
 	}
-	/* The largest table's psql connects while the catalogs are read. */
-	if (run.n && pgx_wants(xf, run.t[0].size) &&
-	    pgx_out_spawn(xf, db, arc_part_size(ctx->arc), &run.t[0].ahead,
-			  e) < 0)
+	if (run.n && run.t[0].ahead && pgdata_start_ahead(&run, c, &run.t[0], e) < 0)
 		goto out;
 	if (!(info = pg_db_info(c, db, e)) ||
 	    pgs_dump(c, (int)conf_num(conf, "postgres", "owners"), &pre, &post,
@@ -444,17 +209,6 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	w = xcalloc(jobs, sizeof(*w));
 	w[0].run = &run;
 	w[0].c = c;
-	/* Every other session, here or on the server, joins this one's
-	 * snapshot. */
-	if (jobs > 1 || xf->server) {
-		PGresult *r = pg_query(c, "SELECT pg_export_snapshot()", db, e);
-
-		if (!r)
-			goto out;
-		snap = xstrdup(PQgetvalue(r, 0, 0));
-		run.snap = snap;
-		PQclear(r);
-	}
 	for (size_t i = 1; i < jobs; i++) {
 		w[i].run = &run;
 		if (!(w[i].c = pg_open(tg, db, e)))
@@ -463,17 +217,17 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
 			   "ONLY; SET TRANSACTION SNAPSHOT '%s'", snap);
 		if (pg_exec(w[i].c, buf_str(&sql), db, e) < 0 ||
-		    pthread_create(&w[i].tid, NULL, helper_main, &w[i]) != 0) {
+		    pthread_create(&w[i].tid, NULL, pgdata_helper, &w[i]) != 0) {
 			PQfinish(w[i].c);
 			w[i].c = NULL;
 			goto join;
 		}
 		started = i;
 	}
-	work(&w[0], 0);
+	pgdata_work(&w[0], 0);
 join:
 	if (started + 1 < jobs)
-		run_fail(&run, e);
+		pgdata_fail(&run, e);
 	for (size_t i = 1; i <= started; i++)
 		pthread_join(w[i].tid, NULL);
 	for (size_t i = 1; i < jobs; i++)
@@ -496,6 +250,8 @@ join:
 	tables = unsup = info = NULL;
 	rc = 0;
 out:
+	pgx_out_discard(spare);
+	pgdata_cancel_ahead(&run, c);
 	for (size_t i = 0; i < run.n; i++) {
 		pgx_out_discard(run.t[i].ahead);
 		free(run.t[i].schema);
@@ -518,12 +274,11 @@ out:
 	return rc;
 }
 
-static int list_databases(PGconn *c, const struct conf *conf,
-			  struct strlist *dbs, struct err *e)
+/* "all" in dbs becomes every database that takes connections. */
+static int list_databases(PGconn *c, struct strlist *dbs, struct err *e)
 {
 	PGresult *r;
 
-	conf_list(conf, "postgres", "databases", dbs);
 	if (dbs->n != 1 || strcmp(dbs->v[0], "all"))
 		return 0;
 	strlist_release(dbs);
@@ -572,6 +327,11 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct pg_target t;
 	struct pgx xf = { 0 };
+	struct pgx_probe probe = { 0 };
+	struct pgx_out *spare = NULL;
+	struct err pe = ERR_INIT;	/* met again, and said, in backup_db */
+	const char *cdb = "postgres";	/* c's database */
+	int named;			/* the list names its databases */
 	struct strlist dbs = STRLIST_INIT;
 	json_t *jdbs = json_object(), *failed = json_object();
 	PGconn *c = NULL;
@@ -579,20 +339,62 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 
 	if (pg_target_conf(&t, ctx->conf, ctx->x, e) < 0)
 		goto out;
-	/* One session for both: each costs round trips on a distant link. */
-	if (!(c = pg_open(&t, "postgres", e)) ||
-	    list_databases(c, ctx->conf, &dbs, e) < 0 ||
-	    backup_globals(ctx, c, e) < 0)
+	/* The parts' size is fixed up front (for `jobs` streams, whatever
+	 * a database's table count), so that the server's zstd can be
+	 * started before the tables are known. */
+	arc_set_streams(ctx->arc, (unsigned)conf_num(ctx->conf, "postgres",
+						     "jobs"));
+	conf_list(ctx->conf, "postgres", "databases", &dbs);
+	named = dbs.n && strcmp(dbs.v[0], "all");
+	/* The path's one exec on the server runs while the sessions below
+	 * connect and read the globals; then a psql for the first
+	 * database's largest table, if it takes the server path, connects
+	 * while its tables are listed and locked (ended unused if not). */
+	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1,
+			named ? dbs.v[0] : NULL, arc_part_size(ctx->arc));
+	/* One session for the list, the globals and the first database
+	 * when the list names it: each session costs a backend and round
+	 * trips on a distant link.  A first database that is not there
+	 * fails alone, later, as any other. */
+	if (named && (c = pg_open(&t, dbs.v[0], &pe))) {
+		cdb = dbs.v[0];
+	} else if (pe.code == FX_CONN) {
+		*e = pe;
 		goto out;
-	PQfinish(c);
-	c = NULL;
+	} else if (!(c = pg_open(&t, "postgres", e))) {
+		goto out;
+	}
+	pe = (struct err)ERR_INIT;
+	if (list_databases(c, &dbs, e) < 0)
+		goto out;
+	if (!named && dbs.n && pgx_probe_wait(&probe, &pe) == 0 && xf.server &&
+	    pgx_out_spawn(&xf, dbs.v[0], arc_part_size(ctx->arc), &spare,
+			  &pe) < 0) {
+		pgx_out_discard(spare);
+		spare = NULL;
+	}
+	if (backup_globals(ctx, c, e) < 0)
+		goto out;
 	json_object_set_new(detail, "globals", json_string("postgres/globals.sql"));
 	/* A database that fails (a lock not granted, say) fails alone: the
 	 * others still land, and the component reports what it missed. */
 	for (size_t i = 0; i < dbs.n; i++) {
 		struct err de = ERR_INIT;
+		PGconn *own = NULL;
+		int r;
 
-		if (backup_db(ctx, &t, &xf, dbs.v[i], jdbs, &de) == 0)
+		if (c && !strcmp(dbs.v[i], cdb)) {
+			own = c;
+			c = NULL;
+		}
+		if (i == 0 && named) {
+			pgx_probe_join(&probe);
+			spare = probe.ahead;
+			probe.ahead = NULL;
+		}
+		r = backup_db(ctx, &t, &probe, dbs.v[i], own, spare, jdbs, &de);
+		spare = NULL;	/* backup_db took them */
+		if (r == 0)
 			continue;
 		json_object_set_new(failed, dbs.v[i], json_string(de.msg));
 		if (json_object_size(failed) == 1)
@@ -604,7 +406,7 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 			break;
 	}
 	/* How the data came (the archive is the same either way). */
-	if (xf.why)
+	if (dbs.n && xf.why)
 		json_object_set_new(detail, "transfer",
 				    json_string(pgx_name(&xf)));
 	rc = json_object_size(failed) ? -1 : 0;
@@ -618,6 +420,9 @@ out:
 	PQfinish(c);
 	strlist_release(&dbs);
 	pg_target_release(&t);
+	pgx_out_discard(spare);
+	pgx_probe_join(&probe);
+	pgx_out_discard(probe.ahead);
 	pgx_release(&xf);
 	return rc;
 }

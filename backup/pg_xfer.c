@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "util/fdio.h"
+#include "util/log.h"
 #include "util/shquote.h"
 #include "util/zout.h"
 #include "net/xport.h"
@@ -151,6 +152,54 @@ out:
 	buf_release(&have);
 	buf_release(&rate);
 	return rc;
+}
+
+static void *probe_main(void *arg)
+{
+	struct pgx_probe *q = arg;
+
+	struct err e = ERR_INIT;
+
+	q->rc = pgx_choose(q->p, q->conf, q->x, q->backup, &q->e);
+	if (q->rc < 0)
+		return NULL;
+	log_verbose("postgres: transfer %s: %s", pgx_name(q->p), q->p->why);
+	/* A failure here is met again, and said, when the caller starts
+	 * its own. */
+	if (q->ahead_db && q->p->server &&
+	    pgx_out_spawn(q->p, q->ahead_db, q->ahead_cut, &q->ahead, &e) < 0) {
+		pgx_out_discard(q->ahead);
+		q->ahead = NULL;
+	}
+	return NULL;
+}
+
+void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
+		     const struct conf *conf, struct xport *x, int backup,
+		     const char *ahead_db, size_t ahead_cut)
+{
+	*q = (struct pgx_probe){ .p = p, .conf = conf, .x = x,
+				 .backup = backup, .ahead_db = ahead_db,
+				 .ahead_cut = ahead_cut, .e = ERR_INIT };
+	if (pthread_create(&q->tid, NULL, probe_main, q) == 0)
+		q->running = 1;
+	else
+		probe_main(q);
+}
+
+void pgx_probe_join(struct pgx_probe *q)
+{
+	if (q->running)
+		pthread_join(q->tid, NULL);
+	q->running = 0;
+}
+
+int pgx_probe_wait(struct pgx_probe *q, struct err *e)
+{
+	pgx_probe_join(q);
+	if (q->rc < 0)
+		*e = q->e;
+	return q->rc;
 }
 
 /* env and psql for db; tags: let psql print its command tags. */
@@ -325,6 +374,7 @@ struct pgx_out {
 	struct xproc *proc;
 	int in, out, err;
 	size_t cut;
+	int started;	/* it has its script */
 };
 
 int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
@@ -362,6 +412,21 @@ void pgx_out_discard(struct pgx_out *o)
 	free(o);
 }
 
+int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
+		  const char *what, struct err *e)
+{
+	int rc = 0;
+
+	o->started = 1;
+	if (o->in >= 0 && fd_write_all(o->in, script, strlen(script)) < 0)
+		rc = err_set(e, FX_REMOTE, "postgres %s: %s: psql on the "
+			     "server stopped reading", db, what);
+	if (o->in >= 0)
+		close(o->in);
+	o->in = -1;
+	return rc;
+}
+
 int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 		 const char *script, const char *what, zpipe_sink sink,
 		 zpipe_frame frame, void *ctx, struct err *e)
@@ -371,24 +436,19 @@ int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 	struct proc_status st;
 	const char *status;
 	char tmp[64];
-	int rc = -1, sunk;
+	int rc = -1, sunk, unsent;
 
 	if (!o->proc)
 		goto out;
 	if (frame && o->cut)
 		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut),
 				 o->cut);
-	if (o->in >= 0 && fd_write_all(o->in, script, strlen(script)) < 0)
-		err_set(e, FX_REMOTE, "postgres %s: %s: psql on the server "
-			"stopped reading", db, what);
-	if (o->in >= 0)
-		close(o->in);
-	o->in = -1;
+	/* Whatever psql said on stderr is drained before that error. */
+	unsent = !o->started && pgx_out_start(o, db, script, what, e) < 0;
 	sunk = drain(o->out, o->err, out_sink, &oc, &eb);
 	o->out = o->err = -1;
-	if (xproc_wait(o->proc, &st, e) < 0)
-		goto out;
-	if (e->code)
+	/* e may also hold the sink's own failure (the archive's). */
+	if (xproc_wait(o->proc, &st, e) < 0 || unsent || e->code)
 		goto out;
 	status = strstr(buf_str(&eb), STATUS);
 	if (!status || strncmp(status + strlen(STATUS), "0\n", 2)) {

@@ -24,6 +24,7 @@
 #ifndef FERRY_PG_XFER_H
 #define FERRY_PG_XFER_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -59,6 +60,35 @@ struct pgx {
  * server cannot be had. */
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	       int backup, struct err *e) __attribute__((warn_unused_result));
+struct pgx_out;
+
+/* pgx_choose on a thread of its own, so that its exec on the server
+ * runs while the caller's first sessions connect.  pgx_probe_wait joins
+ * it and returns what pgx_choose did (again on later calls).  With
+ * ahead_db, a backup's probe that chose the server path goes on to start
+ * a psql in that database (pgx_out_spawn, jobs of ahead_cut bytes):
+ * left in ahead, for the caller to take. */
+struct pgx_probe {
+	pthread_t tid;
+	int running, rc;
+	struct pgx *p;
+	const struct conf *conf;
+	struct xport *x;
+	int backup;
+	const char *ahead_db;
+	size_t ahead_cut;
+	struct pgx_out *ahead;
+	struct err e;
+};
+
+void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
+		     const struct conf *conf, struct xport *x, int backup,
+		     const char *ahead_db, size_t ahead_cut);
+int pgx_probe_wait(struct pgx_probe *q, struct err *e)
+	__attribute__((warn_unused_result));
+/* Only waits (a started probe must be, on every path). */
+void pgx_probe_join(struct pgx_probe *q);
+
 /* "server (zstd)", "server (gzip)" or "tunnel", for the manifest. */
 const char *pgx_name(const struct pgx *p);
 /* Whether a table of this many bytes takes the server path. */
@@ -70,18 +100,23 @@ void pgx_release(struct pgx *p);
  * processes).  With cut (and such a zstd there) its output is
  * compressed in jobs of cut bytes.  *out is set either way:
  * for pgx_copy_out, or on failure (-1) for pgx_out_discard. */
-struct pgx_out;
 
 int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
 		  struct pgx_out **out, struct err *e)
 	__attribute__((warn_unused_result));
 /* Ends one never used without a word; NULL is nothing. */
 void pgx_out_discard(struct pgx_out *o);
-/* Runs script (SQL ending in one COPY ... TO STDOUT) on o, which it
- * frees; sink gets the decoded output as it arrives.  what names it in
- * errors.  With frame, each of the server's frames is also handed to it
- * (with ctx) after its plain bytes: the archive keeps such a frame as it
- * is when it is one of its parts. */
+/* Hands o its script (SQL ending in one COPY ... TO STDOUT): the COPY
+ * starts on the server, and its output waits in the channel (a few MiB,
+ * then the server waits) until pgx_copy_out reads it.  what names it in
+ * errors. */
+int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
+		  const char *what, struct err *e)
+	__attribute__((warn_unused_result));
+/* Runs script on o (unless pgx_out_start gave it one), which it frees;
+ * sink gets the decoded output as it arrives.  With frame, each of the
+ * server's frames is also handed to it (with ctx) after its plain bytes:
+ * the archive keeps such a frame as it is when it is one of its parts. */
 int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 		 const char *script, const char *what, zpipe_sink sink,
 		 zpipe_frame frame, void *ctx, struct err *e)

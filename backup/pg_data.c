@@ -1,0 +1,288 @@
+#include "backup/pg_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "backup/archive.h"
+#include "backup/component.h"
+#include "backup/pg_conn.h"
+#include "backup/pg_xfer.h"
+
+void pgdata_fail(struct dbrun *run, const struct err *e)
+{
+	pthread_mutex_lock(&run->mu);
+	if (!run->failed)
+		run->err = *e;
+	run->failed = 1;
+	pthread_mutex_unlock(&run->mu);
+}
+
+struct sink {
+	struct dbrun *run;
+	struct arc_stream *s;
+	long long rows;
+	struct err *e;
+	unsigned frames;	/* the server's zstd frames */
+};
+
+/* COPY text has one line per row: embedded newlines are escaped. */
+static int to_stream(void *arg, const void *data, size_t len)
+{
+	struct sink *k = arg;
+	const char *p = data, *end = p + len;
+
+	if (k->run->failed)
+		return -1;
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		k->rows++;
+		p++;
+	}
+	return arc_stream_write(k->s, data, len, k->e);
+}
+
+static int to_frame(void *arg, const void *frame, size_t len)
+{
+	struct sink *k = arg;
+
+	k->frames++;
+	arc_stream_frame(k->s, frame, len);
+	return 0;
+}
+
+/* What psql on the server runs for t: a transaction that joins the
+ * snapshot, the table's lock, its COPY. */
+static char *server_script(const struct dbrun *run, const struct table *t,
+			   const char *qs, const char *qt)
+{
+	/* Named after the snapshot, so that pgdata_cancel_ahead finds it. */
+	return xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n"
+		"SET TRANSACTION SNAPSHOT '%s';\nSET application_name = "
+		"'ferry %s';\nLOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT;\n"
+		"COPY %s.%s%s%s%s TO STDOUT;\nCOMMIT;\n", run->snap, run->snap,
+		qs, qt, qs, qt, *t->cols ? " (" : "", t->cols,
+		*t->cols ? ")" : "");
+}
+
+void pgdata_cancel_ahead(struct dbrun *run, PGconn *c)
+{
+	const char *name;
+	char *app;
+	PGresult *r;
+
+	if (!run->ahead_started || !run->n || !run->t[0].ahead || !c)
+		return;
+	/* The failure may have aborted c's transaction; the snapshot is
+	 * not needed any more. */
+	PQclear(PQexec(c, "ROLLBACK"));
+	app = xstrfmt("ferry %s", run->snap);
+	name = app;
+	r = PQexecParams(c, "SELECT pg_cancel_backend(pid) FROM "
+			 "pg_stat_activity WHERE application_name = $1", 1,
+			 NULL, &name, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		log_debug("postgres %s: the COPY started ahead was not "
+			  "cancelled: it runs to its end", run->db);
+	PQclear(r);
+	free(app);
+}
+
+int pgdata_start_ahead(struct dbrun *run, PGconn *c, struct table *t,
+		       struct err *e)
+{
+	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
+	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
+	char *script = qs && qt ? server_script(run, t, qs, qt) : NULL;
+	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	int rc;
+
+	if (!script)
+		rc = err_set(e, FX_FAIL, "postgres %s: %s: %.*s", run->db, what,
+			     pg_errlen(PQerrorMessage(c)), PQerrorMessage(c));
+	else
+		rc = pgx_out_start(t->ahead, run->db, script, what, e);
+	run->ahead_started = 1;
+	PQfreemem(qs);
+	PQfreemem(qt);
+	free(script);
+	free(what);
+	return rc;
+}
+
+/* The table by psql on the server, in a transaction that joins the
+ * snapshot; its output arrives compressed and is decoded here. */
+static int copy_server(struct dbrun *run, struct table *t, const char *qs,
+		       const char *qt, const char *member, long long *rows,
+		       uint64_t *bytes, struct err *e)
+{
+	struct sink k = { run, NULL, 0, e, 0 };
+	struct pgx_out *o = t->ahead;
+	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	char *script = server_script(run, t, qs, qt);
+	int rc = -1, r;
+
+	t->ahead = NULL;
+	if (arc_stream_begin(run->ctx->arc, member, &k.s, e) < 0 ||
+	    (!o && pgx_out_spawn(run->xf, run->db,
+				 arc_part_size(run->ctx->arc), &o, e) < 0))
+		goto out;
+	r = pgx_copy_out(run->xf, o, run->db, script, what, to_stream,
+			 to_frame, &k, e);
+	o = NULL;	/* pgx_copy_out freed it */
+	if (r < 0)
+		goto out;
+	log_debug("postgres %s: %s: %u of %u parts kept as the server's "
+		  "zstd compressed them", run->db, what, arc_stream_kept(k.s),
+		  k.frames);
+	if (run->failed) {
+		err_set(e, FX_FAIL, "stopped: another table failed");
+		goto out;
+	}
+	rc = arc_stream_end(k.s, bytes, e);
+	k.s = NULL;
+	*rows = k.rows;
+out:
+	pgx_out_discard(o);
+	arc_stream_abort(k.s);
+	free(what);
+	free(script);
+	return rc;
+}
+
+static void copy_failed(struct err *e, const char *db, const struct table *t,
+			PGconn *c)
+{
+	err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db, t->schema,
+		t->name, pg_errlen(PQerrorMessage(c)), PQerrorMessage(c));
+}
+
+static int copy_table(struct dbrun *run, PGconn *c, struct table *t,
+		      int nowait, struct err *e)
+{
+	const char *db = run->db;
+	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
+	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
+	char *pdb = component_member_part(db), *ps = component_member_part(t->schema);
+	char *pt = component_member_part(t->name), *sql = NULL;
+	char *member = xstrfmt("postgres/%s/data/%s.%s.copy", pdb, ps, pt);
+	struct arc_stream *s = NULL;
+	long long rows = 0;
+	uint64_t bytes = 0;
+	PGresult *r;
+	char *row;
+	int n, rc = -1;
+
+	if (pgx_wants(run->xf, t->size)) {
+		if (copy_server(run, t, qs, qt, member, &rows, &bytes, e) < 0)
+			goto out;
+		goto done;
+	}
+	/* A helper's lock must not queue behind DDL that queued behind the
+	 * leader's lock: that would wait forever, so fail now (as pg_dump). */
+	if (nowait) {
+		sql = xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT", qs, qt);
+		if (pg_exec(c, sql, db, e) < 0) {
+			err_wrap(e, "table %s.%s is wanted by another session "
+				 "(DDL during the backup?)", t->schema, t->name);
+			goto out;
+		}
+		free(sql);
+	}
+	/* Columns by name, as pg_dump does: a partition attached with its
+	 * columns in another order still restores into the right ones. */
+	sql = xstrfmt("COPY %s.%s%s%s%s TO STDOUT", qs, qt, *t->cols ? " (" : "",
+		      t->cols, *t->cols ? ")" : "");
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		copy_failed(e, db, t, c);
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	if (arc_stream_begin(run->ctx->arc, member, &s, e) < 0)
+		goto drain;
+	/* libpq hands over one row per call. */
+	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
+		int w = arc_stream_write(s, row, (size_t)n, e);
+
+		PQfreemem(row);
+		if (w < 0 || run->failed)
+			goto drain;
+		rows++;
+	}
+	r = PQgetResult(c);
+	if (n == -2 || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		copy_failed(e, db, t, c);
+		PQclear(r);
+		goto drain;
+	}
+	PQclear(r);
+	rc = arc_stream_end(s, &bytes, e);
+	s = NULL;
+	if (rc < 0)
+		goto drain;
+done:
+	rc = 0;
+	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
+			      t->schema, "table", t->name, "columns", t->columns,
+			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
+			      "member", member);
+	log_verbose("postgres %s: %s.%s: %lld rows", db, t->schema, t->name,
+		    rows);
+	goto out;
+drain:
+	/* Stop the server's side of the COPY and leave the session usable. */
+	{
+		PGcancel *cn = PQgetCancel(c);
+		char buf[256];
+
+		if (cn) {
+			PQcancel(cn, buf, sizeof(buf));
+			PQfreeCancel(cn);
+		}
+		while ((n = PQgetCopyData(c, &row, 0)) > 0)
+			PQfreemem(row);
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+	}
+	rc = -1;
+out:
+	arc_stream_abort(s);
+	PQfreemem(qs);
+	PQfreemem(qt);
+	free(pdb);
+	free(ps);
+	free(pt);
+	free(sql);
+	free(member);
+	return rc;
+}
+
+void pgdata_work(struct worker *w, int nowait)
+{
+	struct dbrun *run = w->run;
+	struct err e = ERR_INIT;
+
+	for (;;) {
+		struct table *t = NULL;
+
+		pthread_mutex_lock(&run->mu);
+		if (!run->failed && run->next < run->n)
+			t = &run->t[run->next++];
+		pthread_mutex_unlock(&run->mu);
+		if (!t)
+			return;
+		if (copy_table(run, w->c, t, nowait, &e) < 0) {
+			pgdata_fail(run, &e);
+			return;
+		}
+	}
+}
+
+void *pgdata_helper(void *arg)
+{
+	pgdata_work(arg, 1);
+	return NULL;
+}
+

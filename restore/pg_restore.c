@@ -38,6 +38,7 @@ struct pgr {
 	struct xport *xp;
 	struct pg_target tg;
 	struct pgx xf;		/* how the COPY data travels */
+	struct pgx_probe probe;	/* choosing xf while the targets are checked */
 	struct pgx_in *spare;	/* psql started ahead for spare_db */
 	struct pgdb *spare_db;
 	struct pgdb *d;
@@ -84,6 +85,18 @@ static void start_spare(struct pgr *p)
 	}
 }
 
+/* The path is known (its probe ran meanwhile), and a psql it needs
+ * starts now, before the first database's pre-data. */
+static int chosen(void *arg, struct err *e)
+{
+	struct pgr *p = arg;
+
+	if (pgx_probe_wait(&p->probe, e) < 0)
+		return -1;
+	start_spare(p);
+	return 0;
+}
+
 static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		     struct err *e)
 {
@@ -110,12 +123,17 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		if (pg_target_conf(&p->tg, c, p->xp, e) < 0)
 			return -1;
 	}
-	if (pgx_choose(&p->xf, c, x->o->target_url ? NULL : p->xp, 0,
-		       e) < 0)
+	pgx_probe_start(&p->probe, &p->xf, c, x->o->target_url ? NULL : p->xp,
+			0, NULL, 0);
+	/* Only transfer = server can fail to be had: then before anything
+	 * is created.  Otherwise the probe and CREATE DATABASE overlap. */
+	if (!strcmp(conf_str(c, "postgres", "transfer"), "server"))
+		return pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp,
+				    chosen, p, e);
+	if (pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, NULL, NULL,
+			 e) < 0)
 		return -1;
-	log_verbose("postgres: transfer %s: %s", pgx_name(&p->xf), p->xf.why);
-	start_spare(p);
-	return pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, e);
+	return chosen(p, e);
 }
 
 static void copied(void *arg, size_t tag, long long rows)
@@ -496,6 +514,7 @@ static void pgr_free(void *state)
 	if (!p)
 		return;
 	copy_pool_free(p->pool);
+	pgx_probe_join(&p->probe);
 	pgx_in_discard(p->spare);
 	PQfinish(p->c);
 	PQfinish(p->ac);

@@ -323,11 +323,32 @@ static void summarize(struct bk_ctx *ctx, json_t *dbs)
 			   "" : "s", ntab, ntab == 1 ? "" : "s", rows);
 }
 
+/* The first named database's psql, started by the probe's thread. */
+struct first {
+	const char *db;
+	size_t cut;
+	struct pgx_out *ahead;
+};
+
+static void start_first(struct pgx *xf, void *arg)
+{
+	struct first *f = arg;
+	struct err e = ERR_INIT;
+
+	/* A failure here is met again, and said, by backup_db's own. */
+	if (f->db && xf->server &&
+	    pgx_out_spawn(xf, f->db, f->cut, &f->ahead, &e) < 0) {
+		pgx_out_discard(f->ahead);
+		f->ahead = NULL;
+	}
+}
+
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 {
 	struct pg_target t;
 	struct pgx xf = { 0 };
 	struct pgx_probe probe = { 0 };
+	struct first first = { 0 };
 	struct pgx_out *spare = NULL;
 	struct err pe = ERR_INIT;	/* met again, and said, in backup_db */
 	const char *cdb = "postgres";	/* c's database */
@@ -350,8 +371,10 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	 * connect and read the globals; then a psql for the first
 	 * database's largest table, if it takes the server path, connects
 	 * while its tables are listed and locked (ended unused if not). */
-	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1,
-			named ? dbs.v[0] : NULL, arc_part_size(ctx->arc));
+	first.db = named ? dbs.v[0] : NULL;
+	first.cut = arc_part_size(ctx->arc);
+	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1, start_first,
+			&first);
 	/* One session for the list, the globals and the first database
 	 * when the list names it: each session costs a backend and round
 	 * trips on a distant link.  A first database that is not there
@@ -389,8 +412,8 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 		}
 		if (i == 0 && named) {
 			pgx_probe_join(&probe);
-			spare = probe.ahead;
-			probe.ahead = NULL;
+			spare = first.ahead;
+			first.ahead = NULL;
 		}
 		r = backup_db(ctx, &t, &probe, dbs.v[i], own, spare, jdbs, &de);
 		spare = NULL;	/* backup_db took them */
@@ -422,7 +445,7 @@ out:
 	pg_target_release(&t);
 	pgx_out_discard(spare);
 	pgx_probe_join(&probe);
-	pgx_out_discard(probe.ahead);
+	pgx_out_discard(first.ahead);
 	pgx_release(&xf);
 	return rc;
 }

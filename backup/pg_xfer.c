@@ -158,29 +158,22 @@ static void *probe_main(void *arg)
 {
 	struct pgx_probe *q = arg;
 
-	struct err e = ERR_INIT;
-
 	q->rc = pgx_choose(q->p, q->conf, q->x, q->backup, &q->e);
 	if (q->rc < 0)
 		return NULL;
 	log_verbose("postgres: transfer %s: %s", pgx_name(q->p), q->p->why);
-	/* A failure here is met again, and said, when the caller starts
-	 * its own. */
-	if (q->ahead_db && q->p->server &&
-	    pgx_out_spawn(q->p, q->ahead_db, q->ahead_cut, &q->ahead, &e) < 0) {
-		pgx_out_discard(q->ahead);
-		q->ahead = NULL;
-	}
+	if (q->then)
+		q->then(q->p, q->arg);
 	return NULL;
 }
 
 void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
 		     const struct conf *conf, struct xport *x, int backup,
-		     const char *ahead_db, size_t ahead_cut)
+		     void (*then)(struct pgx *p, void *arg), void *arg)
 {
 	*q = (struct pgx_probe){ .p = p, .conf = conf, .x = x,
-				 .backup = backup, .ahead_db = ahead_db,
-				 .ahead_cut = ahead_cut, .e = ERR_INIT };
+				 .backup = backup, .then = then, .arg = arg,
+				 .e = ERR_INIT };
 	if (pthread_create(&q->tid, NULL, probe_main, q) == 0)
 		q->running = 1;
 	else

@@ -60,14 +60,15 @@ struct pgx {
  * server cannot be had. */
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	       int backup, struct err *e) __attribute__((warn_unused_result));
+
 struct pgx_out;
 
 /* pgx_choose on a thread of its own, so that its exec on the server
- * runs while the caller's first sessions connect.  pgx_probe_wait joins
- * it and returns what pgx_choose did (again on later calls).  With
- * ahead_db, a backup's probe that chose the server path goes on to start
- * a psql in that database (pgx_out_spawn, jobs of ahead_cut bytes):
- * left in ahead, for the caller to take. */
+ * runs while the caller's first sessions connect.  Once it has chosen,
+ * the same thread calls then(p, arg) (NULL: nothing), which may start
+ * what the path needs (a psql on the server) before the caller waits.
+ * pgx_probe_wait joins it and returns what pgx_choose did (again on
+ * later calls); then's work is the caller's after that. */
 struct pgx_probe {
 	pthread_t tid;
 	int running, rc;
@@ -75,15 +76,14 @@ struct pgx_probe {
 	const struct conf *conf;
 	struct xport *x;
 	int backup;
-	const char *ahead_db;
-	size_t ahead_cut;
-	struct pgx_out *ahead;
+	void (*then)(struct pgx *p, void *arg);
+	void *arg;
 	struct err e;
 };
 
 void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
 		     const struct conf *conf, struct xport *x, int backup,
-		     const char *ahead_db, size_t ahead_cut);
+		     void (*then)(struct pgx *p, void *arg), void *arg);
 int pgx_probe_wait(struct pgx_probe *q, struct err *e)
 	__attribute__((warn_unused_result));
 /* Only waits (a started probe must be, on every path). */
@@ -100,7 +100,6 @@ void pgx_release(struct pgx *p);
  * processes).  With cut (and such a zstd there) its output is
  * compressed in jobs of cut bytes.  *out is set either way:
  * for pgx_copy_out, or on failure (-1) for pgx_out_discard. */
-
 int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
 		  struct pgx_out **out, struct err *e)
 	__attribute__((warn_unused_result));

@@ -85,16 +85,18 @@ static void start_spare(struct pgr *p)
 	}
 }
 
-/* The path is known (its probe ran meanwhile), and a psql it needs
- * starts now, before the first database's pre-data. */
+/* Run by the probe's thread once the path is chosen. */
+static void then_spare(struct pgx *xf, void *arg)
+{
+	(void)xf;
+	start_spare(arg);
+}
+
+/* The path is known (its probe ran meanwhile, and started the psql it
+ * needs). */
 static int chosen(void *arg, struct err *e)
 {
-	struct pgr *p = arg;
-
-	if (pgx_probe_wait(&p->probe, e) < 0)
-		return -1;
-	start_spare(p);
-	return 0;
+	return pgx_probe_wait(&((struct pgr *)arg)->probe, e);
 }
 
 static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
@@ -124,7 +126,7 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 			return -1;
 	}
 	pgx_probe_start(&p->probe, &p->xf, c, x->o->target_url ? NULL : p->xp,
-			0, NULL, 0);
+			0, then_spare, p);
 	/* Only transfer = server can fail to be had: then before anything
 	 * is created.  Otherwise the probe and CREATE DATABASE overlap. */
 	if (!strcmp(conf_str(c, "postgres", "transfer"), "server"))

@@ -349,7 +349,6 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	struct pgx xf = { 0 };
 	struct pgx_probe probe = { 0 };
 	struct first first = { 0 };
-	struct pgx_out *spare = NULL;
 	struct err pe = ERR_INIT;	/* met again, and said, in backup_db */
 	const char *cdb = "postgres";	/* c's database */
 	int named;			/* the list names its databases */
@@ -390,11 +389,10 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	pe = (struct err)ERR_INIT;
 	if (list_databases(c, &dbs, e) < 0)
 		goto out;
-	if (!named && dbs.n && pgx_probe_wait(&probe, &pe) == 0 && xf.server &&
-	    pgx_out_spawn(&xf, dbs.v[0], arc_part_size(ctx->arc), &spare,
-			  &pe) < 0) {
-		pgx_out_discard(spare);
-		spare = NULL;
+	/* Listed only now: its psql starts here, once the path is known. */
+	if (!named && dbs.n && pgx_probe_wait(&probe, &pe) == 0) {
+		first.db = dbs.v[0];
+		start_first(&xf, &first);
 	}
 	if (backup_globals(ctx, c, e) < 0)
 		goto out;
@@ -403,6 +401,7 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	 * others still land, and the component reports what it missed. */
 	for (size_t i = 0; i < dbs.n; i++) {
 		struct err de = ERR_INIT;
+		struct pgx_out *ahead = NULL;
 		PGconn *own = NULL;
 		int r;
 
@@ -410,13 +409,13 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 			own = c;
 			c = NULL;
 		}
-		if (i == 0 && named) {
+		if (i == 0) {
 			pgx_probe_join(&probe);
-			spare = first.ahead;
+			ahead = first.ahead;
 			first.ahead = NULL;
 		}
-		r = backup_db(ctx, &t, &probe, dbs.v[i], own, spare, jdbs, &de);
-		spare = NULL;	/* backup_db took them */
+		/* backup_db takes own and ahead */
+		r = backup_db(ctx, &t, &probe, dbs.v[i], own, ahead, jdbs, &de);
 		if (r == 0)
 			continue;
 		json_object_set_new(failed, dbs.v[i], json_string(de.msg));
@@ -443,7 +442,6 @@ out:
 	PQfinish(c);
 	strlist_release(&dbs);
 	pg_target_release(&t);
-	pgx_out_discard(spare);
 	pgx_probe_join(&probe);
 	pgx_out_discard(first.ahead);
 	pgx_release(&xf);

@@ -254,9 +254,7 @@ static int create_db(PGconn *admin, struct pgdb *d, int clean,
 }
 
 int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
-		 int clean, struct xport *xp,
-		 int (*checked)(void *arg, struct err *e), void *arg,
-		 struct err *e)
+		 int clean, struct xport *xp, struct err *e)
 {
 	const char *maint = "postgres";
 	PGconn *admin;
@@ -285,8 +283,6 @@ int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
 			goto out;
 		}
 	}
-	if (checked && checked(arg, e) < 0)
-		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (d[i].selected && create_db(admin, &d[i], clean, xp, e) < 0)
 			goto out;

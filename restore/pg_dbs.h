@@ -47,13 +47,11 @@ struct pgdb {
 struct pgdb *pgdb_select(json_t *dbs, json_t *failed, json_t *manifest,
 			 const struct strlist *map, size_t *n, struct err *e);
 /* Checks every selected target first (user tables there are refused
- * unless clean), then calls checked(arg) (NULL: none), then creates
- * them.  xp (NULL: none) is the tunnel the sessions go through: a CREATE
- * cut off by its loss is counted as made. */
+ * unless clean), then creates them.  xp (NULL: none) is the tunnel the
+ * sessions go through: a CREATE cut off by its loss is counted as made. */
 int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
-		 int clean, struct xport *xp,
-		 int (*checked)(void *arg, struct err *e), void *arg,
-		 struct err *e) __attribute__((warn_unused_result));
+		 int clean, struct xport *xp, struct err *e)
+	__attribute__((warn_unused_result));
 /* DROP DATABASE name on admin, WITH (FORCE) where the server has it. */
 int pgdb_drop(PGconn *admin, const char *name, struct err *e)
 	__attribute__((warn_unused_result));

@@ -92,13 +92,6 @@ static void then_spare(struct pgx *xf, void *arg)
 	start_spare(arg);
 }
 
-/* The path is known (its probe ran meanwhile, and started the psql it
- * needs). */
-static int chosen(void *arg, struct err *e)
-{
-	return pgx_probe_wait(&((struct pgr *)arg)->probe, e);
-}
-
 static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 		     struct err *e)
 {
@@ -127,15 +120,15 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	}
 	pgx_probe_start(&p->probe, &p->xf, c, x->o->target_url ? NULL : p->xp,
 			0, then_spare, p);
-	/* Only transfer = server can fail to be had: then before anything
-	 * is created.  Otherwise the probe and CREATE DATABASE overlap. */
-	if (!strcmp(conf_str(c, "postgres", "transfer"), "server"))
-		return pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp,
-				    chosen, p, e);
-	if (pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, NULL, NULL,
-			 e) < 0)
+	/* Only transfer = server can fail to be had (and has no link to
+	 * time): known before anything is created.  Otherwise the probe and
+	 * CREATE DATABASE overlap. */
+	if (!strcmp(conf_str(c, "postgres", "transfer"), "server") &&
+	    pgx_probe_wait(&p->probe, e) < 0)
 		return -1;
-	return chosen(p, e);
+	if (pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, e) < 0)
+		return -1;
+	return pgx_probe_wait(&p->probe, e);
 }
 
 static void copied(void *arg, size_t tag, long long rows)

@@ -435,6 +435,8 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	ctx->landed = json_object_size(jdbs) > 0;
 	summarize(ctx, jdbs);
 out:
+	/* Before what the probe's thread reads (first.db is in dbs) goes. */
+	pgx_probe_join(&probe);
 	json_object_set_new(detail, "databases", jdbs);
 	if (json_object_size(failed))
 		json_object_set(detail, "failed_databases", failed);
@@ -442,7 +444,6 @@ out:
 	PQfinish(c);
 	strlist_release(&dbs);
 	pg_target_release(&t);
-	pgx_probe_join(&probe);
 	pgx_out_discard(first.ahead);
 	pgx_release(&xf);
 	return rc;

@@ -508,8 +508,8 @@ static void pgr_free(void *state)
 
 	if (!p)
 		return;
+	pgx_probe_join(&p->probe);	/* its thread reads p->d */
 	copy_pool_free(p->pool);
-	pgx_probe_join(&p->probe);
 	pgx_in_discard(p->spare);
 	PQfinish(p->c);
 	PQfinish(p->ac);

@@ -376,17 +376,12 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 			&first);
 	/* One session for the list, the globals and the first database
 	 * when the list names it: each session costs a backend and round
-	 * trips on a distant link.  A first database that is not there
-	 * fails alone, later, as any other. */
-	if (named && (c = pg_open(&t, dbs.v[0], &pe))) {
+	 * trips on a distant link.  A first database that cannot be
+	 * connected to ends the run, as it would in the loop below. */
+	if (named)
 		cdb = dbs.v[0];
-	} else if (pe.code == FX_CONN) {
-		*e = pe;
+	if (!(c = pg_open(&t, cdb, e)))
 		goto out;
-	} else if (!(c = pg_open(&t, "postgres", e))) {
-		goto out;
-	}
-	pe = (struct err)ERR_INIT;
 	if (list_databases(c, &dbs, e) < 0)
 		goto out;
 	/* Listed only now: its psql starts here, once the path is known. */

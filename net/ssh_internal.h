@@ -83,6 +83,7 @@ struct forward {
 
 struct ssh {
 	int sock;
+	int sock_tcp;		/* sock is a TCP connection (see quick_acks()) */
 	LIBSSH2_SESSION *session;
 	LIBSSH2_SFTP *sftp;
 	char *name;

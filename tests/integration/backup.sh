@@ -287,8 +287,13 @@ sum_before=$(sha256sum archives/*.tar.zst)
 sleep 1
 TMPDIR=$PWD/tmp "$FERRY" -c bk.ini backup >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 50); do ls archives | grep -q partial && break; sleep 0.05; done
-sleep 0.3
+# The partial archive is opened before the SSH session and the tunnel
+# exist: wait for the tunnel's directory itself (a loaded ASan run took
+# longer than a fixed pause).
+for _ in $(seq 1 200); do
+	ls archives | grep -q partial && ls -d tmp/ferry-* >/dev/null 2>&1 && break
+	sleep 0.05
+done
 same "tunnel socket in a 0700 directory of its own" "$(stat -c %a tmp/ferry-* 2>&1)" "700"
 kill -TERM $pid
 set +e; wait $pid; st=$?; set -e

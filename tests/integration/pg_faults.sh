@@ -8,6 +8,16 @@ needs_sandbox "pg_faults"
 cd "$SCRATCH"
 NS() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" "$@"; }
 PSQL() { NS psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
+# Until the background holder's lock on pgf.small is granted: a fixed pause
+# lost the race on a loaded machine.
+lock_held() {
+	for _ in $(seq 1 100); do
+		[ "$(PSQL -d pgf -c "SELECT count(*) FROM pg_locks WHERE granted AND
+			mode = 'AccessExclusiveLock' AND relation = 'small'::regclass")" = 1 ] && return 0
+		sleep 0.05
+	done
+	notok "the lock holder never got its lock"
+}
 PSQL -c "DROP DATABASE IF EXISTS pgf WITH (FORCE)" -c "CREATE DATABASE pgf" >/dev/null
 # ~150 MB of COPY text: long enough to be caught in the middle
 PSQL -d pgf -c "CREATE TABLE big (id int, a text, b text)" \
@@ -95,7 +105,7 @@ sleep 1
 sed -i 's/^\[postgres\]/[postgres]\nlock_timeout = 1s/' f.ini
 PSQL -d pgf -c "BEGIN" -c "LOCK TABLE small IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" >/dev/null &
 holder=$!
-sleep 0.5
+lock_held
 start=$(date +%s)
 expect_exit "a held lock fails the backup" 1 "$FERRY" -c f.ini backup --only postgres
 contains "the error says lock timeout" "$ERR" "lock timeout"
@@ -110,7 +120,7 @@ backup_conf f2.ini pgf2x "jobs = 1" "databases = pgf, pgf2" "lock_timeout = 1s"
 NS env PGAPPNAME=the-lock-holder psql -qAtX -h 127.0.0.1 -U postgres -d pgf \
 	-c "BEGIN" -c "LOCK TABLE small IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(6)" >/dev/null &
 holder=$!
-sleep 0.5
+lock_held
 expect_exit "a locked database among two: exit 5" 5 "$FERRY" -c f2.ini backup --only postgres
 contains "names the failed database" "$ERR" "pgf"
 contains "names who holds the lock" "$ERR" "application the-lock-holder"

@@ -330,11 +330,18 @@ struct first {
 	struct pgx_out *ahead;
 };
 
-static void start_first(struct pgx *xf, void *arg)
+static void start_first(struct pgx *xf, struct pgx_out *guess, void *arg)
 {
 	struct first *f = arg;
 	struct err e = ERR_INIT;
 
+	/* The probe's guess is this psql, connected already. */
+	if (guess) {
+		log_debug("postgres %s: the psql started beside the probe is "
+			  "taken", f->db);
+		f->ahead = guess;
+		return;
+	}
 	/* A failure here is met again, and said, by backup_db's own. */
 	if (f->db && xf->server &&
 	    pgx_out_spawn(xf, f->db, f->cut, &f->ahead, &e) < 0) {
@@ -372,8 +379,8 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	 * while its tables are listed and locked (ended unused if not). */
 	first.db = named ? dbs.v[0] : NULL;
 	first.cut = arc_part_size(ctx->arc);
-	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1, start_first,
-			&first);
+	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1, first.db, first.cut,
+			start_first, &first);
 	/* One session for the list, the globals and the first database
 	 * when the list names it: each session costs a backend and round
 	 * trips on a distant link.  A first database that cannot be
@@ -387,7 +394,7 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	/* Listed only now: its psql starts here, once the path is known. */
 	if (!named && dbs.n && pgx_probe_wait(&probe, &pe) == 0) {
 		first.db = dbs.v[0];
-		start_first(&xf, &first);
+		start_first(&xf, NULL, &first);
 	}
 	if (backup_globals(ctx, c, e) < 0)
 		goto out;

@@ -19,6 +19,9 @@
 #include "conf/conf.h"
 
 #define STATUS "ferry-psql-status "
+/* Debian's versioned psqls: the probe names the last one, and a guessed
+ * psql takes the same (see guess_main). */
+#define PSQL_BINS "/usr/lib/postgresql/*/bin/psql"
 
 const char *pgx_name(const struct pgx *p)
 {
@@ -56,9 +59,21 @@ static char *probe_script(int port, int backup)
 		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
-		"done; fi; for b in /usr/lib/postgresql/*/bin/psql; do "
+		"done; fi; for b in " PSQL_BINS "; do "
 		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port,
 		backup ? "[ -n \"$J\" ] && exit 0;" : "");
+}
+
+/* What reaching PostgreSQL takes, whichever the path. */
+static void fill(struct pgx *p, const struct conf *conf, struct xport *x)
+{
+	memset(p, 0, sizeof(*p));
+	p->x = x;
+	p->host = conf_str(conf, "postgres", "host");
+	p->port = (int)conf_num(conf, "postgres", "port");
+	p->user = conf_str(conf, "postgres", "user");
+	p->password = conf_str(conf, "postgres", "password");
+	p->timeout_s = conf_num(conf, "server", "connect_timeout") / 1000 + 1;
 }
 
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
@@ -72,13 +87,7 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	char *script;
 	int rc = 0;
 
-	memset(p, 0, sizeof(*p));
-	p->x = x;
-	p->host = conf_str(conf, "postgres", "host");
-	p->port = (int)conf_num(conf, "postgres", "port");
-	p->user = conf_str(conf, "postgres", "user");
-	p->password = conf_str(conf, "postgres", "password");
-	p->timeout_s = conf_num(conf, "server", "connect_timeout") / 1000 + 1;
+	fill(p, conf, x);
 	if (!x) {
 		p->why = xstrdup("a target URL: libpq straight to it");
 		return 0;
@@ -154,26 +163,86 @@ out:
 	return rc;
 }
 
+/* A guessed psql fits the chosen path when it is the one start_first
+ * would start: the host's psql, into zstd in jobs. */
+static int guess_fits(const struct pgx *p)
+{
+	return p->server && !p->ctr && p->codec == ZP_ZSTD && p->cuts;
+}
+
+static void *guess_main(void *arg)
+{
+	struct pgx_probe *q = arg;
+	struct pgx g;
+	struct err e = ERR_INIT;
+
+	fill(&g, q->conf, q->x);
+	g.codec = ZP_ZSTD;
+	g.cuts = 1;
+	g.guessed = 1;
+	if (pgx_out_spawn(&g, q->guess_db, q->guess_cut, &q->guess, &e) < 0) {
+		pgx_out_discard(q->guess);
+		q->guess = NULL;
+	}
+	return NULL;
+}
+
+static void guess_join(struct pgx_probe *q)
+{
+	if (q->guessing)
+		pthread_join(q->gtid, NULL);
+	q->guessing = 0;
+}
+
 static void *probe_main(void *arg)
 {
 	struct pgx_probe *q = arg;
+	struct pgx_out *guess;
 
 	q->rc = pgx_choose(q->p, q->conf, q->x, q->backup, &q->e);
+	guess_join(q);
+	guess = q->guess;
+	q->guess = NULL;
+	if (guess && (q->rc < 0 || !guess_fits(q->p))) {
+		/* No psql of that name, or another path: it ends at once. */
+		log_debug("postgres: the psql started beside the probe is not "
+			  "the chosen path's: ended unused");
+		pgx_out_discard(guess);
+		guess = NULL;
+	}
 	if (q->rc < 0)
 		return NULL;
 	log_verbose("postgres: transfer %s: %s", pgx_name(q->p), q->p->why);
 	if (q->then)
-		q->then(q->p, q->arg);
+		q->then(q->p, guess, q->arg);
+	else
+		pgx_out_discard(guess);
 	return NULL;
+}
+
+/* Whether a backup's probe is likely to choose the guessed path: only a
+ * remote server, and not when the configuration rules it out. */
+static int worth_guessing(const struct conf *conf, struct xport *x,
+			  int backup, const char *db, size_t cut)
+{
+	return backup && db && x && !xport_is_local(x) &&
+	       cut >= PGX_JOB_MIN &&
+	       strcmp(conf_str(conf, "postgres", "transfer"), "tunnel");
 }
 
 void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
 		     const struct conf *conf, struct xport *x, int backup,
-		     void (*then)(struct pgx *p, void *arg), void *arg)
+		     const char *guess_db, size_t guess_cut,
+		     void (*then)(struct pgx *p, struct pgx_out *guess,
+				  void *arg), void *arg)
 {
 	*q = (struct pgx_probe){ .p = p, .conf = conf, .x = x,
-				 .backup = backup, .then = then, .arg = arg,
-				 .e = ERR_INIT };
+				 .backup = backup, .guess_db = guess_db,
+				 .guess_cut = guess_cut, .then = then,
+				 .arg = arg, .e = ERR_INIT };
+	if (worth_guessing(conf, x, backup, guess_db, guess_cut) &&
+	    pthread_create(&q->gtid, NULL, guess_main, q) == 0)
+		q->guessing = 1;
 	if (pthread_create(&q->tid, NULL, probe_main, q) == 0)
 		q->running = 1;
 	else
@@ -222,7 +291,10 @@ static void psql_cmd(const struct pgx *p, const char *db, int tags,
 		sh_quote(b, p->ctr);
 	}
 	buf_addch(b, ' ');
-	sh_quote(b, p->psql && !p->ctr ? p->psql : "psql");
+	if (p->guessed)
+		buf_addstr(b, "\"$P\"");
+	else
+		sh_quote(b, p->psql && !p->ctr ? p->psql : "psql");
 	buf_printf(b, " -X -w%s -v ON_ERROR_STOP=1 -U ", tags ? "" : " -q");
 	sh_quote(b, p->user);
 	/* Inside the container PostgreSQL is on its own socket. */
@@ -246,6 +318,9 @@ static int spawn(const struct pgx *p, const char *db, int restore, size_t cut,
 
 	buf_addstr(&cmd, "IFS= read -r PGPASSWORD || exit 0; "
 		   "export PGPASSWORD; ");
+	if (p->guessed)
+		buf_addstr(&cmd, "P=psql; for b in " PSQL_BINS "; do "
+			   "[ -x \"$b\" ] && P=$b; done; ");
 	if (restore) {
 		buf_printf(&cmd, "%s -d -q -c | ", z);
 		psql_cmd(p, db, 1, &cmd);

@@ -49,6 +49,7 @@ struct pgx {
 	struct xport *x;
 	char *ctr;		/* psql's container, or NULL for the host */
 	char *psql;		/* the host's psql binary, or NULL for "psql" */
+	int guessed;		/* psql: the newest the server's shell finds */
 	const char *host, *user, *password;
 	int port;
 	long long timeout_s;
@@ -65,25 +66,37 @@ struct pgx_out;
 
 /* pgx_choose on a thread of its own, so that its exec on the server
  * runs while the caller's first sessions connect.  Once it has chosen,
- * the same thread calls then(p, arg) (NULL: nothing), which may start
- * what the path needs (a psql on the server) before the caller waits.
- * pgx_probe_wait joins it and returns what pgx_choose did (again on
- * later calls); then's work is the caller's after that. */
+ * the same thread calls then(p, guess, arg) (NULL: nothing), which may
+ * start what the path needs (a psql on the server) before the caller
+ * waits.  pgx_probe_wait joins it and returns what pgx_choose did (again
+ * on later calls); then's work is the caller's after that.
+ *
+ * With guess_db, a backup's probe also starts, beside its own exec, the
+ * psql a first COPY out of guess_db takes on the path a backup's probe
+ * chooses wherever it can (the host's psql, zstd in jobs of guess_cut
+ * bytes): it connects while the probe runs, instead of after.  then gets
+ * it (as pgx_out_spawn's *out) when the probe chose that path, and
+ * must see it ended; otherwise guess is NULL and the probe ends it. */
 struct pgx_probe {
-	pthread_t tid;
-	int running, rc;
+	pthread_t tid, gtid;
+	int running, guessing, rc;
 	struct pgx *p;
 	const struct conf *conf;
 	struct xport *x;
 	int backup;
-	void (*then)(struct pgx *p, void *arg);
+	const char *guess_db;
+	size_t guess_cut;
+	struct pgx_out *guess;
+	void (*then)(struct pgx *p, struct pgx_out *guess, void *arg);
 	void *arg;
 	struct err e;
 };
 
 void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
 		     const struct conf *conf, struct xport *x, int backup,
-		     void (*then)(struct pgx *p, void *arg), void *arg);
+		     const char *guess_db, size_t guess_cut,
+		     void (*then)(struct pgx *p, struct pgx_out *guess,
+				  void *arg), void *arg);
 int pgx_probe_wait(struct pgx_probe *q, struct err *e)
 	__attribute__((warn_unused_result));
 /* Only waits (a started probe must be, on every path). */

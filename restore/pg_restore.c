@@ -86,9 +86,10 @@ static void start_spare(struct pgr *p)
 }
 
 /* Run by the probe's thread once the path is chosen. */
-static void then_spare(struct pgx *xf, void *arg)
+static void then_spare(struct pgx *xf, struct pgx_out *guess, void *arg)
 {
 	(void)xf;
+	(void)guess;	/* a restore's probe guesses nothing */
 	start_spare(arg);
 }
 
@@ -119,7 +120,7 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 			return -1;
 	}
 	pgx_probe_start(&p->probe, &p->xf, c, x->o->target_url ? NULL : p->xp,
-			0, then_spare, p);
+			0, NULL, 0, then_spare, p);
 	/* Only transfer = server can fail to be had (and has no link to
 	 * time): known before anything is created.  Otherwise the probe and
 	 * CREATE DATABASE overlap. */

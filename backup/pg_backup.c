@@ -374,9 +374,11 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	conf_list(ctx->conf, "postgres", "databases", &dbs);
 	named = dbs.n && strcmp(dbs.v[0], "all");
 	/* The path's one exec on the server runs while the sessions below
-	 * connect and read the globals; then a psql for the first
-	 * database's largest table, if it takes the server path, connects
-	 * while its tables are listed and locked (ended unused if not). */
+	 * connect and read the globals; a psql for the first named
+	 * database's largest table starts beside it (or after it, when the
+	 * probe chose another flavour of the server path) and connects
+	 * while its tables are listed and locked (ended unused if the table
+	 * does not take the server path). */
 	first.db = named ? dbs.v[0] : NULL;
 	first.cut = arc_part_size(ctx->arc);
 	pgx_probe_start(&probe, &xf, ctx->conf, ctx->x, 1, first.db, first.cut,

@@ -389,7 +389,16 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	 * connected to ends the run, as it would in the loop below. */
 	if (named)
 		cdb = dbs.v[0];
-	if (!(c = pg_open(&t, cdb, e)))
+	c = pg_open(&t, cdb, e);
+	/* A first database the server does not have fails alone, below,
+	 * like any other: the list and the globals come from the
+	 * maintenance database instead. */
+	if (!c && named && e->code == FX_FAIL) {
+		err_clear(e);
+		cdb = "postgres";
+		c = pg_open(&t, cdb, e);
+	}
+	if (!c)
 		goto out;
 	if (list_databases(c, &dbs, e) < 0)
 		goto out;

@@ -103,13 +103,12 @@ const char *pg_sqlstate(const PGresult *r)
 	return s ? s : "";
 }
 
-PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
+static PGconn *connect_db(const struct pg_target *t, const char *db)
 {
 	/* With a URL, libpq expands the first dbname and lets the later
 	 * entries override it: the database is always ours to choose. */
 	const char *keys[9], *vals[9];
 	int n = 0;
-	PGconn *c;
 
 	if (t->url) {
 		keys[n] = "dbname", vals[n++] = t->url;
@@ -125,12 +124,58 @@ PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
 	keys[n] = "application_name", vals[n++] = "ferry";
 	keys[n] = "options", vals[n++] = PG_SESSION_OPTIONS;
 	keys[n] = NULL, vals[n] = NULL;
-	c = PQconnectdbParams(keys, vals, t->url != NULL);
+	return PQconnectdbParams(keys, vals, t->url != NULL);
+}
+
+/* Why c's server will not let a session into db: "" when it will,
+ * NULL when c cannot say. */
+static const char *db_unusable(PGconn *c, const char *db)
+{
+	const char *const params[1] = { db };
+	PGresult *r = PQexecParams(c, "SELECT datallowconn FROM pg_database "
+				   "WHERE datname = $1", 1, NULL, params, NULL,
+				   NULL, 0);
+	const char *why = NULL;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		why = !PQntuples(r) ? "does not exist" :
+		      strcmp(PQgetvalue(r, 0, 0), "t") ?
+		      "does not allow connections" : "";
+	PQclear(r);
+	return why;
+}
+
+/* Whether the server, reached in its maintenance database, will not let
+ * a session into db: asked only after a connection to db was refused,
+ * so that a misspelt name is a bad name, not a lost link. */
+static int db_refused(const struct pg_target *t, const char *db)
+{
+	PGconn *c;
+	const char *why = NULL;
+
+	if (!strcmp(db, "postgres"))
+		return 0;
+	c = connect_db(t, "postgres");
+	if (PQstatus(c) == CONNECTION_OK)
+		why = db_unusable(c, db);
+	PQfinish(c);
+	return why && *why;
+}
+
+PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e)
+{
+	PGconn *c = connect_db(t, db);
+
 	if (PQstatus(c) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(c);
+		/* The server itself refused (a lost or silent link never
+		 * says FATAL): it may only lack the database.  A server
+		 * that speaks another language keeps FX_CONN. */
+		int refused = strstr(msg, "FATAL:") != NULL;
 
-		err_set(e, FX_CONN, "postgres %s%s: %.*s", db,
-			t->via ? t->via : "", pg_errlen(msg), msg);
+		err_set(e, refused && db_refused(t, db) ? FX_FAIL : FX_CONN,
+			"postgres %s%s: %.*s", db, t->via ? t->via : "",
+			pg_errlen(msg), msg);
 		PQfinish(c);
 		return NULL;
 	}
@@ -188,6 +233,16 @@ int pg_check(struct bk_ctx *ctx, struct buf *detail, struct err *e)
 		goto out;
 	buf_printf(detail, "PostgreSQL %s, database %s",
 		   PQparameterStatus(c, "server_version"), PQdb(c));
+	/* A backup connects to every one it names: each must be there. */
+	for (size_t i = 1; i < dbs.n; i++) {
+		const char *why = db_unusable(c, dbs.v[i]);
+
+		if (why && *why) {
+			err_set(e, FX_FAIL, "postgres: database %s %s on the "
+				"server ([postgres] databases)", dbs.v[i], why);
+			goto out;
+		}
+	}
 	/* Which way a backup's data will travel, and why. */
 	if (pgx_choose(&xf, ctx->conf, ctx->x, 1, e) < 0)
 		goto out;

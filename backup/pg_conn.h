@@ -41,7 +41,8 @@ void pg_target_url(struct pg_target *t, const char *url);
 void pg_target_release(struct pg_target *t);
 
 /* A session on db with ferry's settings (search_path '', UTC, no
- * statement timeout); FX_CONN on failure. */
+ * statement timeout); on failure FX_FAIL when the server has no such
+ * database, else FX_CONN. */
 PGconn *pg_open(const struct pg_target *t, const char *db, struct err *e);
 
 /* A command or query that returns no rows we need; what names it. */

@@ -171,8 +171,9 @@ same "a dry run notifies nothing" "$(reqs | wc -l)" "0"
 # ---- failure: /fail, the error, exit code unchanged -------------------------
 sed 's/^databases = nt_shop/databases = nt_missing/' nt.ini >fail.ini && chmod 600 fail.ini
 : >requests.log
-# a database that is not there: exit 3 (connection), as without [notify]
-expect_exit "failing backup still fails" 3 "$FERRY" -c fail.ini backup --json
+# a database that is not there: exit 1 (a failure, not a lost link), as
+# without [notify]
+expect_exit "failing backup still fails" 1 "$FERRY" -c fail.ini backup --json
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["status"] == "failed" and j["error"], j' "$OUT" \
 	&& ok "backup --json: one document on failure too" || notok "backup --json on failure: $OUT"
 paths=$(python3 -c 'import json; print(" ".join(json.loads(l)["path"] for l in open("requests.log")))')
@@ -196,7 +197,7 @@ sed 's/^databases = nt_shop/databases = nt_missing/' onfail.ini >onfail_bad.ini 
 : >requests.log
 expect_exit "on = failure: good backup" 0 "$FERRY" -c onfail.ini backup
 same "on = failure: a good run sends nothing" "$(reqs | wc -l)" "0"
-expect_exit "on = failure: failing backup" 3 "$FERRY" -c onfail_bad.ini backup
+expect_exit "on = failure: failing backup" 1 "$FERRY" -c onfail_bad.ini backup
 paths=$(python3 -c 'import json; print(" ".join(sorted(json.loads(l)["path"] for l in open("requests.log"))))')
 same "on = failure: /fail and the webhook only" "$paths" "/hook /ping/0f3c/fail"
 
@@ -228,7 +229,7 @@ assert j["components"]["postgres"]["status"] == "ok", j
 ' && ok "backup --json: status, archive, size, seconds, components" || notok "backup --json: $(head -c 400 doc.json)"
 
 # ---- --log-format json on a real run ----------------------------------------
-expect_exit "--log-format json: failing backup" 3 "$FERRY" --log-format json -c fail.ini backup
+expect_exit "--log-format json: failing backup" 1 "$FERRY" --log-format json -c fail.ini backup
 python3 -c '
 import json, sys
 lines = sys.argv[1].splitlines()

@@ -136,5 +136,29 @@ expect_exit "what landed restores" 0 "$FERRY" -c f2.ini restore "$part" --db pgf
 same "restored the database that landed" "$(PSQL -d pgf2_back -c 'SELECT count(*) FROM t')" "50"
 expect_exit "the failed database cannot be restored" 1 "$FERRY" -c f2.ini restore "$part" --db pgf=pgf_x
 contains "says its backup failed" "$ERR" "its backup failed"
+
+# A database the server does not have is a bad name (exit 1), not a lost
+# link (3): check names it wherever the list has it, and a backup still
+# lands the others (exit 5), even when the missing one is listed first.
+backup_conf nodb1.ini nodb "jobs = 1" "databases = pgf2, pgf_nosuch"
+expect_exit "check: a named database the server does not have: exit 1" 1 "$FERRY" -c nodb1.ini check
+contains "check names it, and where it is configured" "$OUT" "database pgf_nosuch does not exist on the server ([postgres] databases)"
+backup_conf nodb2.ini nodb "jobs = 1" "databases = pgf_nosuch, pgf2"
+expect_exit "check: the same, listed first: exit 1" 1 "$FERRY" -c nodb2.ini check
+contains "check names the first" "$OUT" 'database "pgf_nosuch" does not exist'
+new_second
+expect_exit "backup: a missing database listed first fails alone: exit 5" 5 "$FERRY" -c nodb2.ini backup --only postgres
+contains "the error names it" "$ERR" 'database "pgf_nosuch" does not exist'
+part=$(ls -t archives/nodb-*.tar.zst | head -n 1)
+same "the database after it landed" "$(tar --zstd -tf "$part" | grep -c '^postgres/pgf2/data/')" "1"
+backup_conf nodb3.ini nodb3 "databases = pgf_nosuch"
+expect_exit "backup: only a missing database: exit 1, not 3" 1 "$FERRY" -c nodb3.ini backup --only postgres
+PSQL -c "ALTER DATABASE pgf2 WITH ALLOW_CONNECTIONS false" >/dev/null
+backup_conf nodb4.ini nodb "databases = postgres, pgf2"
+expect_exit "check: a database that allows no connections: exit 1" 1 "$FERRY" -c nodb4.ini check
+contains "check says so" "$OUT" "database pgf2 does not allow connections on the server"
+expect_exit "backup: it fails alone: exit 5" 5 "$FERRY" -c nodb4.ini backup --only postgres
+PSQL -c "ALTER DATABASE pgf2 WITH ALLOW_CONNECTIONS true" >/dev/null
+
 PSQL -c "DROP DATABASE pgf2 WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf2_back WITH (FORCE)" >/dev/null
 PSQL -c "DROP DATABASE pgf WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf_back WITH (FORCE)" >/dev/null

@@ -386,7 +386,8 @@ int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	/* One session for the list, the globals and the first database
 	 * when the list names it: each session costs a backend and round
 	 * trips on a distant link.  A first database that cannot be
-	 * connected to ends the run, as it would in the loop below. */
+	 * connected to for another reason than its absence ends the run,
+	 * as a lost link would in the loop below. */
 	if (named)
 		cdb = dbs.v[0];
 	c = pg_open(&t, cdb, e);

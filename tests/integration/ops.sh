@@ -38,6 +38,12 @@ cut_ssh() {
 remote_logs() {
 	pgrep -u "$SBX_USER" -af 'logs' | grep -E -- "-p $PROJ |docker logs .*($(DK ps -aq --no-trunc --filter "label=com.docker.compose.project=$PROJ" | tr '\n' '|')x)" || true
 }
+# gone_remote_logs: the server's logs processes, after up to 5 s for them
+# to end (sshd reaps a closed session's children on its own time)
+gone_remote_logs() {
+	for _ in $(seq 1 50); do [ -z "$(remote_logs)" ] && break; sleep 0.1; done
+	remote_logs
+}
 # end_job PID SIG: sends SIG, waits up to 10 s (then KILL); its status in ST
 end_job() {
 	kill -"$2" "$1" 2>/dev/null || true
@@ -159,8 +165,7 @@ dt=$(since "$t0")
 if ! kill -0 $pid 2>/dev/null && [ "$(echo "$dt <= 1.0" | bc)" = 1 ]; then ok "Ctrl-C ends logs -f within a second (${dt}s)"; else notok "logs -f still running ${dt}s after Ctrl-C"; kill -9 $pid 2>/dev/null || true; fi
 set +e; wait $pid; st=$?; set -e
 same "ended by the signal (130)" "$st" "130"
-sleep 1
-same "nothing lingers on the server" "$(remote_logs)" ""
+same "nothing lingers on the server" "$(gone_remote_logs)" ""
 if [ "$(grep -c tick lf.out)" -ge 2 ]; then ok "logs -f streamed live"; else notok "logs -f: $(cat lf.out)"; fi
 # a quiet follow (nothing to write would make it notice the end by itself)
 "$FERRY" -c o.ini logs -f --since 2099-01-01T00:00:00Z >lf.out 2>lf.err &
@@ -168,8 +173,7 @@ pid=$!
 for _ in $(seq 1 100); do [ -n "$(remote_logs)" ] && break; sleep 0.1; done
 sleep 1
 end_job $pid INT
-sleep 1
-same "a quiet follow leaves nothing on the server either" "$(remote_logs)" ""
+same "a quiet follow leaves nothing on the server either" "$(gone_remote_logs)" ""
 
 "$FERRY" -c o.ini logs -f -n 2 worker >lf.out 2>lf.err &
 pid=$!

@@ -39,6 +39,9 @@ struct xport;
 #define PGX_SMALL (4u << 20)
 /* zstd's smallest job. */
 #define PGX_JOB_MIN (512u << 10)
+/* Debian's versioned psqls: the probe names the last one, and the psql
+ * started beside it (pg_path.c) takes the same. */
+#define PSQL_BINS "/usr/lib/postgresql/*/bin/psql"
 
 struct pgx {
 	int server;		/* 1: the server path */

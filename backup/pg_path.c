@@ -1,0 +1,257 @@
+/*
+ * pg_path: which path a backup's or a restore's table data takes
+ * (pg_xfer.h): what the server has, found by one exec, and the link's
+ * rate where it matters; beside that exec, the psql a backup will most
+ * likely want is started, to be taken or ended unused.
+ */
+#include "backup/pg_xfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "net/xport.h"
+#include "backup/probe.h"
+#include "conf/conf.h"
+
+const char *pgx_name(const struct pgx *p)
+{
+	if (!p->server)
+		return "tunnel";
+	return p->codec == ZP_ZSTD ? "server (zstd)" : "server (gzip)";
+}
+
+int pgx_wants(const struct pgx *p, long long bytes)
+{
+	return p->server && (p->all || bytes >= (long long)PGX_SMALL);
+}
+
+void pgx_release(struct pgx *p)
+{
+	free(p->why);
+	free(p->ctr);
+	free(p->psql);
+	p->why = p->ctr = p->psql = NULL;
+}
+
+/* What the server has: one line per tool found ("zjobs": a zstd that
+ * compresses in jobs of a given size, without overlap, so that
+ * util/zcut.c can cut its frame), "ctr ID" for a running container that publishes
+ * PostgreSQL's port and has psql inside, "bin PATH" for each versioned
+ * psql.  For a backup, such a zstd makes the link's rate moot: the
+ * sample that follows the script is skipped. */
+static char *probe_script(int port, int backup)
+{
+	return xstrfmt(
+		"for t in psql zstd gzip; do command -v $t >/dev/null 2>&1 && "
+		"echo $t; done; J=; zstd -q -T0 -B1048576 --zstd=ovlog=1 -c "
+		"</dev/null >/dev/null 2>&1 && J=1 && echo zjobs; "
+		"if ! command -v psql >/dev/null 2>&1 && "
+		"command -v docker >/dev/null 2>&1; then for c in $(docker ps -q "
+		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
+		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
+		"done; fi; for b in " PSQL_BINS "; do "
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; %s true", port,
+		backup ? "[ -n \"$J\" ] && exit 0;" : "");
+}
+
+/* What reaching PostgreSQL takes, whichever the path. */
+static void fill(struct pgx *p, const struct conf *conf, struct xport *x)
+{
+	memset(p, 0, sizeof(*p));
+	p->x = x;
+	p->host = conf_str(conf, "postgres", "host");
+	p->port = (int)conf_num(conf, "postgres", "port");
+	p->user = conf_str(conf, "postgres", "user");
+	p->password = conf_str(conf, "postgres", "password");
+	p->timeout_s = conf_num(conf, "server", "connect_timeout") / 1000 + 1;
+}
+
+int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
+	       int backup, struct err *e)
+{
+	const char *mode = conf_str(conf, "postgres", "transfer");
+	int want = !strcmp(mode, "server");
+	struct buf have = BUF_INIT, rate = BUF_INIT;
+	struct err pe = ERR_INIT;
+	const char *missing = NULL;
+	char *script;
+	int rc = 0;
+
+	fill(p, conf, x);
+	if (!x) {
+		p->why = xstrdup("a target URL: libpq straight to it");
+		return 0;
+	}
+	if (!strcmp(mode, "tunnel")) {
+		p->why = xstrdup("transfer = tunnel");
+		return 0;
+	}
+	if (!want && xport_is_local(x)) {
+		p->why = xstrdup("host = local: libpq straight to PostgreSQL, no "
+				 "link to spare");
+		return 0;
+	}
+	script = probe_script(p->port, backup);
+	rc = probe_run(x, script, !want, &have, &p->link_bps, &pe);
+	free(script);
+	if (rc < 0) {
+		rc = 0;
+		if (want) {
+			*e = pe;
+			rc = err_wrap(e, "transfer = server: looking for psql");
+			goto out;
+		}
+		p->why = xstrfmt("the server could not be asked for psql (%s)",
+				 pe.msg);
+		goto out;
+	}
+	/* Debian's /usr/bin/psql is a Perl wrapper that picks a version:
+	 * a tenth of a second a table saved by naming the newest itself. */
+	p->psql = probe_field(buf_str(&have), "bin ");
+	p->ctr = probe_field(buf_str(&have), "ctr ");
+	if (!probe_has(buf_str(&have), "psql") && !p->ctr)
+		missing = xport_is_local(x) ? "psql" : "psql (on the host or in "
+			"a container publishing the port)";
+	else if (probe_has(buf_str(&have), "zstd"))
+		p->codec = ZP_ZSTD;
+	else if (probe_has(buf_str(&have), "gzip"))
+		p->codec = ZP_GZIP;
+	else
+		missing = "zstd or gzip";
+	p->cuts = !missing && p->codec == ZP_ZSTD &&
+		  probe_has(buf_str(&have), "zjobs");
+	/* Kept frames cost ferry a fraction of the tunnel's decryption and
+	 * compression, on any link (bench/pg_slow). */
+	if (!(backup && p->cuts && !want) &&
+	    (rc = probe_decide(x, "", missing, want, p->link_bps, &p->why,
+				&rate, e)) <= 0)
+		goto out;
+	rc = 0;
+	p->server = 1;
+	p->all = want;
+	if (want)
+		p->why = xstrfmt("transfer = server: psql%s%s, %s on the server%s",
+				 p->ctr ? " in container " : "", p->ctr ? p->ctr :
+				 "", p->codec == ZP_ZSTD ? "zstd" : "gzip",
+				 backup && p->cuts ? "; the archive keeps what "
+				 "the server's zstd compressed" : "");
+	else if (backup && p->cuts)
+		p->why = xstrfmt("psql%s%s and zstd on the server: the archive "
+				 "keeps what the server's zstd compressed, "
+				 "whatever the link; tables under 4 MiB go "
+				 "through the tunnel", p->ctr ? " in container " :
+				 "", p->ctr ? p->ctr : "");
+	else
+		p->why = xstrfmt("%s: psql%s%s and %s on the server; tables "
+				 "under 4 MiB go through the tunnel", buf_str(&rate),
+				 p->ctr ?
+				 " in container " : "", p->ctr ? p->ctr : "",
+				 p->codec == ZP_ZSTD ? "zstd" : "gzip");
+out:
+	buf_release(&have);
+	buf_release(&rate);
+	return rc;
+}
+
+/* A guessed psql fits the chosen path when it is the one start_first
+ * would start: the host's psql, into zstd in jobs. */
+static int guess_fits(const struct pgx *p)
+{
+	return p->server && !p->ctr && p->codec == ZP_ZSTD && p->cuts;
+}
+
+static void *guess_main(void *arg)
+{
+	struct pgx_probe *q = arg;
+	struct pgx g;
+	struct err e = ERR_INIT;
+
+	fill(&g, q->conf, q->x);
+	g.codec = ZP_ZSTD;
+	g.cuts = 1;
+	g.guessed = 1;
+	if (pgx_out_spawn(&g, q->guess_db, q->guess_cut, &q->guess, &e) < 0) {
+		pgx_out_discard(q->guess);
+		q->guess = NULL;
+	}
+	return NULL;
+}
+
+static void guess_join(struct pgx_probe *q)
+{
+	if (q->guessing)
+		pthread_join(q->gtid, NULL);
+	q->guessing = 0;
+}
+
+static void *probe_main(void *arg)
+{
+	struct pgx_probe *q = arg;
+	struct pgx_out *guess;
+
+	q->rc = pgx_choose(q->p, q->conf, q->x, q->backup, &q->e);
+	guess_join(q);
+	guess = q->guess;
+	q->guess = NULL;
+	if (guess && (q->rc < 0 || !guess_fits(q->p))) {
+		/* No psql of that name, or another path: it ends at once. */
+		log_debug("postgres: the psql started beside the probe is not "
+			  "the chosen path's: ended unused");
+		pgx_out_discard(guess);
+		guess = NULL;
+	}
+	if (q->rc < 0)
+		return NULL;
+	log_verbose("postgres: transfer %s: %s", pgx_name(q->p), q->p->why);
+	if (q->then)
+		q->then(q->p, guess, q->arg);
+	else
+		pgx_out_discard(guess);
+	return NULL;
+}
+
+/* Whether a backup's probe is likely to choose the guessed path: only a
+ * remote server, and not when the configuration rules it out. */
+static int worth_guessing(const struct conf *conf, struct xport *x,
+			  int backup, const char *db, size_t cut)
+{
+	return backup && db && x && !xport_is_local(x) &&
+	       cut >= PGX_JOB_MIN &&
+	       strcmp(conf_str(conf, "postgres", "transfer"), "tunnel");
+}
+
+void pgx_probe_start(struct pgx_probe *q, struct pgx *p,
+		     const struct conf *conf, struct xport *x, int backup,
+		     const char *guess_db, size_t guess_cut,
+		     void (*then)(struct pgx *p, struct pgx_out *guess,
+				  void *arg), void *arg)
+{
+	*q = (struct pgx_probe){ .p = p, .conf = conf, .x = x,
+				 .backup = backup, .guess_db = guess_db,
+				 .guess_cut = guess_cut, .then = then,
+				 .arg = arg, .e = ERR_INIT };
+	if (worth_guessing(conf, x, backup, guess_db, guess_cut) &&
+	    pthread_create(&q->gtid, NULL, guess_main, q) == 0)
+		q->guessing = 1;
+	if (pthread_create(&q->tid, NULL, probe_main, q) == 0)
+		q->running = 1;
+	else
+		probe_main(q);
+}
+
+void pgx_probe_join(struct pgx_probe *q)
+{
+	if (q->running)
+		pthread_join(q->tid, NULL);
+	q->running = 0;
+}
+
+int pgx_probe_wait(struct pgx_probe *q, struct err *e)
+{
+	pgx_probe_join(q);
+	if (q->rc < 0)
+		*e = q->e;
+	return q->rc;
+}

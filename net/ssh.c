@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,6 +16,7 @@
 
 #include "util/fdio.h"
 #include "util/log.h"
+#include "net/tcp.h"
 
 #define MAX_POLL 512
 
@@ -61,25 +61,6 @@ const char *ssh_name(const struct ssh *s)
 
 /* ---- TCP ------------------------------------------------------------- */
 
-static int wait_connect(int fd, long long timeout_ms)
-{
-	struct pollfd p = { fd, POLLOUT, 0 };
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	int n;
-
-	do {
-		n = poll(&p, 1, (int)timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return ETIMEDOUT;
-	if (n < 0)
-		return errno;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		return errno;
-	return soerr;
-}
-
 /*
  * The kernel's part in noticing a dead link.  TCP_USER_TIMEOUT ends the
  * connection when data sent stays unacknowledged for the whole bound
@@ -123,47 +104,13 @@ static void quick_acks(struct ssh *s)
 		setsockopt(s->sock, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
 }
 
-static int tcp_connect(const struct ssh_opts *o, struct err *e)
+/* Blocking: libssh2 runs so until authenticated (session_start). */
+static int connect_to(const struct ssh_opts *o, struct err *e)
 {
-	struct addrinfo hints = { 0 }, *res = NULL, *ai;
-	char port[16];
-	int fd = -1, rc, last = 0;
+	int fd = tcp_connect(o->host, o->port, o->connect_timeout_ms, e);
 
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", o->port);
-	rc = getaddrinfo(o->host, port, &hints, &res);
-	if (rc)
-		return err_set(e, FX_CONN, "resolve %s: %s", o->host,
-			       gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-			    SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd < 0) {
-			last = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		last = errno == EINPROGRESS ?
-			wait_connect(fd, o->connect_timeout_ms) : errno;
-		if (last == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		return err_set(e, FX_CONN, "connect %s:%d: %s", o->host, o->port,
-			       last == ETIMEDOUT ? "timed out" : strerror(last));
-	/* libssh2 runs blocking until authenticated, then non-blocking. */
-	if (fd_nonblock(fd, 0) < 0) {
-		err_set(e, FX_CONN, "connect %s:%d: %s", o->host, o->port,
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	set_tcp_options(fd, o);
+	if (fd >= 0)
+		set_tcp_options(fd, o);
 	return fd;
 }
 
@@ -592,7 +539,7 @@ int ssh_connect(struct ssh **out, const struct ssh_opts *o, struct err *e)
 		if (route_open(s, o, e) < 0)
 			goto fail;
 	} else {
-		s->sock = tcp_connect(o, e);
+		s->sock = connect_to(o, e);
 		if (s->sock < 0)
 			goto fail;
 		s->sock_tcp = 1;

@@ -277,7 +277,8 @@ static int analyze_start(struct pgr *p, struct pgdb *d, struct err *e)
 	clock_gettime(CLOCK_MONOTONIC, &d->analyze_t0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 		msg = PQresultErrorMessage(r);
-	else if (!PQgetisnull(r, 0, 0) && !PQsendQuery(p->c, PQgetvalue(r, 0, 0)))
+	else if (!PQgetisnull(r, 0, 0) &&
+		 !PQsendQuery(p->c, PQgetvalue(r, 0, 0)))
 		msg = PQerrorMessage(p->c);
 	if (msg) {
 		err_set(e, FX_FAIL, "postgres %s: ANALYZE: %.*s", d->dst,

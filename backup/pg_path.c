@@ -74,7 +74,6 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	const char *mode = conf_str(conf, "postgres", "transfer");
 	int want = !strcmp(mode, "server");
 	struct buf have = BUF_INIT, rate = BUF_INIT;
-	struct err pe = ERR_INIT;
 	const char *missing = NULL;
 	char *script;
 	int rc = 0;
@@ -94,19 +93,11 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 		return 0;
 	}
 	script = probe_script(p->port, backup);
-	rc = probe_run(x, script, !want, &have, &p->link_bps, &pe);
+	rc = probe_ask(x, script, "", "psql", want, &have, &p->link_bps,
+		       &p->why, e);
 	free(script);
-	if (rc < 0) {
-		rc = 0;
-		if (want) {
-			*e = pe;
-			rc = err_wrap(e, "transfer = server: looking for psql");
-			goto out;
-		}
-		p->why = xstrfmt("the server could not be asked for psql (%s)",
-				 pe.msg);
+	if (rc <= 0)
 		goto out;
-	}
 	/* Debian's /usr/bin/psql is a Perl wrapper that picks a version:
 	 * a tenth of a second a table saved by naming the newest itself. */
 	p->psql = probe_field(buf_str(&have), "bin ");

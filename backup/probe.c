@@ -112,6 +112,24 @@ int probe_slow(double bps, struct buf *why)
 	return 1;
 }
 
+int probe_ask(struct xport *x, const char *script, const char *who,
+	      const char *tool, int want, struct buf *out, double *bps,
+	      char **why, struct err *e)
+{
+	struct err pe = ERR_INIT;
+
+	if (probe_run(x, script, !want, out, bps, &pe) == 0)
+		return 1;
+	if (want) {
+		*e = pe;
+		return err_wrap(e, "%stransfer = server: looking for %s", who,
+				tool);
+	}
+	*why = xstrfmt("the server could not be asked for %s (%s)", tool,
+		       pe.msg);
+	return 0;
+}
+
 int probe_decide(struct xport *x, const char *who, const char *missing,
 		 int want, double bps, char **why, struct buf *lead,
 		 struct err *e)

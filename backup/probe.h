@@ -35,6 +35,13 @@ char *probe_field(const char *text, const char *prefix);
 /* Whether auto should compress on the server at this rate, and why, in
  * words: "the link carries 70.0 MB/s, over 25 MB/s: ...". */
 int probe_slow(double bps, struct buf *why);
+/* Runs script (probe_run; the rate asked unless want, transfer = server)
+ * for who's path choice: 1 with the server's answer in out; 0 with *why
+ * set when the server could not be asked, so auto keeps to the tunnel;
+ * -1 with e when want needs tool and the server could not be asked. */
+int probe_ask(struct xport *x, const char *script, const char *who,
+	      const char *tool, int want, struct buf *out, double *bps,
+	      char **why, struct err *e);
 /* The path, once the tools are known (missing: what is not there, or
  * NULL): -1 with e (FX_REMOTE, prefixed by who) when transfer = server
  * (want) lacks one; 0 with *why set for the tunnel; 1 for the server

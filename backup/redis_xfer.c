@@ -50,7 +50,6 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 	const char *mode = conf_str(conf, "redis", "transfer");
 	int want = !strcmp(mode, "server");
 	struct buf have = BUF_INIT, rate = BUF_INIT;
-	struct err pe = ERR_INIT;
 	const char *missing = NULL;
 	char *script, *ctr, *ver = NULL, *old = NULL;
 	int rc = 0;
@@ -66,20 +65,11 @@ int rdx_choose(struct rdx *r, const struct conf *conf, struct xport *x,
 		return 0;
 	}
 	script = probe_script((int)conf_num(conf, "redis", "port"));
-	rc = probe_run(x, script, !want, &have, &r->link_bps, &pe);
+	rc = probe_ask(x, script, "redis: ", "redis-cli", want, &have,
+		       &r->link_bps, &r->why, e);
 	free(script);
-	if (rc < 0) {
-		rc = 0;
-		if (want) {
-			*e = pe;
-			rc = err_wrap(e, "redis: transfer = server: looking for "
-				      "redis-cli");
-			goto out;
-		}
-		r->why = xstrfmt("the server could not be asked for redis-cli "
-				 "(%s)", pe.msg);
+	if (rc <= 0)
 		goto out;
-	}
 	if ((ctr = probe_field(buf_str(&have), "ctr "))) {
 		size_t n = strcspn(ctr, " ");
 

@@ -1,6 +1,6 @@
 /* backup/probe.c on this machine (host = local): the script's lines come
  * back without the rate sample, the sample is timed, a failing script is
- * an error; the lines are read whole; the 25 MB/s turn, in words. */
+ * an error, and what the choice makes of it; the lines are read whole; the 25 MB/s turn, in words. */
 #include "backup/probe.h"
 #include "tests/unit/t.h"
 
@@ -26,6 +26,32 @@ static void run(struct xport *x)
 	T_OK(probe_run(x, "echo half; exit 3", 1, &out, &bps, &e) < 0 &&
 	     e.code == FX_REMOTE && bps == 0, "a failing script: FX_REMOTE, "
 	     "no rate");
+	buf_release(&out);
+}
+
+/* A server that cannot be asked: auto keeps to the tunnel and says why;
+ * transfer = server fails naming what it looked for. */
+static void ask(struct xport *x)
+{
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	double bps = -1;
+	char *why = NULL;
+
+	T_OK(probe_ask(x, "echo psql", "", "psql", 0, &out, &bps, &why,
+		       &e) == 1 && why == NULL &&
+	     !strcmp(buf_str(&out), "psql\n"), "probe_ask: the answer");
+	T_OK(probe_ask(x, "exit 3", "", "psql", 0, &out, &bps, &why,
+		       &e) == 0 && e.code == 0, "auto, not asked: the tunnel");
+	T_OK(why && !strncmp(why, "the server could not be asked for psql (",
+			     40), "... and why");
+	free(why);
+	why = NULL;
+	T_OK(probe_ask(x, "exit 3", "redis: ", "redis-cli", 1, &out, &bps,
+		       &why, &e) < 0 && e.code == FX_REMOTE && why == NULL,
+	     "transfer = server, not asked: FX_REMOTE");
+	T_OK(!strncmp(e.msg, "redis: transfer = server: looking for "
+		      "redis-cli: ", 48), "... naming what it looked for");
 	buf_release(&out);
 }
 
@@ -77,6 +103,7 @@ int main(void)
 		return 1;
 	}
 	run(x);
+	ask(x);
 	lines();
 	slow();
 	xport_close(x);

@@ -35,8 +35,11 @@ struct conf;
 struct xport;
 
 /* Below this size (bytes of table or COPY text) auto keeps a table on
- * the tunnel. */
+ * the tunnel; on a fast link, below what the link carries while a psql
+ * starts on the server (PGX_START_S, up to PGX_SMALL_MAX). */
 #define PGX_SMALL (4u << 20)
+#define PGX_SMALL_MAX (64u << 20)
+#define PGX_START_S 0.3
 /* zstd's smallest job. */
 #define PGX_JOB_MIN (512u << 10)
 /* Debian's versioned psqls: the probe names the last one, and the psql
@@ -57,6 +60,7 @@ struct pgx {
 	int port;
 	long long timeout_s;
 	double link_bps;	/* measured for auto; 0: not */
+	long long small;	/* auto: tables under it take the tunnel */
 };
 
 /* Chooses the path for conf's [postgres] on x (NULL: a URL target, so

@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "net/xport.h"
 #include "conf/conf.h"
+#include "restore/pg_analyze.h"
 #include "restore/pg_copy.h"
 #include "restore/pg_dbs.h"
 #include "restore/pg_items.h"
@@ -48,9 +49,10 @@ struct pgr {
 	PGconn *c;
 	struct copy_pool *pool;
 	/* The last database's ANALYZE runs while the next one is restored:
-	 * its tables are done, and the next database takes no lock of it. */
+	 * its tables are done, and the next database takes no lock of it.
+	 * Its tables are shared out over up to `jobs` sessions. */
 	struct pgdb *analyzing;
-	PGconn *ac;
+	struct pg_analyze an;
 	/* What the member just read staged, for checked() to run. */
 	enum { PEND_NONE, PEND_GLOBALS, PEND_PRE, PEND_POST, PEND_END } pend;
 	struct pgdb *pend_db;
@@ -217,29 +219,18 @@ static int parallel_phase(const char *phase)
 static int analyze_wait(struct pgr *p, struct err *e)
 {
 	struct pgdb *d = p->analyzing;
-	PGresult *r;
-	int rc = 0;
 
 	if (!d)
 		return 0;
-	while ((r = PQgetResult(p->ac))) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) {
-			const char *msg = PQresultErrorMessage(r);
-
-			rc = err_set(e, FX_FAIL, "postgres %s: ANALYZE: %.*s",
-				     d->dst, pg_errlen(msg), msg);
-		}
-		PQclear(r);
-	}
-	PQfinish(p->ac);
-	p->ac = NULL;
 	p->analyzing = NULL;
-	if (rc < 0) {
+	if (pga_wait(&p->an, d->dst, e) < 0) {
 		p->cur = d;	/* the database the failure is about */
-		return rc;
+		return -1;
 	}
-	log_verbose("postgres %s: ANALYZE %.1fs", d->dst,
-		    elapsed_since(&d->analyze_t0));
+	log_verbose("postgres %s: ANALYZE %.1fs (%d table%s on %d session%s)",
+		    d->dst, elapsed_since(&d->analyze_t0), p->an.tables,
+		    p->an.tables == 1 ? "" : "s", p->an.used, p->an.used == 1 ?
+		    "" : "s");
 	if (p->x->o->report) {
 		/* Database names may hold any byte but NUL. */
 		char *src = esc_str(d->src), *dst = esc_str(d->dst);
@@ -254,46 +245,22 @@ static int analyze_wait(struct pgr *p, struct err *e)
 	return 0;
 }
 
-/*
- * ANALYZE's statement for what the restore created: the user's tables and
- * materialized views, partitioned ones whole (naming one takes in its
- * partitions, which are not named again).  A bare ANALYZE would also
- * sample the system catalogs, 0.1 s of a one-table restore that the
- * template's statistics already cover.  NULL: there is nothing to analyze.
- */
-static const char analyze_q[] =
-	"SELECT 'ANALYZE ' || string_agg(format('%I.%I', n.nspname, c.relname),"
-	" ', ' ORDER BY n.nspname, c.relname) FROM pg_class c JOIN pg_namespace"
-	" n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'p') AND"
-	" NOT c.relispartition AND c.relpersistence <> 't' AND n.nspname NOT IN"
-	" ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'";
-
-static int analyze_start(struct pgr *p, struct pgdb *d, struct err *e)
+/* ses[0] is p->c: the sessions the ANALYZE takes are its own now. */
+static int analyze_start(struct pgr *p, struct pgdb *d, PGconn **ses, int n,
+			 struct err *e)
 {
-	PGresult *r = PQexec(p->c, analyze_q);
-	const char *msg = NULL;
-	int rc = -1;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &d->analyze_t0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-		msg = PQresultErrorMessage(r);
-	else if (!PQgetisnull(r, 0, 0) &&
-		 !PQsendQuery(p->c, PQgetvalue(r, 0, 0)))
-		msg = PQerrorMessage(p->c);
-	if (msg) {
-		err_set(e, FX_FAIL, "postgres %s: ANALYZE: %.*s", d->dst,
-			pg_errlen(msg), msg);
-		goto out;
-	}
+	rc = pga_start(&p->an, p->c, ses, n, &p->tg, d->dst, e);
+	if (!ses[0])
+		p->c = NULL;
+	if (rc < 0)
+		return -1;
 	/* With nothing sent, analyze_wait() finds no result and reports. */
 	p->analyzing = d;
-	p->ac = p->c;
-	p->c = NULL;
 	d->state = 2;
-	rc = 0;
-out:
-	PQclear(r);
-	return rc;
+	return 0;
 }
 
 /* The end of the phase that begins at item i. */
@@ -355,7 +322,7 @@ static int post_data(struct pgr *p, struct pgdb *d, const struct buf *text,
 		i = j;
 	}
 	if (pgdb_counted(d, e) < 0 || analyze_wait(p, e) < 0 ||
-	    analyze_start(p, d, e) < 0)
+	    analyze_start(p, d, ses, jobs, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -478,8 +445,8 @@ static void pgr_abandon(void *state, struct err *e)
 	pgx_in_discard(p->spare);
 	p->spare = NULL;
 	PQfinish(p->c);
-	PQfinish(p->ac);
-	p->c = p->ac = NULL;
+	p->c = NULL;
+	pga_close(&p->an);
 	p->analyzing = NULL;
 	for (size_t i = 0; i < p->nd; i++) {
 		struct pgdb *d = &p->d[i];
@@ -544,7 +511,7 @@ static void pgr_free(void *state)
 	copy_pool_free(p->pool);
 	pgx_in_discard(p->spare);
 	PQfinish(p->c);
-	PQfinish(p->ac);
+	pga_close(&p->an);
 	pgdb_free(p->d, p->nd);
 	buf_wipe(&p->pend_text);
 	pg_target_release(&p->tg);

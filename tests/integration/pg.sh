@@ -46,11 +46,13 @@ contains "check: a backup on auto takes the server path, and says why" "$("$FERR
 # $1: what; $2: ferry's stderr.  The size it names follows the rate.
 small_follows_rate() {
 	local line n rate want
-	line=$(printf '%s\n' "$2" | sed -n "s/.*tables under \([0-9]*\) MiB go through the tunnel (the link carries \([0-9.]*\) MB\/s).*/\1 \2/p" | head -n 1)
-	n=${line% *} rate=${line#* }
+	line=$(printf '%s\n' "$2" | grep "postgres: transfer server" | head -n 1)
+	n=$(printf '%s' "$line" | sed -n 's/.*tables under \([0-9]*\) MiB go through the tunnel.*/\1/p')
+	rate=$(printf '%s' "$line" | sed -n 's/.*the link carries \([0-9.]*\) MB\/s.*/\1/p')
+	line="$n $rate"
 	want=$(awk -v r="$rate" 'BEGIN { m = int(r * 1e6 * 0.3 / 1048576); print (m < 4 ? 4 : (m > 64 ? 64 : m)) }')
 	# The rate is printed rounded: the size may sit one MiB either side.
-	if [ -n "$line" ] && [ $((n - want)) -ge -1 ] && [ $((n - want)) -le 1 ]; then ok "$1: tables under $n MiB take the tunnel at $rate MB/s"
+	if [ -n "$n" ] && [ -n "$rate" ] && [ $((n - want)) -ge -1 ] && [ $((n - want)) -le 1 ]; then ok "$1: tables under $n MiB take the tunnel at $rate MB/s"
 	else notok "$1: the tunnel's share follows the rate: '$line' (want about $want)"; fi
 }
 expect_exit "backup --only postgres (jobs = 3)" 0 "$FERRY" -vv -c pg.ini backup --only postgres
@@ -105,10 +107,14 @@ elif [ "$rate" = 25.0 ]; then
 elif awk -v r="$rate" 'BEGIN { exit !(r >= 25) }'; then
 	contains "restore: at $rate MB/s auto keeps to the tunnel" "$ERR" "postgres: transfer tunnel: the link carries $rate MB/s, over 25 MB/s: faster than compressing on the server pays for"
 else
-	contains "restore: at $rate MB/s auto takes the server path" "$ERR" "postgres: transfer server (zstd): the link carries $rate MB/s, under 25 MB/s: psql and zstd on the server; tables under 4 MiB go through the tunnel"
+	contains "restore: at $rate MB/s auto takes the server path" "$ERR" "postgres: transfer server (zstd): the link carries $rate MB/s, under 25 MB/s: psql and zstd on the server; tables under "
+	small_follows_rate "restore at $rate MB/s" "$ERR"
 fi
 # ANALYZE of one database goes on while the next is restored: every one
-# of them ends analyzed.
+# of them ends analyzed.  Its tables are shared out over the sessions.
+n=$(PSQL -d pg_edge -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'p') AND NOT c.relispartition AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
+if printf '%s\n' "$ERR" | grep -q "postgres pg_edge_ferry: ANALYZE [0-9.]*s ($n tables on 3 sessions)"; then ok "the ANALYZE of pg_edge's $n tables shares them over jobs = 3"
+else notok "the ANALYZE of pg_edge's $n tables shares them over jobs = 3: $(printf '%s\n' "$ERR" | grep 'pg_edge_ferry: ANALYZE')"; fi
 for db in $dbs; do
 	same "$db: every table analyzed" "$(PSQL -d "${db}_ferry" -c "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL")" "0"
 done

@@ -62,12 +62,14 @@ int pga_start(struct pg_analyze *a, PGconn *c, PGconn **ses, int n,
 		count[s]++;
 	}
 	for (int i = 0; i < k; i++) {
-		if (!ses[i] && !(ses[i] = pg_open(tg, db, e)))
+		PGconn *s = ses[i] ? ses[i] : pg_open(tg, db, e);
+
+		if (!s)
 			goto out;
-		a->ses[a->n++] = ses[i];
+		a->ses[a->n++] = s;
 		ses[i] = NULL;
-		if (!PQsendQuery(a->ses[i], buf_str(&sql[i]))) {
-			failed(e, db, PQerrorMessage(a->ses[i]));
+		if (!PQsendQuery(s, buf_str(&sql[i]))) {
+			failed(e, db, PQerrorMessage(s));
 			goto out;
 		}
 	}

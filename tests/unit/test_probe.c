@@ -1,6 +1,7 @@
 /* backup/probe.c on this machine (host = local): the script's lines come
  * back without the rate sample, the sample is timed, a failing script is
- * an error, and what the choice makes of it; the lines are read whole; the 25 MB/s turn, in words. */
+ * an error, and what the choice makes of it; the lines are read whole;
+ * the 25 MB/s turn, in words. */
 #include "backup/probe.h"
 #include "tests/unit/t.h"
 

@@ -162,6 +162,9 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		goto out;
 	if (jobs > run.n)
 		jobs = run.n ? run.n : 1;
+	/* Two exec channels a worker then, and sshd's MaxSessions is 10 by
+	 * default: the next database's psql started ahead needs one too. */
+	run.spares = jobs <= PGX_SPARE_JOBS;
 	if (pgx_probe_wait(probe, e) < 0)
 		goto out;
 	/* The largest table's psql connects while the tables are locked. */

@@ -38,29 +38,34 @@ struct dbrun {
 	pthread_mutex_t mu;
 	int failed;
 	struct err err;		/* the first failure */
-	int ahead_started;	/* t[0]'s COPY began before the catalogs */
+	int ahead_started;	/* a COPY began before its worker read it */
+	int spares;		/* each worker may keep a psql ready */
 };
 
 struct worker {
 	struct dbrun *run;
 	PGconn *c;
 	pthread_t tid;
+	struct pgx_out *spare;	/* psql connected for the next table */
+	struct table *next;	/* taken, its COPY started on that psql */
 };
 
 /* The first failure is the run's; the other workers stop at their next
  * table or piece. */
 void pgdata_fail(struct dbrun *run, const struct err *e);
-/* The largest table's COPY begins on the server while the catalogs are
- * read (t->ahead, given run->snap): what it sends meanwhile waits in the
- * channel. */
+/* t's COPY begins on t->ahead (given run->snap) before its worker reads
+ * it: the largest table's while the catalogs are read, the next table's
+ * while the last one's output still arrives.  What it sends meanwhile
+ * waits in the channel. */
 int pgdata_start_ahead(struct dbrun *run, PGconn *c, struct table *t,
 		       struct err *e) __attribute__((warn_unused_result));
-/* On a failure before that COPY was read: cancels it from c (ending c's
- * transaction), so that discarding it does not wait for the whole table
- * to stream. */
+/* On a failure before such COPYs were read: cancels them from c (ending
+ * c's transaction), so that discarding them does not wait for whole
+ * tables to stream. */
 void pgdata_cancel_ahead(struct dbrun *run, PGconn *c);
 /* Copies tables off the run until none is left or one failed; nowait: a
- * helper's session, whose locks must not queue. */
+ * helper's session, whose locks must not queue.  Whatever w had ready is
+ * ended or handed back to the run's tables (for pgdata_cancel_ahead). */
 void pgdata_work(struct worker *w, int nowait);
 /* pgdata_work(arg, 1) for pthread_create. */
 void *pgdata_helper(void *arg);

@@ -114,10 +114,29 @@ static int send_password(const struct pgx *p, const char *db, int *in,
 		       "handed to psql on the server (a newline in it?)", db);
 }
 
+/* Called once psql's status says it ended well. */
+struct on_end {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+/* fn once eb holds our status line with 0 in it. */
+static void check_end(const struct buf *eb, struct on_end *end)
+{
+	const char *s;
+
+	if (!end || !end->fn || !(s = strstr(buf_str(eb), STATUS)) ||
+	    !strchr(s, '\n'))
+		return;
+	if (!strncmp(s + strlen(STATUS), "0\n", 2))
+		end->fn(end->arg);
+	end->fn = NULL;
+}
+
 /* Reads out (each piece to sink, until sink fails: then discarded) and
  * err (into eb, capped) to their ends; closes both.  -1: sink failed. */
 static int drain(int out, int errfd, zpipe_sink sink, void *ctx,
-		 struct buf *eb)
+		 struct buf *eb, struct on_end *end)
 {
 	struct pollfd pf[2] = { { out, POLLIN, 0 }, { errfd, POLLIN, 0 } };
 	char *chunk = xmalloc(64u * 1024);
@@ -142,6 +161,7 @@ static int drain(int out, int errfd, zpipe_sink sink, void *ctx,
 				pf[i].fd = -1;
 			} else if (i == 1) {
 				buf_add_capped(eb, chunk, (size_t)n);
+				check_end(eb, end);
 			} else if (rc == 0 && sink && sink(ctx, chunk, (size_t)n)) {
 				rc = -1;
 			}
@@ -201,7 +221,15 @@ struct pgx_out {
 	int in, out, err;
 	size_t cut;
 	int started;	/* it has its script */
+	int lost;	/* psql did not take it */
+	struct on_end end;
 };
+
+void pgx_out_on_end(struct pgx_out *o, void (*fn)(void *arg), void *arg)
+{
+	o->end.fn = fn;
+	o->end.arg = arg;
+}
 
 int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
 		  struct pgx_out **out, struct err *e)
@@ -231,7 +259,7 @@ void pgx_out_discard(struct pgx_out *o)
 	if (o->in >= 0)
 		close(o->in);
 	if (o->proc) {
-		drain(o->out, o->err, NULL, NULL, &eb);
+		drain(o->out, o->err, NULL, NULL, &eb, NULL);
 		(void)xproc_wait(o->proc, &st, &e);
 	}
 	buf_release(&eb);
@@ -243,8 +271,11 @@ int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
 {
 	int rc = 0;
 
+	if (!o->started && (o->in < 0 ||
+			    fd_write_all(o->in, script, strlen(script)) < 0))
+		o->lost = 1;
 	o->started = 1;
-	if (o->in >= 0 && fd_write_all(o->in, script, strlen(script)) < 0)
+	if (o->lost)
 		rc = err_set(e, FX_REMOTE, "postgres %s: %s: psql on the "
 			     "server stopped reading", db, what);
 	if (o->in >= 0)
@@ -270,8 +301,8 @@ int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut),
 				 o->cut);
 	/* Whatever psql said on stderr is drained before that error. */
-	unsent = !o->started && pgx_out_start(o, db, script, what, e) < 0;
-	sunk = drain(o->out, o->err, out_sink, &oc, &eb);
+	unsent = pgx_out_start(o, db, script, what, e) < 0;
+	sunk = drain(o->out, o->err, out_sink, &oc, &eb, &o->end);
 	o->out = o->err = -1;
 	/* e may also hold the sink's own failure (the archive's). */
 	if (xproc_wait(o->proc, &st, e) < 0 || unsent || e->code)
@@ -396,7 +427,7 @@ int pgx_in_close(struct pgx_in *in, const char *tail, struct buf *out,
 	if (in->in >= 0)
 		close(in->in);
 	if (in->proc) {
-		drain(in->out, in->err, buf_sink, out, &eb);
+		drain(in->out, in->err, buf_sink, out, &eb, NULL);
 		if (xproc_wait(in->proc, &st, e) == 0) {
 			if (!st.exited || st.code) {
 				complaint(&eb, &st, &msg);

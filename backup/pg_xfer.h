@@ -40,6 +40,8 @@ struct xport;
 #define PGX_SMALL (4u << 20)
 #define PGX_SMALL_MAX (64u << 20)
 #define PGX_START_S 0.3
+/* Up to this many workers, each keeps a psql ready for its next table. */
+#define PGX_SPARE_JOBS 4
 /* zstd's smallest job. */
 #define PGX_JOB_MIN (512u << 10)
 /* Debian's versioned psqls: the probe names the last one, and the psql
@@ -125,13 +127,19 @@ int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
 	__attribute__((warn_unused_result));
 /* Ends one never used without a word; NULL is nothing. */
 void pgx_out_discard(struct pgx_out *o);
-/* Hands o its script (SQL ending in one COPY ... TO STDOUT): the COPY
- * starts on the server, and its output waits in the channel (a few MiB,
- * then the server waits) until pgx_copy_out reads it.  what names it in
- * errors. */
+/* Hands o its script (SQL ending in one COPY ... TO STDOUT), unless it
+ * has one: the COPY starts on the server, and its output waits in the
+ * channel (a few MiB, then the server waits) until pgx_copy_out reads
+ * it.  what names it in errors; called again, it says again whether
+ * psql took the script. */
 int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
 		  const char *what, struct err *e)
 	__attribute__((warn_unused_result));
+/* pgx_copy_out calls fn(arg) once, from its own thread, when o's psql
+ * has reported that it ended well, while the tail of its output (zstd's
+ * last jobs, the channel's end) is still on its way: the next table's
+ * COPY can start then instead of after. */
+void pgx_out_on_end(struct pgx_out *o, void (*fn)(void *arg), void *arg);
 /* Runs script on o (unless pgx_out_start gave it one), which it frees;
  * sink gets the decoded output as it arrives.  With frame, each of the
  * server's frames is also handed to it (with ctx) after its plain bytes:

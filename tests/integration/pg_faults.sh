@@ -80,6 +80,32 @@ unchanged "session refused"
 PSQL -c "DROP OWNED BY ferry_lim" -d pgf >/dev/null
 PSQL -c "DROP ROLE ferry_lim" >/dev/null
 
+# DDL queued behind the backup's locks, on the server path: the next
+# table's COPY starts on the server while the one before still arrives,
+# and its lock (NOWAIT: it must not queue behind that DDL) is refused
+# there.  The failure is that table's, said in psql's words.
+backup_conf srv.ini pgf "jobs = 1" "databases = pgf" "transfer = server"
+"$FERRY" -vv -c srv.ini backup --only postgres >srv.out 2>srv.err &
+fp=$!
+for _ in $(seq 1 400); do
+	[ "$(PSQL -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'ferry%' AND query LIKE 'COPY%big%'")" -gt 0 ] && break
+	sleep 0.02
+done
+PSQL -d pgf -c "ALTER TABLE small ADD COLUMN queued int" >/dev/null &
+ddl=$!
+set +e; wait $fp; rc=$?; wait $ddl; set -e
+if grep -q "COPY public.small started while the table before still arrives" srv.err; then
+	same "a table started early whose lock is refused: exit 1" "$rc" "1"
+	contains "its error names the table and the lock" "$(cat srv.err)" 'COPY public.small by psql on the server: ERROR:  could not obtain lock on relation "public.small"'
+	unchanged "lock refused to a table started early"
+else
+	skip "pg_faults: the DDL was not queued before big's COPY ended (exit $rc)"
+	# shellcheck disable=SC2086
+	for f in archives/pgf-*; do case " $(echo $good) " in *" ${f#archives/} "*) ;; *) rm -f "$f" ;; esac; done
+fi
+PSQL -d pgf -c "ALTER TABLE small DROP COLUMN IF EXISTS queued" >/dev/null
+sleep 1
+
 # DDL during the backup waits for it; the archive is the state before
 "$FERRY" -c f.ini backup --only postgres >ddl.out 2>ddl.err &
 fp=$!

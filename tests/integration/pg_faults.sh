@@ -93,8 +93,18 @@ for _ in $(seq 1 400); do
 done
 PSQL -d pgf -c "ALTER TABLE small ADD COLUMN queued int" >/dev/null &
 ddl=$!
+# The DDL counts only once it waits while big's COPY still runs (small's
+# lock not yet taken).
+queued=f
+for _ in $(seq 1 100); do
+	queued=$(PSQL -d pgf -c "SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = 'small'::regclass)
+		AND EXISTS (SELECT FROM pg_stat_activity WHERE application_name LIKE 'ferry%' AND query LIKE 'COPY%big%' AND state = 'active')")
+	[ "$queued" = t ] && break
+	kill -0 $fp 2>/dev/null || break
+	sleep 0.02
+done
 set +e; wait $fp; rc=$?; wait $ddl; set -e
-if grep -q "COPY public.small started while the table before still arrives" srv.err; then
+if [ "$queued" = t ] && grep -q "COPY public.small started while the table before still arrives" srv.err; then
 	same "a table started early whose lock is refused: exit 1" "$rc" "1"
 	contains "its error names the table and the lock" "$(cat srv.err)" 'COPY public.small by psql on the server: ERROR:  could not obtain lock on relation "public.small"'
 	unchanged "lock refused to a table started early"

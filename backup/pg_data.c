@@ -125,8 +125,7 @@ static struct table *take(struct dbrun *run, int server)
 	struct table *t = NULL;
 
 	pthread_mutex_lock(&run->mu);
-	if (!run->failed && run->next < run->n &&
-	    (!server || next_on_server(run)))
+	if (!run->failed && (server ? next_on_server(run) : run->next < run->n))
 		t = &run->t[run->next++];
 	pthread_mutex_unlock(&run->mu);
 	return t;

@@ -51,18 +51,42 @@ static int to_frame(void *arg, const void *frame, size_t len)
 	return 0;
 }
 
-/* What psql on the server runs for t: a transaction that joins the
- * snapshot, the table's lock, its COPY. */
+/* t's lock (NOWAIT: the leader holds one, DDL may queue behind it) and
+ * its COPY, by column names, as SQL ending in ";\n" each. */
+static char *lock_sql(const char *qs, const char *qt)
+{
+	return xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT;\n", qs,
+		       qt);
+}
+
+static char *copy_sql(const struct table *t, const char *qs, const char *qt)
+{
+	return xstrfmt("COPY %s.%s%s%s%s TO STDOUT;", qs, qt,
+		       *t->cols ? " (" : "", t->cols, *t->cols ? ")" : "");
+}
+
+/* How psql on the server joins the snapshot: its application_name is
+ * named after it, so that pgdata_cancel_ahead finds it. */
+static char *join_sql(const struct dbrun *run)
+{
+	return xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n"
+		       "SET TRANSACTION SNAPSHOT '%s';\nSET application_name "
+		       "= 'ferry %s';\n", run->snap, run->snap);
+}
+
+/* What psql on the server runs for t alone: a transaction that joins
+ * the snapshot, the table's lock, its COPY. */
 static char *server_script(const struct dbrun *run, const struct table *t,
 			   const char *qs, const char *qt)
 {
-	/* Named after the snapshot, so that pgdata_cancel_ahead finds it. */
-	return xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n"
-		"SET TRANSACTION SNAPSHOT '%s';\nSET application_name = "
-		"'ferry %s';\nLOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT;\n"
-		"COPY %s.%s%s%s%s TO STDOUT;\nCOMMIT;\n", run->snap, run->snap,
-		qs, qt, qs, qt, *t->cols ? " (" : "", t->cols,
-		*t->cols ? ")" : "");
+	char *join = join_sql(run), *lock = lock_sql(qs, qt);
+	char *copy = copy_sql(t, qs, qt);
+	char *s = xstrfmt("%s%s%s\nCOMMIT;\n", join, lock, copy);
+
+	free(join);
+	free(lock);
+	free(copy);
+	return s;
 }
 
 void pgdata_cancel_ahead(struct dbrun *run, PGconn *c)
@@ -131,6 +155,35 @@ static struct table *take(struct dbrun *run, int server)
 	return t;
 }
 
+/* t's lock and COPY for w's chain o (pgx_out_send_copy). */
+static int chain_send(struct worker *w, struct pgx_out *o, struct table *t,
+		      struct err *e)
+{
+	PGconn *c = w->c;
+	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
+	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
+	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	char *lock = NULL, *copy = NULL;
+	int rc;
+
+	if (!qs || !qt) {
+		rc = err_set(e, FX_FAIL, "postgres %s: %s: %.*s", w->run->db,
+			     what, pg_errlen(PQerrorMessage(c)),
+			     PQerrorMessage(c));
+		goto out;
+	}
+	lock = lock_sql(qs, qt);
+	copy = copy_sql(t, qs, qt);
+	rc = pgx_out_send_copy(o, w->run->db, lock, copy, what, e);
+out:
+	PQfreemem(qs);
+	PQfreemem(qt);
+	free(what);
+	free(lock);
+	free(copy);
+	return rc;
+}
+
 /* pgx_out_on_end's: the table after this one starts on the psql kept
  * ready, while this one's last jobs are still compressed and sent (0.1
  * to 0.3 s a table otherwise, on either side of the wire). */
@@ -139,6 +192,7 @@ static void start_next(void *arg)
 	struct worker *w = arg;
 	struct err e = ERR_INIT;
 	struct table *t;
+	int r;
 
 	if (!w->spare || !(t = take(w->run, 1)))
 		return;
@@ -146,7 +200,18 @@ static void start_next(void *arg)
 	w->spare = NULL;
 	w->next = t;
 	/* Its own COPY then reports the failure, as its psql's. */
-	if (pgdata_start_ahead(w->run, w->c, t, &e) < 0)
+	if (pgx_chains(w->run->xf)) {
+		char *join = join_sql(w->run);
+
+		t->chained = 1;
+		w->run->ahead_started = 1;
+		r = pgx_out_send(t->ahead, w->run->db, join, &e) < 0 ||
+			chain_send(w, t->ahead, t, &e) < 0;
+		free(join);
+	} else {
+		r = pgdata_start_ahead(w->run, w->c, t, &e) < 0;
+	}
+	if (r)
 		log_debug("%s", e.msg);
 	else
 		log_debug("postgres %s: COPY %s.%s started while the table "
@@ -166,8 +231,8 @@ static void keep_spare(struct worker *w)
 	pthread_mutex_unlock(&run->mu);
 	if (!more || w->spare)
 		return;
-	if (pgx_out_spawn(run->xf, run->db, arc_part_size(run->ctx->arc),
-			  &w->spare, &e) < 0) {
+	if ((pgx_chains(run->xf) ? pgx_out_chain : pgx_out_spawn)(run->xf,
+			run->db, arc_part_size(run->ctx->arc), &w->spare, &e) < 0) {
 		log_debug("postgres %s: no psql kept ready: %s", run->db,
 			  e.msg);
 		pgx_out_discard(w->spare);
@@ -224,6 +289,171 @@ out:
 	return rc;
 }
 
+/* The archive member of db's table t. */
+static char *member_of(const char *db, const struct table *t)
+{
+	char *pdb = component_member_part(db), *ps = component_member_part(t->schema);
+	char *pt = component_member_part(t->name);
+	char *m = xstrfmt("postgres/%s/data/%s.%s.copy", pdb, ps, pt);
+
+	free(pdb);
+	free(ps);
+	free(pt);
+	return m;
+}
+
+/* t is in the archive: its manifest entry. */
+static void table_done(const struct dbrun *run, struct table *t,
+		       const char *member, long long rows, uint64_t bytes)
+{
+	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
+			      t->schema, "table", t->name, "columns", t->columns,
+			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
+			      "member", member);
+	log_verbose("postgres %s: %s.%s: %lld rows", run->db, t->schema,
+		    t->name, rows);
+}
+
+/* A run of server-path tables on one psql (pgx_out_chain): cur's data
+ * arrives while next's script waits in psql's stdin, so that psql goes
+ * from one table to the next without waiting for ferry. */
+struct chain {
+	struct worker *w;
+	struct pgx_out *o;
+	struct table *cur, *next;
+	char *member;		/* cur's */
+	struct sink k;		/* cur's */
+	int done;		/* COMMIT sent: no table is left */
+	unsigned n;		/* tables ended */
+};
+
+/* The next table after those sent, or the end of the transaction. */
+static int chain_more(struct chain *ch, struct err *e)
+{
+	if (ch->done)
+		return 0;
+	if ((ch->next = take(ch->w->run, 1)))
+		return chain_send(ch->w, ch->o, ch->next, e);
+	ch->done = 1;
+	if (pgx_out_send(ch->o, ch->w->run->db, "COMMIT;\n", e) < 0)
+		return -1;
+	pgx_out_close(ch->o);
+	return 0;
+}
+
+static int chain_begin(struct chain *ch, struct err *e)
+{
+	struct dbrun *run = ch->w->run;
+
+	ch->k = (struct sink){ run, NULL, 0, e, 0 };
+	free(ch->member);
+	ch->member = ch->cur ? member_of(run->db, ch->cur) : NULL;
+	return ch->cur ? arc_stream_begin(run->ctx->arc, ch->member, &ch->k.s,
+					  e) : 0;
+}
+
+static int chain_stream(void *arg, const void *data, size_t len)
+{
+	struct chain *ch = arg;
+
+	if (!ch->cur) {
+		err_set(ch->k.e, FX_REMOTE, "postgres %s: psql on the server "
+			"sent data after its last table", ch->w->run->db);
+		return -1;
+	}
+	return to_stream(&ch->k, data, len);
+}
+
+static int chain_frame(void *arg, const void *frame, size_t len)
+{
+	struct chain *ch = arg;
+
+	return ch->cur ? to_frame(&ch->k, frame, len) : 0;
+}
+
+/* cur has ended (pgx_out_on_mark's): it goes into the archive, next
+ * follows it, and another table is sent. */
+static int chain_mark(void *arg, const void *data, size_t len)
+{
+	struct chain *ch = arg;
+	struct dbrun *run = ch->w->run;
+	struct err *e = ch->k.e;
+	uint64_t bytes = 0;
+
+	(void)data;
+	(void)len;
+	if (!ch->cur)
+		return -1;
+	log_debug("postgres %s: COPY %s.%s: %u of %u parts kept as the "
+		  "server's zstd compressed them", run->db, ch->cur->schema,
+		  ch->cur->name, arc_stream_kept(ch->k.s), ch->k.frames);
+	if (run->failed)
+		return err_set(e, FX_FAIL, "stopped: another table failed");
+	if (arc_stream_end(ch->k.s, &bytes, e) < 0) {
+		ch->k.s = NULL;
+		return -1;
+	}
+	ch->k.s = NULL;
+	table_done(run, ch->cur, ch->member, ch->k.rows, bytes);
+	ch->n++;
+	ch->cur = ch->next;
+	ch->next = NULL;
+	if (chain_begin(ch, e) < 0)
+		return -1;
+	return ch->cur ? chain_more(ch, e) : 0;
+}
+
+/* t and the server-path tables after it, as long as any is left, on one
+ * psql that joins the snapshot once. */
+static int copy_chain(struct worker *w, struct table *t, struct err *e)
+{
+	struct dbrun *run = w->run;
+	struct chain ch = { .w = w, .cur = t };
+	char *join = join_sql(run);
+	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	int rc = -1;
+
+	/* Started already (start_next), or on the psql kept ready. */
+	ch.o = t->ahead ? t->ahead : w->spare;
+	if (t->ahead)
+		t->ahead = NULL;
+	else
+		w->spare = NULL;
+	if (!ch.o && pgx_out_chain(run->xf, run->db,
+				   arc_part_size(run->ctx->arc), &ch.o, e) < 0)
+		goto out;
+	if (chain_begin(&ch, e) < 0)
+		goto out;
+	/* A psql that stopped reading is reported by pgx_copy_out, with
+	 * its words. */
+	if ((!t->chained && (pgx_out_send(ch.o, run->db, join, e) < 0 ||
+			     chain_send(w, ch.o, t, e) < 0)) ||
+	    chain_more(&ch, e) < 0) {
+		if (e->code != FX_REMOTE)
+			goto out;
+		err_clear(e);
+		pgx_out_close(ch.o);
+	}
+	pgx_out_on_mark(ch.o, chain_mark);
+	rc = pgx_copy_out(run->xf, ch.o, run->db, NULL, what, chain_stream,
+			  chain_frame, &ch, e);
+	ch.o = NULL;	/* pgx_copy_out freed it */
+	if (rc == 0 && ch.cur)
+		rc = err_set(e, FX_REMOTE, "postgres %s: COPY %s.%s: psql on "
+			     "the server stopped reading", run->db,
+			     ch.cur->schema, ch.cur->name);
+	if (rc == 0)
+		log_debug("postgres %s: %u table%s copied by one psql", run->db,
+			  ch.n, ch.n == 1 ? "" : "s");
+out:
+	pgx_out_discard(ch.o);
+	arc_stream_abort(ch.k.s);
+	free(ch.member);
+	free(join);
+	free(what);
+	return rc;
+}
+
 static void copy_failed(struct err *e, const char *db, const struct table *t,
 			PGconn *c)
 {
@@ -239,9 +469,7 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 	const char *db = run->db;
 	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
 	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
-	char *pdb = component_member_part(db), *ps = component_member_part(t->schema);
-	char *pt = component_member_part(t->name), *sql = NULL;
-	char *member = xstrfmt("postgres/%s/data/%s.%s.copy", pdb, ps, pt);
+	char *sql = NULL, *member = member_of(db, t);
 	struct arc_stream *s = NULL;
 	long long rows = 0;
 	uint64_t bytes = 0;
@@ -300,12 +528,7 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 		goto drain;
 done:
 	rc = 0;
-	t->result = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "schema",
-			      t->schema, "table", t->name, "columns", t->columns,
-			      "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
-			      "member", member);
-	log_verbose("postgres %s: %s.%s: %lld rows", db, t->schema, t->name,
-		    rows);
+	table_done(run, t, member, rows, bytes);
 	goto out;
 drain:
 	/* Stop the server's side of the COPY and leave the session usable. */
@@ -327,9 +550,6 @@ out:
 	arc_stream_abort(s);
 	PQfreemem(qs);
 	PQfreemem(qt);
-	free(pdb);
-	free(ps);
-	free(pt);
 	free(sql);
 	free(member);
 	return rc;
@@ -342,11 +562,16 @@ void pgdata_work(struct worker *w, int nowait)
 
 	for (;;) {
 		struct table *t = w->next;
+		int chain;
 
 		w->next = NULL;
 		if (run->failed || (!t && !(t = take(run, 0))))
 			break;
-		if (copy_table(w, t, nowait, &e) < 0) {
+		/* Begun on a chain's psql, or to begin one. */
+		chain = t->ahead ? t->chained :
+			pgx_wants(run->xf, t->size) && pgx_chains(run->xf);
+		if ((chain ? copy_chain(w, t, &e) :
+		     copy_table(w, t, nowait, &e)) < 0) {
 			pgdata_fail(run, &e);
 			break;
 		}

@@ -25,6 +25,7 @@ struct table {
 				 * path (pg_relation_size() would take a
 				 * lock before the lock_timeout is set) */
 	struct pgx_out *ahead;	/* its psql on the server, started early */
+	int chained;		/* ahead is a chain's (pgx_out_chain) */
 };
 
 /* One database's copy, shared by its worker threads. */

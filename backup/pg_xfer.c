@@ -63,10 +63,22 @@ static void psql_cmd(const struct pgx *p, const char *db, int tags,
 	}
 }
 
+/* zstd as the server path runs it, in jobs of cut bytes (0: one job). */
+static void zstd_cmd(size_t cut, struct buf *b)
+{
+	if (cut)
+		buf_printf(b, "zstd -3 -T0 -B%zu --zstd=ovlog=1 -q -c", cut);
+	else
+		buf_addstr(b, "zstd -3 -T0 -q -c");
+}
+
+/* How a command's psql is set up. */
+enum { M_OUT, M_CHAIN, M_IN };
+
 /* Starts the command, which first waits for its password: the first line
  * of its stdin, read by the shell into the environment psql (or docker
  * exec -e) takes it from.  EOF instead ends it unstarted. */
-static int spawn(const struct pgx *p, const char *db, int restore, size_t cut,
+static int spawn(const struct pgx *p, const char *db, int mode, size_t cut,
 		 struct xproc **proc, int *in, int *out, int *errfd,
 		 struct err *e)
 {
@@ -79,20 +91,20 @@ static int spawn(const struct pgx *p, const char *db, int restore, size_t cut,
 	if (p->guessed)
 		buf_addstr(&cmd, "P=psql; for b in " PSQL_BINS "; do "
 			   "[ -x \"$b\" ] && P=$b; done; ");
-	if (restore) {
+	if (mode == M_IN) {
 		buf_printf(&cmd, "%s -d -q -c | ", z);
 		psql_cmd(p, db, 1, &cmd);
 	} else {
+		/* A chain's psql pipes each COPY through a zstd of its own. */
 		buf_addstr(&cmd, "{ ");
 		psql_cmd(p, db, 0, &cmd);
-		buf_addstr(&cmd, "; echo \"" STATUS "$?\" >&2; } | ");
-		if (p->codec == ZP_GZIP)
-			buf_addstr(&cmd, "gzip -1 -c");
-		else if (cut)
-			buf_printf(&cmd, "zstd -3 -T0 -B%zu --zstd=ovlog=1 -q "
-				   "-c", cut);
-		else
-			buf_addstr(&cmd, "zstd -3 -T0 -q -c");
+		buf_addstr(&cmd, "; echo \"" STATUS "$?\" >&2; }");
+		if (mode == M_OUT && p->codec == ZP_GZIP) {
+			buf_addstr(&cmd, " | gzip -1 -c");
+		} else if (mode == M_OUT) {
+			buf_addstr(&cmd, " | ");
+			zstd_cmd(cut, &cmd);
+		}
 	}
 	rc = xport_spawn(p->x, buf_str(&cmd), proc, in, out, errfd, e);
 	buf_release(&cmd);
@@ -199,23 +211,6 @@ static void complaint(const struct buf *eb, const struct proc_status *st,
 	buf_addstr(out, proc_status_text(st, tmp, sizeof(tmp)));
 }
 
-struct out_ctx {
-	struct zdec *z;
-	zpipe_sink sink;
-	void *ctx;
-	int bad;		/* the data did not decode */
-};
-
-static int out_sink(void *arg, const void *data, size_t len)
-{
-	struct out_ctx *o = arg;
-
-	if (zdec_feed(o->z, data, len, o->sink, o->ctx) == 0)
-		return 0;
-	o->bad = zdec_error(o->z)[0] != 0;
-	return -1;
-}
-
 struct pgx_out {
 	struct xproc *proc;
 	int in, out, err;
@@ -223,7 +218,67 @@ struct pgx_out {
 	int started;	/* it has its script */
 	int lost;	/* psql did not take it */
 	struct on_end end;
+	int chain;	/* a run of tables: pgx_out_chain */
+	struct buf names;	/* a chain's tables sent and not ended, each
+				 * name ending in NUL, the oldest first */
+	zpipe_mark mark;
 };
+
+struct out_ctx {
+	struct pgx_out *o;
+	struct zdec *z;
+	zpipe_sink sink;
+	zpipe_frame frame;
+	void *ctx;
+	int bad;		/* the data did not decode */
+};
+
+/* The decoder's callbacks, handed on to the caller's with its ctx. */
+static int fw_sink(void *arg, const void *data, size_t len)
+{
+	struct out_ctx *oc = arg;
+
+	return oc->sink(oc->ctx, data, len);
+}
+
+static int fw_frame(void *arg, const void *frame, size_t len)
+{
+	struct out_ctx *oc = arg;
+
+	return oc->frame && oc->o->cut ? oc->frame(oc->ctx, frame, len) : 0;
+}
+
+/* The oldest table of a chain has ended. */
+static int fw_mark(void *arg, const void *data, size_t len)
+{
+	struct out_ctx *oc = arg;
+	struct buf *q = &oc->o->names;
+	size_t n;
+
+	(void)data;
+	(void)len;
+	if (!q->len)
+		return -1;
+	n = strlen(q->p) + 1;
+	memmove(q->p, q->p + n, q->len - n);
+	buf_setlen(q, q->len - n);
+	return oc->o->mark ? oc->o->mark(oc->ctx, NULL, 0) : 0;
+}
+
+static int out_sink(void *arg, const void *data, size_t len)
+{
+	struct out_ctx *oc = arg;
+
+	if (zdec_feed(oc->z, data, len, fw_sink, oc) == 0)
+		return 0;
+	oc->bad = zdec_error(oc->z)[0] != 0;
+	/* A chain's psql would wait for more script forever. */
+	if (oc->o->in >= 0 && oc->o->chain) {
+		close(oc->o->in);
+		oc->o->in = -1;
+	}
+	return -1;
+}
 
 void pgx_out_on_end(struct pgx_out *o, void (*fn)(void *arg), void *arg)
 {
@@ -231,20 +286,84 @@ void pgx_out_on_end(struct pgx_out *o, void (*fn)(void *arg), void *arg)
 	o->end.arg = arg;
 }
 
-int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
-		  struct pgx_out **out, struct err *e)
+static int out_spawn(const struct pgx *p, const char *db, size_t cut,
+		     int mode, struct pgx_out **out, struct err *e)
 {
 	struct pgx_out *o = xcalloc(1, sizeof(*o));
 
 	o->in = o->out = o->err = -1;
+	o->chain = mode == M_CHAIN;
 	/* zstd's jobs are 512 KiB at least: smaller parts would not line
 	 * up with them. */
 	o->cut = p->cuts && cut >= PGX_JOB_MIN ? cut : 0;
 	*out = o;
-	if (spawn(p, db, 0, o->cut, &o->proc, &o->in, &o->out, &o->err, e) < 0 ||
-	    send_password(p, db, &o->in, e) < 0)
+	if (spawn(p, db, mode, o->cut, &o->proc, &o->in, &o->out, &o->err,
+		  e) < 0 || send_password(p, db, &o->in, e) < 0)
 		return -1;
 	return 0;
+}
+
+int pgx_out_spawn(const struct pgx *p, const char *db, size_t cut,
+		  struct pgx_out **out, struct err *e)
+{
+	return out_spawn(p, db, cut, M_OUT, out, e);
+}
+
+int pgx_chains(const struct pgx *p)
+{
+	return p->server && p->codec == ZP_ZSTD && !p->ctr;
+}
+
+int pgx_out_chain(const struct pgx *p, const char *db, size_t cut,
+		  struct pgx_out **out, struct err *e)
+{
+	return out_spawn(p, db, cut, M_CHAIN, out, e);
+}
+
+void pgx_out_on_mark(struct pgx_out *o, zpipe_mark mark)
+{
+	o->mark = mark;
+}
+
+int pgx_out_send(struct pgx_out *o, const char *db, const char *sql,
+		 struct err *e)
+{
+	o->started = 1;
+	if (!o->lost && (o->in < 0 || fd_write_all(o->in, sql, strlen(sql)) < 0))
+		o->lost = 1;
+	if (o->lost)
+		return err_set(e, FX_REMOTE, "postgres %s: psql on the server "
+			       "stopped reading", db);
+	return 0;
+}
+
+/* A skippable zstd frame, empty (magic 0x184D2A50, little-endian). */
+#define MARK "\\! printf '\\120\\052\\115\\030\\000\\000\\000\\000'\n"
+
+int pgx_out_send_copy(struct pgx_out *o, const char *db, const char *pre,
+		      const char *copy, const char *what, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	/* The pipe is closed (zstd's frame whole) before the mark, which
+	 * ON_ERROR_STOP keeps from a COPY that failed. */
+	buf_addstr(&b, pre);
+	buf_addstr(&b, "\\o |");
+	zstd_cmd(o->cut, &b);
+	buf_printf(&b, "\n%s\n\\o\n" MARK, copy);
+	rc = pgx_out_send(o, db, buf_str(&b), e);
+	if (rc == 0)
+		buf_add(&o->names, what, strlen(what) + 1);
+	buf_release(&b);
+	return rc;
+}
+
+void pgx_out_close(struct pgx_out *o)
+{
+	if (o->in >= 0)
+		close(o->in);
+	o->in = -1;
 }
 
 void pgx_out_discard(struct pgx_out *o)
@@ -256,13 +375,13 @@ void pgx_out_discard(struct pgx_out *o)
 	if (!o)
 		return;
 	/* EOF before the script: psql has nothing to run and ends. */
-	if (o->in >= 0)
-		close(o->in);
+	pgx_out_close(o);
 	if (o->proc) {
 		drain(o->out, o->err, NULL, NULL, &eb, NULL);
 		(void)xproc_wait(o->proc, &st, &e);
 	}
 	buf_release(&eb);
+	buf_release(&o->names);
 	free(o);
 }
 
@@ -278,9 +397,7 @@ int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
 	if (o->lost)
 		rc = err_set(e, FX_REMOTE, "postgres %s: %s: psql on the "
 			     "server stopped reading", db, what);
-	if (o->in >= 0)
-		close(o->in);
-	o->in = -1;
+	pgx_out_close(o);
 	return rc;
 }
 
@@ -288,22 +405,29 @@ int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 		 const char *script, const char *what, zpipe_sink sink,
 		 zpipe_frame frame, void *ctx, struct err *e)
 {
-	struct out_ctx oc = { zdec_new(p->codec), sink, ctx, 0 };
+	struct out_ctx oc = { o, zdec_new(p->codec), sink, frame, ctx, 0 };
 	struct buf eb = BUF_LIMITED(1u << 20), msg = BUF_INIT;
 	struct proc_status st;
 	const char *status;
 	char tmp[64];
-	int rc = -1, sunk, unsent;
+	int rc = -1, sunk, unsent = 0;
 
 	if (!o->proc)
 		goto out;
-	if (frame && o->cut)
-		zdec_keep_frames(oc.z, frame, ZSTD_compressBound(o->cut),
-				 o->cut);
+	if ((frame && o->cut) || o->chain)
+		zdec_keep_frames(oc.z, fw_frame, o->cut ?
+				 ZSTD_compressBound(o->cut) : 0, o->cut);
+	if (o->chain)
+		zdec_on_mark(oc.z, fw_mark);
 	/* Whatever psql said on stderr is drained before that error. */
-	unsent = pgx_out_start(o, db, script, what, e) < 0;
+	else
+		unsent = pgx_out_start(o, db, script, what, e) < 0;
 	sunk = drain(o->out, o->err, out_sink, &oc, &eb, &o->end);
 	o->out = o->err = -1;
+	pgx_out_close(o);
+	/* A chain's failure is its oldest table's that did not end. */
+	if (o->names.len)
+		what = o->names.p;
 	/* e may also hold the sink's own failure (the archive's). */
 	if (xproc_wait(o->proc, &st, e) < 0 || unsent || e->code)
 		goto out;
@@ -320,16 +444,18 @@ int pgx_copy_out(const struct pgx *p, struct pgx_out *o, const char *db,
 			proc_status_text(&st, tmp, sizeof(tmp)));
 		goto out;
 	}
-	if (sunk < 0 || zdec_end(oc.z) < 0) {
+	if (sunk < 0 || zdec_end(oc.z) < 0 || o->names.len) {
 		/* A failing sink has set e itself (the archive's error). */
 		if (oc.bad || !e->code)
 			err_set(e, FX_REMOTE, "postgres %s: %s: the compressed "
 				"stream from the server: %s", db, what,
-				zdec_error(oc.z));
+				o->names.len ? "it ended before the table's "
+				"end" : zdec_error(oc.z));
 		goto out;
 	}
 	rc = 0;
 out:
+	buf_release(&o->names);
 	free(o);
 	zdec_free(oc.z);
 	buf_release(&eb);
@@ -356,7 +482,7 @@ int pgx_in_spawn(const struct pgx *p, const char *db, struct pgx_in **out,
 	in->db = xstrdup(db);
 	in->what = xstrdup("psql");
 	*out = in;
-	return spawn(p, db, 1, 0, &in->proc, &in->in, &in->out, &in->err, e);
+	return spawn(p, db, M_IN, 0, &in->proc, &in->in, &in->out, &in->err, e);
 }
 
 int pgx_in_start(struct pgx_in *in, const char *what, struct err *e)

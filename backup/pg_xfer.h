@@ -140,7 +140,33 @@ int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
  * last jobs, the channel's end) is still on its way: the next table's
  * COPY can start then instead of after. */
 void pgx_out_on_end(struct pgx_out *o, void (*fn)(void *arg), void *arg);
-/* Runs script on o (unless pgx_out_start gave it one), which it frees;
+/* Whether p copies a run of tables on one psql (pgx_out_chain): the
+ * host's psql, with zstd there to pipe each COPY through. */
+int pgx_chains(const struct pgx *p);
+/* psql in db on the server for a run of tables in one session (one
+ * channel, shell and connection instead of one each, 0.1-0.2 s a table
+ * on a loaded server): its script arrives piece by piece (pgx_out_send)
+ * while pgx_copy_out reads.  Each table's COPY goes through a zstd of
+ * its own (`\o |zstd`), and its end is marked by an empty skippable
+ * frame, which psql's ON_ERROR_STOP keeps from a COPY that failed. */
+int pgx_out_chain(const struct pgx *p, const char *db, size_t cut,
+		  struct pgx_out **out, struct err *e)
+	__attribute__((warn_unused_result));
+/* SQL for a chain's psql, as it is (a transaction's start or end). */
+int pgx_out_send(struct pgx_out *o, const char *db, const char *sql,
+		 struct err *e) __attribute__((warn_unused_result));
+/* One table for a chain: pre (SQL ending in ";\n"), then copy (a COPY
+ * ... TO STDOUT statement) through zstd, then the mark; what names it. */
+int pgx_out_send_copy(struct pgx_out *o, const char *db, const char *pre,
+		      const char *copy, const char *what, struct err *e)
+	__attribute__((warn_unused_result));
+/* pgx_copy_out calls mark(ctx, NULL, 0) at each of a chain's marks,
+ * after the table's last plain bytes and frames: it may send more. */
+void pgx_out_on_mark(struct pgx_out *o, zpipe_mark mark);
+/* The chain's script has ended: psql ends once it has run it. */
+void pgx_out_close(struct pgx_out *o);
+/* Runs script on o (unless pgx_out_start gave it one; a chain's comes by
+ * pgx_out_send), which it frees;
  * sink gets the decoded output as it arrives.  With frame, each of the
  * server's frames is also handed to it (with ctx) after its plain bytes:
  * the archive keeps such a frame as it is when it is one of its parts. */

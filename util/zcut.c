@@ -10,18 +10,21 @@
 
 #define OUT (128u * 1024)
 #define ZMAGIC 0xFD2FB528u
+#define SKIPPABLE(m) (((m) & 0xFFFFFFF0u) == 0x184D2A50u)
 #define BLOCK_MAX (128u << 10)
 
 /* What the unit being collected is; W_OFF: the stream is not one zstd
- * knows how to walk (a skippable frame, damage), so the decoder takes the
- * rest as it comes and says what is wrong with it. */
-enum { W_MAGIC, W_HEAD, W_BHDR, W_BODY, W_SUM, W_OFF };
+ * knows how to walk (a skippable frame nobody takes, damage), so the
+ * decoder takes the rest as it comes and says what is wrong with it.
+ * W_SKIPH, W_SKIP: a skippable frame's header and payload, for mark. */
+enum { W_MAGIC, W_HEAD, W_BHDR, W_BODY, W_SUM, W_SKIPH, W_SKIP, W_OFF };
 
 struct zcut {
 	ZSTD_DCtx *d;		/* the stream's decoder */
 	ZSTD_DCtx *alone;	/* a part's own, to check it */
 	unsigned char *out;
 	zpipe_frame frame;
+	zpipe_mark mark;
 	size_t max, cut;
 	int st;
 	size_t need;		/* the unit's size */
@@ -183,11 +186,18 @@ static int step(struct zcut *c, zpipe_sink sink, void *ctx, int *at_end,
 {
 	const unsigned char *u = (const unsigned char *)c->unit.p;
 	unsigned h, type;
+	uint32_t m;
 
 	switch (c->st) {
 	case W_MAGIC:
-		if ((uint32_t)(u[0] | u[1] << 8 | u[2] << 16 |
-			       (uint32_t)u[3] << 24) != ZMAGIC) {
+		m = (uint32_t)(u[0] | u[1] << 8 | u[2] << 16 |
+			       (uint32_t)u[3] << 24);
+		if (SKIPPABLE(m) && c->mark) {
+			c->need = 8;
+			c->st = W_SKIPH;
+			return 0;
+		}
+		if (m != ZMAGIC) {
 			c->st = W_OFF;
 			return dec(c, u, c->unit.len, sink, ctx, at_end, why,
 				   whylen);
@@ -248,6 +258,24 @@ static int step(struct zcut *c, zpipe_sink sink, void *ctx, int *at_end,
 		c->st = W_MAGIC;
 		c->need = 5;
 		return 0;
+	case W_SKIPH:
+		c->need = u[4] | u[5] << 8 | u[6] << 16 | (size_t)u[7] << 24;
+		if (c->need > ZCUT_MARK_MAX) {
+			c->st = W_OFF;
+			return dec(c, u, c->unit.len, sink, ctx, at_end, why,
+				   whylen);
+		}
+		c->st = W_SKIP;
+		return c->need == 0;
+	case W_SKIP:
+		c->st = W_MAGIC;
+		c->need = 5;
+		*at_end = 1;	/* between frames again */
+		if (c->mark(ctx, u, c->unit.len)) {
+			snprintf(why, whylen, "stopped at a mark");
+			return -1;
+		}
+		return 0;
 	}
 	return 0;
 }
@@ -268,19 +296,25 @@ int zcut_feed(struct zcut *c, const void *in, size_t len, zpipe_sink sink,
 		p += n;
 		len -= n;
 		while (c->st != W_OFF && c->unit.len >= c->need) {
-			size_t keep = c->st == W_MAGIC ? c->unit.len : 0;
+			int was = c->st;
 
 			r = step(c, sink, ctx, at_end, why, whylen);
 			if (r < 0)
 				return -1;
-			/* The header's first five bytes stay: it is one unit. */
-			if (!keep || c->st != W_HEAD)
+			/* A header's first five bytes stay: it is one unit. */
+			if (was != W_MAGIC ||
+			    (c->st != W_HEAD && c->st != W_SKIPH))
 				buf_reset(&c->unit);
 			if (!r)
 				break;
 		}
 	}
 	return 0;
+}
+
+void zcut_on_mark(struct zcut *c, zpipe_mark mark)
+{
+	c->mark = mark;
 }
 
 void zcut_free(struct zcut *c)

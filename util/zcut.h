@@ -13,6 +13,11 @@
  * marked last, a checksum of its own) and decoded once alone before it
  * is handed out; whatever does not decode alone to the same bytes is
  * handed out as NULL, and the stream is not cut again.
+ *
+ * A skippable frame between frames is a mark the sender put there (psql
+ * on the server ends each table of a run with one): with a mark callback
+ * it is handed to it, with its payload, in its place among the plain
+ * bytes; without one it is skipped, as zstd itself does.
  */
 #ifndef FERRY_UTIL_ZCUT_H
 #define FERRY_UTIL_ZCUT_H
@@ -30,6 +35,10 @@ struct zcut *zcut_new(zpipe_frame frame, size_t max, size_t cut);
  * frame.  0, or -1 with the reason in why. */
 int zcut_feed(struct zcut *c, const void *in, size_t len, zpipe_sink sink,
 	      void *ctx, int *at_end, char *why, size_t whylen);
+/* Before the first byte: mark gets each skippable frame's payload (of up
+ * to ZCUT_MARK_MAX bytes; a larger one is skipped). */
+#define ZCUT_MARK_MAX 4096u
+void zcut_on_mark(struct zcut *c, zpipe_mark mark);
 void zcut_free(struct zcut *c);
 
 #endif

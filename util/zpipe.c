@@ -111,6 +111,12 @@ void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max,
 		z->cut = zcut_new(frame, max, cut);
 }
 
+void zdec_on_mark(struct zdec *z, zpipe_mark mark)
+{
+	if (z->cut)
+		zcut_on_mark(z->cut, mark);
+}
+
 int zdec_end(struct zdec *z)
 {
 	if (z->at_end)

@@ -18,6 +18,10 @@ typedef int (*zpipe_sink)(void *ctx, const void *data, size_t len);
  * to the sink (NULL when it was not kept); non-zero stops the feed. */
 typedef int (*zpipe_frame)(void *ctx, const void *frame, size_t len);
 
+/* Receives a skippable frame's payload (util/zcut.h); non-zero stops
+ * the feed. */
+typedef int (*zpipe_mark)(void *ctx, const void *data, size_t len);
+
 struct zdec;
 
 struct zdec *zdec_new(enum zpipe_codec codec);
@@ -32,6 +36,9 @@ int zdec_feed(struct zdec *z, const void *in, size_t len, zpipe_sink sink,
  * plain bytes compressed may store these instead. */
 void zdec_keep_frames(struct zdec *z, zpipe_frame frame, size_t max,
 		      size_t cut);
+/* After zdec_keep_frames: mark gets each skippable frame between frames
+ * (with the sink's ctx), in its place among the plain bytes. */
+void zdec_on_mark(struct zdec *z, zpipe_mark mark);
 /* 0 when the input ended at the end of a whole frame (a cut stream is
  * an error, not a short file). */
 int zdec_end(struct zdec *z);

@@ -81,9 +81,11 @@ PSQL -c "DROP OWNED BY ferry_lim" -d pgf >/dev/null
 PSQL -c "DROP ROLE ferry_lim" >/dev/null
 
 # DDL queued behind the backup's locks, on the server path: the next
-# table's COPY starts on the server while the one before still arrives,
-# and its lock (NOWAIT: it must not queue behind that DDL) is refused
-# there.  The failure is that table's, said in psql's words.
+# tables' COPYs start on one psql on the server while the one before
+# still arrives (mid, then small after it), and small's lock (NOWAIT: it
+# must not queue behind that DDL) is refused there.  The failure is
+# small's, not mid's, said in psql's words.
+PSQL -d pgf -c "CREATE TABLE mid AS SELECT generate_series(1, 5000) id" -c "ANALYZE mid" >/dev/null
 backup_conf srv.ini pgf "jobs = 1" "databases = pgf" "transfer = server"
 "$FERRY" -vv -c srv.ini backup --only postgres >srv.out 2>srv.err &
 fp=$!
@@ -104,7 +106,7 @@ for _ in $(seq 1 100); do
 	sleep 0.02
 done
 set +e; wait $fp; rc=$?; wait $ddl; set -e
-if [ "$queued" = t ] && grep -q "COPY public.small started while the table before still arrives" srv.err; then
+if [ "$queued" = t ] && grep -q "COPY public.mid started while the table before still arrives" srv.err; then
 	same "a table started early whose lock is refused: exit 1" "$rc" "1"
 	contains "its error names the table and the lock" "$(cat srv.err)" 'COPY public.small by psql on the server: ERROR:  could not obtain lock on relation "public.small"'
 	unchanged "lock refused to a table started early"
@@ -113,7 +115,7 @@ else
 	# shellcheck disable=SC2086
 	for f in archives/pgf-*; do case " $(echo $good) " in *" ${f#archives/} "*) ;; *) rm -f "$f" ;; esac; done
 fi
-PSQL -d pgf -c "ALTER TABLE small DROP COLUMN IF EXISTS queued" >/dev/null
+PSQL -d pgf -c "ALTER TABLE small DROP COLUMN IF EXISTS queued" -c "DROP TABLE mid" >/dev/null
 sleep 1
 
 # DDL during the backup waits for it; the archive is the state before

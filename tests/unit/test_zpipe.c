@@ -89,9 +89,95 @@ static void round_trip(enum zpipe_codec codec, const char *name)
 	buf_release(&dec);
 }
 
+/* What a run of tables on one psql sends: frame, mark, frame, mark. */
+struct marks {
+	struct buf plain;
+	size_t at[3];		/* plain bytes seen at each mark */
+	char payload[3][8];
+	int n;
+};
+
+static int mark_sink(void *ctx, const void *data, size_t len)
+{
+	struct marks *m = ctx;
+
+	buf_add(&m->plain, data, len);
+	return 0;
+}
+
+static int no_frame(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+static int on_mark(void *ctx, const void *data, size_t len)
+{
+	struct marks *m = ctx;
+
+	if (m->n < 3) {
+		m->at[m->n] = m->plain.len;
+		snprintf(m->payload[m->n], sizeof(m->payload[0]), "%.*s",
+			 (int)len, (const char *)data);
+	}
+	m->n++;
+	return 0;
+}
+
+static void marks(void)
+{
+	static const unsigned char skip0[] = { 0x50, 0x2A, 0x4D, 0x18, 0, 0, 0, 0 };
+	static const unsigned char skip2[] = { 0x5F, 0x2A, 0x4D, 0x18, 2, 0, 0, 0,
+					       'o', 'k' };
+	struct buf a = BUF_INIT, b = BUF_INIT, wire = BUF_INIT;
+	struct marks m = { BUF_INIT, { 0 }, { "" }, 0 };
+	struct zdec *z = zdec_new(ZP_ZSTD);
+	int ok = 1;
+
+	for (int i = 0; i < 20000; i++) {
+		buf_printf(&a, "%d\tfirst table\n", i);
+		if (i % 2)
+			buf_printf(&b, "%d\tsecond\n", i);
+	}
+	encode(ZP_ZSTD, &a, &wire);
+	buf_add(&wire, skip0, sizeof(skip0));
+	{
+		struct buf eb = BUF_INIT;
+
+		encode(ZP_ZSTD, &b, &eb);
+		buf_add(&wire, eb.p, eb.len);
+		buf_release(&eb);
+	}
+	buf_add(&wire, skip2, sizeof(skip2));
+	zdec_keep_frames(z, no_frame, 1u << 20, 0);
+	zdec_on_mark(z, on_mark);
+	/* Pieces of 3 bytes: every unit arrives in parts. */
+	for (size_t at = 0; at < wire.len && ok; at += 3)
+		ok = zdec_feed(z, wire.p + at, wire.len - at < 3 ? wire.len - at : 3,
+			       mark_sink, &m) == 0;
+	T_OK(ok && zdec_end(z) == 0, "marks: the stream decodes");
+	T_OK(m.n == 2, "marks: each skippable frame is a mark");
+	T_OK(m.at[0] == a.len && m.at[1] == a.len + b.len,
+	     "marks: each mark comes after its frame's plain bytes");
+	T_OK(!strcmp(m.payload[0], "") && !strcmp(m.payload[1], "ok"),
+	     "marks: with their payloads");
+	T_OK(m.plain.len == a.len + b.len &&
+	     !memcmp(m.plain.p, a.p, a.len) &&
+	     !memcmp(m.plain.p + a.len, b.p, b.len),
+	     "marks: the plain bytes are the frames' and nothing else");
+	zdec_free(z);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&wire);
+	buf_release(&m.plain);
+}
+
 int main(void)
 {
 	round_trip(ZP_ZSTD, "zstd");
 	round_trip(ZP_GZIP, "gzip");
+	marks();
 	return T_DONE();
 }

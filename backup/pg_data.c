@@ -330,15 +330,26 @@ struct chain {
 /* The next table after those sent, or the end of the transaction. */
 static int chain_more(struct chain *ch, struct err *e)
 {
+	int rc;
+
 	if (ch->done)
 		return 0;
-	if ((ch->next = take(ch->w->run, 1)))
-		return chain_send(ch->w, ch->o, ch->next, e);
-	ch->done = 1;
-	if (pgx_out_send(ch->o, ch->w->run->db, "COMMIT;\n", e) < 0)
-		return -1;
-	pgx_out_close(ch->o);
-	return 0;
+	if ((ch->next = take(ch->w->run, 1))) {
+		rc = chain_send(ch->w, ch->o, ch->next, e);
+	} else {
+		ch->done = 1;
+		rc = pgx_out_send(ch->o, ch->w->run->db, "COMMIT;\n", e);
+		pgx_out_close(ch->o);
+	}
+	/* psql stopped reading: it has ended (a table's COPY failed), and
+	 * pgx_copy_out reports why, in psql's words. */
+	if (rc < 0 && e->code == FX_REMOTE) {
+		err_clear(e);
+		ch->done = 1;
+		pgx_out_close(ch->o);
+		rc = 0;
+	}
+	return rc;
 }
 
 static int chain_begin(struct chain *ch, struct err *e)
@@ -426,14 +437,16 @@ static int copy_chain(struct worker *w, struct table *t, struct err *e)
 		goto out;
 	/* A psql that stopped reading is reported by pgx_copy_out, with
 	 * its words. */
-	if ((!t->chained && (pgx_out_send(ch.o, run->db, join, e) < 0 ||
-			     chain_send(w, ch.o, t, e) < 0)) ||
-	    chain_more(&ch, e) < 0) {
+	if (!t->chained && (pgx_out_send(ch.o, run->db, join, e) < 0 ||
+			    chain_send(w, ch.o, t, e) < 0)) {
 		if (e->code != FX_REMOTE)
 			goto out;
 		err_clear(e);
+		ch.done = 1;
 		pgx_out_close(ch.o);
 	}
+	if (chain_more(&ch, e) < 0)
+		goto out;
 	pgx_out_on_mark(ch.o, chain_mark);
 	rc = pgx_copy_out(run->xf, ch.o, run->db, NULL, what, chain_stream,
 			  chain_frame, &ch, e);

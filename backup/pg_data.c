@@ -184,6 +184,18 @@ out:
 	return rc;
 }
 
+/* A chain's start on o: its transaction joins the snapshot, then t. */
+static int chain_open(struct worker *w, struct pgx_out *o, struct table *t,
+		      struct err *e)
+{
+	char *join = join_sql(w->run);
+	int rc = pgx_out_send(o, w->run->db, join, e) < 0 ||
+		 chain_send(w, o, t, e) < 0 ? -1 : 0;
+
+	free(join);
+	return rc;
+}
+
 /* pgx_out_on_end's: the table after this one starts on the psql kept
  * ready, while this one's last jobs are still compressed and sent (0.1
  * to 0.3 s a table otherwise, on either side of the wire). */
@@ -201,13 +213,9 @@ static void start_next(void *arg)
 	w->next = t;
 	/* Its own COPY then reports the failure, as its psql's. */
 	if (pgx_chains(w->run->xf)) {
-		char *join = join_sql(w->run);
-
 		t->chained = 1;
 		w->run->ahead_started = 1;
-		r = pgx_out_send(t->ahead, w->run->db, join, &e) < 0 ||
-			chain_send(w, t->ahead, t, &e) < 0;
-		free(join);
+		r = chain_open(w, t->ahead, t, &e) < 0;
 	} else {
 		r = pgdata_start_ahead(w->run, w->c, t, &e) < 0;
 	}
@@ -327,6 +335,19 @@ struct chain {
 	unsigned n;		/* tables ended */
 };
 
+/* rc of a send to the chain's psql.  One that stopped reading has ended
+ * (a table's COPY failed): pgx_copy_out reports why, in psql's words. */
+static int chain_sent(struct chain *ch, int rc, struct err *e)
+{
+	if (rc < 0 && e->code == FX_REMOTE) {
+		err_clear(e);
+		ch->done = 1;
+		pgx_out_close(ch->o);
+		rc = 0;
+	}
+	return rc;
+}
+
 /* The next table after those sent, or the end of the transaction. */
 static int chain_more(struct chain *ch, struct err *e)
 {
@@ -341,15 +362,7 @@ static int chain_more(struct chain *ch, struct err *e)
 		rc = pgx_out_send(ch->o, ch->w->run->db, "COMMIT;\n", e);
 		pgx_out_close(ch->o);
 	}
-	/* psql stopped reading: it has ended (a table's COPY failed), and
-	 * pgx_copy_out reports why, in psql's words. */
-	if (rc < 0 && e->code == FX_REMOTE) {
-		err_clear(e);
-		ch->done = 1;
-		pgx_out_close(ch->o);
-		rc = 0;
-	}
-	return rc;
+	return chain_sent(ch, rc, e);
 }
 
 static int chain_begin(struct chain *ch, struct err *e)
@@ -420,7 +433,6 @@ static int copy_chain(struct worker *w, struct table *t, struct err *e)
 {
 	struct dbrun *run = w->run;
 	struct chain ch = { .w = w, .cur = t };
-	char *join = join_sql(run);
 	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
 	int rc = -1;
 
@@ -437,15 +449,9 @@ static int copy_chain(struct worker *w, struct table *t, struct err *e)
 		goto out;
 	/* A psql that stopped reading is reported by pgx_copy_out, with
 	 * its words. */
-	if (!t->chained && (pgx_out_send(ch.o, run->db, join, e) < 0 ||
-			    chain_send(w, ch.o, t, e) < 0)) {
-		if (e->code != FX_REMOTE)
-			goto out;
-		err_clear(e);
-		ch.done = 1;
-		pgx_out_close(ch.o);
-	}
-	if (chain_more(&ch, e) < 0)
+	if ((!t->chained &&
+	     chain_sent(&ch, chain_open(w, ch.o, t, e), e) < 0) ||
+	    chain_more(&ch, e) < 0)
 		goto out;
 	pgx_out_on_mark(ch.o, chain_mark);
 	rc = pgx_copy_out(run->xf, ch.o, run->db, NULL, what, chain_stream,
@@ -462,7 +468,6 @@ out:
 	pgx_out_discard(ch.o);
 	arc_stream_abort(ch.k.s);
 	free(ch.member);
-	free(join);
 	free(what);
 	return rc;
 }

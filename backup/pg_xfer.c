@@ -325,12 +325,18 @@ void pgx_out_on_mark(struct pgx_out *o, zpipe_mark mark)
 	o->mark = mark;
 }
 
+/* s to psql's input, unless it stopped reading already. */
+static void put(struct pgx_out *o, const char *s)
+{
+	if (!o->lost && (o->in < 0 || fd_write_all(o->in, s, strlen(s)) < 0))
+		o->lost = 1;
+	o->started = 1;
+}
+
 int pgx_out_send(struct pgx_out *o, const char *db, const char *sql,
 		 struct err *e)
 {
-	o->started = 1;
-	if (!o->lost && (o->in < 0 || fd_write_all(o->in, sql, strlen(sql)) < 0))
-		o->lost = 1;
+	put(o, sql);
 	if (o->lost)
 		return err_set(e, FX_REMOTE, "postgres %s: psql on the server "
 			       "stopped reading", db);
@@ -390,10 +396,8 @@ int pgx_out_start(struct pgx_out *o, const char *db, const char *script,
 {
 	int rc = 0;
 
-	if (!o->started && (o->in < 0 ||
-			    fd_write_all(o->in, script, strlen(script)) < 0))
-		o->lost = 1;
-	o->started = 1;
+	if (!o->started)
+		put(o, script);
 	if (o->lost)
 		rc = err_set(e, FX_REMOTE, "postgres %s: %s: psql on the "
 			     "server stopped reading", db, what);

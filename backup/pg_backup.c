@@ -151,22 +151,23 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	struct worker *w = NULL;
 	struct buf pre = BUF_INIT, post = BUF_INIT, sql = BUF_INIT;
 	json_t *info = NULL, *tables = json_array(), *unsup = json_array();
-	size_t jobs = (size_t)conf_num(conf, "postgres", "jobs"), started = 0;
+	size_t jobs = 1, started = 0;
 	char *snap = NULL;
 	int rc = -1;
 
 	pthread_mutex_init(&run.mu, NULL);
 	if (!c && !(c = pg_open(tg, db, e)))
 		goto out;
-	if (list_tables(c, &run, e) < 0)
+	if (list_tables(c, &run, e) < 0 || pgx_probe_wait(probe, e) < 0)
 		goto out;
+	jobs = (size_t)pgx_backup_jobs(xf, conf);
 	if (jobs > run.n)
 		jobs = run.n ? run.n : 1;
+	log_verbose("postgres %s: %zu table%s on %zu session%s", db, run.n,
+		    run.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s");
 	/* Two exec channels a worker then, and sshd's MaxSessions is 10 by
 	 * default: the next database's psql started ahead needs one too. */
 	run.spares = jobs <= PGX_SPARE_JOBS;
-	if (pgx_probe_wait(probe, e) < 0)
-		goto out;
 	/* The largest table's psql connects while the tables are locked. */
 	if (run.n && pgx_wants(xf, run.t[0].size)) {
 		run.t[0].ahead = spare;

@@ -39,7 +39,7 @@ void pgx_release(struct pgx *p)
  * compresses in jobs of a given size, without overlap, so that
  * util/zcut.c can cut its frame), "ctr ID" for a running container that publishes
  * PostgreSQL's port and has psql inside, "bin PATH" for each versioned
- * psql.  The sample that follows times the link: for a backup that
+ * psql, "cpus N" for the server's cores.  The sample that follows times the link: for a backup that
  * takes the server path whatever the link, it still sizes the tables
  * that go through the tunnel instead (pgx_choose). */
 static char *probe_script(int port)
@@ -53,7 +53,9 @@ static char *probe_script(int port)
 		"--filter publish=%d 2>/dev/null); do docker exec $c sh -c "
 		"'command -v psql' >/dev/null 2>&1 && { echo ctr $c; break; }; "
 		"done; fi; for b in " PSQL_BINS "; do "
-		"[ -x \"$b\" ] && echo \"bin $b\"; done; true", port);
+		"[ -x \"$b\" ] && echo \"bin $b\"; done; "
+		"echo \"cpus $(nproc 2>/dev/null || "
+		"getconf _NPROCESSORS_ONLN 2>/dev/null)\"; true", port);
 }
 
 /* What reaching PostgreSQL takes, whichever the path. */
@@ -66,6 +68,45 @@ static void fill(struct pgx *p, const struct conf *conf, struct xport *x)
 	p->user = conf_str(conf, "postgres", "user");
 	p->password = conf_str(conf, "postgres", "password");
 	p->timeout_s = conf_num(conf, "server", "connect_timeout") / 1000 + 1;
+}
+
+/* The server's cores as the probe found them; 0: not known. */
+static int cpus(const char *have)
+{
+	char *v = probe_field(have, "cpus ");
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	free(v);
+	return n > 0 && n < 100000 ? (int)n : 0;
+}
+
+int pgx_backup_jobs(const struct pgx *p, const struct conf *conf)
+{
+	int jobs = (int)conf_num(conf, "postgres", "jobs");
+
+	/* One psql's COPY and its zstd -T0 keep two cores busy: on a
+	 * smaller server a second COPY only shares them, with more work
+	 * for both (bench/pg_slow: 3.5 s for 14 tables with one, 3.8 s
+	 * with two, on two cores). */
+	if (p->server && p->cpus > 0 && p->cpus < PGX_CPUS_A_COPY * 2 &&
+	    !conf_is_set(conf, "postgres", "jobs"))
+		return 1;
+	return jobs;
+}
+
+/* Says, for check and the manifest, that the backup copies one table at
+ * a time where `jobs` would say more. */
+static void why_jobs(struct pgx *p, const struct conf *conf)
+{
+	char *why;
+
+	if (pgx_backup_jobs(p, conf) >= conf_num(conf, "postgres", "jobs"))
+		return;
+	why = xstrfmt("%s; one table at a time (jobs not set): one psql and "
+		      "its zstd keep the server's %d core%s busy", p->why,
+		      p->cpus, p->cpus == 1 ? "" : "s");
+	free(p->why);
+	p->why = why;
 }
 
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
@@ -102,6 +143,7 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	 * a tenth of a second a table saved by naming the newest itself. */
 	p->psql = probe_field(buf_str(&have), "bin ");
 	p->ctr = probe_field(buf_str(&have), "ctr ");
+	p->cpus = cpus(buf_str(&have));
 	if (!probe_has(buf_str(&have), "psql") && !p->ctr)
 		missing = xport_is_local(x) ? "psql" : "psql (on the host or in "
 			"a container publishing the port)";
@@ -150,6 +192,8 @@ int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 				 buf_str(&rate), p->ctr ? " in container " : "",
 				 p->ctr ? p->ctr : "", p->codec == ZP_ZSTD ?
 				 "zstd" : "gzip", p->small >> 20);
+	if (backup)
+		why_jobs(p, conf);
 out:
 	buf_release(&have);
 	buf_release(&rate);

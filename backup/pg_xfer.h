@@ -62,6 +62,7 @@ struct pgx {
 	int port;
 	long long timeout_s;
 	double link_bps;	/* measured for auto; 0: not */
+	int cpus;		/* the server's cores; 0: not known */
 	long long small;	/* auto: tables under it take the tunnel */
 };
 
@@ -70,6 +71,14 @@ struct pgx {
  * server cannot be had. */
 int pgx_choose(struct pgx *p, const struct conf *conf, struct xport *x,
 	       int backup, struct err *e) __attribute__((warn_unused_result));
+
+/* The cores one COPY on the server path keeps busy (the backend, psql,
+ * zstd's jobs). */
+#define PGX_CPUS_A_COPY 2
+/* How many sessions a backup copies tables on: [postgres] jobs, or where
+ * it is not set, 1 on the server path to a server of fewer than two
+ * COPYs' cores. */
+int pgx_backup_jobs(const struct pgx *p, const struct conf *conf);
 
 struct pgx_out;
 

@@ -160,6 +160,7 @@ for tr in server tunnel; do
 	# each, a mark between them)
 	if [ "$tr" = server ]; then
 		contains "transfer = server: a table's COPY starts while the one before ends" "$ERR" "started while the table before still arrives"
+		grep -Eq "postgres pg_edge: [0-9]+ tables on 3 sessions" <<<"$ERR" && ok "transfer = server, jobs = 3: three sessions copy pg_edge" || notok "transfer = server, jobs = 3: three sessions copy pg_edge: $(grep 'pg_edge: .* session' <<<"$ERR")"
 		chains=$(grep -Eo '[0-9]+ tables? copied by one psql' <<<"$ERR" | sort -n | tail -n 1)
 		[ "${chains%% *}" -ge 2 ] 2>/dev/null && ok "transfer = server: tables follow each other on one psql ($chains)" || notok "transfer = server: tables follow each other on one psql: '$chains'"
 	fi
@@ -184,6 +185,21 @@ for tr in server tunnel; do
 		drop "${db}_$tr"
 	done
 done
+
+# Where jobs is not set, a server of fewer than 4 cores gets one table at
+# a time on the server path: one psql and its zstd -T0 keep 2 cores busy
+# (the sandbox's server is this machine).
+backup_conf dflt.ini pg "databases = pg_edge" "transfer = server"
+cores=$(nproc)
+CHK=$("$FERRY" -c dflt.ini check 2>&1 || true)
+expect_exit "backup, jobs not set" 0 "$FERRY" -v -c dflt.ini backup --only postgres
+if [ "$cores" -lt 4 ]; then
+	contains "jobs not set, $cores cores: check says one table at a time" "$CHK" "; one table at a time (jobs not set): one psql and its zstd keep the server's $cores cores busy)"
+	contains "jobs not set, $cores cores: one session copies" "$ERR" " on 1 session"
+else
+	lacks "jobs not set, $cores cores: check says nothing of it" "$CHK" "one table at a time"
+	contains "jobs not set, $cores cores: jobs' default of 2 sessions copy" "$ERR" " on 2 sessions"
+fi
 
 # A server without zstd on its PATH (a key whose forced command sets it):
 # the psql started beside the probe (which counts on zstd) is not the

@@ -35,7 +35,8 @@ struct pgdb {
 	json_t *info;
 	struct pgdb_table *t;
 	size_t nt;
-	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 done */
+	int selected, exists, state;	/* state: 0 new, 1 pre done, 2 data
+					 * and indexes done, 3 analyzed too */
 	int created, cleaned;		/* by this restore; after --clean */
 	long long rows;
 	struct timespec t0, analyze_t0;

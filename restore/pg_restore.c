@@ -227,6 +227,7 @@ static int analyze_wait(struct pgr *p, struct err *e)
 		p->cur = d;	/* the database the failure is about */
 		return -1;
 	}
+	d->state = 3;
 	log_verbose("postgres %s: ANALYZE %.1fs (%d table%s on %d session%s)",
 		    d->dst, elapsed_since(&d->analyze_t0), p->an.tables,
 		    p->an.tables == 1 ? "" : "s", p->an.used, p->an.used == 1 ?
@@ -429,6 +430,7 @@ static void pgr_abandon(void *state, struct err *e)
 {
 	struct pgr *p = state;
 	struct buf dropped = BUF_INIT, left = BUF_INIT, done = BUF_INIT;
+	struct buf unanalyzed = BUF_INIT;
 	PGconn *admin = NULL;
 
 	/* libpq's "server closed the connection" is the tunnel's loss. */
@@ -454,8 +456,12 @@ static void pgr_abandon(void *state, struct err *e)
 
 		if (!d->selected || (!d->created && !d->cleaned && !d->state))
 			continue;
-		if (d->state == 2) {
-			buf_printf(&done, "%s%s", done.len ? ", " : "", d->dst);
+		/* Its data is all in and counted: dropping it would lose a
+		 * good copy for want of its statistics. */
+		if (d->state >= 2) {
+			struct buf *b = d->state == 3 ? &done : &unanalyzed;
+
+			buf_printf(b, "%s%s", b->len ? ", " : "", d->dst);
 			continue;
 		}
 		if (d->created) {
@@ -479,6 +485,9 @@ static void pgr_abandon(void *state, struct err *e)
 	if (left.len)
 		err_append(e, "; left incomplete%s: %s", p->x->o->clean ?
 			   " (--clean had emptied it)" : "", buf_str(&left));
+	if (unanalyzed.len)
+		err_append(e, "; restored, but not analyzed (run ANALYZE "
+			   "there): %s", buf_str(&unanalyzed));
 	if (done.len)
 		err_append(e, "; restored completely before the failure: %s",
 			   buf_str(&done));
@@ -486,6 +495,7 @@ static void pgr_abandon(void *state, struct err *e)
 	buf_release(&dropped);
 	buf_release(&left);
 	buf_release(&done);
+	buf_release(&unanalyzed);
 }
 
 static int pgr_end(void *state, struct err *e)
@@ -495,7 +505,7 @@ static int pgr_end(void *state, struct err *e)
 	if (analyze_wait(p, e) < 0)
 		return fail_db(p, e);
 	for (size_t i = 0; i < p->nd; i++)
-		if (p->d[i].selected && p->d[i].state != 2)
+		if (p->d[i].selected && p->d[i].state != 3)
 			return err_set(e, FX_VERIFY, "the archive ended before "
 				       "database %s was complete", p->d[i].src);
 	return 0;

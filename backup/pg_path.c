@@ -39,9 +39,10 @@ void pgx_release(struct pgx *p)
  * compresses in jobs of a given size, without overlap, so that
  * util/zcut.c can cut its frame), "ctr ID" for a running container that publishes
  * PostgreSQL's port and has psql inside, "bin PATH" for each versioned
- * psql, "cpus N" for the server's cores.  The sample that follows times the link: for a backup that
- * takes the server path whatever the link, it still sizes the tables
- * that go through the tunnel instead (pgx_choose). */
+ * psql, "cpus N" for the server's cores.  The sample that follows times
+ * the link: for a backup that takes the server path whatever the link,
+ * it still sizes the tables that go through the tunnel instead
+ * (pgx_choose). */
 static char *probe_script(int port)
 {
 	return xstrfmt(

@@ -10,14 +10,18 @@
  * restore that the template's statistics already cover.
  */
 static const char analyze_q[] =
-	"SELECT format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN "
+	"SELECT c.oid, CASE c.relkind WHEN "
 	"'p' THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM "
 	"pg_partition_tree(c.oid) t) ELSE pg_relation_size(c.oid) END AS size "
 	"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
 	"c.relkind IN ('r', 'm', 'p') AND NOT c.relispartition AND "
 	"c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', "
 	"'information_schema') AND n.nspname !~ '^pg_toast' ORDER BY size "
-	"DESC, 1";
+	"DESC, c.oid";
+
+/* The transaction-level advisory lock a session holds on the i-th table
+ * it analyzes: (this, i). */
+#define PGA_LOCK 0x66657279	/* "fery" */
 
 static int failed(struct err *e, const char *db, const char *msg)
 {
@@ -26,18 +30,18 @@ static int failed(struct err *e, const char *db, const char *msg)
 }
 
 /*
- * Each table goes to the session with the fewest bytes so far (then the
- * fewest tables, for empty ones): tables do not lock each other, and one
- * ANALYZE keeps one core busy (14 text tables: 2.1 s on one session,
- * 1.2 s on two).
+ * Every session walks the same list, biggest first, and analyzes each
+ * table whose advisory lock it gets: a session takes the next table as
+ * soon as it is free, whatever each one costs (which is not its size:
+ * 14 text tables, 1.28 s against 1.42 s when shared out by bytes up
+ * front).  One ANALYZE keeps one core busy, and the tables do not lock
+ * each other.  Each session's ANALYZEs are one transaction, the DO's.
  */
 int pga_start(struct pg_analyze *a, PGconn *c, PGconn **ses, int n,
 	      const struct pg_target *tg, const char *db, struct err *e)
 {
 	PGresult *r = PQexec(c, analyze_q);
-	struct buf sql[ITEMS_JOBS_MAX];
-	long long load[ITEMS_JOBS_MAX] = { 0 };
-	int count[ITEMS_JOBS_MAX] = { 0 };
+	struct buf sql = BUF_INIT;
 	int k = 0, rc = -1;
 
 	a->n = a->tables = a->used = 0;
@@ -47,20 +51,14 @@ int pga_start(struct pg_analyze *a, PGconn *c, PGconn **ses, int n,
 	}
 	a->tables = PQntuples(r);
 	k = a->tables < n ? a->tables : n;
-	for (int i = 0; i < k; i++)
-		buf_init(&sql[i]);
-	for (int i = 0; i < a->tables; i++) {
-		int s = 0;
-
-		for (int j = 1; j < k; j++)
-			if (load[j] < load[s] ||
-			    (load[j] == load[s] && count[j] < count[s]))
-				s = j;
-		buf_addstr(&sql[s], sql[s].len ? ", " : "ANALYZE ");
-		buf_addstr(&sql[s], PQgetvalue(r, i, 0));
-		load[s] += pg_num(PQgetvalue(r, i, 1), 0);
-		count[s]++;
-	}
+	/* Oids are digits: nothing in the list needs quoting. */
+	buf_addstr(&sql, "DO $ferry$ DECLARE t oid[] := '{");
+	for (int i = 0; i < a->tables; i++)
+		buf_printf(&sql, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+	buf_printf(&sql, "}'; BEGIN FOR i IN 1 .. %d LOOP IF "
+		   "pg_try_advisory_xact_lock(%d, i) THEN EXECUTE "
+		   "format('ANALYZE %%s', t[i]::regclass); END IF; END LOOP; "
+		   "END $ferry$", a->tables, PGA_LOCK);
 	for (int i = 0; i < k; i++) {
 		PGconn *s = ses[i] ? ses[i] : pg_open(tg, db, e);
 
@@ -68,7 +66,7 @@ int pga_start(struct pg_analyze *a, PGconn *c, PGconn **ses, int n,
 			goto out;
 		a->ses[a->n++] = s;
 		ses[i] = NULL;
-		if (!PQsendQuery(s, buf_str(&sql[i]))) {
+		if (!PQsendQuery(s, buf_str(&sql))) {
 			failed(e, db, PQerrorMessage(s));
 			goto out;
 		}
@@ -76,8 +74,7 @@ int pga_start(struct pg_analyze *a, PGconn *c, PGconn **ses, int n,
 	a->used = k;
 	rc = 0;
 out:
-	for (int i = 0; i < k; i++)
-		buf_release(&sql[i]);
+	buf_release(&sql);
 	PQclear(r);
 	return rc;
 }

@@ -141,7 +141,7 @@ same "restored: the table dropped meanwhile is whole" "$(PSQL -d pgf_back -c 'SE
 # is all in and counted, so the database stays, named as not analyzed,
 # never as restored completely.
 PSQL -c "DROP DATABASE IF EXISTS pgf_an WITH (FORCE)" >/dev/null
-PSQL -c "DO \$\$ BEGIN FOR i IN 1..60000 LOOP PERFORM pg_stat_clear_snapshot(); PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pgf_an' AND query ILIKE 'ANALYZE%'; EXIT WHEN FOUND; PERFORM pg_sleep(0.001); END LOOP; END \$\$" >/dev/null 2>&1 &
+PSQL -c "DO \$\$ BEGIN FOR i IN 1..60000 LOOP PERFORM pg_stat_clear_snapshot(); PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pgf_an' AND query ILIKE '%ANALYZE%'; EXIT WHEN FOUND; PERFORM pg_sleep(0.001); END LOOP; END \$\$" >/dev/null 2>&1 &
 killer=$!
 expect_exit "a restore whose ANALYZE fails: exit 1" 1 "$FERRY" -c f.ini restore "$new" --db pgf=pgf_an
 wait "$killer" 2>/dev/null || true

@@ -51,6 +51,20 @@ static int to_frame(void *arg, const void *frame, size_t len)
 	return 0;
 }
 
+/* t's schema and name quoted for SQL on c, or the reason they are not
+ * (an encoding c rejects); *qs and *qt are PQfreemem's. */
+static int quote_table(PGconn *c, const char *db, const struct table *t,
+		       char **qs, char **qt, struct err *e)
+{
+	*qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
+	*qt = PQescapeIdentifier(c, t->name, strlen(t->name));
+	if (*qs && *qt)
+		return 0;
+	return err_set(e, FX_FAIL, "postgres %s: COPY %s.%s: %.*s", db,
+		       t->schema, t->name, pg_errlen(PQerrorMessage(c)),
+		       PQerrorMessage(c));
+}
+
 /* t's lock (NOWAIT: the leader holds one, DDL may queue behind it) and
  * its COPY, by column names, as SQL ending in ";\n" each. */
 static char *lock_sql(const char *qs, const char *qt)
@@ -118,17 +132,14 @@ void pgdata_cancel_ahead(struct dbrun *run, PGconn *c)
 int pgdata_start_ahead(struct dbrun *run, PGconn *c, struct table *t,
 		       struct err *e)
 {
-	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
-	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
-	char *script = qs && qt ? server_script(run, t, qs, qt) : NULL;
+	char *qs, *qt, *script = NULL;
 	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
-	int rc;
+	int rc = quote_table(c, run->db, t, &qs, &qt, e);
 
-	if (!script)
-		rc = err_set(e, FX_FAIL, "postgres %s: %s: %.*s", run->db, what,
-			     pg_errlen(PQerrorMessage(c)), PQerrorMessage(c));
-	else
+	if (rc == 0) {
+		script = server_script(run, t, qs, qt);
 		rc = pgx_out_start(t->ahead, run->db, script, what, e);
+	}
 	run->ahead_started = 1;
 	PQfreemem(qs);
 	PQfreemem(qt);
@@ -159,19 +170,12 @@ static struct table *take(struct dbrun *run, int server)
 static int chain_send(struct worker *w, struct pgx_out *o, struct table *t,
 		      struct err *e)
 {
-	PGconn *c = w->c;
-	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
-	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
-	char *what = xstrfmt("COPY %s.%s", t->schema, t->name);
+	char *qs, *qt, *what = xstrfmt("COPY %s.%s", t->schema, t->name);
 	char *lock = NULL, *copy = NULL;
 	int rc;
 
-	if (!qs || !qt) {
-		rc = err_set(e, FX_FAIL, "postgres %s: %s: %.*s", w->run->db,
-			     what, pg_errlen(PQerrorMessage(c)),
-			     PQerrorMessage(c));
+	if ((rc = quote_table(w->c, w->run->db, t, &qs, &qt, e)) < 0)
 		goto out;
-	}
 	lock = lock_sql(qs, qt);
 	copy = copy_sql(t, qs, qt);
 	rc = pgx_out_send_copy(o, w->run->db, lock, copy, what, e);
@@ -485,9 +489,7 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 	struct dbrun *run = w->run;
 	PGconn *c = w->c;
 	const char *db = run->db;
-	char *qs = PQescapeIdentifier(c, t->schema, strlen(t->schema));
-	char *qt = PQescapeIdentifier(c, t->name, strlen(t->name));
-	char *sql = NULL, *member = member_of(db, t);
+	char *qs = NULL, *qt = NULL, *sql = NULL, *member = member_of(db, t);
 	struct arc_stream *s = NULL;
 	long long rows = 0;
 	uint64_t bytes = 0;
@@ -495,6 +497,8 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 	char *row;
 	int n, rc = -1;
 
+	if (quote_table(c, db, t, &qs, &qt, e) < 0)
+		goto out;
 	if (pgx_wants(run->xf, t->size)) {
 		if (copy_server(w, t, qs, qt, member, &rows, &bytes, e) < 0)
 			goto out;
@@ -503,7 +507,7 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 	/* A helper's lock must not queue behind DDL that queued behind the
 	 * leader's lock: that would wait forever, so fail now (as pg_dump). */
 	if (nowait) {
-		sql = xstrfmt("LOCK TABLE %s.%s IN ACCESS SHARE MODE NOWAIT", qs, qt);
+		sql = lock_sql(qs, qt);
 		if (pg_exec(c, sql, db, e) < 0) {
 			err_wrap(e, "table %s.%s is wanted by another session "
 				 "(DDL during the backup?)", t->schema, t->name);
@@ -513,8 +517,7 @@ static int copy_table(struct worker *w, struct table *t, int nowait,
 	}
 	/* Columns by name, as pg_dump does: a partition attached with its
 	 * columns in another order still restores into the right ones. */
-	sql = xstrfmt("COPY %s.%s%s%s%s TO STDOUT", qs, qt, *t->cols ? " (" : "",
-		      t->cols, *t->cols ? ")" : "");
+	sql = copy_sql(t, qs, qt);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		copy_failed(e, db, t, c);

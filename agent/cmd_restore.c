@@ -84,7 +84,8 @@ const struct cli_cmd cmd_restore_entry = {
 	"restore", cmd_restore, "ARCHIVE|--latest [--only LIST] "
 	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N] [--to DIR]",
 	"restore an archive into the configured server",
-	"  --latest          the newest archive\n"
+	"  --latest          the newest archive holding complete what is\n"
+	"                    restored (partial ones are passed over)\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
 	"  --only LIST       only these components (postgres, minio, redis,\n"
 	"                    neo4j, files, logs)\n"

@@ -30,11 +30,63 @@ struct source {
 	json_t *manifest;
 };
 
+/* Whether the map (SRC=DST, ...) names only what has holds; none named
+ * counts as not. */
+static int names_only_held(const struct strlist *map, json_t *has)
+{
+	for (size_t i = 0; map && i < map->n; i++) {
+		const char *eq = strchr(map->v[i], '=');
+		char *src = xstrndup(map->v[i], eq ? (size_t)(eq - map->v[i]) :
+				     strlen(map->v[i]));
+		int held = json_object_get(has, src) != NULL;
+
+		free(src);
+		if (!held)
+			return 0;
+	}
+	return map && map->n && json_is_object(has);
+}
+
+/* Why --latest passes over an archive (NULL: it fits).  It restores the
+ * newest backup of what is asked for: every component (or each one --only
+ * names) landed whole, or, failed, still holds each database or bucket
+ * --db or --bucket names (postgres and minio fail one at a time).  An
+ * archive without a readable manifest is taken, as before: what it holds
+ * is checked as it streams. */
+static char *unfit(json_t *man, const struct restore_opts *o)
+{
+	json_t *comps = json_object_get(man, "components"), *c;
+	const char *k;
+	int all = !o->only || !o->only->n;
+
+	if (!man)
+		return NULL;
+	json_object_foreach(comps, k, c) {
+		const char *st = json_string_value(json_object_get(c, "status"));
+		int wanted = all;
+
+		for (size_t i = 0; !all && i < o->only->n; i++)
+			wanted |= !strcmp(o->only->v[i], k);
+		if (!wanted || (st && !strcmp(st, "ok")))
+			continue;
+		if ((!strcmp(k, "postgres") &&
+		     names_only_held(o->dbmap, json_object_get(c, "databases"))) ||
+		    (!strcmp(k, "minio") &&
+		     names_only_held(o->bucketmap, json_object_get(c, "buckets"))))
+			continue;
+		return xstrfmt("partial: its %s failed at backup time", k);
+	}
+	for (size_t i = 0; !all && i < o->only->n; i++)
+		if (!json_object_get(comps, o->only->v[i]))
+			return xstrfmt("it holds no %s", o->only->v[i]);
+	return NULL;
+}
+
 static int pick(const struct conf *c, const struct restore_opts *o,
 		struct source *s, struct err *e)
 {
 	struct repo_entry *list = NULL;
-	size_t n = 0;
+	size_t n = 0, passed = 0;
 	int rc = -1;
 	const char *want = o->archive, *slash;
 
@@ -56,14 +108,26 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		const char *stem = (slash = strrchr(list[i].stem, '/')) ?
 				   slash + 1 : list[i].stem;
 		char *b = xstrfmt("%s.tar.zst", stem);
+		char *why = o->latest ? unfit(list[i].manifest, o) : NULL;
 
-		if (o->latest || !strcmp(b, want) || !strcmp(stem, want)) {
+		if (why) {
+			log_info("--latest: passing over %s: %s", b, why);
+			passed++;
+		} else if (o->latest || !strcmp(b, want) || !strcmp(stem, want)) {
 			s->path = o->offsite ? b : xstrdup(list[i].path);
 			s->manifest = json_incref(list[i].manifest);
 			if (o->offsite)
 				b = NULL;
 		}
 		free(b);
+		free(why);
+	}
+	if (!s->path && passed) {
+		err_set(e, FX_FAIL, "--latest: none of the %zu archive%s%s holds "
+			"complete what is to be restored (each is named above); "
+			"name one to restore what it holds", passed,
+			passed == 1 ? "" : "s", o->offsite ? " off-site" : "");
+		goto out;
 	}
 	if (!s->path) {
 		err_set(e, FX_FAIL, "%s: no such archive%s", o->latest ?

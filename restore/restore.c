@@ -53,7 +53,7 @@ static int names_only_held(const struct strlist *map, json_t *has)
  * --db or --bucket names (postgres and minio fail one at a time).  An
  * archive without a readable manifest is taken, as before: what it holds
  * is checked as it streams. */
-static char *unfit(json_t *man, const struct restore_opts *o)
+static char *unfit(json_t *man, const struct restore_opts *o, int *partial)
 {
 	json_t *comps = json_object_get(man, "components"), *c;
 	const char *k;
@@ -74,6 +74,7 @@ static char *unfit(json_t *man, const struct restore_opts *o)
 		    (!strcmp(k, "minio") &&
 		     names_only_held(o->bucketmap, json_object_get(c, "buckets"))))
 			continue;
+		*partial = 1;
 		return xstrfmt("partial: its %s failed at backup time", k);
 	}
 	for (size_t i = 0; !all && i < o->only->n; i++)
@@ -87,7 +88,7 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 {
 	struct repo_entry *list = NULL;
 	size_t n = 0, passed = 0;
-	int rc = -1;
+	int rc = -1, partial = 0;
 	const char *want = o->archive, *slash;
 
 	if (o->offsite) {
@@ -108,7 +109,8 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		const char *stem = (slash = strrchr(list[i].stem, '/')) ?
 				   slash + 1 : list[i].stem;
 		char *b = xstrfmt("%s.tar.zst", stem);
-		char *why = o->latest ? unfit(list[i].manifest, o) : NULL;
+		char *why = o->latest ? unfit(list[i].manifest, o, &partial) :
+			    NULL;
 
 		if (why) {
 			log_info("--latest: passing over %s: %s", b, why);
@@ -121,6 +123,21 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		}
 		free(b);
 		free(why);
+	}
+	if (!s->path && passed && !partial) {
+		/* Only --only can ask for what no archive holds: a usage
+		 * error, as for a named archive without it. */
+		struct buf b = BUF_INIT;
+
+		for (size_t i = 0; i < o->only->n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", o->only->v[i]);
+		err_set(e, FX_USAGE, "--latest: no archive%s holds %s %s",
+			o->offsite ? " off-site" : "", o->only->n == 1 ? "a" :
+			"every component of", buf_str(&b));
+		if (o->only->n == 1)
+			err_append(e, " component");
+		buf_release(&b);
+		goto out;
 	}
 	if (!s->path && passed) {
 		err_set(e, FX_FAIL, "--latest: none of the %zu archive%s%s holds "

@@ -62,7 +62,7 @@ static int list_tables(PGconn *c, struct dbrun *run, struct err *e)
 
 	if (!r)
 		return -1;
-	run->n = (size_t)PQntuples(r);
+	run->n = run->end = (size_t)PQntuples(r);
 	run->t = xcalloc(run->n + 1, sizeof(*run->t));
 	for (size_t i = 0; i < run->n; i++) {
 		run->t[i].schema = xstrdup(PQgetvalue(r, (int)i, 0));
@@ -139,6 +139,65 @@ static int add_script(struct bk_ctx *ctx, const char *db, const char *what,
 	return rc;
 }
 
+/* A helper's session, opened on a thread of its own so that they all
+ * connect at once: one after the other, on a slow link each waited
+ * behind the streams of those before (12 sessions at 5 Mbit: the last
+ * ones timed out). */
+struct opening {
+	struct worker *w;
+	const struct pg_target *tg;
+	const char *db, *sql;
+	struct err e;
+};
+
+static void *open_one(void *arg)
+{
+	struct opening *o = arg;
+
+	if ((o->w->c = pg_open(o->tg, o->db, &o->e)) &&
+	    pg_exec(o->w->c, o->sql, o->db, &o->e) < 0) {
+		PQfinish(o->w->c);
+		o->w->c = NULL;
+	}
+	return NULL;
+}
+
+/* Opens w[1..jobs-1]'s sessions, joined to snap, before any table is
+ * read: a refusal still fails the run while the COPY begun ahead can be
+ * cancelled.  On failure the caller closes those that opened. */
+static int open_helpers(struct worker *w, size_t jobs,
+			const struct pg_target *tg, const char *db,
+			const char *snap, struct err *e)
+{
+	struct opening *o = xcalloc(jobs, sizeof(*o));
+	pthread_t *tid = xcalloc(jobs, sizeof(*tid));
+	char *sql = xstrfmt("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+			    "SET TRANSACTION SNAPSHOT '%s'", snap);
+	size_t i, n = 1;
+	int rc = 0;
+
+	for (i = 1; i < jobs; i++) {
+		o[i] = (struct opening){ &w[i], tg, db, sql, ERR_INIT };
+		if (pthread_create(&tid[i], NULL, open_one, &o[i]) != 0) {
+			err_set(&o[i].e, FX_FAIL, "postgres %s: cannot start a "
+				"thread for a session", db);
+			break;
+		}
+		n = i + 1;
+	}
+	for (i = 1; i < n; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 1; i < jobs && !rc; i++)
+		if (o[i].e.code) {
+			*e = o[i].e;
+			rc = -1;
+		}
+	free(sql);
+	free(tid);
+	free(o);
+	return rc;
+}
+
 /* c: a session already open in db, spare: a psql on the server already
  * started in db, or NULL each: taken over here either way. */
 static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
@@ -165,6 +224,11 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 		jobs = run.n ? run.n : 1;
 	log_verbose("postgres %s: %zu table%s on %zu session%s", db, run.n,
 		    run.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s");
+	if (xf->server && jobs > PGX_EXEC_JOBS)
+		log_verbose("postgres %s: %d of them copy on the server (sshd "
+			    "allows 10 sessions a connection by default), the "
+			    "others take the tables that go through the tunnel",
+			    db, PGX_EXEC_JOBS);
 	/* Two exec channels a worker then, and sshd's MaxSessions is 10 by
 	 * default: the next database's psql started ahead needs one too. */
 	run.spares = jobs <= PGX_SPARE_JOBS;
@@ -215,15 +279,14 @@ static int backup_db(struct bk_ctx *ctx, const struct pg_target *tg,
 	w[0].c = c;
 	for (size_t i = 1; i < jobs; i++) {
 		w[i].run = &run;
-		if (!(w[i].c = pg_open(tg, db, e)))
-			goto join;
-		buf_reset(&sql);
-		buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
-			   "ONLY; SET TRANSACTION SNAPSHOT '%s'", snap);
-		if (pg_exec(w[i].c, buf_str(&sql), db, e) < 0 ||
-		    pthread_create(&w[i].tid, NULL, pgdata_helper, &w[i]) != 0) {
-			PQfinish(w[i].c);
-			w[i].c = NULL;
+		w[i].tunnel = xf->server && i >= PGX_EXEC_JOBS;
+	}
+	if (jobs > 1 && open_helpers(w, jobs, tg, db, snap, e) < 0)
+		goto join;
+	for (size_t i = 1; i < jobs; i++) {
+		if (pthread_create(&w[i].tid, NULL, pgdata_helper, &w[i]) != 0) {
+			err_set(e, FX_FAIL, "postgres %s: cannot start a thread "
+				"for a session", db);
 			goto join;
 		}
 		started = i;

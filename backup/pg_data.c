@@ -148,19 +148,28 @@ int pgdata_start_ahead(struct dbrun *run, PGconn *c, struct table *t,
 	return rc;
 }
 
+enum { TAKE_ANY, TAKE_SERVER, TAKE_TUNNEL };
+
 /* Whether a table is left and takes the server path (mu held). */
 static int next_on_server(const struct dbrun *run)
 {
-	return run->next < run->n && pgx_wants(run->xf, run->t[run->next].size);
+	return run->next < run->end && pgx_wants(run->xf, run->t[run->next].size);
 }
 
-/* The next table, or NULL; with server, only one for the server path. */
-static struct table *take(struct dbrun *run, int server)
+/* The next table, or NULL; TAKE_SERVER: only one for the server path,
+ * TAKE_TUNNEL: only one for the tunnel, the smallest left (tables are
+ * biggest first, so those for the server path come first). */
+static struct table *take(struct dbrun *run, int which)
 {
 	struct table *t = NULL;
 
 	pthread_mutex_lock(&run->mu);
-	if (!run->failed && (server ? next_on_server(run) : run->next < run->n))
+	if (run->failed || run->next == run->end)
+		;
+	else if (which == TAKE_TUNNEL)
+		t = pgx_wants(run->xf, run->t[run->end - 1].size) ? NULL :
+		    &run->t[--run->end];
+	else if (which == TAKE_ANY || next_on_server(run))
 		t = &run->t[run->next++];
 	pthread_mutex_unlock(&run->mu);
 	return t;
@@ -210,7 +219,7 @@ static void start_next(void *arg)
 	struct table *t;
 	int r;
 
-	if (!w->spare || !(t = take(w->run, 1)))
+	if (!w->spare || !(t = take(w->run, TAKE_SERVER)))
 		return;
 	t->ahead = w->spare;
 	w->spare = NULL;
@@ -359,7 +368,7 @@ static int chain_more(struct chain *ch, struct err *e)
 
 	if (ch->done)
 		return 0;
-	if ((ch->next = take(ch->w->run, 1))) {
+	if ((ch->next = take(ch->w->run, TAKE_SERVER))) {
 		rc = chain_send(ch->w, ch->o, ch->next, e);
 	} else {
 		ch->done = 1;
@@ -586,7 +595,8 @@ void pgdata_work(struct worker *w, int nowait)
 		int chain;
 
 		w->next = NULL;
-		if (run->failed || (!t && !(t = take(run, 0))))
+		if (run->failed ||
+		    (!t && !(t = take(run, w->tunnel ? TAKE_TUNNEL : TAKE_ANY))))
 			break;
 		/* Begun on a chain's psql, or to begin one. */
 		chain = t->ahead ? t->chained :

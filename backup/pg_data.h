@@ -34,8 +34,8 @@ struct dbrun {
 	const char *db;
 	const struct pgx *xf;	/* how the data travels */
 	const char *snap;	/* the exported snapshot, or NULL */
-	struct table *t;
-	size_t n, next;
+	struct table *t;	/* biggest first */
+	size_t n, next, end;	/* t[next..end) are left */
 	pthread_mutex_t mu;
 	int failed;
 	struct err err;		/* the first failure */
@@ -48,6 +48,8 @@ struct worker {
 	PGconn *c;
 	pthread_t tid;
 	struct pgx_out *spare;	/* psql connected for the next table */
+	int tunnel;		/* takes only tables for the tunnel (from
+				 * the end: the server's take the biggest) */
 	struct table *next;	/* taken, its COPY started on that psql */
 };
 

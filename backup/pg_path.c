@@ -95,17 +95,25 @@ int pgx_backup_jobs(const struct pgx *p, const struct conf *conf)
 	return jobs;
 }
 
-/* Says, for check and the manifest, that the backup copies one table at
- * a time where `jobs` would say more. */
+/* Says, for check and the manifest, where fewer sessions copy on the
+ * server than `jobs` says: one on a small server when jobs is not set,
+ * PGX_EXEC_JOBS at most. */
 static void why_jobs(struct pgx *p, const struct conf *conf)
 {
+	int jobs = pgx_backup_jobs(p, conf);
 	char *why;
 
-	if (pgx_backup_jobs(p, conf) >= conf_num(conf, "postgres", "jobs"))
+	if (jobs < conf_num(conf, "postgres", "jobs"))
+		why = xstrfmt("%s; one table at a time (jobs not set): one "
+			      "psql and its zstd keep the server's %d core%s "
+			      "busy", p->why, p->cpus, p->cpus == 1 ? "" : "s");
+	else if (p->server && jobs > PGX_EXEC_JOBS)
+		why = xstrfmt("%s; %d of the %d sessions copy on the server "
+			      "(sshd allows 10 sessions a connection by "
+			      "default), the others take the tables that go "
+			      "through the tunnel", p->why, PGX_EXEC_JOBS, jobs);
+	else
 		return;
-	why = xstrfmt("%s; one table at a time (jobs not set): one psql and "
-		      "its zstd keep the server's %d core%s busy", p->why,
-		      p->cpus, p->cpus == 1 ? "" : "s");
 	free(p->why);
 	p->why = why;
 }

@@ -42,6 +42,12 @@ struct xport;
 #define PGX_START_S 0.3
 /* Up to this many workers, each keeps a psql ready for its next table. */
 #define PGX_SPARE_JOBS 4
+/* At most this many workers copy on the server, each on an SSH session
+ * of its own (twice PGX_SPARE_JOBS with spares): sshd allows 10 a
+ * connection by default (MaxSessions), and the next database's psql
+ * started ahead needs one too.  The others take the tables that go
+ * through the tunnel. */
+#define PGX_EXEC_JOBS 8
 /* zstd's smallest job. */
 #define PGX_JOB_MIN (512u << 10)
 /* Debian's versioned psqls: the probe names the last one, and the psql

@@ -114,7 +114,7 @@ const struct conf_key conf_keys[] = {
 	  "reach host:port through SSH (default: yes unless host = local)" },
 	{ "postgres", "jobs", CT_INT, "2", 0, "1..64",
 	  "parallel connections (unset: 1 for a backup on the server path "
-	  "to a server of under 4 cores)" },
+	  "to a server of under 4 cores; 8 at most copy on the server)" },
 	{ "postgres", "owners", CT_BOOL, "yes", 0, NULL,
 	  "back up and restore ownership and grants" },
 	{ "postgres", "include_passwords", CT_BOOL, "no", 0, NULL,

@@ -433,8 +433,13 @@ static int exec_step(struct ssh *s, struct ssh_req *r)
 			rc = libssh2_session_last_errno(s->session);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return rc;
-			err_set(&r->err, FX_CONN, "ssh %s: cannot open a channel: %s",
-				s->name, ssh_errmsg(s));
+			/* sshd refuses a session beyond MaxSessions with
+			 * "connect failed", which names nothing. */
+			err_set(&r->err, FX_CONN, "ssh %s: cannot open a channel: "
+				"%s%s", s->name, ssh_errmsg(s),
+				rc == LIBSSH2_ERROR_CHANNEL_FAILURE ? " (the "
+				"server's sessions on one connection may be at "
+				"sshd's MaxSessions, 10 by default)" : "");
 			return rc < 0 ? rc : -1;
 		}
 	}

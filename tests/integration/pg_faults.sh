@@ -1,10 +1,12 @@
 # PostgreSQL faults: a wrong password, the backend killed mid-COPY, DDL
 # during a backup, a lock that never comes.  None may publish an archive or
 # touch an earlier one.
-# cost: 40 (seconds, roughly: tests/run starts the costliest first)
+# cost: 50 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "pg_faults"
+. "$FERRY_SOURCE_ROOT/tests/sandbox/faults.sh"
+trap fault_unshape EXIT
 cd "$SCRATCH"
 NS() { ip netns exec "$SBX_NS" env PGPASSWORD="$SBX_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" "$@"; }
 PSQL() { NS psql -qAtX -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 "$@"; }
@@ -210,6 +212,23 @@ expect_exit "check: a database that allows no connections: exit 1" 1 "$FERRY" -c
 contains "check says so" "$OUT" "database pgf2 does not allow connections on the server"
 expect_exit "backup: it fails alone: exit 5" 5 "$FERRY" -c nodb4.ini backup --only postgres
 PSQL -c "ALTER DATABASE pgf2 WITH ALLOW_CONNECTIONS true" >/dev/null
+
+# sshd allows 10 sessions a connection (the sandbox keeps its default):
+# with jobs = 12 on the server path, 8 workers copy on the server and the
+# others take what goes through the tunnel, over a link slow enough that
+# every worker streams at once.
+PSQL -c "DROP DATABASE IF EXISTS pgfm" -c "CREATE DATABASE pgfm" >/dev/null
+PSQL -d pgfm -c "DO \$\$ BEGIN FOR i IN 1..14 LOOP EXECUTE format('CREATE TABLE m_%s AS SELECT g AS id, md5(g::text) || md5((g + %s)::text) AS t FROM generate_series(1, 20000) g', i, i); END LOOP; END \$\$" -c "ANALYZE" >/dev/null
+backup_conf many.ini many "databases = pgfm" "jobs = 12" "transfer = server"
+contains "check: jobs = 12 on the server path: says how many copy there" \
+	"$("$FERRY" -c many.ini check 2>&1 || true)" "8 of the 12 sessions copy on the server (sshd allows 10"
+fault_shape 10mbit
+expect_exit "backup: jobs = 12 within sshd's 10 sessions, over 10 Mbit" 0 "$FERRY" -v -c many.ini backup --only postgres
+fault_unshape
+contains "-v says how many copy on the server" "$ERR" "pgfm: 8 of them copy on the server"
+A=$(ls -t archives/many-*.tar.zst | head -n 1)
+same "every table is in the archive" "$(tar --zstd -tf "$A" | sed -n 's|^postgres/pgfm/data/\(public\.m_[0-9]*\)\.copy.*|\1|p' | sort -u | wc -l)" "14"
+PSQL -c "DROP DATABASE pgfm WITH (FORCE)" >/dev/null
 
 PSQL -c "DROP DATABASE pgf2 WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf2_back WITH (FORCE)" >/dev/null
 PSQL -c "DROP DATABASE pgf WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf_back WITH (FORCE)" >/dev/null

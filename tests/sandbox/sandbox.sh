@@ -100,6 +100,8 @@ start() {
 	ssh-keygen -q -t ed25519 -N 'correct horse' -f "$dir/client_key_pp" -C ferry-test-pp
 	cat "$dir/client_key.pub" "$dir/client_key_pp.pub" >"$dir/ssh/authorized_keys"
 	chmod 644 "$dir/ssh/authorized_keys"
+	# MaxSessions as sshd's default (10 a connection): a user's server
+	# has it, and ferry must stay under it (pg_faults checks).
 	cat >"$dir/sshd_config" <<CFG
 Port 22
 Port 2222
@@ -116,7 +118,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 AllowUsers $SBX_USER
 AllowTcpForwarding yes
-MaxSessions 64
+MaxSessions 10
 MaxStartups 64
 Subsystem sftp internal-sftp
 LogLevel VERBOSE

@@ -7,6 +7,7 @@
 #include "util/log.h"
 #include "conf/conf.h"
 #include "restore/restore.h"
+#include "restore/restorer.h"
 
 static int cmd_restore(struct cli *cli, int argc, char **argv)
 {
@@ -55,6 +56,13 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < only.n; i++)
+		if (!restorer_find(only.v[i])) {
+			cli_usage_error("restore", "--only: unknown component "
+					"'%s' (known: postgres, minio, redis, "
+					"neo4j, logs, files)", only.v[i]);
+			goto out;
+		}
 	if (o.latest + (optind < argc) != 1 || argc - optind > 1) {
 		cli_usage_error("restore", "give one ARCHIVE or --latest");
 		goto out;
@@ -81,11 +89,12 @@ out:
 }
 
 const struct cli_cmd cmd_restore_entry = {
-	"restore", cmd_restore, "ARCHIVE|--latest [--only LIST] "
-	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N] [--to DIR]",
+	"restore", cmd_restore, "ARCHIVE|--latest [--offsite] [--only LIST] "
+	"[--db SRC=DST]... [--bucket SRC=DST]... [--clean] [--jobs N] "
+	"[--globals] [--target-url URL] [--to DIR]",
 	"restore an archive into the configured server",
-	"  --latest          the newest archive holding complete what is\n"
-	"                    restored (partial ones are passed over)\n"
+	"  --latest          the newest archive that holds complete what is\n"
+	"                    restored (newer ones are named, and why)\n"
 	"  --offsite         take the archive from [offsite] (streamed)\n"
 	"  --only LIST       only these components (postgres, minio, redis,\n"
 	"                    neo4j, files, logs)\n"

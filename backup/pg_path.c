@@ -92,6 +92,9 @@ int pgx_backup_jobs(const struct pgx *p, const struct conf *conf)
 	if (p->server && p->cpus > 0 && p->cpus < PGX_CPUS_A_COPY * 2 &&
 	    !conf_is_set(conf, "postgres", "jobs"))
 		return 1;
+	/* Every table on the server: more would only wait. */
+	if (p->server && p->all && jobs > PGX_EXEC_JOBS)
+		return PGX_EXEC_JOBS;
 	return jobs;
 }
 
@@ -101,12 +104,17 @@ int pgx_backup_jobs(const struct pgx *p, const struct conf *conf)
 static void why_jobs(struct pgx *p, const struct conf *conf)
 {
 	int jobs = pgx_backup_jobs(p, conf);
+	long long set = conf_num(conf, "postgres", "jobs");
 	char *why;
 
-	if (jobs < conf_num(conf, "postgres", "jobs"))
+	if (jobs == 1 && set > 1)
 		why = xstrfmt("%s; one table at a time (jobs not set): one "
 			      "psql and its zstd keep the server's %d core%s "
 			      "busy", p->why, p->cpus, p->cpus == 1 ? "" : "s");
+	else if (jobs < set)
+		why = xstrfmt("%s; %d sessions, not %lld (sshd allows 10 "
+			      "sessions a connection by default)", p->why, jobs,
+			      set);
 	else if (p->server && jobs > PGX_EXEC_JOBS)
 		why = xstrfmt("%s; %d of the %d sessions copy on the server "
 			      "(sshd allows 10 sessions a connection by "

@@ -30,56 +30,80 @@ struct source {
 	json_t *manifest;
 };
 
-/* Whether the map (SRC=DST, ...) names only what has holds; none named
- * counts as not. */
-static int names_only_held(const struct strlist *map, json_t *has)
+/* Whether component k is wanted: --only names it, or names none. */
+static int wanted(const struct restore_opts *o, const char *k)
+{
+	for (size_t i = 0; o->only && i < o->only->n; i++)
+		if (!strcmp(o->only->v[i], k))
+			return 1;
+	return !o->only || !o->only->n;
+}
+
+/* The first SRC of map (SRC=DST, ...) that none of the wanted components
+ * among kinds holds under key, or NULL; caller frees. */
+static char *unheld(json_t *comps, const struct restore_opts *o,
+		    const struct strlist *map, const char *const *kinds,
+		    const char *key)
 {
 	for (size_t i = 0; map && i < map->n; i++) {
 		const char *eq = strchr(map->v[i], '=');
 		char *src = xstrndup(map->v[i], eq ? (size_t)(eq - map->v[i]) :
 				     strlen(map->v[i]));
-		int held = json_object_get(has, src) != NULL;
+		int held = 0;
 
-		free(src);
+		for (const char *const *k = kinds; *k && !held; k++)
+			held = wanted(o, *k) && json_object_get(json_object_get(
+				json_object_get(comps, *k), key), src);
 		if (!held)
-			return 0;
+			return src;
+		free(src);
 	}
-	return map && map->n && json_is_object(has);
+	return NULL;
 }
 
 /* Why --latest passes over an archive (NULL: it fits).  It restores the
- * newest backup of what is asked for: every component (or each one --only
- * names) landed whole, or, failed, still holds each database or bucket
- * --db or --bucket names (postgres and minio fail one at a time).  An
+ * newest backup of what is asked for: each component --only names is
+ * there, each database or bucket --db or --bucket names is, and every
+ * component restored landed whole, or (postgres, neo4j and minio fail a
+ * database or bucket at a time) holds what --db or --bucket names.  An
  * archive without a readable manifest is taken, as before: what it holds
- * is checked as it streams. */
+ * is checked as it streams.  *partial: a component failed. */
 static char *unfit(json_t *man, const struct restore_opts *o, int *partial)
 {
+	static const char *const dbs[] = { "postgres", "neo4j", NULL };
+	static const char *const buckets[] = { "minio", NULL };
 	json_t *comps = json_object_get(man, "components"), *c;
 	const char *k;
-	int all = !o->only || !o->only->n;
+	char *src;
 
 	if (!man)
 		return NULL;
+	for (size_t i = 0; o->only && i < o->only->n; i++)
+		if (!json_object_get(comps, o->only->v[i]))
+			return xstrfmt("it holds no %s", o->only->v[i]);
+	if ((src = unheld(comps, o, o->dbmap, dbs, "databases"))) {
+		char *why = xstrfmt("it holds no database %s", src);
+
+		free(src);
+		return why;
+	}
+	if ((src = unheld(comps, o, o->bucketmap, buckets, "buckets"))) {
+		char *why = xstrfmt("it holds no bucket %s", src);
+
+		free(src);
+		return why;
+	}
 	json_object_foreach(comps, k, c) {
 		const char *st = json_string_value(json_object_get(c, "status"));
-		int wanted = all;
+		int named = !strcmp(k, "minio") ? o->bucketmap && o->bucketmap->n :
+			    (!strcmp(k, "postgres") || !strcmp(k, "neo4j")) &&
+			    o->dbmap && o->dbmap->n;
 
-		for (size_t i = 0; !all && i < o->only->n; i++)
-			wanted |= !strcmp(o->only->v[i], k);
-		if (!wanted || (st && !strcmp(st, "ok")))
-			continue;
-		if ((!strcmp(k, "postgres") &&
-		     names_only_held(o->dbmap, json_object_get(c, "databases"))) ||
-		    (!strcmp(k, "minio") &&
-		     names_only_held(o->bucketmap, json_object_get(c, "buckets"))))
+		if (!wanted(o, k) || (st && !strcmp(st, "ok")) || named)
 			continue;
 		*partial = 1;
 		return xstrfmt("partial: its %s failed at backup time", k);
 	}
-	for (size_t i = 0; !all && i < o->only->n; i++)
-		if (!json_object_get(comps, o->only->v[i]))
-			return xstrfmt("it holds no %s", o->only->v[i]);
 	return NULL;
 }
 
@@ -90,6 +114,7 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 	size_t n = 0, passed = 0;
 	int rc = -1, partial = 0;
 	const char *want = o->archive, *slash;
+	char *newest = NULL;	/* why the newest was passed over */
 
 	if (o->offsite) {
 		if (!offsite_configured(c))
@@ -114,7 +139,8 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 
 		if (why) {
 			log_info("--latest: passing over %s: %s", b, why);
-			passed++;
+			if (!passed++)
+				newest = xstrdup(why);
 		} else if (o->latest || !strcmp(b, want) || !strcmp(stem, want)) {
 			s->path = o->offsite ? b : xstrdup(list[i].path);
 			s->manifest = json_incref(list[i].manifest);
@@ -125,27 +151,22 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		free(why);
 	}
 	if (!s->path && passed && !partial) {
-		/* Only --only can ask for what no archive holds: a usage
-		 * error, as for a named archive without it. */
-		struct buf b = BUF_INIT;
-
-		for (size_t i = 0; i < o->only->n; i++)
-			buf_printf(&b, "%s%s", i ? ", " : "", o->only->v[i]);
-		err_set(e, FX_USAGE, "--latest: no archive%s holds %s %s",
-			o->offsite ? " off-site" : "", o->only->n == 1 ? "a" :
-			"every component of", buf_str(&b));
-		if (o->only->n == 1)
-			err_append(e, " component");
-		buf_release(&b);
+		/* Asked for what no archive holds: a usage error, as for a
+		 * named archive without it. */
+		err_set(e, FX_USAGE, "--latest: no archive%s holds what is asked "
+			"for (the newest: %s)", o->offsite ? " off-site" : "",
+			newest);
 		goto out;
 	}
 	if (!s->path && passed) {
-		err_set(e, FX_FAIL, "--latest: none of the %zu archive%s%s holds "
-			"complete what is to be restored (each is named above); "
-			"name one to restore what it holds", passed,
-			passed == 1 ? "" : "s", o->offsite ? " off-site" : "");
+		err_set(e, FX_FAIL, "--latest: no archive%s holds complete what "
+			"is to be restored (%zu passed over, named above); name "
+			"one to restore what it holds", o->offsite ? " off-site" :
+			"", passed);
 		goto out;
 	}
+	if (s->path && o->latest)
+		log_info("--latest: restoring %s", s->path);
 	if (!s->path) {
 		err_set(e, FX_FAIL, "%s: no such archive%s", o->latest ?
 			"--latest" : want, o->offsite ? " off-site" : "");
@@ -173,6 +194,7 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 	}
 	rc = 0;
 out:
+	free(newest);
 	repo_free(list, n);
 	return rc;
 }

@@ -213,6 +213,14 @@ expect_exit "unknown component: exit 2" 2 "$FERRY" -c bk.ini backup --only mysql
 expect_exit "a component named twice: exit 2" 2 "$FERRY" -c bk.ini backup --only postgres,postgres
 expect_exit "twenty names to --only: exit 2, no crash" 2 "$FERRY" -c bk.ini backup \
 	--only "$(printf 'postgres,%.0s' $(seq 1 20))postgres"
+# An archive that also holds bk_other, older than those that follow
+PSQL -c "DROP DATABASE IF EXISTS bk_other" -c "CREATE DATABASE bk_other" >/dev/null
+PSQL -d bk_other -c "CREATE TABLE o (x int)" -c "INSERT INTO o SELECT generate_series(1, 7)" >/dev/null
+sed 's/^databases = bk_shop/databases = bk_shop, bk_other/' bk.ini >other.ini
+chmod 600 other.ini
+new_second
+expect_exit "a backup that also holds bk_other" 0 "$FERRY" -c other.ini backup --only postgres
+PSQL -c "DROP DATABASE bk_other" >/dev/null
 # A configured source that fails (here Redis with a wrong password) does
 # not make the run pass for complete: the archive lands, exit 5.
 cp bk.ini part.ini
@@ -255,6 +263,17 @@ expect_exit "restore --latest: an older complete archive" 0 \
 contains "--latest passes over the partial archive" "$ERR" "passing over $pb: partial: its redis failed"
 same "--latest restored the older archive" "$(PSQL -d bk_latest2 -c 'SELECT count(*) FROM item')" "50000"
 PSQL -c "DROP DATABASE bk_latest" -c "DROP DATABASE bk_latest2" >/dev/null
+expect_exit "restore --latest --db of a database only an older archive holds" 0 \
+	"$FERRY" -c part.ini restore --latest --only postgres --db bk_other=bk_other2
+contains "--latest passes over the newer archive without it" "$ERR" "passing over $pb: it holds no database bk_other"
+contains "--latest names the archive it restores" "$ERR" "--latest: restoring "
+same "--latest restored it from the older archive" "$(PSQL -d bk_other2 -c 'SELECT count(*) FROM o')" "7"
+PSQL -c "DROP DATABASE bk_other2" >/dev/null
+expect_exit "restore --latest --db of a database no archive holds: exit 2" 2 \
+	"$FERRY" -c part.ini restore --latest --only postgres --db bk_nosuch=x
+contains "--latest says what the newest lacks" "$ERR" "no archive holds what is asked for (the newest: it holds no database bk_nosuch)"
+expect_exit "restore --only an unknown component: exit 2" 2 "$FERRY" -c part.ini restore --latest --only bogus
+contains "says it is unknown" "$ERR" "--only: unknown component 'bogus'"
 # postgres fails a database at a time: a --db naming one that landed
 # still takes the archive
 new_second

@@ -333,7 +333,8 @@ stop() {
 	fi
 	local rd
 	rd=$(sed -n 's/^SBX_REMOTE_DIR=//p' "$dir/env")
-	case "$rd" in */app-[0-9]*) umount -l "$rd" 2>/dev/null; rm -rf "$rd" ;; esac
+	# (not a mount when the sandbox was made without one: umount says 32)
+	case "$rd" in */app-[0-9]*) umount -l "$rd" 2>/dev/null || true; rm -rf "$rd" ;; esac
 	rm -rf "$dir"
 }
 

@@ -139,9 +139,25 @@ out:
 	return rc;
 }
 
+/* What landed of a component that failed a database or bucket at a
+ * time (postgres, neo4j, minio): " (landed: a, b)", or "". */
+static void landed_names(json_t *detail, struct buf *b)
+{
+	static const char *const keys[] = { "databases", "buckets" };
+	const char *k;
+	json_t *v;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		json_object_foreach(json_object_get(detail, keys[i]), k, v)
+			buf_printf(b, "%s%s", b->len ? ", " : " (landed: ", k);
+	if (b->len)
+		buf_add(b, ")", 1);
+}
+
 /* One line per component: what it took, how much, how long. */
 static void report(struct run *r, FILE *out, const char *comp,
-		   const char *error, const char *summary, double seconds)
+		   const char *error, json_t *detail, const char *summary,
+		   double seconds)
 {
 	const struct arc_member *m;
 	struct err ignored = ERR_INIT;
@@ -151,7 +167,12 @@ static void report(struct run *r, FILE *out, const char *comp,
 	if (!out)
 		return;
 	if (error) {
-		fprintf(out, "%-9s FAILED after %.1fs: %s\n", comp, seconds, error);
+		struct buf landed = BUF_INIT;
+
+		landed_names(detail, &landed);
+		fprintf(out, "%-9s FAILED after %.1fs: %s%s\n", comp, seconds,
+			error, buf_str(&landed));
+		buf_release(&landed);
 		fflush(out);
 		return;
 	}
@@ -244,7 +265,7 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 				     "%s cannot back it up yet", sel[i]->section,
 				     FERRY_VERSION);
 		report(&r, o->report, sel[i]->name, cr == 0 ? NULL : ce.msg,
-		       buf_str(&summary), elapsed_since(&ct));
+		       detail, buf_str(&summary), elapsed_since(&ct));
 		buf_release(&summary);
 		if (cr < 0) {
 			failed++;

@@ -30,6 +30,10 @@ struct source {
 	json_t *manifest;
 };
 
+/* The components --db names databases of, and --bucket buckets of. */
+static const char *const dbs[] = { "postgres", "neo4j", NULL };
+static const char *const buckets[] = { "minio", NULL };
+
 /* Whether component k is wanted: --only names it, or names none. */
 static int wanted(const struct restore_opts *o, const char *k)
 {
@@ -61,6 +65,27 @@ static char *unheld(json_t *comps, const struct restore_opts *o,
 	return NULL;
 }
 
+/* Whether --db or --bucket name what component k is restored for, all
+ * of which the archive holds: k's failure then is another database's
+ * or bucket's. */
+static int names_held(json_t *man, const struct restore_opts *o,
+		      const char *k)
+{
+	json_t *comps = json_object_get(man, "components");
+	char *src = NULL;
+	int held;
+
+	if (!strcmp(k, "minio"))
+		held = o->bucketmap && o->bucketmap->n &&
+		       !(src = unheld(comps, o, o->bucketmap, buckets, "buckets"));
+	else
+		held = (!strcmp(k, "postgres") || !strcmp(k, "neo4j")) &&
+		       o->dbmap && o->dbmap->n &&
+		       !(src = unheld(comps, o, o->dbmap, dbs, "databases"));
+	free(src);
+	return held;
+}
+
 /* Why --latest passes over an archive (NULL: it fits).  It restores the
  * newest backup of what is asked for: each component --only names is
  * there, each database or bucket --db or --bucket names is, and every
@@ -70,8 +95,6 @@ static char *unheld(json_t *comps, const struct restore_opts *o,
  * is checked as it streams.  *partial: a component failed. */
 static char *unfit(json_t *man, const struct restore_opts *o, int *partial)
 {
-	static const char *const dbs[] = { "postgres", "neo4j", NULL };
-	static const char *const buckets[] = { "minio", NULL };
 	json_t *comps = json_object_get(man, "components"), *c;
 	const char *k;
 	char *src;
@@ -95,11 +118,9 @@ static char *unfit(json_t *man, const struct restore_opts *o, int *partial)
 	}
 	json_object_foreach(comps, k, c) {
 		const char *st = json_string_value(json_object_get(c, "status"));
-		int named = !strcmp(k, "minio") ? o->bucketmap && o->bucketmap->n :
-			    (!strcmp(k, "postgres") || !strcmp(k, "neo4j")) &&
-			    o->dbmap && o->dbmap->n;
 
-		if (!wanted(o, k) || (st && !strcmp(st, "ok")) || named)
+		if (!wanted(o, k) || (st && !strcmp(st, "ok")) ||
+		    names_held(man, o, k))
 			continue;
 		*partial = 1;
 		return xstrfmt("partial: its %s failed at backup time", k);
@@ -167,6 +188,11 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 	}
 	if (s->path && o->latest)
 		log_info("--latest: restoring %s", s->path);
+	if (!s->path && o->latest && !o->offsite) {
+		err_set(e, FX_FAIL, "--latest: no archive named %s-* in %s",
+			conf_str(c, "backup", "name"), conf_str(c, "backup", "dir"));
+		goto out;
+	}
 	if (!s->path) {
 		err_set(e, FX_FAIL, "%s: no such archive%s", o->latest ?
 			"--latest" : want, o->offsite ? " off-site" : "");
@@ -349,7 +375,7 @@ static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 		 * databases that were not locked, say): its restorer takes
 		 * what the manifest lists and refuses what is missing. */
 		if (strcmp(json_string_value(json_object_get(c, "status")) ?: "",
-			   "ok"))
+			   "ok") && !names_held(man, o, k))
 			log_warn("the archive's %s component failed at backup "
 				 "time (%s): restoring what it holds", k,
 				 json_string_value(json_object_get(c, "error")) ?:

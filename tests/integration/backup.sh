@@ -278,10 +278,12 @@ contains "says it is unknown" "$ERR" "--only: unknown component 'bogus'"
 # still takes the archive
 new_second
 expect_exit "a named database the server lacks: exit 5" 5 "$FERRY" -c baddb.ini backup
+contains "the report line says which databases landed" "$OUT" "(landed: bk_shop)"
 pb2=$(basename "$(ls -t archives/shop-*.tar.zst | head -n 1)")
 expect_exit "restore --latest --db of a database that landed" 0 \
 	"$FERRY" -c baddb.ini restore --latest --only postgres --db bk_shop=bk_latest3
 lacks "--latest --db of a database that landed passes over nothing" "$ERR" "passing over"
+lacks "--db names only what landed: no warning of the failure" "$ERR" "restoring what it holds"
 same "--latest --db restored it" "$(PSQL -d bk_latest3 -c 'SELECT count(*) FROM item')" "50000"
 expect_exit "restore --latest --only postgres of every database: refused by bk_shop's tables" 1 \
 	"$FERRY" -c baddb.ini restore --latest --only postgres
@@ -289,6 +291,13 @@ contains "--latest passes over the archive whose postgres failed" "$ERR" "passin
 lacks "--latest takes the one whose redis failed" "$ERR" "passing over $pb:"
 contains "--latest took it: bk_shop is refused" "$ERR" "bk_shop"
 PSQL -c "DROP DATABASE bk_latest3" >/dev/null
+expect_exit "restoring that archive whole: bk_shop's tables refuse it" 1 \
+	"$FERRY" -c baddb.ini restore "archives/$pb2" --only postgres
+contains "it warns that its postgres failed" "$ERR" "the archive's postgres component failed at backup time"
+sed 's/^name = shop$/name = none/' baddb.ini >none.ini
+chmod 600 none.ini
+expect_exit "restore --latest with no archive of that name: exit 1" 1 "$FERRY" -c none.ini restore --latest
+contains "it names the name and the directory" "$ERR" "--latest: no archive named none-* in $SCRATCH/archives"
 n_before=$(ls archives | grep -c '\.tar\.zst$')
 set +e; "$FERRY" -c part.ini backup --only redis >/dev/null 2>&1; rc=$?; set -e
 if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then ok "--only a failing source: it fails ($rc)"; else notok "--only a failing source: exit $rc"; fi

@@ -10,13 +10,16 @@
 #include "backup/pg_conn.h"
 #include "backup/pg_xfer.h"
 
-void pgdata_fail(struct dbrun *run, const struct err *e)
+int pgdata_fail(struct dbrun *run, const struct err *e)
 {
+	int first;
+
 	pthread_mutex_lock(&run->mu);
-	if (!run->failed)
+	if ((first = !run->failed))
 		run->err = *e;
 	run->failed = 1;
 	pthread_mutex_unlock(&run->mu);
+	return first;
 }
 
 struct sink {
@@ -112,7 +115,7 @@ void pgdata_cancel_ahead(struct dbrun *run, PGconn *c)
 
 	for (i = 0; i < run->n && !run->t[i].ahead; i++)
 		;
-	if (!run->ahead_started || i == run->n || !c)
+	if (!run->ahead_started || (i == run->n && !run->failed) || !c)
 		return;
 	/* The failure may have aborted c's transaction; the snapshot is
 	 * not needed any more. */
@@ -122,7 +125,8 @@ void pgdata_cancel_ahead(struct dbrun *run, PGconn *c)
 	r = PQexecParams(c, "SELECT pg_cancel_backend(pid) FROM "
 			 "pg_stat_activity WHERE application_name = $1", 1,
 			 NULL, &name, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+	if (PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    (PQntuples(r) < 1 && i < run->n))
 		log_debug("postgres %s: the COPYs started ahead were not "
 			  "cancelled: they run to their ends", run->db);
 	PQclear(r);
@@ -603,7 +607,12 @@ void pgdata_work(struct worker *w, int nowait)
 			pgx_wants(run->xf, t->size) && pgx_chains(run->xf);
 		if ((chain ? copy_chain(w, t, &e) :
 		     copy_table(w, t, nowait, &e)) < 0) {
-			pgdata_fail(run, &e);
+			/* The other workers' COPYs on the server are cut short
+			 * now: each would otherwise stream to its end (psql
+			 * drains a COPY whose output is gone) while its worker
+			 * reads it to end that psql. */
+			if (pgdata_fail(run, &e) && run->xf->server)
+				pgdata_cancel_ahead(run, w->c);
 			break;
 		}
 	}

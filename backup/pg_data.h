@@ -53,18 +53,19 @@ struct worker {
 	struct table *next;	/* taken, its COPY started on that psql */
 };
 
-/* The first failure is the run's; the other workers stop at their next
- * table or piece. */
-void pgdata_fail(struct dbrun *run, const struct err *e);
+/* The first failure is the run's (1: this one); the other workers stop
+ * at their next table or piece. */
+int pgdata_fail(struct dbrun *run, const struct err *e);
 /* t's COPY begins on t->ahead (given run->snap) before its worker reads
  * it: the largest table's while the catalogs are read, the next table's
  * while the last one's output still arrives.  What it sends meanwhile
  * waits in the channel. */
 int pgdata_start_ahead(struct dbrun *run, PGconn *c, struct table *t,
 		       struct err *e) __attribute__((warn_unused_result));
-/* On a failure before such COPYs were read: cancels them from c (ending
- * c's transaction), so that discarding them does not wait for whole
- * tables to stream. */
+/* On a failure before such COPYs were read, or once the run failed:
+ * cancels every COPY on the server that joined the snapshot, from c
+ * (ending c's transaction), so that discarding them does not wait for
+ * whole tables to stream. */
 void pgdata_cancel_ahead(struct dbrun *run, PGconn *c);
 /* Copies tables off the run until none is left or one failed; nowait: a
  * helper's session, whose locks must not queue.  Whatever w had ready is

@@ -213,6 +213,38 @@ contains "check says so" "$OUT" "database pgf2 does not allow connections on the
 expect_exit "backup: it fails alone: exit 5" 5 "$FERRY" -c nodb4.ini backup --only postgres
 PSQL -c "ALTER DATABASE pgf2 WITH ALLOW_CONNECTIONS true" >/dev/null
 
+# One worker's failure cuts the other's COPY on the server short: cut_b's
+# session is ended while cut_a streams on the other worker, and cut_a's
+# COPY is cancelled, not streamed to its end (and read) before the run
+# ends.
+PSQL -d pgf -c "CREATE TABLE cut_a AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS a FROM generate_series(1, 1500000) g" \
+	-c "CREATE TABLE cut_b AS SELECT * FROM cut_a" -c "ANALYZE cut_a, cut_b" >/dev/null
+backup_conf two.ini pgf "jobs = 2" "databases = pgf" "transfer = server"
+logat=$(stat -c %s "$SBX_DIR/pg/log")
+"$FERRY" -c two.ini backup --only postgres >two.out 2>two.err &
+fp=$!
+killed=0
+for _ in $(seq 1 400); do
+	if [ "$(PSQL -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'ferry%' AND query LIKE 'COPY%cut_%' AND state = 'active'")" -ge 2 ]; then
+		PSQL -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ferry%' AND query LIKE 'COPY%cut_b%'" >/dev/null
+		killed=1
+		break
+	fi
+	kill -0 $fp 2>/dev/null || break
+	sleep 0.02
+done
+set +e; wait $fp; rc=$?; set -e
+if [ $killed = 1 ]; then
+	if [ $rc -ne 0 ]; then ok "a worker's session ended: exit $rc"; else notok "a worker's session ended: exit 0"; fi
+	contains "the other worker's COPY on the server is cancelled" "$(tail -c +$((logat + 1)) "$SBX_DIR/pg/log")" "canceling statement due to user request"
+	unchanged "a worker's session ended"
+else
+	skip "pg_faults: the two COPYs were never seen running at once (exit $rc)"
+	# shellcheck disable=SC2086
+	for f in archives/pgf-*; do case " $(echo $good) " in *" ${f#archives/} "*) ;; *) rm -f "$f" ;; esac; done
+fi
+PSQL -d pgf -c "DROP TABLE cut_a, cut_b" >/dev/null
+
 # sshd allows 10 sessions a connection (the sandbox keeps its default),
 # over a link slow enough that every worker streams at once: with jobs =
 # 12 and transfer = server, 8 sessions; on auto, 8 workers copy on the

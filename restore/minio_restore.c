@@ -20,6 +20,7 @@
 
 #include "util/elapsed.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/md5.h"
 #include "net/xport.h"
 #include "backup/component.h"
@@ -530,13 +531,18 @@ static int mr_end(void *state, struct err *e)
 			buf_release(&note);
 			return -1;
 		}
-		if (r->x->o->report)
+		if (r->x->o->report) {
+			struct buf size = BUF_INIT;
+
+			units_bytes(&size, (uint64_t)b->bytes);
 			fprintf(r->x->o->report, "minio %s -> %s: %llu object%s, "
-				"%.1f MB%s%s (%.1fs)\n", b->src, b->dst,
+				"%s%s%s (%.1fs)\n", b->src, b->dst,
 				(unsigned long long)b->count,
-				b->count == 1 ? "" : "s", (double)b->bytes / 1e6,
+				b->count == 1 ? "" : "s", buf_str(&size),
 				note.len ? ", config: " : "", buf_str(&note),
 				elapsed_since(&r->t0));
+			buf_release(&size);
+		}
 		buf_release(&note);
 	}
 	return 0;

@@ -38,6 +38,7 @@
 #include "util/elapsed.h"
 #include "util/fdio.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/retry.h"
 #include "util/shquote.h"
 
@@ -489,12 +490,17 @@ static int server_end(struct rr *p, struct err *e)
 			 "with a TTL expired since the backup", got, p->want);
 	if (p->aside)
 		log_info("redis: the previous AOF is kept as %s", p->aside);
-	if (p->x->o->report)
+	if (p->x->o->report) {
+		struct buf size = BUF_INIT;
+
+		units_bytes(&size, (uint64_t)p->bytes);
 		fprintf(p->x->o->report, "redis -> service %s (%s/%s%s): %lld "
-			"keys%s, %.1f MB, %.1fs\n", p->service, p->data_dir,
+			"keys%s, %s, %.1fs\n", p->service, p->data_dir,
 			p->dbfilename, p->aof ? ", AOF rebuilt on it" : "", got,
 			p->want == got ? " (as the manifest says)" : "",
-			(double)p->bytes / 1e6, elapsed_since(&p->t0));
+			buf_str(&size), elapsed_since(&p->t0));
+		buf_release(&size);
+	}
 	return 0;
 }
 
@@ -514,13 +520,16 @@ static int rr_end(void *state, struct err *e)
 	if (todir_commit(&p->tf, 0600, -1, e) < 0)
 		return -1;
 	if (p->x->o->report) {
+		struct buf size = BUF_INIT;
 		char keys[32];
 
+		units_bytes(&size, (uint64_t)p->bytes);
 		snprintf(keys, sizeof(keys), "%lld", p->want);
-		fprintf(p->x->o->report, "redis -> %s/dump.rdb: %.1f MB%s, %s "
+		fprintf(p->x->o->report, "redis -> %s/dump.rdb: %s%s, %s "
 			"keys in the manifest\n", todir_path(p->dir),
-			(double)p->bytes / 1e6, has_crc ? ", CRC64 ok" : "",
+			buf_str(&size), has_crc ? ", CRC64 ok" : "",
 			p->want >= 0 ? keys : "unknown");
+		buf_release(&size);
 	}
 	return 0;
 }

@@ -176,6 +176,15 @@ kill "$(cat mute.pid)" 2>/dev/null; rm -f mute.pid
 # ---- restore --to DIR -------------------------------------------------------------------
 expect_exit "restore --only redis --to DIR" 0 "$FERRY" -c r.ini restore "$A" --only redis --to "$SCRATCH/to"
 contains "restore names the file" "$OUT" "$SCRATCH/to/dump.rdb"
+rdb_size=$(python3 -c 'import os, sys
+n = os.path.getsize(sys.argv[1])
+u = ["KiB", "MiB", "GiB"]
+if n < 1024: print("%d B" % n)
+else:
+    v, i = n / 1024, 0
+    while v >= 1023.95 and i < 2: v, i = v / 1024, i + 1
+    print("%.1f %s" % (v, u[i]))' to/dump.rdb)
+contains "restore says the file's size" "$OUT" "dump.rdb: $rdb_size, "
 if cmp -s to/dump.rdb diskless.rdb; then ok "--to DIR: the archived RDB, byte for byte"; else notok "--to DIR: dump.rdb differs"; fi
 same "--to DIR: dump.rdb is 0600" "$(stat -c %a to/dump.rdb)" "600"
 same "--to DIR: no temporary file left" "$(ls -A to)" "dump.rdb"

@@ -216,11 +216,13 @@ PSQL -c "ALTER DATABASE pgf2 WITH ALLOW_CONNECTIONS true" >/dev/null
 # One worker's failure cuts the other's COPY on the server short: cut_b's
 # session is ended while cut_a streams on the other worker, and cut_a's
 # COPY is cancelled, not streamed to its end (and read) before the run
-# ends.
+# ends.  Over 20 Mbit cut_a streams for 20 s, so it is still streaming
+# when the failure is seen, however slow this build reads.
 PSQL -d pgf -c "CREATE TABLE cut_a AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS a FROM generate_series(1, 1500000) g" \
 	-c "CREATE TABLE cut_b AS SELECT * FROM cut_a" -c "ANALYZE cut_a, cut_b" >/dev/null
 backup_conf two.ini pgf "jobs = 2" "databases = pgf" "transfer = server"
 logat=$(stat -c %s "$SBX_DIR/pg/log")
+fault_shape 20mbit
 "$FERRY" -c two.ini backup --only postgres >two.out 2>two.err &
 fp=$!
 killed=0
@@ -234,6 +236,7 @@ for _ in $(seq 1 400); do
 	sleep 0.02
 done
 set +e; wait $fp; rc=$?; set -e
+fault_unshape
 if [ $killed = 1 ]; then
 	if [ $rc -ne 0 ]; then ok "a worker's session ended: exit $rc"; else notok "a worker's session ended: exit 0"; fi
 	contains "the other worker's COPY on the server is cancelled" "$(tail -c +$((logat + 1)) "$SBX_DIR/pg/log")" "canceling statement due to user request"

@@ -252,17 +252,25 @@ PSQL -d pgf -c "DROP TABLE cut_a, cut_b" >/dev/null
 # over a link slow enough that every worker streams at once: with jobs =
 # 12 and transfer = server, 8 sessions; on auto, 8 workers copy on the
 # server and the others take the small tables, through the tunnel.
+# many_backup NAME INI RATE: a -v backup of pgfm over the shaped link
+many_backup() {
+	fault_shape "$3"
+	expect_exit "$1" 0 "$FERRY" -v -c "$2" backup --only postgres
+	fault_unshape
+}
+# The tables in the newest archive of pgfm.
+many_tables() {
+	tar --zstd -tf "$(ls -t archives/many-*.tar.zst | head -n 1)" |
+		sed -n 's|^postgres/pgfm/data/\(public\.[a-z]*_[0-9]*\)\.copy.*|\1|p' | sort -u | wc -l
+}
 PSQL -c "DROP DATABASE IF EXISTS pgfm" -c "CREATE DATABASE pgfm" >/dev/null
 PSQL -d pgfm -c "DO \$\$ BEGIN FOR i IN 1..14 LOOP EXECUTE format('CREATE TABLE m_%s AS SELECT g AS id, md5(g::text) || md5((g + %s)::text) AS t FROM generate_series(1, 20000) g', i, i); END LOOP; END \$\$" -c "ANALYZE" >/dev/null
 backup_conf many.ini many "databases = pgfm" "jobs = 12" "transfer = server"
 contains "check: jobs = 12, transfer = server: says 8 sessions" \
 	"$("$FERRY" -c many.ini check 2>&1 || true)" "; 8 sessions, not 12 (sshd allows 10 sessions a connection by default)"
-fault_shape 10mbit
-expect_exit "backup: jobs = 12, transfer = server, over 10 Mbit" 0 "$FERRY" -v -c many.ini backup --only postgres
-fault_unshape
+many_backup "backup: jobs = 12, transfer = server, over 10 Mbit" many.ini 10mbit
 contains "-v says 8 sessions" "$ERR" "pgfm: 14 tables on 8 sessions"
-A=$(ls -t archives/many-*.tar.zst | head -n 1)
-same "every table is in the archive" "$(tar --zstd -tf "$A" | sed -n 's|^postgres/pgfm/data/\(public\.m_[0-9]*\)\.copy.*|\1|p' | sort -u | wc -l)" "14"
+same "every table is in the archive" "$(many_tables)" "14"
 PSQL -c "DROP DATABASE pgfm WITH (FORCE)" -c "CREATE DATABASE pgfm" >/dev/null
 # 24 tables over auto's 4 MiB, compressed to a twentieth; 6 small ones
 PSQL -d pgfm -c "DO \$\$ BEGIN FOR i IN 1..24 LOOP EXECUTE format('CREATE TABLE big_%s AS SELECT g AS id, repeat(md5((g + %s)::text), 20) AS t FROM generate_series(1, 8000) g', i, i); END LOOP; FOR i IN 1..6 LOOP EXECUTE format('CREATE TABLE small_%s AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 2000) g', i); END LOOP; END \$\$" -c "ANALYZE" >/dev/null
@@ -270,12 +278,9 @@ backup_conf manya.ini many "databases = pgfm" "jobs = 12"
 contains "check: jobs = 12 on auto: says 8 copy on the server" \
 	"$("$FERRY" -c manya.ini check 2>&1 || true)" "; 8 of the 12 sessions copy on the server (sshd allows 10 sessions a connection by default), the others take the tables that go through the tunnel"
 new_second
-fault_shape 20mbit
-expect_exit "backup: jobs = 12 on auto, over 20 Mbit" 0 "$FERRY" -v -c manya.ini backup --only postgres
-fault_unshape
+many_backup "backup: jobs = 12 on auto, over 20 Mbit" manya.ini 20mbit
 contains "-v says 8 copy on the server" "$ERR" "pgfm: 8 of them copy on the server"
-A=$(ls -t archives/many-*.tar.zst | head -n 1)
-same "every table is in that archive" "$(tar --zstd -tf "$A" | sed -n 's|^postgres/pgfm/data/\(public\.[a-z]*_[0-9]*\)\.copy.*|\1|p' | sort -u | wc -l)" "30"
+same "every table is in that archive" "$(many_tables)" "30"
 PSQL -c "DROP DATABASE pgfm WITH (FORCE)" >/dev/null
 
 PSQL -c "DROP DATABASE pgf2 WITH (FORCE)" -c "DROP DATABASE IF EXISTS pgf2_back WITH (FORCE)" >/dev/null

@@ -11,6 +11,7 @@
 #include "backup/component.h"
 #include "conf/conf.h"
 #include "util/escape.h"
+#include "util/jtext.h"
 #include "util/log.h"
 
 /* What a run reads: [backup], [notify], the sections of the components it
@@ -41,7 +42,7 @@ static void print_json(const struct backup_result *res, json_t *comps,
 {
 	char *error = code && e->msg[0] ? log_mask(e->msg) : NULL;
 	json_t *j = json_pack("{s:s, s:s, s:i, s:s?, s:o?, s:I, s:i, s:f, "
-			      "s:O?, s:s?}",
+			      "s:O?, s:o?}",
 		"job", "backup", "status", job_status_name(code), "exit", code,
 		"archive", res ? res->archive : NULL,
 		"size", res && res->archive ?
@@ -49,7 +50,7 @@ static void print_json(const struct backup_result *res, json_t *comps,
 		"members", (json_int_t)(res ? res->members : 0),
 		"failed", res ? res->failed : 0,
 		"seconds", res ? res->seconds : 0.0,
-		"components", comps, "error", error);
+		"components", comps, "error", jtext_new(error));
 
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 		   JSON_REAL_PRECISION(9));
@@ -127,8 +128,9 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	} else if (r >= 0 && !cli_quiet()) {
 		char *name = esc_str(res.archive);
 
-		printf("%s: %llu bytes, %zu members, %.1fs%s\n", name,
-		       (unsigned long long)res.size, res.members, res.seconds,
+		printf("%s: %llu bytes, %zu member%s, %.1fs%s\n", name,
+		       (unsigned long long)res.size, res.members,
+		       res.members == 1 ? "" : "s", res.seconds,
 		       res.failed ? " (partial)" : "");
 		free(name);
 	}
@@ -140,8 +142,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_backup_entry = {
 	"backup", cmd_backup, "[--only COMPONENT,...] [--fail-fast] [--json]",
 	"take a backup archive of the server's data",
-	"  --only LIST       only these components (postgres, redis, neo4j,\n"
-	"                    logs, files; minio arrives later)\n"
+	"  --only LIST       only these components (postgres, minio, redis,\n"
+	"                    neo4j, logs, files)\n"
 	"  --fail-fast       stop at the first failing component, publish nothing\n"
 	"exit 5 when the archive was written but a component failed; 7 when\n"
 	"another backup holds the lock\n",

@@ -14,6 +14,8 @@
 #include "agent/ops.h"
 #include "backup/component.h"
 #include "net/compose.h"
+#include "util/escape.h"
+#include "util/jtext.h"
 #include "util/shquote.h"
 #include "net/xport.h"
 #include "conf/conf.h"
@@ -82,9 +84,15 @@ static void check_remote_dir(struct xport *x, const struct conf *c,
 
 	buf_addstr(&cmd, "d=");
 	sh_quote(&cmd, dir);
-	buf_addstr(&cmd, "; test -d \"$d\" && test -w \"$d\" && "
-		   "printf '%s\\n' \"$d\"");
-	buf_printf(&msg, "%s is missing or not writable on the server", dir);
+	/* Before the first deploy it is missing: that deploy makes it
+	 * (mkdir -p), so what counts is the nearest directory above it. */
+	buf_addstr(&cmd, "; if [ -e \"$d\" ]; then test -d \"$d\" && "
+		   "test -w \"$d\" && printf '%s\\n' \"$d\"; else p=$d; "
+		   "while [ ! -e \"$p\" ]; do p=$(dirname -- \"$p\"); done; "
+		   "test -d \"$p\" && test -w \"$p\" && printf '%s (not there "
+		   "yet: the first deploy makes it)\\n' \"$d\"; fi");
+	buf_printf(&msg, "%s is not a writable directory on the server, nor "
+		   "can the first deploy make it", dir);
 	run_row(x, rep, "remote dir", buf_str(&cmd), buf_str(&msg));
 	buf_release(&cmd);
 	buf_release(&msg);
@@ -229,6 +237,9 @@ static void check_sources(struct xport *x, const struct conf *c,
 			continue;
 		r = conf_need(c, k->section, NULL, &e) < 0 ? -1 :
 			k->check(&ctx, &detail, &e);
+		/* It may quote a server's file name in any bytes. */
+		if (r < 0)
+			esc_fix_text(e.msg, sizeof(e.msg));
 		add(rep, k->row ? k->row : k->name, r == 0,
 		    r == 0 ? buf_str(&detail) : e.msg);
 		buf_release(&detail);
@@ -243,9 +254,9 @@ static void print_report(const struct report *rep, int json)
 		const struct row *w = &rep->rows[i];
 
 		if (arr)
-			json_array_append_new(arr, json_pack("{s:s, s:b, s:s}",
+			json_array_append_new(arr, json_pack("{s:s, s:b, s:o}",
 				"part", w->part, "ok", w->ok, "detail",
-				buf_str(&w->detail)));
+				jtext_new(buf_str(&w->detail))));
 		else if (!w->ok || !cli_quiet())	/* -q: only what failed */
 			printf("%-11s %-4s %s\n", w->part, w->ok ? "ok" : "FAIL",
 			       buf_str(&w->detail));

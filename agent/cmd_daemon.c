@@ -198,7 +198,7 @@ static int await(struct daemon *d, pid_t pid)
 	}
 }
 
-/* One job run to its end; 0 when it succeeded. */
+/* One job run to its end: its exit code, or -1 when it did not exit. */
 static int run_job(struct daemon *d, int job)
 {
 	const char *name = d->s.job[job].name;
@@ -222,7 +222,7 @@ static int run_job(struct daemon *d, int job)
 		else
 			log_error("%s: failed with exit %d in %.1fs", name, code,
 				  elapsed_since(&t0));
-		return code == 0 ? 0 : -1;
+		return code;
 	}
 	/* Ended by a signal: it could not say so itself. */
 	{
@@ -329,7 +329,7 @@ static int cmd_daemon(struct cli *cli, int argc, char **argv)
 	sched_start(&d.s, time(NULL));
 	log_plan(&d);
 	while (!d.stop) {
-		int i = sched_due(&d.s, time(NULL));
+		int i = sched_due(&d.s, time(NULL)), code;
 
 		if (d.reload) {
 			reload(&d);
@@ -340,7 +340,10 @@ static int cmd_daemon(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		log_missed(&d, i);
-		if (run_job(&d, i) == 0 && i == SCHED_BACKUP &&
+		/* A partial archive (exit 5) takes no retention slot, so the
+		 * prune after it is as safe as after a complete one. */
+		code = run_job(&d, i);
+		if ((code == FX_OK || code == FX_PARTIAL) && i == SCHED_BACKUP &&
 		    d.s.job[SCHED_PRUNE].after_backup && !d.stop)
 			(void)run_job(&d, SCHED_PRUNE);
 		sched_ran(&d.s, i, time(NULL));

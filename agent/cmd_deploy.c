@@ -244,9 +244,11 @@ static int compose_steps(struct ops *o, const struct conf *c,
 			ops_show_logs(o, failing.n ? &failing : h.services, 50);
 		goto out;
 	}
-	printf("health: ok after %.1fs (%zu service%s, %zu URL%s)\n",
-	       elapsed_since(&t0), h.services->n, h.services->n == 1 ? "" : "s",
-	       urls.n, urls.n == 1 ? "" : "s");
+	if (!cli_quiet())
+		printf("health: ok after %.1fs (%zu service%s, %zu URL%s)\n",
+		       elapsed_since(&t0), h.services->n,
+		       h.services->n == 1 ? "" : "s", urls.n,
+		       urls.n == 1 ? "" : "s");
 	r = 0;
 out:
 	strlist_release(&all);

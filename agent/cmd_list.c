@@ -28,6 +28,22 @@ static void components_text(json_t *m, struct buf *out)
 		buf_addstr(out, m ? "-" : "(no manifest)");
 }
 
+/* The retention group as its component names, or null when the archive is
+ * not counted. */
+static json_t *group_json(const char *group)
+{
+	json_t *arr;
+
+	if (!group)
+		return json_null();
+	arr = json_array();
+	for (const char *p = group, *end; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		json_array_append_new(arr, json_stringn(p, (size_t)(end - p)));
+	}
+	return arr;
+}
+
 /* Whether an archive has its copy off-site: "yes", "no", or NULL when
  * that is not asked (no [offsite], or the listing of this very site). */
 static const char *offsite_mark(const struct strlist *there, const char *path)
@@ -81,7 +97,7 @@ static void print_table(struct strlist *col, int with_offsite)
 
 /* bytes: sizes as exact byte counts (--bytes), else 1.4 MiB. */
 static void print_entries(int json, int bytes, const struct repo_entry *list,
-			  size_t n, const struct prune_item *items,
+			  size_t n, const struct retention_item *items,
 			  const char *where, const struct strlist *there)
 {
 	json_t *arr = json_array();
@@ -91,28 +107,33 @@ static void print_entries(int json, int bytes, const struct repo_entry *list,
 		memset(&col[c], 0, sizeof(col[c]));
 	for (size_t i = 0; i < n; i++) {
 		json_t *m = list[i].manifest;
-		const char *ver = json_string_value(json_object_get(m, "verified"));
-		const char *bad = json_string_value(json_object_get(m,
-							"verify_error"));
+		const char *ver = repo_verified(&list[i]);
+		const char *bad = repo_verify_error(&list[i]);
 		const char *status = json_string_value(json_object_get(m,
 							"status"));
-		const char *keep = items[i].keep ? items[i].reason :
-			"deleted by the next prune";
-		struct buf comps = BUF_INIT;
+		struct buf comps = BUF_INIT, keep = BUF_INIT;
 		char when[21];
 
+		if (items[i].keep)
+			buf_addstr(&keep, items[i].reason);
+		else	/* the group, when there are several, says whose */
+			buf_printf(&keep, "%s%sdeleted by the next prune",
+				   items[i].label, *items[i].label ? ": " : "");
 		manifest_time(list[i].t, when);
 		components_text(m, &comps);
 		if (json) {
 			json_array_append_new(arr, json_pack(
-				"{s:s, s:s, s:I, s:s?, s:O?, s:s?, s:s?, s:b, s:s}",
+				"{s:s, s:s, s:I, s:s?, s:O?, s:s?, s:s?, s:b, s:b, "
+				"s:o, s:s}",
 				"archive", list[i].path, "time", when,
 				"size", (json_int_t)list[i].size,
 				"status", status,
 				"components", json_object_get(m, "components"),
 				"verified", ver, "verify_error", bad,
 				"kept", items[i].keep,
-				"retention", keep));
+				"counted", items[i].counted,
+				"group", group_json(items[i].group),
+				"retention", buf_str(&keep)));
 			if (there)
 				json_object_set_new(json_array_get(arr, i), "offsite",
 					json_boolean(!strcmp(offsite_mark(there,
@@ -135,10 +156,11 @@ static void print_entries(int json, int bytes, const struct repo_entry *list,
 				    bad ? "FAILED" : ver ? "yes" : "no");
 			strlist_add(&col[C_OFFSITE], there ?
 				    offsite_mark(there, list[i].path) : "");
-			strlist_add(&col[C_RETENTION], keep);
+			strlist_add(&col[C_RETENTION], buf_str(&keep));
 			buf_release(&size);
 		}
 		buf_release(&comps);
+		buf_release(&keep);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -162,7 +184,7 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct repo_entry *list = NULL;
-	struct prune_item *items;
+	struct retention_item *items;
 	struct strlist there = STRLIST_INIT;
 	const struct strlist *shown = NULL;
 	struct err e = ERR_INIT;
@@ -210,7 +232,7 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 		      conf_str(cli->conf, "offsite", "url") :
 		      conf_str(cli->conf, "backup", "dir"), shown);
 	strlist_release(&there);
-	free(items);
+	retention_free(items, n);
 	repo_free(list, n);
 	return FX_OK;
 }

@@ -152,11 +152,13 @@ static void crontab_lines(const struct sched *s, const struct paths *p,
 			buf_addstr(&cmd, " >>");
 			sh_quote(&cmd, p->log);
 			buf_addstr(&cmd, " 2>&1");
+			/* After a partial backup (exit 5) too, as the daemon
+			 * does: a partial archive takes no retention slot. */
 			if (i == SCHED_BACKUP && s->job[SCHED_PRUNE].after_backup) {
-				buf_addstr(&cmd, " && ");
+				buf_addstr(&cmd, "; r=$?; case $r in 0|5) ");
 				command(&cmd, p, "prune >>");
 				sh_quote(&cmd, p->log);
-				buf_addstr(&cmd, " 2>&1");
+				buf_addstr(&cmd, " 2>&1;; esac; exit $r");
 			}
 			buf_addch(out, ' ');
 			for (const char *q = buf_str(&cmd); *q; q++) {
@@ -439,8 +441,12 @@ static int install_systemd(const struct sched *s, const struct paths *p,
 			   "After=network-online.target\n\n"
 			   "[Service]\nType=oneshot\n");
 		exec_line(&svc, p, job_args[i]);
-		if (i == SCHED_BACKUP && s->job[SCHED_PRUNE].after_backup)
+		/* A oneshot's next ExecStart runs only after a success: a
+		 * partial backup (exit 5) is one for the prune after it. */
+		if (i == SCHED_BACKUP && s->job[SCHED_PRUNE].after_backup) {
+			buf_addstr(&svc, "SuccessExitStatus=5\n");
 			exec_line(&svc, p, "prune");
+		}
 		buf_printf(&tim, "[Unit]\nDescription=ferry %s: ", j->name);
 		unit_text(&tim, j->expr);
 		buf_addstr(&tim, "\n\n[Timer]\n");

@@ -17,6 +17,7 @@
 #include "backup/verify.h"
 #include "conf/conf.h"
 #include "util/escape.h"
+#include "util/jtext.h"
 
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
@@ -31,25 +32,32 @@ static int verify_remote(const struct conf *c, const char *base,
 	if (offsite_reader_finish(rd, e) < 0) {
 		if (e->code != FX_VERIFY && e->code != FX_CONN)
 			e->code = FX_VERIFY;
+		/* The download's own words (decrypt: ...) name no archive. */
+		if (!strstr(e->msg, base))
+			err_wrap(e, "off-site %s", base);
 		return -1;
 	}
 	return r;
 }
 
-/* Verifies one archive; its outcome goes to the job (the first error, and
+/* Verifies one archive (off-site when c is set; conf: the configuration,
+ * when there is one); its outcome goes to the job (the first error, and
  * the archive when it is the only one). */
-static int verify_one(const struct conf *c, const char *path, int json,
-		      json_t *arr, struct job *job, struct err *first)
+static int verify_one(const struct conf *c, const struct conf *conf,
+		      const char *path, int json, json_t *arr, struct job *job,
+		      struct err *first)
 {
 	struct verify_result res = { 0 };
 	struct err e = ERR_INIT;
 	struct stat st;
+	json_t *found = NULL;
 	int r = c ? verify_remote(c, path, &res, &e) :
-		verify_archive(path, NULL, &res, &e);
+		verify_archive(path, &found, &res, &e);
 
 	if (json) {
-		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:I}",
-			"archive", path, "ok", r == 0, "error", r ? e.msg : NULL,
+		json_array_append_new(arr, json_pack("{s:o, s:b, s:o?, s:I}",
+			"archive", jtext_new(path), "ok", r == 0, "error",
+			r ? jtext_new(e.msg) : NULL,
 			"members", (json_int_t)res.members));
 	} else if (r == 0 && !cli_quiet()) {
 		char *name = esc_str(path);
@@ -58,10 +66,14 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		       (unsigned long long)res.bytes);
 		free(name);
 	}
-	/* Damage is recorded for list; a lost connection says nothing about
-	 * the archive. */
+	/* Damage is recorded for list and retention; a lost connection says
+	 * nothing about the archive.  Only an archive of the backup dir gets
+	 * a record where it has no manifest: a file verified elsewhere gets
+	 * no new file beside it. */
 	if (!c && (r == 0 || e.code == FX_VERIFY))
-		repo_mark_verified(path, r == 0 ? NULL : e.msg);
+		repo_mark_verified(path, r == 0 ? NULL : e.msg,
+				   repo_owns(conf, path), found);
+	json_decref(found);
 	if (!job->archive) {
 		job->archive = xstrdup(path);
 		job->size = !c && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -74,6 +86,38 @@ static int verify_one(const struct conf *c, const char *path, int json,
 		return e.code == FX_CONN ? FX_CONN : FX_VERIFY;
 	}
 	return FX_OK;
+}
+
+/* The off-site archive a name means, as restore --offsite reads it
+ * (NAME-STAMP or NAME-STAMP.tar.zst): its object's name, or NULL with
+ * exit 1's error when there is none. */
+static char *offsite_pick(const struct conf *remote, const char *want,
+			  struct err *e)
+{
+	struct repo_entry *list = NULL;
+	size_t n = 0;
+	char *got = NULL;
+
+	if (offsite_scan(remote, &list, &n, e) < 0)
+		return NULL;
+	for (size_t i = 0; i < n && !got; i++) {
+		const char *slash = strrchr(list[i].stem, '/');
+		const char *stem = slash ? slash + 1 : list[i].stem;
+		char *b = xstrfmt("%s.tar.zst", stem);
+
+		if (!strcmp(b, want) || !strcmp(stem, want))
+			got = b;
+		else
+			free(b);
+	}
+	repo_free(list, n);
+	if (!got) {
+		char *shown = esc_str(want);
+
+		err_set(e, FX_FAIL, "%s: no such archive off-site", shown);
+		free(shown);
+	}
+	return got;
 }
 
 static int cmd_verify(struct cli *cli, int argc, char **argv)
@@ -137,8 +181,13 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		return json_decref(arr), cli_fail(&e);
 	job_begin(&job, cli->conf, "verify");
 	if (optind < argc && remote) {
-		code = verify_one(remote, argv[optind], cli->json, arr, &job,
-				  &first);
+		char *name = offsite_pick(remote, argv[optind], &e);
+
+		if (!name)
+			goto fail;
+		code = verify_one(remote, cli->conf, name, cli->json, arr,
+				  &job, &first);
+		free(name);
 	} else if (optind < argc) {
 		char *path = NULL;
 
@@ -148,7 +197,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		     cli_conf_for(cli, "backup", &e) < 0) ||
 		    repo_resolve(cli->conf, argv[optind], &path, &e) < 0)
 			goto fail;
-		code = verify_one(NULL, path, cli->json, arr, &job, &first);
+		code = verify_one(NULL, cli->conf, path, cli->json, arr, &job,
+				  &first);
 		free(path);
 	} else {
 		int got = remote ? offsite_scan(remote, &list, &n, &e) :
@@ -166,8 +216,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 			/* Off-site objects are fetched by their archive name. */
 			char *name = remote ? xstrfmt("%s.tar.zst", repo_base(list[i].stem)) :
 				xstrdup(list[i].path);
-			int vr = verify_one(remote, name, cli->json, arr, &job,
-					    &first);
+			int vr = verify_one(remote, cli->conf, name, cli->json,
+					    arr, &job, &first);
 
 			if (vr != FX_OK)
 				code = vr;

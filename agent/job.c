@@ -10,6 +10,7 @@
 #include "util/cron.h"
 #include "util/elapsed.h"
 #include "util/err.h"
+#include "util/jtext.h"
 #include "util/log.h"
 
 const char *const job_names[] = { "backup", "prune", "verify", NULL };
@@ -64,15 +65,17 @@ json_t *job_report_json(const struct job_report *r)
 
 	cron_utc(r->started, started);
 	cron_utc(r->finished, finished);
-	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:f, s:s?, s:o?, s:o, s:s?}",
+	/* The error may quote a server's file name in any bytes: jtext
+	 * escapes what is not UTF-8, where "s" would lose the record. */
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:f, s:o?, s:o?, s:o, s:o?}",
 		"job", r->job, "status", r->status, "exit", r->exit,
 		"started", started, "finished", finished,
 		"duration", (double)(long long)(r->duration * 1000 + 0.5) / 1000,
-		"archive", r->archive,
+		"archive", jtext_new(r->archive),
 		"size", r->archive ? json_integer((json_int_t)r->size) : NULL,
 		"components", r->components ? json_deep_copy(r->components) :
 		json_object(),
-		"error", r->error);
+		"error", jtext_new(r->error));
 }
 
 char *job_report_text(const struct job_report *r)

@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 #include "net/http.h"
 #include "util/buf.h"
+#include "util/jtext.h"
 #include "util/log.h"
 
 #define TRIES 3
@@ -99,10 +100,14 @@ void notify_finish(const struct conf *c, const struct job_report *r)
 	}
 	if (hook) {
 		json_t *j = job_report_json(r);
-		char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
-					JSON_REAL_PRECISION(9));
+		struct err e = ERR_INIT;
+		char *body = jtext_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+					 JSON_REAL_PRECISION(9), "the report", &e);
 
-		post(c, "webhook", hook, body, NULL);
+		if (body)
+			post(c, "webhook", hook, body, NULL);
+		else
+			log_warn("webhook not sent: %s", e.msg);
 		free(body);
 		json_decref(j);
 	}

@@ -8,6 +8,7 @@
 #include "conf/conf.h"
 #include "util/buf.h"
 #include "util/cron.h"
+#include "util/jtext.h"
 #include "util/outfile.h"
 
 char *state_path(const struct conf *c, const char *job)
@@ -66,15 +67,18 @@ int state_record(const struct conf *c, const struct job_report *r,
 {
 	json_t *prev = state_load(c, r->job), *rec = job_report_json(r);
 	char *path = state_path(c, r->job), *text;
-	int rc;
+	int rc = -1;
 
 	carry_over(rec, prev, r);
-	text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-			  JSON_REAL_PRECISION(9));
+	text = jtext_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			   JSON_REAL_PRECISION(9), path, e);
+	if (!text)
+		goto out;
 	if (outfile_mkdirs(conf_str(c, "backup", "dir"), 0700) < 0) {
 		/* outfile_write() below says why */
 	}
 	rc = outfile_write(path, text, 0600, e);
+out:
 	free(text);
 	free(path);
 	json_decref(rec);

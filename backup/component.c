@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/escape.h"
 
 /* Components later issues fill in are listed with run = NULL, so their
  * names are known (and refused clearly) before they exist. */
@@ -68,13 +69,21 @@ char *component_member_path(const char *path)
 			    (n == 2 && p[0] == '.' && p[1] == '.'))
 				buf_addstr(&b, "%2E");
 			for (size_t i = (n <= 2 && p[0] == '.' &&
-					 p[n - 1] == '.') ? 1 : 0; i < n; i++) {
+					 p[n - 1] == '.') ? 1 : 0, k; i < n; i += k) {
 				unsigned char c = (unsigned char)p[i];
 
-				if (c == '%' || c < 0x20 || c == 0x7f)
+				/* A byte that is not UTF-8 too: libarchive
+				 * writes no pax name it cannot read back as
+				 * UTF-8, and the manifest lists members as
+				 * JSON.  ('/' is no continuation byte: k stays
+				 * within the component.) */
+				k = esc_utf8_len(p + i);
+				if (!k || c == '%' || c < 0x20 || c == 0x7f) {
 					buf_printf(&b, "%%%02X", c);
-				else
-					buf_addch(&b, c);
+					k = 1;
+				} else {
+					buf_add(&b, p + i, k);
+				}
 			}
 		}
 		p += n;

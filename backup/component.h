@@ -50,8 +50,9 @@ size_t component_count(void);
 /* "a/b%c" -> "a%2Fb%25c": a name that is safe as one archive path part. */
 char *component_member_part(const char *name);
 /* "a//b/../.env" -> "a/b/%2E./.env": a path as archive path parts, each
- * part kept as it is but for '%', control bytes and the "." and ".."
- * parts, which are escaped. */
+ * part kept as it is but for '%', control bytes, bytes that are not
+ * UTF-8 ("bad\377" -> "bad%FF") and the "." and ".." parts, which are
+ * escaped. */
 char *component_member_path(const char *path);
 
 int pg_backup(struct bk_ctx *ctx, json_t *detail, struct err *e);

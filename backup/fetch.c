@@ -13,6 +13,7 @@
 #include "backup/archive.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
+#include "util/escape.h"
 #include "util/fdio.h"
 
 #define CHUNK (256u << 10)
@@ -87,6 +88,22 @@ out:
 	xport_fclose(f, &ignored);
 	free(chunk);
 	return r;
+}
+
+void fetch_blame(struct arc *a, const char *comp, const char *path,
+		 struct err *e)
+{
+	struct err ae = ERR_INIT;
+	char *shown;
+
+	if (a && arc_sync(a, &ae) < 0) {
+		*e = ae;
+		err_wrap(e, "%s", comp);
+		return;
+	}
+	shown = esc_str(path);
+	err_wrap(e, "%s: %s", comp, shown);
+	free(shown);
 }
 
 /* ---- a command's output ------------------------------------------------ */

@@ -35,6 +35,14 @@ int fetch_file(struct xport *x, const char *path, uint64_t offset,
 	       uint64_t *bytes, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* After fetch_file() of path failed: the archive's writer works a member
+ * behind, so its failure on an earlier member comes back from this one's
+ * write; e is then the writer's error, which names that member ("comp:
+ * archive MEMBER: ..."), else this file's ("comp: PATH: ...", PATH
+ * escaped). */
+void fetch_blame(struct arc *a, const char *comp, const char *path,
+		 struct err *e);
+
 /* Runs cmd (a shell command line, pipelines allowed) on the server,
  * compressed with codec there, and streams its stdout into member; its
  * stderr goes to errout (the first and last few KiB).  A non-zero exit is

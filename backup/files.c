@@ -9,6 +9,11 @@
  * inside the copied tree is kept as a link; one pointing out of it is
  * followed and its target's content kept under the link's name, so a
  * restore never has to create a link that leaves its directory.
+ *
+ * A name is whatever bytes the server's file system allows.  The member
+ * escapes what would not survive a tar name (component_member_path():
+ * "bad\377" is files/bad%FF); the manifest keeps the exact name, through
+ * util/jtext.h when it is not UTF-8, for the restore to write it back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +25,15 @@
 #include "conf/conf.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
+#include "util/escape.h"
+#include "util/jtext.h"
 #include "util/log.h"
 
 struct files {
 	struct bk_ctx *ctx;
 	char *root;		/* remote_dir as xport_path() spells it */
 	json_t *entries;
-	json_t *seen;		/* path -> source */
+	json_t *seen;		/* member -> source (escaped) */
 	struct strlist unmatched;
 	uint64_t bytes;
 	size_t nfiles, nlinks;
@@ -73,19 +80,25 @@ static int link_inside(const char *rel, const char *target)
 	return 1;
 }
 
-/* Records rel once; FX_FAIL when two server files would land on it. */
+/* Records rel once; FX_FAIL when two server files would land on it.
+ * Keyed by the member, whose name is UTF-8 whatever rel's bytes. */
 static int claim(struct files *f, const char *rel, const char *src,
 		 int *dup, struct err *e)
 {
-	const char *had = json_string_value(json_object_get(f->seen, rel));
+	char *member = component_member_path(rel);
+	json_t *s = jtext_new(src);
+	const char *had = json_string_value(json_object_get(f->seen, member));
+	int r = 0;
 
 	*dup = had != NULL;
-	if (had && strcmp(had, src))
-		return err_set(e, FX_FAIL, "files: %s and %s would both be "
-			       "files/%s", had, src, rel);
-	if (!had)
-		json_object_set_new(f->seen, rel, json_string(src));
-	return 0;
+	if (had && strcmp(had, json_string_value(s)))
+		r = err_set(e, FX_FAIL, "files: %s and %s would both be "
+			    "files/%s", had, json_string_value(s), member);
+	else if (!had)
+		json_object_set(f->seen, member, s);
+	json_decref(s);
+	free(member);
+	return r;
 }
 
 static int copy_file(struct files *f, const char *p, const char *rel,
@@ -101,16 +114,20 @@ static int copy_file(struct files *f, const char *p, const char *rel,
 
 	if (f->copy && fetch_file(f->ctx->x, p, 0, 0, f->ctx->arc, member,
 				  &bytes, e) < 0) {
-		err_wrap(e, "files: %s", p);
+		fetch_blame(f->ctx->arc, "files", p, e);
 		goto out;
 	}
 	snprintf(mode, sizeof(mode), "%04lo", st->mode & 07777);
-	ent = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:b}", "path", rel,
-			"member", member, "source", p, "mode", mode,
-			"mtime", (json_int_t)st->mtime, "bytes", (json_int_t)bytes,
-			"secret", 1);
+	ent = json_object();
+	jtext_set_name(ent, "path", rel);
+	json_object_set_new(ent, "member", json_string(member));
+	jtext_set_name(ent, "source", p);
+	json_object_set_new(ent, "mode", json_string(mode));
+	json_object_set_new(ent, "mtime", json_integer((json_int_t)st->mtime));
+	json_object_set_new(ent, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(ent, "secret", json_true());
 	if (followed)
-		json_object_set_new(ent, "followed_link", json_string(followed));
+		jtext_set_name(ent, "followed_link", followed);
 	json_array_append_new(f->entries, ent);
 	f->bytes += bytes;
 	f->nfiles++;
@@ -166,9 +183,15 @@ static int add_link(struct files *f, const char *p, const char *rel,
 	if (xport_readlink(f->ctx->x, p, &target, e) < 0)
 		goto out;
 	if (link_inside(rel, buf_str(&target))) {
-		json_array_append_new(f->entries, json_pack("{s:s, s:s, s:s, "
-			"s:I, s:b}", "path", rel, "link", buf_str(&target),
-			"source", p, "mtime", (json_int_t)lst->mtime, "secret", 1));
+		json_t *ent = json_object();
+
+		jtext_set_name(ent, "path", rel);
+		jtext_set_name(ent, "link", buf_str(&target));
+		jtext_set_name(ent, "source", p);
+		json_object_set_new(ent, "mtime",
+				    json_integer((json_int_t)lst->mtime));
+		json_object_set_new(ent, "secret", json_true());
+		json_array_append_new(f->entries, ent);
 		f->nlinks++;
 		r = 0;
 		goto out;
@@ -208,7 +231,10 @@ static int add_path(struct files *f, const char *p, struct err *e)
 		goto out;
 	}
 	if (!strcmp(rel, ".")) {
-		err_set(e, FX_FAIL, "files: %s is not under a directory", p);
+		char *shown = esc_str(p);
+
+		err_set(e, FX_FAIL, "files: %s is not under a directory", shown);
+		free(shown);
 		goto out;
 	}
 	if (claim(f, rel, p, &dup, e) < 0)
@@ -288,11 +314,11 @@ int files_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	r = run(&f, e);
 	for (size_t i = 0; i < f.unmatched.n; i++) {
 		log_warn("files: nothing matches %s", f.unmatched.v[i]);
-		json_array_append_new(un, json_string(f.unmatched.v[i]));
+		json_array_append_new(un, jtext_new(f.unmatched.v[i]));
 	}
 	json_object_set_new(detail, "secret", json_true());
 	if (f.root)
-		json_object_set_new(detail, "remote_dir", json_string(f.root));
+		json_object_set_new(detail, "remote_dir", jtext_new(f.root));
 	json_object_set_new(detail, "entries", json_incref(f.entries));
 	json_object_set_new(detail, "unmatched", un);
 	if (ctx->summary) {

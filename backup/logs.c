@@ -23,6 +23,7 @@
 #include "net/compose.h"
 #include "net/xport.h"
 #include "net/xport_fs.h"
+#include "util/jtext.h"
 #include "util/log.h"
 #include "util/shquote.h"
 
@@ -211,6 +212,7 @@ static int one_file(struct logs *l, const char *path, struct err *e)
 	char *member = xstrfmt("logs/files/%s", rel);
 	char *entry = xstrfmt("files/%s", rel);
 	uint64_t off = 0, bytes = 0;
+	json_t *ent;
 	int missing, r = -1;
 
 	if (xport_stat(l->ctx->x, path, &st, &missing, e) < 0)
@@ -224,13 +226,15 @@ static int one_file(struct logs *l, const char *path, struct err *e)
 		off = st.size - (uint64_t)l->max;
 	if (fetch_file(l->ctx->x, path, off, 1, l->ctx->arc, member, &bytes,
 		       e) < 0) {
-		err_wrap(e, "logs: %s", path);
+		fetch_blame(l->ctx->arc, "logs", path, e);
 		goto out;
 	}
-	json_array_append_new(l->entries, json_pack("{s:s, s:s, s:s, s:I, s:I, "
-		"s:b}", "path", entry, "member", member, "source", path,
-		"bytes", (json_int_t)bytes, "size", (json_int_t)st.size,
-		"truncated", off > 0));
+	ent = json_pack("{s:s, s:s}", "path", entry, "member", member);
+	jtext_set_name(ent, "source", path);
+	json_object_set_new(ent, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(ent, "size", json_integer((json_int_t)st.size));
+	json_object_set_new(ent, "truncated", json_boolean(off > 0));
+	json_array_append_new(l->entries, ent);
 	if (off)
 		log_verbose("logs: %s: the newest max_bytes kept", path);
 	l->bytes += bytes;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "util/jtext.h"
+
 void manifest_time(time_t t, char out[21])
 {
 	struct tm tm;
@@ -28,7 +30,7 @@ void manifest_component(json_t *m, const char *comp, const char *error,
 
 	json_object_set_new(c, "status", json_string(error ? "failed" : "ok"));
 	if (error)
-		json_object_set_new(c, "error", json_string(error));
+		json_object_set_new(c, "error", jtext_new(error));
 	json_object_set_new(json_object_get(m, "components"), comp, c);
 }
 

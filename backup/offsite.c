@@ -301,14 +301,15 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 		  struct err *e)
 {
 	struct repo_entry *list = NULL;
-	struct prune_item *items;
+	struct retention_item *items;
 	struct site s;
-	size_t n = 0, gone = 0;
+	size_t n = 0, gone = 0, odd = 0;
 	int r = 0;
 
 	if (site_open(c, &s, e) < 0)
 		return -1;
-	/* With manifests: retention tells partial archives apart. */
+	/* With manifests: retention groups archives by what they hold and
+	 * tells partial, failed and unreadable ones apart. */
 	if (scan(c, &s, 1, &list, &n, e) < 0) {
 		site_release(&s);
 		return -1;
@@ -317,24 +318,37 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char *mk;
 
-		if (items[i].keep)
+		if (items[i].keep && items[i].counted)
 			continue;
-		fprintf(out, "%s s3://%s/%s: %s\n", dry_run ? "would delete" :
-			"delete", s.bucket, list[i].path, items[i].reason);
+		fprintf(out, "%s s3://%s/%s: %s\n", items[i].keep ? "keep" :
+			dry_run ? "would delete" : "delete", s.bucket,
+			list[i].path, items[i].reason);
+		if (items[i].keep) {
+			odd++;
+			continue;
+		}
 		gone++;
 		if (dry_run)
 			continue;
-		/* Manifest first: an archive without one is not a copy. */
+		/* Archive first: a prune cut off in between leaves a manifest
+		 * no listing shows, not an archive without one, which
+		 * retention would keep as not known good. */
 		mk = xstrfmt("%s.manifest.json%s", list[i].stem, s.sealed ? ".enc" : "");
-		r = s3_delete(&s.s3, mk, e);
+		r = s3_delete(&s.s3, list[i].path, e);
 		if (r == 0)
-			r = s3_delete(&s.s3, list[i].path, e);
+			r = s3_delete(&s.s3, mk, e);
 		free(mk);
 	}
-	if (r == 0)
-		fprintf(out, "offsite: %zu kept, %zu %sdeleted\n", n - gone, gone,
-			dry_run ? "would be " : "");
-	free(items);
+	if (r == 0) {
+		struct buf also = BUF_INIT;
+
+		if (odd)
+			buf_printf(&also, " (%zu not counted: named above)", odd);
+		fprintf(out, "offsite: %zu kept%s, %zu %sdeleted\n", n - gone,
+			buf_str(&also), gone, dry_run ? "would be " : "");
+		buf_release(&also);
+	}
+	retention_free(items, n);
 	repo_free(list, n);
 	site_release(&s);
 	return r;

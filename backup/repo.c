@@ -12,19 +12,30 @@
 #include "backup/manifest.h"
 #include "conf/conf.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/fdio.h"
 #include "util/log.h"
 #include "util/value.h"
 
 #define SUFFIX ".tar.zst"
 
-char *repo_sidecar_path(const char *archive)
+static char *beside(const char *archive, const char *ext)
 {
 	size_t n = strlen(archive), sl = strlen(SUFFIX);
 
 	if (n >= sl && !strcmp(archive + n - sl, SUFFIX))
 		n -= sl;
-	return xstrfmt("%.*s.manifest.json", (int)n, archive);
+	return xstrfmt("%.*s%s", (int)n, archive, ext);
+}
+
+char *repo_sidecar_path(const char *archive)
+{
+	return beside(archive, ".manifest.json");
+}
+
+char *repo_verify_path(const char *archive)
+{
+	return beside(archive, ".verify.json");
 }
 
 const char *repo_base(const char *path)
@@ -111,10 +122,13 @@ char *repo_new_stem(const char *dir, const char *name, time_t t)
 			xstrfmt("%s/%s-%s-%u", dir, name, stamp, n);
 		char *arc = xstrfmt("%s%s", stem, SUFFIX);
 		char *side = repo_sidecar_path(stem);
-		int taken = access(arc, F_OK) == 0 || access(side, F_OK) == 0;
+		char *rec = repo_verify_path(stem);
+		int taken = access(arc, F_OK) == 0 || access(side, F_OK) == 0 ||
+			    access(rec, F_OK) == 0;
 
 		free(arc);
 		free(side);
+		free(rec);
 		if (!taken)
 			return stem;
 		free(stem);
@@ -174,6 +188,24 @@ int repo_cmp_newest(const void *a, const void *b)
 	return strcmp(y->path, x->path);
 }
 
+/* The verify record of an archive without a manifest, when it is about
+ * this very file: one left by an archive deleted by hand says nothing of
+ * another that later takes its name. */
+static json_t *load_record(const struct repo_entry *r)
+{
+	char *path = repo_verify_path(r->stem);
+	json_t *v = json_load_file(path, 0, NULL);
+
+	free(path);
+	if (v && (!json_is_object(v) ||
+		  json_integer_value(json_object_get(v, "size")) !=
+		  (json_int_t)r->size)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
 int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 	      size_t *n, struct err *e)
 {
@@ -210,6 +242,8 @@ int repo_scan(const char *dir, const char *name, struct repo_entry **out,
 		mpath = repo_sidecar_path(r->stem);
 		r->manifest = json_load_file(mpath, 0, NULL);
 		free(mpath);
+		if (!r->manifest)
+			r->verify = load_record(r);
 	}
 	closedir(dp);
 	if (*n)
@@ -224,6 +258,7 @@ void repo_free(struct repo_entry *list, size_t n)
 		free(list[i].path);
 		free(list[i].stem);
 		json_decref(list[i].manifest);
+		json_decref(list[i].verify);
 	}
 	free(list);
 }
@@ -276,26 +311,106 @@ out:
 	return r;
 }
 
-void repo_mark_verified(const char *archive, const char *error)
+/* Writes m (best effort: a record that cannot be written is only lost). */
+static void write_json(const char *path, json_t *m)
 {
-	char *side = repo_sidecar_path(archive), *text;
 	struct err ignored = ERR_INIT;
+	char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text && repo_write_file(path, text, strlen(text), &ignored) < 0)
+		err_clear(&ignored);
+	free(text);
+}
+
+static void stamp_verify(json_t *m, const char *error)
+{
 	char when[21];
+
+	manifest_time(time(NULL), when);
+	json_object_set_new(m, "verified", json_string(when));
+	if (error) {
+		/* A damaged archive's member names may be any bytes, which
+		 * JSON cannot hold: the failure is recorded all the same. */
+		json_t *v = json_string(error);
+		char *shown;
+
+		if (!v) {
+			shown = esc_str(error);
+			v = json_string(shown);
+			free(shown);
+		}
+		json_object_set_new(m, "verify_error", v);
+	} else {
+		json_object_del(m, "verify_error");
+	}
+}
+
+void repo_mark_verified(const char *archive, const char *error, int ours,
+			json_t *found)
+{
+	char *side = repo_sidecar_path(archive);
+	char *rec = repo_verify_path(archive);
 	json_t *m = json_load_file(side, 0, NULL);
+	struct stat st;
 
 	if (m) {
-		manifest_time(time(NULL), when);
-		json_object_set_new(m, "verified", json_string(when));
-		if (error)
-			json_object_set_new(m, "verify_error", json_string(error));
-		else
-			json_object_del(m, "verify_error");
-		text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		/* A sidecar that cannot be rewritten only loses the mark. */
-		if (text && repo_write_file(side, text, strlen(text), &ignored) < 0)
-			err_clear(&ignored);
-		free(text);
-		json_decref(m);
+		stamp_verify(m, error);
+		write_json(side, m);
+	} else if (ours && !error && json_is_object(found)) {
+		/* It passed: the manifest inside it is the one the sidecar
+		 * lost, now checked against every member. */
+		m = json_deep_copy(found);
+		stamp_verify(m, NULL);
+		write_json(side, m);
+		unlink(rec);
+	} else if (ours && stat(archive, &st) == 0) {
+		/* No sidecar to carry the mark (a bare or damaged file): a
+		 * record of its own, for list and retention, that leaves
+		 * restore's reading of sidecars alone. */
+		m = json_pack("{s:I}", "size", (json_int_t)st.st_size);
+		stamp_verify(m, error);
+		write_json(rec, m);
 	}
+	json_decref(m);
 	free(side);
+	free(rec);
+}
+
+static const char *verify_field(const struct repo_entry *r, const char *key)
+{
+	const char *v = json_string_value(json_object_get(r->manifest, key));
+
+	return v || r->manifest ? v :
+		json_string_value(json_object_get(r->verify, key));
+}
+
+const char *repo_verify_error(const struct repo_entry *r)
+{
+	return verify_field(r, "verify_error");
+}
+
+const char *repo_verified(const struct repo_entry *r)
+{
+	return verify_field(r, "verified");
+}
+
+int repo_owns(const struct conf *c, const char *path)
+{
+	const char *dir = c ? conf_str(c, "backup", "dir") : NULL;
+	char *parent = xstrdup(path), *slash = strrchr(parent, '/');
+	struct stat a, b;
+	unsigned seq;
+	time_t t;
+	int r = 0;
+
+	if (slash)
+		*slash = '\0';
+	if (dir && conf_str(c, "backup", "name") &&
+	    repo_parse_name(repo_base(path), conf_str(c, "backup", "name"),
+			    SUFFIX, &t, &seq) == 0 &&
+	    stat(slash ? (*parent ? parent : "/") : ".", &a) == 0 &&
+	    stat(dir, &b) == 0)
+		r = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	free(parent);
+	return r;
 }

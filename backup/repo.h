@@ -23,6 +23,8 @@ struct repo_entry {
 	unsigned seq;		/* 1, or N of a "-N" name */
 	uint64_t size;
 	json_t *manifest;	/* the sidecar, or NULL when missing/unreadable */
+	json_t *verify;		/* without a manifest: the record of its last
+				 * verify (<stem>.verify.json), or NULL */
 };
 
 /* Archives of the given name in dir, newest first.  Caller frees with
@@ -69,8 +71,22 @@ int repo_write_file(const char *path, const void *data, size_t len,
 		    struct err *e) __attribute__((warn_unused_result));
 /* Records a verify of archive in its sidecar manifest (best effort):
  * "verified" is the time of the last verify, "verify_error" its error
- * (absent when it passed), so list can show a failed one. */
-void repo_mark_verified(const char *archive, const char *error);
+ * (absent when it passed), so list can show a failed one and retention
+ * counts it no more.  An archive of the backup dir (ours) without a
+ * readable sidecar gets the record in <stem>.verify.json instead, or, when
+ * it passed, its sidecar back from found (the manifest verify read inside
+ * it; may be NULL). */
+void repo_mark_verified(const char *archive, const char *error, int ours,
+			json_t *found);
+/* The record's path for an archive path or stem; caller frees. */
+char *repo_verify_path(const char *archive);
+/* The last verify's error and time (from the manifest, else the verify
+ * record): NULL when it passed, or never ran. */
+const char *repo_verify_error(const struct repo_entry *r);
+const char *repo_verified(const struct repo_entry *r);
+/* 1 when path names an archive of c's backup dir (that directory, by
+ * device and inode, and the name pattern of [backup] name). */
+int repo_owns(const struct conf *c, const char *path);
 /* fsync a directory so a rename in it is durable. */
 int repo_sync_dir(const char *dir) __attribute__((warn_unused_result));
 

@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include "util/elapsed.h"
+#include "util/escape.h"
+#include "util/jtext.h"
 #include "util/lock.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/sigclean.h"
 #include "net/xport.h"
 #include "backup/archive.h"
@@ -107,8 +110,9 @@ static int publish(struct run *r, struct backup_result *res, struct err *e)
 	m = arc_members(r->arc, &n);
 	manifest_finish(r->manifest, time(NULL), m, n);
 	res->members = n;
-	text = json_dumps(r->manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (arc_add(r->arc, MANIFEST_NAME, text, strlen(text), e) < 0 ||
+	text = jtext_dumps(r->manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER,
+			   "the manifest", e);
+	if (!text || arc_add(r->arc, MANIFEST_NAME, text, strlen(text), e) < 0 ||
 	    arc_finish(r->arc, e) < 0)
 		goto out;
 	if (fsync(r->fd) < 0 || fstat(r->fd, &st) < 0) {
@@ -166,6 +170,8 @@ static void report(struct run *r, FILE *out, const char *comp,
 
 	if (!out)
 		return;
+	/* The meter on stderr shares the terminal: the line starts clean. */
+	progress_interrupt();
 	if (error) {
 		struct buf landed = BUF_INIT;
 
@@ -264,6 +270,11 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 			cr = err_set(&ce, FX_FAIL, "[%s] is configured, but ferry "
 				     "%s cannot back it up yet", sel[i]->section,
 				     FERRY_VERSION);
+		/* The error may quote a server's name or output in any bytes:
+		 * from here on it is text (the report, the manifest, the
+		 * state file, the webhook). */
+		if (cr < 0)
+			esc_fix_text(ce.msg, sizeof(ce.msg));
 		report(&r, o->report, sel[i]->name, cr == 0 ? NULL : ce.msg,
 		       detail, buf_str(&summary), elapsed_since(&ct));
 		buf_release(&summary);
@@ -321,14 +332,20 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 	}
 	if (conf_num(c, "backup", "prune_after_backup")) {
 		struct err pe = ERR_INIT;
+		/* Its lines go where the report goes: not into -q's silence
+		 * or ahead of --json's document. */
+		FILE *hush = o->report ? NULL : fopen("/dev/null", "we");
+		FILE *out = o->report ? o->report : hush ? hush : stderr;
 
 		/* The archive is safe; a failed prune is only reported.  A
 		 * partial one takes no retention slot (retention_plan()), so
 		 * pruning after it never deletes a complete archive. */
-		if (retention_prune(c, 0, stdout, &pe) < 0)
+		if (retention_prune(c, 0, out, &pe) < 0)
 			log_warn("prune after backup: %s", pe.msg);
-		if (offsite_configured(c) && offsite_prune(c, 0, stdout, &pe) < 0)
+		if (offsite_configured(c) && offsite_prune(c, 0, out, &pe) < 0)
 			log_warn("off-site prune after backup: %s", pe.msg);
+		if (hush)
+			fclose(hush);
 	}
 	rc = 0;
 	if (failed) {

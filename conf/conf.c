@@ -228,6 +228,11 @@ static int handler(void *user, const char *section, const char *name,
 		v->raw = joined;
 		goto out;
 	}
+	if (v && v->from_file != from_file) {
+		fail(c, c->line, "both %s and %s_file in [%s] (the other on line "
+		     "%d): set one", k->name, k->name, section, v->line);
+		goto out;
+	}
 	if (v) {
 		fail(c, c->line, "duplicate key '%s' in [%s] (first set on line "
 		     "%d)", shown, section, v->line);

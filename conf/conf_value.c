@@ -88,9 +88,18 @@ static int quoted(const char *s, size_t n)
 	return n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0];
 }
 
+/* 1 when s opens a quote it does not close: dir = "/srv/x with the
+ * closing one forgotten would otherwise be a relative path named '"/srv/x'. */
+static int unclosed(const char *s, size_t n)
+{
+	return n >= 1 && (s[0] == '"' || s[0] == '\'') && !quoted(s, n);
+}
+
 /* One list value as written: "a, b" as a whole (one pair around it, none
- * inside), or its items one by one ("a", 'b').  Items end up one a line. */
-static void unquote_list(const char *s, size_t n, struct buf *out)
+ * inside), or its items one by one ("a", 'b').  Items end up one a line;
+ * *bad: the first item left with an unclosed quote, or NULL (caller
+ * frees). */
+static void unquote_list(const char *s, size_t n, struct buf *out, char **bad)
 {
 	struct strlist items = STRLIST_INIT;
 	char *whole;
@@ -106,6 +115,8 @@ static void unquote_list(const char *s, size_t n, struct buf *out)
 
 		if (out->len)
 			buf_addch(out, '\n');
+		if (!*bad && unclosed(it, len))
+			*bad = xstrdup(it);
 		if (quoted(it, len))
 			buf_add(out, it + 1, len - 2);
 		else
@@ -121,23 +132,26 @@ static void unquote_list(const char *s, size_t n, struct buf *out)
  * items one by one: "a", "b"), before ${VAR} expands -- so a variable's
  * own quotes stay.  Inside, nothing changes: ${VAR} expands in either kind.
  */
-static void unquote(const struct val *v, struct buf *out)
+static void unquote(const struct val *v, struct buf *out, char **bad)
 {
 	const char *s = v->raw;
 	size_t n = strlen(s);
 
+	*bad = NULL;
 	if (!is_list(v->key)) {
 		if (quoted(s, n))
 			buf_add(out, s + 1, n - 2);
 		else
 			buf_addstr(out, s);
+		if (unclosed(s, n))
+			*bad = xstrdup(s);
 		return;
 	}
 	/* A repeated key's values are one a line. */
 	for (const char *p = s; *p;) {
 		size_t len = strcspn(p, "\n");
 
-		unquote_list(p, len, out);
+		unquote_list(p, len, out, bad);
 		p += len + (p[len] == '\n');
 	}
 }
@@ -355,8 +369,16 @@ static void finish_val(struct conf *c, struct val *v)
 	struct lookup_ctx l = { &c->env, 0, 0 };
 	struct buf text = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 	struct buf origin = BUF_INIT;
+	char *bad;
 
-	unquote(v, &text);
+	unquote(v, &text, &bad);
+	if (bad) {
+		/* Not shown: the value may be a secret. */
+		problem(c, v, "%s in [%s]: a quote opens the value and does not "
+			"close it", v->key->name, v->section);
+		free(bad);
+		goto out;
+	}
 	if (expand_vars(buf_str(&text), &out, lookup, &l, &why, NULL) < 0) {
 		if (c->env_line)
 			buf_printf(&why, " (env_file on line %d could not be "
@@ -426,6 +448,7 @@ static void set_derived(struct conf *c, const char *sect, const char *name,
 static void fill_defaults(struct conf *c)
 {
 	const struct val *dir, *name, *host;
+	struct val *jobs;
 	const char *base;
 
 	for (size_t i = 0; i < conf_nkeys; i++) {
@@ -436,6 +459,14 @@ static void fill_defaults(struct conf *c)
 			set_default(c, k->section, k->name, k->def, "default");
 	}
 	/* Defaults that depend on other values. */
+	jobs = conf_find_val(c, "postgres", "jobs");
+	if (jobs && jobs->line == 0) {
+		/* The backup's own choice (backup/pg_path.c), said where the
+		 * value is shown so that config and check agree. */
+		free(jobs->origin);
+		jobs->origin = xstrdup("default (a backup whose tables copy on a "
+				    "server of under 4 cores takes 1)");
+	}
 	if (!conf_find_val(c, "server", "user")) {
 		const char *u = getenv("USER");
 

@@ -154,7 +154,8 @@ static void deletions(const struct ftree *local, const struct ftree *remote,
 			continue;
 		if (gone && !strncmp(r->path, gone, gl) && r->path[gl] == '/') {
 			if (out)
-				item_line(out, "*deleting  ", r->path, "", NULL);
+				item_line(out, "*deleting  ", r->path,
+					  r->type == 'd' ? "/" : "", NULL);
 			p->gone++;
 			continue;
 		}

@@ -22,6 +22,7 @@
 #include "restore/files_restore.h"
 #include "restore/todir.h"
 #include "util/fdio.h"
+#include "util/jtext.h"
 #include "util/log.h"
 
 #define CHUNK (256u * 1024)
@@ -46,6 +47,7 @@ struct tree {
 	size_t files, links;
 	uint64_t bytes;
 	FILE *report;
+	struct strlist names;	/* the entries' paths and links, decoded */
 };
 
 static int picked(const struct rs_ctx *x, const char *comp)
@@ -103,6 +105,17 @@ static int refuse(struct tree *t, const char *what, const char *name,
 		       name);
 }
 
+/* An entry's name as the backup kept it: its exact bytes, also when they
+ * are not UTF-8 (util/jtext.h); t owns it.  NULL: none, or malformed. */
+static const char *name_of(struct tree *t, json_t *it, const char *key)
+{
+	char *s = jtext_get_name(it, key);
+
+	if (s)
+		strlist_add_take(&t->names, s);
+	return s;
+}
+
 /* Every entry and member of the component, checked before any write. */
 static int load(struct tree *t, struct rs_ctx *x, json_t *detail,
 		struct err *e)
@@ -116,9 +129,9 @@ static int load(struct tree *t, struct rs_ctx *x, json_t *detail,
 	json_array_foreach(ents, i, it) {
 		struct tr_entry *en = &t->v[t->n++];
 
-		en->path = json_string_value(json_object_get(it, "path"));
+		en->path = name_of(t, it, "path");
 		en->member = json_string_value(json_object_get(it, "member"));
-		en->link = json_string_value(json_object_get(it, "link"));
+		en->link = name_of(t, it, "link");
 		en->mode = mode_of(json_string_value(json_object_get(it, "mode")));
 		en->mtime = json_is_integer(json_object_get(it, "mtime")) ?
 			json_integer_value(json_object_get(it, "mtime")) : -1;
@@ -204,6 +217,10 @@ static int tr_begin(struct rs_ctx *x, json_t *detail, void **out,
 			err_append(e, ": refused, nothing was written");
 			goto out;
 		}
+	if (todir_existing(t->dir, x->o->clean, e) < 0) {
+		err_wrap(e, "%s", comp);
+		goto out;
+	}
 	r = 0;
 out:
 	free(root);
@@ -327,15 +344,16 @@ static void tr_free(void *state)
 			todir_discard(&t->v[i].tf);
 	todir_free(t->dir);
 	free(t->v);
+	strlist_release(&t->names);
 	free(t);
 }
 
 const struct restorer files_restorer = {
-	"files", files_begin, tr_member, tr_checked, tr_end, tr_abandon,
-	tr_free,
+	"files", files_begin, NULL, tr_member, tr_checked, tr_end,
+	tr_abandon, tr_free,
 };
 
 const struct restorer logs_restorer = {
-	"logs", logs_begin, tr_member, tr_checked, tr_end, tr_abandon,
-	tr_free,
+	"logs", logs_begin, NULL, tr_member, tr_checked, tr_end,
+	tr_abandon, tr_free,
 };

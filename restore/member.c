@@ -1,13 +1,31 @@
 #include "restore/member.h"
 
+#include <signal.h>
 #include <stdlib.h>
+
+#include "restore/restore.h"
 
 #define CHUNK (256u * 1024)
 
+int rs_stopped(const struct restore_stop *s, struct err *e)
+{
+	int sig = s ? __atomic_load_n(&s->sig, __ATOMIC_ACQUIRE) : 0;
+
+	if (!sig)
+		return 0;
+	return err_set(e, FX_FAIL, "interrupted by %s", sig == SIGINT ?
+		       "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ?
+		       "SIGHUP" : "a signal");
+}
+
 ssize_t rs_read(struct rs_member *m, void *buf, size_t n, struct err *e)
 {
-	la_ssize_t got = archive_read_data(m->a, buf, n);
+	la_ssize_t got;
 
+	/* Checked for each chunk: a table's COPY stops within one. */
+	if (rs_stopped(m->stop, e) < 0)
+		return -1;
+	got = archive_read_data(m->a, buf, n);
 	if (got < 0)
 		return err_set(e, FX_VERIFY, "member '%s' is damaged: %s",
 			       m->name, archive_error_string(m->a) ?

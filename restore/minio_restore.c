@@ -3,8 +3,9 @@
  * SRC=DST) back into the configured S3 store:
  *
  *   check every target bucket first (one that holds objects is refused
- *   unless --clean, which empties it: nothing is changed), create the
- *   missing ones;
+ *   unless --clean: nothing is changed), then, once every component
+ *   checked its targets, empty those (--clean) and create the missing
+ *   ones;
  *   PUT every object with its stored headers and user metadata, many at
  *   once, each only after its members matched the manifest (minio_put.c);
  *   then the bucket's configuration (policy, versioning, lifecycle, CORS,
@@ -299,7 +300,7 @@ out:
 }
 
 /* Every target is checked before any is touched. */
-static int prepare(struct mr *r, struct err *e)
+static int check(struct mr *r, struct err *e)
 {
 	for (size_t i = 0; i < r->nb; i++) {
 		struct mr_bucket *b = &r->b[i];
@@ -318,13 +319,23 @@ static int prepare(struct mr *r, struct err *e)
 				       "%s=NEW) or give --clean to empty it "
 				       "first; nothing was changed", b->dst,
 				       b->src);
-		b->cleaned = st > 0;
+		b->full = st > 0;
 	}
+	return 0;
+}
+
+/* Once every component's targets were checked: --clean empties, the
+ * missing buckets are made. */
+static int mr_act(void *state, struct err *e)
+{
+	struct mr *r = state;
+
 	for (size_t i = 0; i < r->nb; i++) {
 		struct mr_bucket *b = &r->b[i];
 
 		if (!b->selected)
 			continue;
+		b->cleaned = b->full;
 		if (b->cleaned && empty_bucket(r, b, e) < 0) {
 			err_wrap(e, "emptying bucket '%s'", b->dst);
 			return -1;
@@ -365,7 +376,7 @@ static int mr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	if (mr_up_init(&r->up, (unsigned)(jobs > 0 ? jobs : 1), e) < 0)
 		return -1;
 	r->up_ready = 1;
-	return prepare(r, e);
+	return check(r, e);
 }
 
 static struct mr_bucket *bucket_of(struct mr *r, const char *name,
@@ -620,5 +631,5 @@ static void mr_free(void *state)
 }
 
 const struct restorer minio_restorer = {
-	"minio", mr_begin, mr_member, mr_checked, mr_end, mr_abandon, mr_free,
+	"minio", mr_begin, mr_act, mr_member, mr_checked, mr_end, mr_abandon, mr_free,
 };

@@ -21,6 +21,7 @@ struct mr_bucket {
 	const char *failed;	/* why its backup failed, or NULL */
 	struct s3_conf c;	/* the target bucket */
 	int selected, exists, created, cleaned;
+	int full;		/* held objects when checked */
 	size_t want;		/* objects in the archive */
 	uint64_t count, bytes;	/* restored so far */
 	json_t *configs;	/* staged sub-resources, applied at the end */

@@ -527,5 +527,5 @@ static void ni_free(void *state)
 }
 
 const struct restorer neo4j_import_restorer = {
-	"neo4j", ni_begin, ni_member, ni_checked, ni_end, ni_abandon, ni_free,
+	"neo4j", ni_begin, NULL, ni_member, ni_checked, ni_end, ni_abandon, ni_free,
 };

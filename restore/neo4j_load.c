@@ -360,5 +360,5 @@ static void nl_free(void *state)
 }
 
 const struct restorer neo4j_load_restorer = {
-	"neo4j", nl_begin, nl_member, nl_checked, nl_end, nl_abandon, nl_free,
+	"neo4j", nl_begin, NULL, nl_member, nl_checked, nl_end, nl_abandon, nl_free,
 };

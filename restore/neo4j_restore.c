@@ -115,6 +115,13 @@ static int nr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	return d->r->begin(x, detail, &d->state, e);
 }
 
+static int nr_act(void *state, struct err *e)
+{
+	struct disp *d = state;
+
+	return d->r->act ? d->r->act(d->state, e) : 0;
+}
+
 static int nr_member(void *state, struct rs_member *m, struct err *e)
 {
 	struct disp *d = state;
@@ -156,5 +163,5 @@ static void nr_free(void *state)
 }
 
 const struct restorer neo4j_restorer = {
-	"neo4j", nr_begin, nr_member, nr_checked, nr_end, nr_abandon, nr_free,
+	"neo4j", nr_begin, nr_act, nr_member, nr_checked, nr_end, nr_abandon, nr_free,
 };

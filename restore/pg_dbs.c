@@ -253,18 +253,25 @@ static int create_db(PGconn *admin, struct pgdb *d, int clean,
 	return rc;
 }
 
-int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
-		 int clean, struct xport *xp, struct err *e)
+/* A database cannot be dropped from a session on it. */
+static PGconn *admin_open(struct pgdb *d, size_t n, const struct pg_target *tg,
+			  struct err *e)
 {
 	const char *maint = "postgres";
-	PGconn *admin;
-	int rc = -1;
 
-	/* A database cannot be dropped from a session on it. */
 	for (size_t i = 0; i < n; i++)
 		if (d[i].selected && !strcmp(d[i].dst, "postgres"))
 			maint = "template1";
-	if (!(admin = pg_open(tg, maint, e)))
+	return pg_open(tg, maint, e);
+}
+
+int pgdb_check(struct pgdb *d, size_t n, const struct pg_target *tg,
+	       int clean, struct err *e)
+{
+	PGconn *admin;
+	int rc = -1;
+
+	if (!(admin = admin_open(d, n, tg, e)))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int u;
@@ -283,6 +290,20 @@ int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
 			goto out;
 		}
 	}
+	rc = 0;
+out:
+	PQfinish(admin);
+	return rc;
+}
+
+int pgdb_create(struct pgdb *d, size_t n, const struct pg_target *tg,
+		int clean, struct xport *xp, struct err *e)
+{
+	PGconn *admin;
+	int rc = -1;
+
+	if (!(admin = admin_open(d, n, tg, e)))
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (d[i].selected && create_db(admin, &d[i], clean, xp, e) < 0)
 			goto out;

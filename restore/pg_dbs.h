@@ -47,11 +47,15 @@ struct pgdb {
  * under their own names).  NULL and e set on a bad or unknown --db. */
 struct pgdb *pgdb_select(json_t *dbs, json_t *failed, json_t *manifest,
 			 const struct strlist *map, size_t *n, struct err *e);
-/* Checks every selected target first (user tables there are refused
- * unless clean), then creates them.  xp (NULL: none) is the tunnel the
- * sessions go through: a CREATE cut off by its loss is counted as made. */
-int pgdb_prepare(struct pgdb *d, size_t n, const struct pg_target *tg,
-		 int clean, struct xport *xp, struct err *e)
+/* Checks every selected target, changing nothing: user tables there are
+ * refused unless clean. */
+int pgdb_check(struct pgdb *d, size_t n, const struct pg_target *tg,
+	       int clean, struct err *e) __attribute__((warn_unused_result));
+/* After pgdb_check(): creates them (clean: drops those that exist
+ * first).  xp (NULL: none) is the tunnel the sessions go through: a
+ * CREATE cut off by its loss is counted as made. */
+int pgdb_create(struct pgdb *d, size_t n, const struct pg_target *tg,
+		int clean, struct xport *xp, struct err *e)
 	__attribute__((warn_unused_result));
 /* DROP DATABASE name on admin, WITH (FORCE) where the server has it. */
 int pgdb_drop(PGconn *admin, const char *name, struct err *e)

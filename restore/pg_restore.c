@@ -2,7 +2,8 @@
  * The postgres restorer: for each database of the archive (or each
  * --db SRC=DST), in the order the archive holds them:
  *
- *   the targets checked, then created (pg_dbs.c);
+ *   the targets checked (begin), then created (act, once every
+ *   component's targets were checked: pg_dbs.c);
  *   globals.sql when asked; pre-data.sql item by item; the tables' COPY
  *   streams on a pool of sessions; post-data.sql phase by phase (indexes
  *   and foreign keys in parallel); row counts against the manifest;
@@ -129,7 +130,15 @@ static int pgr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	if (!strcmp(conf_str(c, "postgres", "transfer"), "server") &&
 	    pgx_probe_wait(&p->probe, e) < 0)
 		return -1;
-	if (pgdb_prepare(p->d, p->nd, &p->tg, x->o->clean, p->xp, e) < 0)
+	return pgdb_check(p->d, p->nd, &p->tg, x->o->clean, e);
+}
+
+/* Once every component's targets were checked. */
+static int pgr_act(void *state, struct err *e)
+{
+	struct pgr *p = state;
+
+	if (pgdb_create(p->d, p->nd, &p->tg, p->x->o->clean, p->xp, e) < 0)
 		return -1;
 	return pgx_probe_wait(&p->probe, e);
 }
@@ -532,6 +541,6 @@ static void pgr_free(void *state)
 }
 
 const struct restorer pg_restorer = {
-	"postgres", pgr_begin, pgr_member, pgr_checked, pgr_end, pgr_abandon,
+	"postgres", pgr_begin, pgr_act, pgr_member, pgr_checked, pgr_end, pgr_abandon,
 	pgr_free,
 };

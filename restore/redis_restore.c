@@ -320,12 +320,27 @@ static int rr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	root = todir_root(x, "redis");
 	if (todir_open(&p->dir, root, e) == 0 &&
 	    todir_check(p->dir, "dump.rdb", e) == 0 &&
-	    todir_stage(p->dir, "dump.rdb", &p->tf, e) == 0) {
-		p->staged = 1;
+	    todir_existing(p->dir, x->o->clean, e) == 0)
 		r = 0;
-	}
+	else if (e->code)
+		err_wrap(e, "redis");
 	free(root);
 	return r;
+}
+
+/* --to DIR: the staging file, once every component checked its targets.
+ * (On the server the staging file is begin's check that the directory
+ * can be written: it changes nothing.) */
+static int rr_act(void *state, struct err *e)
+{
+	struct rr *p = state;
+
+	if (!p->dir)
+		return 0;
+	if (todir_stage(p->dir, "dump.rdb", &p->tf, e) < 0)
+		return -1;
+	p->staged = 1;
+	return 0;
 }
 
 static int rr_member(void *state, struct rs_member *m, struct err *e)
@@ -585,5 +600,5 @@ static void rr_free(void *state)
 }
 
 const struct restorer redis_restorer = {
-	"redis", rr_begin, rr_member, rr_checked, rr_end, rr_abandon, rr_free,
+	"redis", rr_begin, rr_act, rr_member, rr_checked, rr_end, rr_abandon, rr_free,
 };

@@ -155,9 +155,15 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		const char *stem = (slash = strrchr(list[i].stem, '/')) ?
 				   slash + 1 : list[i].stem;
 		char *b = xstrfmt("%s.tar.zst", stem);
-		char *why = o->latest ? unfit(list[i].manifest, o, &partial) :
+		const char *bad = o->latest ? repo_verify_error(&list[i]) : NULL;
+		/* One that failed its last verify is known damaged: a newer
+		 * good one, or an older one, is what --latest means. */
+		char *why = bad ? xstrfmt("its last verify failed (%s)", bad) :
+			    o->latest ? unfit(list[i].manifest, o, &partial) :
 			    NULL;
 
+		if (bad)
+			partial = 1;
 		if (why) {
 			log_info("--latest: passing over %s: %s", b, why);
 			if (!passed++)
@@ -307,6 +313,7 @@ static int stream(struct rs_ctx *x, struct archive *a, const char *path,
 			goto out;
 		m.a = a;
 		m.md = md;
+		m.stop = x->o->stop;
 		who = feed(j, &m, e, &failed);
 		if (failed)
 			goto out;
@@ -388,18 +395,32 @@ static int plan(json_t *man, const struct restore_opts *o, struct job *j,
 	return 0;
 }
 
+/* Every component checks its targets before any changes one: a refusal
+ * of the last (Redis' directory, say) must find the first's databases
+ * as they were, --clean or not. */
 static int begin(struct rs_ctx *x, struct job *j, struct err *e)
 {
+	const struct restore_stop *stop = x->o->stop;
+
 	for (size_t i = 0; i < j->n; i++)
-		if (j->v[i].r->begin(x, j->v[i].detail, &j->v[i].state, e) < 0)
+		if (rs_stopped(stop, e) < 0 ||
+		    j->v[i].r->begin(x, j->v[i].detail, &j->v[i].state, e) < 0)
+			return -1;
+	if (rs_stopped(stop, e) < 0)
+		return -1;
+	if (x->o->stop)
+		__atomic_store_n(&x->o->stop->changed, 1, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < j->n; i++)
+		if (rs_stopped(stop, e) < 0 || (j->v[i].r->act &&
+		    j->v[i].r->act(j->v[i].state, e) < 0))
 			return -1;
 	return 0;
 }
 
-static int end(struct job *j, struct err *e)
+static int end(struct job *j, const struct restore_stop *stop, struct err *e)
 {
 	for (size_t i = 0; i < j->n; i++)
-		if (j->v[i].r->end(j->v[i].state, e) < 0)
+		if (rs_stopped(stop, e) < 0 || j->v[i].r->end(j->v[i].state, e) < 0)
 			return -1;
 	return 0;
 }
@@ -418,6 +439,16 @@ static void job_free(struct job *j, struct err *failed)
 	free(j->v);
 }
 
+void restore_stop(struct restore_stop *s, int sig)
+{
+	__atomic_store_n(&s->sig, sig, __ATOMIC_RELEASE);
+}
+
+int restore_changed(const struct restore_stop *s)
+{
+	return __atomic_load_n(&s->changed, __ATOMIC_ACQUIRE);
+}
+
 int restore_run(const struct conf *c, const struct restore_opts *o,
 		struct err *e)
 {
@@ -426,7 +457,7 @@ int restore_run(const struct conf *c, const struct restore_opts *o,
 	struct offsite_reader *rd = NULL;
 	struct archive *a = archive_read_new();
 	struct job j = { 0 };
-	int fd = -1, rc = -1, orc;
+	int fd = -1, rc = -1, orc, stopped;
 
 	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
@@ -446,7 +477,7 @@ int restore_run(const struct conf *c, const struct restore_opts *o,
 		verify_damaged(a, s.path, "at the start", e);
 		goto out;
 	}
-	if (stream(&x, a, s.path, &j, e) < 0 || end(&j, e) < 0)
+	if (stream(&x, a, s.path, &j, e) < 0 || end(&j, o->stop, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -459,7 +490,13 @@ out:
 		    e->code == FX_VERIFY))
 			*e = fe, rc = -1;
 	}
+	/* Whatever failed once the stop came failed because of it. */
+	stopped = rc < 0 && rs_stopped(o->stop, e) < 0;
+	if (stopped)
+		err_wrap(e, "restore");
 	job_free(&j, rc < 0 ? e : NULL);
+	if (stopped && !restore_changed(o->stop))
+		err_append(e, "; nothing was changed");
 	free(s.path);
 	json_decref(s.manifest);
 	return rc;

@@ -1,7 +1,13 @@
 /*
  * restorer: one source's way back from the archive, as one table entry per
  * component (backup/component.c is the other direction).  The driver
- * (restore.c) reads the archive once, in order, and for each member:
+ * (restore.c) first runs every component's begin(), then every one's
+ * act(), so that no component changes a target before all of them have
+ * checked theirs: begin() connects, reads and refuses (a target not empty
+ * without --clean, a directory it cannot write) but changes nothing that
+ * abandon() cannot take back; act() does what begin() checked for (drop,
+ * empty, create).  Then it reads the archive once, in order, and for each
+ * member:
  *
  *   member()   the restorer reads what it wants of it (rs_read), staging
  *              it: nothing it feeds may become durable yet;
@@ -31,9 +37,12 @@ struct rs_ctx {
 
 struct restorer {
 	const char *name;	/* the component, as the manifest names it */
-	/* detail: the manifest's entry for the component. */
+	/* detail: the manifest's entry for the component.  Changes
+	 * nothing (see above); *state is set even on failure. */
 	int (*begin)(struct rs_ctx *x, json_t *detail, void **state,
 		     struct err *e);
+	/* NULL when begin() leaves nothing to do before the members. */
+	int (*act)(void *state, struct err *e);
 	/* 1: the member was this component's; 0: not; -1: failed. */
 	int (*member)(void *state, struct rs_member *m, struct err *e);
 	int (*checked)(void *state, struct err *e);

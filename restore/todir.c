@@ -15,6 +15,8 @@
 struct todir {
 	char *root;
 	int fd;
+	char *first;		/* the first file todir_check() found there */
+	size_t existing;	/* how many it found */
 };
 
 char *todir_root(const struct rs_ctx *x, const char *comp)
@@ -68,6 +70,7 @@ void todir_free(struct todir *t)
 		return;
 	close(t->fd);
 	free(t->root);
+	free(t->first);
 	free(t);
 }
 
@@ -80,11 +83,11 @@ int todir_safe_rel(const char *rel)
 {
 	const char *p = rel;
 
+	/* Control bytes and bytes that are not UTF-8 are legal in a name
+	 * and cannot climb: only the components can (messages print such
+	 * names escaped). */
 	if (!rel || !*rel || *rel == '/')
 		return 0;
-	for (const unsigned char *c = (const unsigned char *)rel; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return 0;
 	while (*p) {
 		size_t n = strcspn(p, "/");
 
@@ -184,12 +187,33 @@ int todir_check(struct todir *t, const char *rel, struct err *e)
 		return -1;
 	if (fd < 0)
 		return 0;
-	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode))
+	/* Missing, or unreadable (staging there will say why). */
+	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		close(fd);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
 		r = err_set(e, FX_VERIFY, "%s/%s is a directory: refusing to "
 			    "replace it", t->root, rel);
+	else if (!t->existing++)
+		t->first = xstrdup(rel);	/* a symlink too: replaced */
 	close(fd);
 	return r;
+}
+
+int todir_existing(struct todir *t, int clean, struct err *e)
+{
+	if (!t->existing || clean)
+		return 0;
+	if (t->existing == 1)
+		return err_set(e, FX_FAIL, "%s/%s already exists: give --clean "
+			       "to replace it, or restore into another "
+			       "directory; nothing was written", t->root,
+			       t->first);
+	return err_set(e, FX_FAIL, "%s/%s and %zu other file%s already exist: "
+		       "give --clean to replace them, or restore into another "
+		       "directory; nothing was written", t->root, t->first,
+		       t->existing - 1, t->existing == 2 ? "" : "s");
 }
 
 static char *temp_name(const char *last)

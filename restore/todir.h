@@ -3,7 +3,8 @@
  * named (--to DIR), never outside it.
  *
  * The paths come from the archive, so they are checked before anything
- * is written (todir_safe_rel(), todir_safe_link(), todir_check()), and
+ * is written (todir_safe_rel(), todir_safe_link(), todir_check(); files
+ * already there are refused without --clean: todir_existing()), and
  * the writing itself goes from DIR down one component at a time (openat
  * with O_NOFOLLOW): a symlink already under DIR, or one planted between
  * the check and the write, is refused, never followed.  Each file is
@@ -34,8 +35,9 @@ int todir_open(struct todir **out, const char *root, struct err *e)
 void todir_free(struct todir *t);
 const char *todir_path(const struct todir *t);
 
-/* 1 when rel is relative and made of plain components: none empty, ".",
- * ".." or with control bytes. */
+/* 1 when rel is relative and made of plain components: none empty, "."
+ * or "..".  Any other bytes are a name's (a newline, ESC, bytes that are
+ * not UTF-8). */
 int todir_safe_rel(const char *rel);
 /* 1 when a symlink at rel pointing to target resolves under the root
  * (relative, never climbing above it). */
@@ -44,6 +46,11 @@ int todir_safe_link(const char *rel, const char *target);
  * take rel out of it (a parent that is a symlink or not a directory) or
  * cannot be replaced (rel is a directory). */
 int todir_check(struct todir *t, const char *rel, struct err *e)
+	__attribute__((warn_unused_result));
+/* After todir_check() of every path: when some are already there (files
+ * or symlinks) and not clean, FX_FAIL naming the first and how many
+ * others, as a non-empty database is refused without --clean. */
+int todir_existing(struct todir *t, int clean, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* A new temporary file (0600) beside rel, its parents made (0700). */

@@ -83,6 +83,19 @@ new_second() {
 	while [ "$(date +%s)" = "$s" ]; do sleep 0.05; done
 }
 
+# groups_backups CONF GLOB: a full backup, then --only redis and --only
+# files,redis, each in a second of its own (retention per group, here and
+# off-site); FULL: the full archive's name, GLOB its local path.
+groups_backups() {
+	new_second
+	expect_exit "groups: a full backup" 0 "$FERRY" -c "$1" backup
+	FULL=$(basename "$(ls $2)")
+	new_second
+	expect_exit "groups: backup --only redis" 0 "$FERRY" -c "$1" backup --only redis
+	new_second
+	expect_exit "groups: backup --only files,redis" 0 "$FERRY" -c "$1" backup --only files,redis
+}
+
 # ns_free_port: a free TCP port on the sandbox namespace's loopback.
 # ns_wait_port PORT [TENTHS]: until something listens there (default 10 s).
 ns_free_port() {

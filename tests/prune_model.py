@@ -3,7 +3,13 @@
 times, as ferry documents it), to check `ferry prune` against.
 
 usage: prune_model.py KEEP_LAST HOURLY DAILY WEEKLY MONTHLY YEARLY STAMP...
-prints the stamps that survive, one per line."""
+prints the stamps that survive, one per line.
+
+A STAMP may say what its archive is: STAMP=minio,redis (the components it
+was asked for; the rules apply to each such group on its own, as restic's
+forget groups snapshots by paths), STAMP=FAILED (its verify failed) or
+STAMP=NONE (no manifest).  Those last two take no slot and always survive.
+Without one, every archive is of one group."""
 import sys
 from datetime import datetime, timezone
 
@@ -46,7 +52,21 @@ def keep(counts, stamps):
     return kept
 
 
+def keep_grouped(counts, args):
+    groups, kept = {}, set()
+    for a in args:
+        stamp, _, spec = a.partition("=")
+        if spec in ("FAILED", "NONE"):
+            kept.add(stamp)
+            continue
+        key = tuple(sorted(spec.split(","))) if spec else ()
+        groups.setdefault(key, []).append(stamp)
+    for stamps in groups.values():
+        kept |= keep(counts, stamps)
+    return kept
+
+
 if __name__ == "__main__":
     counts = [int(x) for x in sys.argv[1:7]]
-    for s in sorted(keep(counts, sys.argv[7:])):
+    for s in sorted(keep_grouped(counts, sys.argv[7:])):
         print(s)

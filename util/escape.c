@@ -6,8 +6,9 @@
 /* Length of the valid UTF-8 sequence at p (1..4), 0 when it is not one.
  * Overlong forms, surrogates and C1 controls (U+0080..U+009F, which
  * terminals act on) count as invalid. */
-static size_t utf8_len(const unsigned char *p)
+size_t esc_utf8_len(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
 	size_t n;
 
@@ -37,7 +38,7 @@ static void escape(struct buf *out, const char *s, int backslash)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = esc_utf8_len((const char *)p);
 
 		if (*p == '\\' && backslash) {
 			buf_addstr(out, "\\\\");
@@ -80,11 +81,77 @@ int esc_clean(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = esc_utf8_len((const char *)p);
 
 		if (n == 0 || *p < 0x20 || *p == 0x7f || *p == '\\')
 			return 0;
 		p += n;
 	}
 	return 1;
+}
+
+int esc_utf8(const char *s)
+{
+	size_t n;
+
+	for (; *s; s += n)
+		if (!(n = esc_utf8_len(s)))
+			return 0;
+	return 1;
+}
+
+void esc_add_pct(struct buf *out, const char *s)
+{
+	while (*s) {
+		size_t n = esc_utf8_len(s);
+
+		if (n == 0 || *s == '%') {
+			buf_printf(out, "%%%02X", (unsigned char)*s);
+			n = 1;
+		} else {
+			buf_add(out, s, n);
+		}
+		s += n;
+	}
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ?
+	       c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int esc_unpct(const char *s, struct buf *out)
+{
+	for (; *s; s++) {
+		int hi, lo;
+
+		if (*s != '%') {
+			buf_addch(out, *s);
+			continue;
+		}
+		hi = s[1] ? hexval(s[1]) : -1;
+		lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+		/* %00 would end the name early: no name holds a NUL. */
+		if (lo < 0 || (hi | lo) == 0)
+			return -1;
+		buf_addch(out, hi << 4 | lo);
+		s += 2;
+	}
+	return 0;
+}
+
+void esc_fix_text(char *s, size_t size)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	esc_add_text(&b, s);
+	n = b.len < size ? b.len : size - 1;
+	/* Cut where a character begins, so the text stays UTF-8. */
+	while (n > 0 && n < b.len && ((unsigned char)b.p[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(s, b.p, n);
+	s[n] = '\0';
+	buf_release(&b);
 }

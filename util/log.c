@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/escape.h"
+#include "util/jtext.h"
 #include "util/logsys.h"
 #include "util/progress.h"
 
@@ -154,9 +155,9 @@ static void emit(int sev, const char *who, const char *prefix,
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when),
 			 ".%03ldZ", ts.tv_nsec / 1000000);
-		j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level",
-			      level_name[sev], "component", comp, "message",
-			      masked);
+		j = json_pack("{s:s, s:s, s:o, s:o}", "time", when, "level",
+			      level_name[sev], "component", jtext_new(comp),
+			      "message", jtext_new(masked));
 		line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		fprintf(stderr, "%s\n", line ? line : buf_str(&b));
 		free(line);

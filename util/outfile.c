@@ -13,9 +13,13 @@
 int outfile_write(const char *path, const char *text, mode_t mode,
 		  struct err *e)
 {
-	char *tmp = xstrfmt("%s.tmp-%ld", path, (long)getpid());
+	char *tmp = NULL;
 	int fd, r = -1;
 
+	/* A caller's failed json_dumps() is a failure here, not a crash. */
+	if (!text)
+		return err_set(e, FX_FAIL, "write %s: nothing to write", path);
+	tmp = xstrfmt("%s.tmp-%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));

@@ -9,14 +9,19 @@ cd "$SCRATCH"
 mkdir -p prune
 printf '[server]\nhost = local\n[backup]\ndir = %s/prune\nname = app\n' "$SCRATCH" >prune.base
 psql_ok=1
-for round in 1 2 3 4 5 6; do
+for round in 1 2 3 4 5 6 7 8 9; do
 	rm -f prune/*
-	# random archive times over ~3 years, a few in the same hour/day
-	stamps=$(python3 - "$round" <<'PY'
-import random, sys
+	# random archive times over ~3 years, a few in the same hour/day; from
+	# round 4 on, of several groups (full runs and --only runs, the names
+	# in any order), and some not counted: a failed verify, no manifest
+	stamps=$(python3 - "$round" "$SCRATCH/prune" <<'PY'
+import json, random, sys
 from datetime import datetime, timedelta, timezone
 random.seed(int(sys.argv[1]) * 7919)
+grouped = int(sys.argv[1]) >= 4
 now = datetime(2026, 11, 23, 3, 0, 0, tzinfo=timezone.utc)
+full = ["postgres", "minio", "redis", "files"]
+sets = [full, full, full, ["minio"], ["redis", "files"], ["files", "redis"]]
 seen = set()
 for _ in range(random.randint(20, 80)):
     t = now - timedelta(seconds=random.choice([
@@ -24,12 +29,28 @@ for _ in range(random.randint(20, 80)):
         random.randint(0, 60 * 86400),
         random.randint(0, 1100 * 86400)]))
     s = t.strftime("%Y%m%dT%H%M%SZ")
-    if s not in seen:
-        seen.add(s)
-        print(s)
+    if s in seen:
+        continue
+    seen.add(s)
+    comps = random.choice(sets) if grouped else ["postgres"]
+    m = {"format": 1, "status": "ok",
+         "components": {c: {"status": "ok"} for c in comps}}
+    spec = ",".join(comps)
+    roll = random.random() if grouped else 1
+    if roll < 0.08:
+        m["verify_error"] = "damaged"
+        spec = "FAILED"
+    path = "%s/app-%s" % (sys.argv[2], s)
+    open(path + ".tar.zst", "w").close()
+    if roll < 0.04 or 0.08 <= roll < 0.12:
+        spec = "NONE"
+        if roll < 0.10:
+            open(path + ".manifest.json", "w").write("{ not json")
+    else:
+        json.dump(m, open(path + ".manifest.json", "w"))
+    print("%s=%s" % (s, spec))
 PY
 )
-	for s in $stamps; do : >"prune/app-$s.tar.zst"; : >"prune/app-$s.manifest.json"; done
 	# foreign files that must survive
 	: >prune/app-20200101T000000Z.tar.zst.partial
 	: >prune/app-notastamp.tar.zst
@@ -43,6 +64,10 @@ PY
 	before=$(ls prune | sort)
 	expect_exit "prune --dry-run (round $round)" 0 "$FERRY" -c prune.ini prune --dry-run
 	same "dry run deletes nothing (round $round)" "$(ls prune | sort)" "$before"
+	case "$stamps" in *=FAILED*)
+		contains "dry run names a failed one as kept, not counted (round $round)" "$OUT" \
+			"verify failed: not counted, kept for inspection" ;;
+	esac
 	expect_exit "prune (round $round: $kl $kh $kd $kw $km $ky)" 0 "$FERRY" -c prune.ini prune
 	want=$(python3 "$FERRY_SOURCE_ROOT/tests/prune_model.py" $kl $kh $kd $kw $km $ky $stamps)
 	got=$(ls prune | sed -n 's/^app-\([0-9T]*Z\)\.tar\.zst$/\1/p' | sort)
@@ -313,9 +338,22 @@ sleep 1
 expect_exit "backup with prune_after_backup (2)" 0 "$FERRY" -c auto.ini backup
 contains "prune ran after the backup" "$OUT" "1 archive kept, 1 deleted"
 same "only the newest archive remains" "$(ls auto | grep -c '\.tar\.zst$')" "1"
+sleep 1
+expect_exit "backup -q with prune_after_backup" 0 "$FERRY" -q -c auto.ini backup
+same "-q: the prune after it prints nothing" "$OUT" ""
+sleep 1
+expect_exit "backup --json with prune_after_backup" 0 "$FERRY" -c auto.ini backup --json
+if printf '%s' "$OUT" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null; then
+	ok "--json: the prune after it leaves stdout one JSON document"
+else
+	notok "--json: the prune after it leaves stdout one JSON document: $OUT"
+fi
+same "the prunes ran: one archive remains" "$(ls auto | grep -c '\.tar\.zst$')" "1"
 # a partial backup is pruned after too, but takes no slot from a complete one
-cp auto.ini autopart.ini
-printf '\n[redis]\npassword = wrong-%s\n' "$RANDOM" >>autopart.ini
+# (of what it was asked for: here a postgres whose second database is not
+# there)
+sed 's/^databases = bk_shop$/databases = bk_shop, no_such_db/' auto.ini >autopart.ini
+chmod 600 autopart.ini
 sleep 1
 expect_exit "partial backup with prune_after_backup: exit 5" 5 "$FERRY" -c autopart.ini backup
 contains "prune ran after the partial backup" "$OUT" "2 archives kept, 0 deleted"
@@ -326,6 +364,112 @@ lacks "list: neither the complete nor the partial one is to be deleted" "$OUT" "
 sleep 1
 expect_exit "a complete backup after the partial one" 0 "$FERRY" -c auto.ini backup
 same "then the partial and the older complete one go" "$(ls auto | grep -c '\.tar\.zst$')" "1"
+
+# ---- retention per group: --only runs never push a full one out --------------
+# (restic's forget groups snapshots by their paths; ferry by the components
+# a run was asked for)
+backup_conf grp.ini shop "databases = bk_shop"
+sed -i "s|^dir = .*/archives|dir = $SCRATCH/grp|; s|^name = shop\$|name = shop\nkeep_last = 2\nkeep_daily = 3|" grp.ini
+printf '\n[redis]\npassword = ${SBX_REDIS_PASSWORD}\n\n[files]\npaths = /etc/hostname\n' >>grp.ini
+groups_backups grp.ini 'grp/shop-*.tar.zst'
+expect_exit "groups: list" 0 "$FERRY" -c grp.ini list
+lacks "groups: list keeps the full archive" "$(grep "$FULL" <<<"$OUT")" "deleted by the next prune"
+contains "groups: list names the full archive's group and rule" "$(grep "$FULL" <<<"$OUT")" \
+	"files,postgres,redis: keep_last, keep_daily ("
+expect_exit "groups: list --json" 0 "$FERRY" -c grp.ini list --json
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+a = {e["archive"].rsplit("/", 1)[1]: e for e in json.load(sys.stdin)}
+f = a[sys.argv[1]]
+assert f["kept"] and f["counted"] and f["group"] == ["files", "postgres", "redis"], f
+assert sorted(tuple(e["group"]) for e in a.values()) == [("files", "postgres", "redis"), ("files", "redis"), ("redis",)], a
+' "$FULL"; then ok "groups: list --json gives each archive its group"; else notok "groups: list --json: $OUT"; fi
+expect_exit "groups: prune -n" 0 "$FERRY" -c grp.ini prune -n
+lacks "groups: prune -n does not name the full archive" "$OUT" "$FULL"
+expect_exit "groups: prune" 0 "$FERRY" -c grp.ini prune
+same "groups: prune keeps the full archive" "$(ls grp | grep -cx "$FULL")" "1"
+expect_exit "groups: restore --latest --only postgres after the prune" 0 \
+	"$FERRY" -c grp.ini restore --latest --only postgres --db bk_shop=bk_grp
+same "groups: the rows are back" "$(PSQL -d bk_grp -c 'SELECT count(*) FROM item')" "50000"
+PSQL -c "DROP DATABASE IF EXISTS bk_grp" >/dev/null
+# the same after every backup (prune_after_backup; the daemon's
+# after-backup prune is the same call)
+sed 's|^keep_last = 2$|keep_last = 1\nprune_after_backup = yes|' grp.ini >grpauto.ini
+chmod 600 grpauto.ini
+new_second
+expect_exit "groups: --only redis with prune_after_backup" 0 "$FERRY" -c grpauto.ini backup --only redis
+same "groups: the prune after it keeps the full archive" "$(ls grp | grep -cx "$FULL")" "1"
+contains "groups: ... and prunes the older --only redis one" "$OUT" "1 deleted"
+
+# ---- archives not known good fill no slot and are never deleted ------------
+backup_conf dmg.ini shop "databases = bk_shop"
+sed -i "s|^dir = .*/archives|dir = $SCRATCH/dmg|; s|^name = shop\$|name = shop\nkeep_last = 1\nkeep_daily = 1\nkeep_weekly = 0\nkeep_monthly = 0|" dmg.ini
+new_second
+expect_exit "damaged: a good backup" 0 "$FERRY" -c dmg.ini backup
+G=$(ls dmg/shop-*.tar.zst)
+GB=$(basename "$G")
+gsize=$(stat -c %s "$G")
+later() { echo "dmg/shop-$(date -u -d "@$(($(date +%s) + $1 * 60))" +%Y%m%dT%H%M%SZ)"; }
+D1=$(later 1) D2=$(later 2) RND=$(later 3) TRC=$(later 4)
+for d in "$D1" "$D2"; do
+	# a copy of it with one byte flipped, and its manifest
+	cp "$G" "$d.tar.zst"
+	cp "${G%.tar.zst}.manifest.json" "$d.manifest.json"
+	python3 - "$d.tar.zst" $((gsize / 2)) <<'PY'
+import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x40]))
+PY
+done
+head -c 100000 /dev/urandom >"$RND.tar.zst"
+head -c $((gsize - 1000)) "$G" >"$TRC.tar.zst"
+expect_exit "damaged: list before any verify" 0 "$FERRY" -c dmg.ini list
+contains "damaged: an archive without a manifest is not counted" "$(grep "$(basename "$RND")" <<<"$OUT")" \
+	"no manifest: not counted, kept"
+expect_exit "damaged: verify --all exits 6" 6 "$FERRY" -c dmg.ini verify --all
+expect_exit "damaged: list after verify" 0 "$FERRY" -c dmg.ini list
+for d in "$D1" "$D2"; do
+	contains "damaged: $(basename "$d") FAILED, not counted" "$(grep "$(basename "$d")" <<<"$OUT")" \
+		"FAILED    verify failed: not counted, kept for inspection"
+done
+for d in "$RND" "$TRC"; do
+	contains "damaged: $(basename "$d") (no manifest) FAILED, not counted" "$(grep "$(basename "$d")" <<<"$OUT")" \
+		"FAILED    no manifest: not counted, kept"
+done
+contains "damaged: the good one holds keep_last" "$(grep "$GB" <<<"$OUT")" " keep_last"
+expect_exit "damaged: list --json" 0 "$FERRY" -c dmg.ini list --json
+if printf '%s' "$OUT" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+bad = [e for e in a if e["verify_error"]]
+assert len(bad) == 4 and all(e["kept"] and not e["counted"] and e["group"] is None for e in bad), bad
+'; then ok "damaged: list --json: failed ones kept, not counted, no group"; else notok "damaged: list --json: $OUT"; fi
+expect_exit "damaged: prune -n" 0 "$FERRY" -c dmg.ini prune -n
+lacks "damaged: prune -n would delete nothing (not the good one, not the damaged ones)" "$OUT" "would delete"
+contains "damaged: prune -n names a failed one it keeps" "$OUT" "keep $(basename "$D1").tar.zst: verify failed: not counted, kept for inspection"
+contains "damaged: prune -n counts them" "$OUT" "5 archives kept (4 not counted: named above), 0 would be deleted"
+expect_exit "damaged: prune" 0 "$FERRY" -c dmg.ini prune
+same "damaged: prune deleted nothing" "$(ls dmg | grep -c '\.tar\.zst$')" "5"
+# restore --latest passes over the four that failed their verify
+PSQL -c "DROP DATABASE IF EXISTS bk_dmg_back" >/dev/null
+expect_exit "damaged: restore --latest takes the good one" 0 "$FERRY" -v -c dmg.ini restore --latest --db bk_shop=bk_dmg_back
+contains "damaged: restore --latest names the good one" "$(grep -- '--latest: restoring' <<<"$ERR")" "$GB"
+for d in "$D1" "$D2" "$RND" "$TRC"; do
+	contains "damaged: restore --latest passes over $(basename "$d")" "$ERR" \
+		"--latest: passing over $(basename "$d").tar.zst: its last verify failed"
+done
+PSQL -c "DROP DATABASE IF EXISTS bk_dmg_back" >/dev/null
+# an archive whose manifest beside it was lost: not counted, until a verify
+# that passes puts it back
+rm -f "${G%.tar.zst}.manifest.json"
+expect_exit "damaged: list without the good one's manifest" 0 "$FERRY" -c dmg.ini list
+contains "damaged: without its manifest it is not counted" "$(grep "$GB" <<<"$OUT")" "no manifest: not counted, kept"
+expect_exit "damaged: verify of it passes" 0 "$FERRY" -c dmg.ini verify "$GB"
+same "damaged: the verify put its manifest back" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "${G%.tar.zst}.manifest.json")" "ok"
+expect_exit "damaged: list after that verify" 0 "$FERRY" -c dmg.ini list
+contains "damaged: it is counted again" "$(grep "$GB" <<<"$OUT")" "yes       keep_last"
+# a file verified outside the backup dir gets no record beside it
+expect_exit "verify of a file elsewhere" 6 "$FERRY" -c dmg.ini verify random.tar.zst
+same "no record beside a file elsewhere" "$(ls random.* )" "random.tar.zst"
 
 # SIGTERM mid-backup: the partial file goes, the earlier archive stays
 PSQL -d bk_shop -c "CREATE TABLE big AS SELECT i, md5(i::text) AS h, repeat('x', 200) AS pad FROM generate_series(1, 1500000) i" >/dev/null

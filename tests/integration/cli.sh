@@ -102,6 +102,25 @@ lacks "warning does not print the secret" "$ERR" "literal-redis-secret"
 expect_exit "restore --jobs 4294967297 is a usage error" 2 "$FERRY" -c good.ini restore --latest --jobs 4294967297
 contains "--jobs: says the range" "$ERR" "from 1 to 64"
 expect_exit "restore --jobs 0 is a usage error" 2 "$FERRY" -c good.ini restore --latest --jobs 0
+# restore's arguments, judged before any config or archive is read
+rbad() { # WHAT WANT ARGS...
+	local what=$1 want=$2
+	shift 2
+	expect_exit "restore $what: exit 2" 2 "$FERRY" -c good.ini restore "$@"
+	contains "restore $what: says why" "$ERR" "$want"
+}
+rbad "--db given twice for one source" "--db shop=a and shop=b: shop given twice" --latest --db shop=a --db shop=b
+rbad "two --db into one target" "--db shop=x and blog=x: two into x" --latest --db shop=x --db blog=x
+rbad "--db without =" "--db shop: expected SRC=DST" --latest --db shop
+rbad "--bucket twice" "--bucket m=a and m=b: m given twice" --latest --bucket m=a --bucket m=b
+rbad "--db with --only redis" "--db names databases of postgres and neo4j, which --only leaves out" --latest --only redis --db shop=x
+rbad "--bucket with --only postgres" "--bucket names buckets of minio, which --only leaves out" --latest --only postgres --bucket m=x
+rbad "--to ''" "--to: empty directory name" --latest --only redis --to ''
+rbad "''" "empty archive name" ''
+mkdir -p adir
+rbad "of a directory" "adir is a directory, not an archive" adir
+expect_exit "restore --db with --only neo4j passes the arguments" 1 "$FERRY" -c good.ini restore --latest --only neo4j --db shop=x
+lacks "restore --db with --only neo4j: no usage error" "$ERR" "leaves out"
 # option errors all read "ferry COMMAND: ..."
 for c in deploy backup restore list verify prune check config offsite; do
 	expect_exit "$c --bogus: exit 2" 2 "$FERRY" -c good.ini $c --bogus

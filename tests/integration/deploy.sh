@@ -86,6 +86,7 @@ RUNAS "cd '$R' && echo stray >stray.txt && mkdir -p olddir/sub && echo x >olddir
 expect_exit "deploy deletes strays" 0 "$FERRY" -c d.ini deploy --no-up --dry-run
 contains "itemizes deletions" "$OUT" "*deleting   stray.txt"
 contains "itemizes deleted dirs" "$OUT" "*deleting   olddir/"
+contains "a directory inside a deleted one has its slash too" "$OUT" "*deleting   olddir/sub/"
 expect_exit "deploy with strays" 0 "$FERRY" -c d.ini deploy --no-up
 if [ ! -e "$R/stray.txt" ] && [ ! -e "$R/olddir" ]; then ok "strays deleted"; else notok "strays deleted"; fi
 same "server .env kept" "$(cat "$R/.env")" "S=1"

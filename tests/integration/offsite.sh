@@ -72,6 +72,10 @@ contains "list --offsite shows it" "$OUT" "$B"
 contains "list --offsite reads its manifest" "$OUT" "postgres:ok"
 expect_exit "verify --offsite --latest" 0 "$FERRY" -c plain.ini verify --offsite --latest
 contains "verify --offsite checked the members" "$OUT" "ok $B"
+expect_exit "verify --offsite NAME-STAMP (as restore reads it)" 0 "$FERRY" -c plain.ini verify --offsite "${B%.tar.zst}"
+contains "verify --offsite NAME-STAMP: that archive" "$OUT" "ok $B"
+expect_exit "verify --offsite of no such archive: exit 1" 1 "$FERRY" -c plain.ini verify --offsite plain-20000101T000000Z
+contains "verify --offsite of no such archive: says so" "$ERR" "plain-20000101T000000Z: no such archive off-site"
 
 # retention off-site
 mkconf keep1.ini plain "keep_last = 1" "keep_daily = 0" "keep_weekly = 0" "keep_monthly = 0"
@@ -146,6 +150,56 @@ contains "list --offsite names the failed component" "$(echo "$OUT" | grep "$P")
 expect_exit "prune after the partial backup" 0 "$FERRY" -c part.ini prune
 same "off-site prune keeps the complete copy and the partial one" "$(AWS s3 ls s3://offsite/team/part/ | grep -c '\.tar\.zst$')" "2"
 
+# off-site retention per group: --only runs never push a full copy out
+mkconf grp.ini grp "keep_last = 2" "keep_daily = 3" \
+	"[redis]" 'password = ${SBX_REDIS_PASSWORD}' "[files]" "paths = /etc/hostname"
+groups_backups grp.ini 'archives/grp/off-*.tar.zst'
+expect_exit "groups: list --offsite" 0 "$FERRY" -c grp.ini list --offsite
+lacks "groups: list --offsite keeps the full copy" "$(grep "$FULL" <<<"$OUT")" "deleted by the next prune"
+contains "groups: list --offsite names its group" "$(grep "$FULL" <<<"$OUT")" "files,postgres,redis: keep_last"
+expect_exit "groups: prune -n" 0 "$FERRY" -c grp.ini prune -n
+lacks "groups: prune -n would not delete the full copy" "$OUT" "$FULL"
+expect_exit "groups: prune" 0 "$FERRY" -c grp.ini prune
+contains "groups: the full copy stays off-site" "$(AWS s3 ls s3://offsite/team/grp/)" "$FULL"
+PSQL -c "DROP DATABASE IF EXISTS off_db_grp" >/dev/null
+expect_exit "groups: restore --offsite --latest --only postgres" 0 \
+	"$FERRY" -c grp.ini restore --offsite --latest --only postgres --db off_db=off_db_grp
+same "groups: the rows are back" "$(PSQL -d off_db_grp -c "SELECT count(*) FROM noise")" "250000"
+PSQL -c "DROP DATABASE IF EXISTS off_db_grp" >/dev/null
+
+# off-site copies not known good fill no slot and are never deleted: two
+# damaged copies whose manifests record the failed verify, and an archive
+# without a manifest (an upload cut off before it), all newer than the
+# good one
+mkconf dmg.ini dmg "keep_last = 1" "keep_daily = 1" "keep_weekly = 0" "keep_monthly = 0"
+new_second
+expect_exit "damaged: a good backup" 0 "$FERRY" -c dmg.ini backup
+G=$(ls archives/dmg/off-*.tar.zst)
+GB=$(basename "$G")
+head -c 300000 "$G" >dmg.part
+for k in 1 2 3; do
+	d=off-$(date -u -d "@$(($(date +%s) + k * 60))" +%Y%m%dT%H%M%SZ)
+	AWS s3 cp dmg.part "s3://offsite/team/dmg/$d.tar.zst" --only-show-errors
+	if [ $k -lt 3 ]; then
+		python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["verify_error"]="damaged"; print(json.dumps(m))' \
+			"${G%.tar.zst}.manifest.json" >dmg.json
+		AWS s3 cp dmg.json "s3://offsite/team/dmg/$d.manifest.json" --only-show-errors
+		BAD=$d
+	fi
+done
+RND=$d
+expect_exit "damaged: list --offsite" 0 "$FERRY" -c dmg.ini list --offsite
+contains "damaged: a failed copy is not counted" "$(grep "$BAD" <<<"$OUT")" \
+	"FAILED    verify failed: not counted, kept for inspection"
+contains "damaged: a copy without a manifest is not counted" "$(grep "$RND" <<<"$OUT")" \
+	"no manifest: not counted, kept"
+contains "damaged: the good copy holds keep_last" "$(grep "$GB" <<<"$OUT")" " keep_last"
+expect_exit "damaged: prune -n" 0 "$FERRY" -c dmg.ini prune -n
+lacks "damaged: prune -n would delete nothing off-site" "$OUT" "would delete"
+contains "damaged: prune -n counts them" "$OUT" "offsite: 4 kept (3 not counted: named above), 0 would be deleted"
+expect_exit "damaged: prune" 0 "$FERRY" -c dmg.ini prune
+same "damaged: nothing deleted off-site" "$(AWS s3 ls s3://offsite/team/dmg/ | grep -c '\.tar\.zst$')" "4"
+
 # encrypted copies
 head -c 32 /dev/urandom >offsite.key
 mkconf enc.ini enc "encrypt_key_file = $SCRATCH/offsite.key"
@@ -180,6 +234,7 @@ open(sys.argv[1] + ".bad", "wb").write(b)
 PY
 AWS s3 cp enc.bin.bad "s3://offsite/team/enc/$E.enc" --only-show-errors
 expect_exit "encrypted: a flipped bit exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest
+contains "encrypted: the damage names the archive" "$ERR" "$E"
 head -c 1000000 enc.bin >enc.trunc
 AWS s3 cp enc.trunc "s3://offsite/team/enc/$E.enc" --only-show-errors
 expect_exit "encrypted: truncation exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest

@@ -155,7 +155,7 @@ expect_exit "schedule print" 0 "$FERRY" -c "$CONF" schedule print
 FERRY_ABS=$(readlink -f "$FERRY")
 backup_line=$(printf '%s\n' "$OUT" | grep ' backup ' || true)
 same "backup line: absolute paths, -c, log, then prune" "$backup_line" \
-	"0 3 * * * $FERRY_ABS -c '$SCRATCH/with space/f\\%.ini' backup >>$SCRATCH/bk/ferry.log 2>&1 && $FERRY_ABS -c '$SCRATCH/with space/f\\%.ini' prune >>$SCRATCH/bk/ferry.log 2>&1"
+	"0 3 * * * $FERRY_ABS -c '$SCRATCH/with space/f\\%.ini' backup >>$SCRATCH/bk/ferry.log 2>&1; r=\$?; case \$r in 0|5) $FERRY_ABS -c '$SCRATCH/with space/f\\%.ini' prune >>$SCRATCH/bk/ferry.log 2>&1;; esac; exit \$r"
 contains "verify line keeps its zone" "$OUT" "CRON_TZ=Europe/Berlin
 30 4 * * sun $FERRY_ABS -c '$SCRATCH/with space/f\\%.ini' verify --latest >>"
 # The line runs as cron would run it (sh -c, % unescaped by cron).
@@ -164,6 +164,17 @@ sh -c "$cmd" && st=0 || st=$?
 same "the printed line runs ferry with the config (no [postgres]: exit 2)" "$st" "2"
 contains "cron's output lands in the log" "$(cat "$SCRATCH/bk/ferry.log")" \
 	"$SCRATCH/with space/f%.ini: nothing to back up"
+# Prune follows a complete or a partial backup (exit 5), not a failed one.
+printf '#!/bin/sh\necho "$*" >>"%s/stub.log"\n[ "$3" = backup ] && exit "$STUB_EXIT"\nexit 0\n' "$SCRATCH" >stub-ferry
+chmod +x stub-ferry
+stubcmd=$(printf '%s\n' "$cmd" | sed "s|$FERRY_ABS|$SCRATCH/stub-ferry|g")
+for ex in 0 5 1; do
+	rm -f stub.log
+	STUB_EXIT=$ex sh -c "$stubcmd" || true
+	want=$([ "$ex" = 1 ] && echo 1 || echo 2)
+	same "the cron line after a backup's exit $ex: $([ "$want" = 2 ] && echo prunes || echo no prune)" \
+		"$(wc -l <stub.log | tr -d ' ')" "$want"
+done
 expect_exit "schedule print with nothing scheduled: exit 2" 2 "$FERRY" -c badprune.ini schedule print || true
 
 # install --cron, against a stand-in crontab(1) on PATH
@@ -197,6 +208,7 @@ for u in ferry-backup.service ferry-backup.timer ferry-verify.service ferry-veri
 done
 contains "service runs ferry with the config" "$(cat units/ferry-backup.service)" \
 	"ExecStart=$FERRY_ABS -c \"$SCRATCH/with space/f%%.ini\" backup
+SuccessExitStatus=5
 ExecStart=$FERRY_ABS -c \"$SCRATCH/with space/f%%.ini\" prune"
 contains "unit text escapes % (systemd specifiers)" "$(cat units/ferry-backup.service)" \
 	"Description=ferry backup ($SCRATCH/with space/f%%.ini)"

@@ -163,6 +163,112 @@ same "unreadable log: files landed" "$(mjson "${P%.tar.zst}.manifest.json" compo
 expect_exit "unreadable log: its files restore" 0 "$FERRY" -c s.ini restore "$P" --only files --to "$SCRATCH/after-log-failure"
 RUNAS "chmod 644 '$R/logs/small.log'"
 
+# ---- names in any bytes: not UTF-8, a newline, ESC -----------------------------------------
+# Members %-escape them (tar lists and extracts those names); the manifest
+# keeps each exact name (as path_bytes when it is not UTF-8), and restore
+# --to writes the exact bytes back.
+RUNAS "cd '$R' && sh -s" <<'SH'
+set -e
+rm -rf odd oddlog && mkdir -p odd oddlog && cd odd
+printf 'ff\n' >"$(printf 'bad\377utf')" && chmod 640 "$(printf 'bad\377utf')"
+printf 'nl\n' >"$(printf 'new\nline')"
+printf 'esc\n' >"$(printf 'esc\033[1mz')"
+ln -s "$(printf 'bad\377utf')" "$(printf 'lnk\376')"
+mkfifo "$(printf 'a-fifo\375')"
+printf 'log\n' >"../oddlog/$(printf 'l\377.log')"
+SH
+sed -e 's|^paths = .*|paths = src/odd|' -e "s|^files = .*|files = $R/oddlog/*.log|" s.ini >odd.ini
+chmod 600 odd.ini
+new_second
+expect_exit "odd names: backup (not UTF-8, newline, ESC)" 0 "$FERRY" -c odd.ini backup --only files,logs
+contains "odd names: every file and the link" "$OUT" "files     ok, 3 files and 1 link, "
+contains "odd names: the log file too" "$OUT" "logs      ok, 0 services and 1 file"
+# (the archive's writer is a member behind: a failure it has must name
+# its own member, not the file being copied when it comes back)
+lacks "odd names: no message names the file after another" "$OUT$ERR" "1mz"
+O=$(ls -t archives/src-*.tar.zst | head -n 1)
+tar --zstd -tf "$O" >odd-members.txt 2>odd-tar.err || notok "odd names: tar -t: $(cat odd-tar.err)"
+contains "odd names: tar lists the byte that is not UTF-8, %-escaped" "$(cat odd-members.txt)" "files/src/odd/bad%FFutf"
+contains "odd names: tar lists the newline, %-escaped" "$(cat odd-members.txt)" "files/src/odd/new%0Aline"
+contains "odd names: tar lists ESC, %-escaped" "$(cat odd-members.txt)" "files/src/odd/esc%1B[1mz"
+contains "odd names: tar lists the log file" "$(cat odd-members.txt)" "logs/files${R}/oddlog/l%FF.log"
+mkdir -p odd-x
+if tar --zstd -xf "$O" -C odd-x 2>odd-x.err && [ "$(cat odd-x/files/src/odd/bad%FFutf)" = ff ]; then
+	ok "odd names: tar --zstd -x extracts them"
+else
+	notok "odd names: tar -x: $(head -c 300 odd-x.err)"
+fi
+if python3 - "${O%.tar.zst}.manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+e = m["components"]["files"]["entries"]
+by = {x.get("path_bytes", x["path"]): x for x in e}
+bad = by["src/odd/bad%FFutf"]
+assert bad["path"] == "src/odd/bad\\377utf" and bad["member"] == "files/src/odd/bad%FFutf", bad
+assert bad["mode"] == "0640", bad
+assert by["src/odd/new\nline"]["member"] == "files/src/odd/new%0Aline"
+assert "path_bytes" not in by["src/odd/new\nline"]
+assert by["src/odd/esc\x1b[1mz"]["member"] == "files/src/odd/esc%1B[1mz"
+lnk = by["src/odd/lnk%FE"]
+assert lnk["link_bytes"] == "bad%FFutf" and lnk["source_bytes"].endswith("/odd/lnk%FE"), lnk
+logs = m["components"]["logs"]["entries"]
+assert logs[0]["source_bytes"].endswith("/oddlog/l%FF.log"), logs
+PY
+then ok "odd names: the manifest keeps each exact name"; else notok "odd names: manifest: $(mjson "${O%.tar.zst}.manifest.json" components.files.entries | head -c 600)"; fi
+expect_exit "odd names: restore --only files --to DIR" 0 "$FERRY" -c odd.ini restore "$O" --only files --to "$SCRATCH/odd-rest"
+if python3 - "$SCRATCH/odd-rest/src/odd" <<'PY'
+import os, sys
+d = os.fsencode(sys.argv[1])
+want = {b"bad\377utf": b"ff\n", b"new\nline": b"nl\n", b"esc\033[1mz": b"esc\n"}
+names = set(os.listdir(d))
+assert names == set(want) | {b"lnk\376"}, names
+for n, body in want.items():
+    assert open(os.path.join(d, n), "rb").read() == body, n
+assert os.readlink(os.path.join(d, b"lnk\376")) == b"bad\377utf"
+assert oct(os.stat(os.path.join(d, b"bad\377utf")).st_mode & 0o7777) == "0o640"
+PY
+then ok "odd names: restored byte-exact (names, contents, link, mode)"; else notok "odd names: restored: $(ls -b "$SCRATCH/odd-rest/src/odd" 2>&1 | tr '\n' ' ')"; fi
+expect_exit "odd names: restore --only logs --to DIR" 0 "$FERRY" -c odd.ini restore "$O" --only logs --to "$SCRATCH/odd-logs"
+same "odd names: the log file restored under its member's name" "$(cat "odd-logs/files${R}/oddlog/l%FF.log")" "log"
+
+# A name that is not UTF-8 in a failing files component: named escaped
+# (not raw, not the file after it), the others published, the run recorded
+# (state, status, --json, JSON log lines, with the warning for a FIFO).
+RUNAS "cd '$R/odd' && chmod 000 \"\$(printf 'bad\\377utf')\""
+new_second
+expect_exit "odd names: an unreadable one: exit 5" 5 "$FERRY" -c odd.ini backup --only files,logs
+contains "odd names: the report line names it escaped" "$OUT" "files     FAILED after"
+contains "odd names: ... as ls -b does" "$OUT" "/src/odd/bad\\377utf"
+lacks "odd names: no raw byte in the report or the messages" "$OUT$ERR" "$(printf '\377')"
+lacks "odd names: the failure names its own file, not the next one" "$OUT$ERR" "1mz"
+P=$(ls -t archives/src-*.tar.zst | head -n 1)
+if [ "$P" != "$O" ] && python3 - "${P%.tar.zst}.manifest.json" archives/.ferry-last-backup.json "$P" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["components"]["files"]["status"] == "failed" and "bad\\377utf" in m["components"]["files"]["error"], m["components"]["files"]
+assert m["components"]["logs"]["status"] == "ok"
+s = json.load(open(sys.argv[2]))
+assert s["exit"] == 5 and s["status"] == "partial" and s["last_archive"].endswith("/" + sys.argv[3]), s
+assert "bad\\377utf" in s["error"] and s["components"]["files"]["status"] == "failed", s
+PY
+then ok "odd names: published with logs, failure and state recorded"; else notok "odd names: after the failure: $(tr '\n' ' ' <archives/.ferry-last-backup.json | head -c 500)"; fi
+same "odd names: status shows this run, not the one before" "$("$FERRY" -c odd.ini status --json 2>&1 | python3 -c 'import json,sys; l=json.load(sys.stdin)["jobs"]["backup"]["last"]; print(l["exit"], l["archive"].rsplit("/", 1)[-1])' 2>&1 | tail -n 1)" "5 ${P##*/}"
+new_second
+expect_exit "odd names: again with --json and JSON log lines: exit 5" 5 "$FERRY" -c odd.ini --log-format json backup --only files,logs --json
+if python3 - "$SCRATCH/out" "$SCRATCH/err" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["exit"] == 5 and "bad\\377utf" in j["error"], j
+assert j["components"]["files"]["status"] == "failed", j
+assert j["components"]["logs"]["status"] == "ok", j
+lines = open(sys.argv[2], "rb").read().splitlines()
+assert lines and all(json.loads(l) for l in lines), lines
+assert any("bad\\377utf" in json.loads(l)["message"] for l in lines), lines
+assert any("a-fifo\\375 is not a file" in json.loads(l)["message"] for l in lines), lines
+PY
+then ok "odd names: --json and JSON log lines carry the name escaped"; else notok "odd names: --json: $(head -c 400 "$SCRATCH/out" | tr '\n' ' ') / $(err_gist "$SCRATCH/err")"; fi
+RUNAS "rm -rf '$R/odd' '$R/oddlog'"
+
 # ---- compose logs since the last backup ---------------------------------------------------------
 "$FERRY_SOURCE_ROOT/tests/sandbox/sandbox.sh" docker "$SBX_DIR" >docker.log 2>&1 || true
 DOCKER_SOCK=$(sed -n 's/^SBX_DOCKER_HOST=//p' "$SBX_DIR/env")

@@ -72,6 +72,18 @@ expect_exit "check: a part down exits 1" 1 "$FERRY" -c down.ini check
 contains "check: redis row fails with the reason" "$OUT" "redis       FAIL redis: authentication failed"
 contains "check: unreachable neo4j row fails" "$OUT" "neo4j       FAIL"
 contains "check: postgres still ok" "$OUT" "postgres    ok"
+# Before the first deploy the remote dir is missing: ok when it can be
+# made, not when what is above it cannot be written.
+rd=$(sed -n 's/^remote_dir = //p' "$CONF")
+sed "s|^remote_dir = .*|remote_dir = $rd/not/yet|" "$CONF" >notyet.ini
+chmod 600 notyet.ini
+"$FERRY" -c notyet.ini check >notyet.out 2>&1 || true
+contains "check: a remote dir the first deploy makes is ok" "$(cat notyet.out)" \
+	"$(printf "%-11s ok   " "remote dir")$rd/not/yet (not there yet: the first deploy makes it)"
+sed "s|^remote_dir = .*|remote_dir = /proc/ferry-nope/app|" "$CONF" >nodir.ini
+chmod 600 nodir.ini
+expect_exit "check: a remote dir that cannot be made exits 1" 1 "$FERRY" -c nodir.ini check
+contains "check: says it cannot be made" "$OUT" "remote dir  FAIL /proc/ferry-nope/app is not a writable directory on the server, nor can the first deploy make it"
 server_conf sshdown.ini identity="$SBX_KEY" port=2299
 expect_exit "check: ssh down exits 3" 3 "$FERRY" -c sshdown.ini check
 contains "check: ssh row names the refusal" "$OUT" "connect $SBX_IP:2299: Connection refused"

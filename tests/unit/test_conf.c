@@ -90,8 +90,14 @@ static void errors(void)
 		"t.ini:3: duplicate key 'host' in [server] (first set on line 2)",
 		"duplicate key");
 	T_STREQ(load_err("[server]\nhost = h\n[postgres]\npassword = x\npassword_file = /y\n"),
-		"t.ini:5: duplicate key 'password_file' in [postgres] (first set on "
-		"line 4)", "key and key_file together");
+		"t.ini:5: both password and password_file in [postgres] (the other "
+		"on line 4): set one", "key and key_file together");
+	T_STREQ(load_err("[server]\nhost = h\n[backup]\ndir = \"/srv/b\n"),
+		"t.ini:4: dir in [backup]: a quote opens the value and does not "
+		"close it", "unclosed quote");
+	T_STREQ(load_err("[server]\nhost = h\n[files]\npaths = a, 'b\n"),
+		"t.ini:4: paths in [files]: a quote opens the value and does not "
+		"close it", "unclosed quote in a list item");
 	T_STREQ(load_err("[server]\nhost = h\nport_file = /x\n"),
 		"t.ini:3: unknown key 'port_file' in [server]",
 		"_file only for secrets");
@@ -183,6 +189,20 @@ static void long_lines(void)
 		free(want);
 		free(path);
 	}
+}
+
+/* config shows what a backup will take for [postgres] jobs left unset. */
+static void jobs_origin(void)
+{
+	struct conf *c = load_ok("[server]\nhost = h\n[postgres]\nuser = u\n",
+				 "unset jobs");
+
+	T_OK(strstr(conf_origin(c, "postgres", "jobs"), "under 4 cores") != NULL,
+	     "unset jobs: the origin says a small server takes 1");
+	conf_free(c);
+	c = load_ok("[server]\nhost = h\n[postgres]\njobs = 3\n", "jobs = 3");
+	T_STREQ(conf_origin(c, "postgres", "jobs"), "t.ini:4", "set jobs: its line");
+	conf_free(c);
 }
 
 /* Matching quotes around a value are dropped, for every key. */
@@ -472,6 +492,7 @@ int main(void)
 	errors();
 	long_lines();
 	quotes();
+	jobs_origin();
 	lazy();
 	values();
 	local_and_env();

@@ -88,16 +88,19 @@ static ssize_t drop(void *cookie, const char *buf, size_t size)
 	return (ssize_t)size;
 }
 
-FILE *cli_results(void)
+FILE *cli_nowhere(void)
 {
 	static FILE *none;
 	static const cookie_io_functions_t io = { NULL, drop, NULL, NULL };
 
-	if (!cli_quiet())
-		return stdout;
 	if (!none)
 		none = fopencookie(NULL, "w", io);
 	return none ? none : stdout;
+}
+
+FILE *cli_results(void)
+{
+	return cli_quiet() ? cli_nowhere() : stdout;
 }
 
 int cli_fail(const struct err *e)

@@ -64,6 +64,9 @@ int cli_quiet(void);
 /* stdout, or with -q a stream that drops what is written (for reports
  * that library code writes to a FILE). */
 FILE *cli_results(void);
+/* A stream that drops what is written to it (stdout when none can be
+ * made): for results nobody is to see, under --json say. */
+FILE *cli_nowhere(void);
 /* Prints "ferry: MESSAGE" and returns the error's exit code. */
 int cli_fail(const struct err *e);
 /* Prints "ferry: CMD: MESSAGE (see ...)" and returns FX_USAGE. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "agent/cmd_prune.h"
 #include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/component.h"
@@ -78,6 +79,12 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		switch (ch) {
 		case 'o':
 			strlist_split(&only, optarg);
+			/* An empty "$VAR" is not "everything". */
+			if (!only.n) {
+				strlist_release(&only);
+				return cli_usage_error("backup", "--only: no "
+						       "component named");
+			}
 			break;
 		case 'f':
 			o.fail_fast = 1;
@@ -123,6 +130,18 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	code = r < 0 ? err_exit(&e) : r;
 	if (res.archive)
 		job_set_archive(&job, res.archive, res.size);
+	/* After a partial archive too: it takes no retention slot, so the
+	 * prune cannot delete a complete one for it.  A failed prune is a
+	 * warning; the archive is safe.  Its lines go where the report
+	 * goes, not into -q's silence or ahead of --json's document. */
+	if ((code == FX_OK || code == FX_PARTIAL) &&
+	    conf_num(cli->conf, "backup", "prune_after_backup")) {
+		struct err pe = ERR_INIT;
+
+		if (prune_job(cli->conf, 0, o.report ? o.report : cli_nowhere(),
+			      &pe) < 0)
+			log_warn("prune after backup: %s", pe.msg);
+	}
 	if (cli->json) {
 		print_json(&res, job.components, code, &e);
 	} else if (r >= 0 && !cli_quiet()) {

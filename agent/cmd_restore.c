@@ -179,7 +179,15 @@ static int cmd_restore(struct cli *cli, int argc, char **argv)
 		switch (ch) {
 		case 'l': o.latest = 1; break;
 		case 'o': o.offsite = 1; break;
-		case 'O': strlist_split(&only, optarg); break;
+		case 'O':
+			strlist_split(&only, optarg);
+			/* An empty "$VAR" is not "everything" (with --clean!). */
+			if (!only.n) {
+				cli_usage_error("restore", "--only: no component "
+						"named");
+				goto out;
+			}
+			break;
 		case 'd': strlist_add(&dbmap, optarg); break;
 		case 'c': o.clean = 1; break;
 		case 'g': o.globals = 1; break;

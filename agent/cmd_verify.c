@@ -62,7 +62,8 @@ static int verify_one(const struct conf *c, const struct conf *conf,
 	} else if (r == 0 && !cli_quiet()) {
 		char *name = esc_str(path);
 
-		printf("ok %s: %zu members, %llu bytes\n", name, res.members,
+		printf("ok %s: %zu member%s, %llu bytes\n", name, res.members,
+		       res.members == 1 ? "" : "s",
 		       (unsigned long long)res.bytes);
 		free(name);
 	}
@@ -154,6 +155,10 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		json_decref(arr);
 		return cli_usage_error("verify", "give one ARCHIVE, --latest or "
 				       "--all");
+	}
+	if (optind < argc && !*argv[optind]) {
+		json_decref(arr);
+		return cli_usage_error("verify", "empty archive name");
 	}
 	if (off) {
 		if (cli_conf(cli, &e) < 0) {

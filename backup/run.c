@@ -22,7 +22,6 @@
 #include "backup/manifest.h"
 #include "backup/offsite.h"
 #include "backup/repo.h"
-#include "backup/retention.h"
 #include "conf/conf.h"
 
 char *backup_lock_path(const struct conf *c)
@@ -329,23 +328,6 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 			err_append(e, " (and the backup is partial: %s)",
 				   buf_str(&failures));
 		goto out;
-	}
-	if (conf_num(c, "backup", "prune_after_backup")) {
-		struct err pe = ERR_INIT;
-		/* Its lines go where the report goes: not into -q's silence
-		 * or ahead of --json's document. */
-		FILE *hush = o->report ? NULL : fopen("/dev/null", "we");
-		FILE *out = o->report ? o->report : hush ? hush : stderr;
-
-		/* The archive is safe; a failed prune is only reported.  A
-		 * partial one takes no retention slot (retention_plan()), so
-		 * pruning after it never deletes a complete archive. */
-		if (retention_prune(c, 0, out, &pe) < 0)
-			log_warn("prune after backup: %s", pe.msg);
-		if (offsite_configured(c) && offsite_prune(c, 0, out, &pe) < 0)
-			log_warn("off-site prune after backup: %s", pe.msg);
-		if (hush)
-			fclose(hush);
 	}
 	rc = 0;
 	if (failed) {

@@ -337,6 +337,8 @@ expect_exit "backup with prune_after_backup (1)" 0 "$FERRY" -c auto.ini backup
 sleep 1
 expect_exit "backup with prune_after_backup (2)" 0 "$FERRY" -c auto.ini backup
 contains "prune ran after the backup" "$OUT" "1 archive kept, 1 deleted"
+same "the prune after it is a run of its own in status" \
+	"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["job"], r["exit"])' auto/.ferry-last-prune.json 2>&1)" "prune 0"
 same "only the newest archive remains" "$(ls auto | grep -c '\.tar\.zst$')" "1"
 sleep 1
 expect_exit "backup -q with prune_after_backup" 0 "$FERRY" -q -c auto.ini backup

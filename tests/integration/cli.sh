@@ -117,6 +117,11 @@ rbad "--db with --only redis" "--db names databases of postgres and neo4j, which
 rbad "--bucket with --only postgres" "--bucket names buckets of minio, which --only leaves out" --latest --only postgres --bucket m=x
 rbad "--to ''" "--to: empty directory name" --latest --only redis --to ''
 rbad "''" "empty archive name" ''
+rbad "--only ''" "--only: no component named" --latest --only '' --clean
+expect_exit "backup --only '': exit 2" 2 "$FERRY" -c good.ini backup --only ''
+contains "backup --only '': says why" "$ERR" "--only: no component named"
+expect_exit "verify '': exit 2" 2 "$FERRY" -c good.ini verify ''
+contains "verify '': says why" "$ERR" "empty archive name"
 mkdir -p adir
 rbad "of a directory" "adir is a directory, not an archive" adir
 expect_exit "restore --db with --only neo4j passes the arguments" 1 "$FERRY" -c good.ini restore --latest --only neo4j --db shop=x

@@ -1,12 +1,15 @@
 /* ferry backup [--only COMPONENT,...] [--fail-fast] */
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/cli.h"
 #include "agent/cmd_prune.h"
+#include "agent/sigguard.h"
 #include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/component.h"
@@ -60,6 +63,45 @@ static void print_json(const struct backup_result *res, json_t *comps,
 	free(error);
 }
 
+/* The run's record, which a signal may have to write in the main
+ * thread's place. */
+struct run_guard {
+	pthread_mutex_t mu;
+	struct job *job;	/* once begun */
+	int ended;		/* job_end() was called */
+};
+
+/* On the guard thread: an interrupted run says so and is recorded as
+ * such; then the signal ends ferry, and sigclean removes the partial
+ * archive (nothing is published). */
+static void on_signal(void *ctx, int sig)
+{
+	struct run_guard *g = ctx;
+	struct err e = ERR_INIT;
+
+	pthread_mutex_lock(&g->mu);
+	if (!g->ended) {
+		err_set(&e, 128 + sig, "backup: interrupted by SIG%s; nothing "
+			"was published", sigabbrev_np(sig) ? sigabbrev_np(sig) :
+			"?");
+		log_error("%s", e.msg);
+		if (g->job)
+			job_end(g->job, 128 + sig, &e);
+		g->ended = 1;
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* The main thread's job_end(), unless a signal's came first. */
+static void end_once(struct run_guard *g, int code, const struct err *e)
+{
+	pthread_mutex_lock(&g->mu);
+	if (!g->ended && g->job)
+		job_end(g->job, code, e);
+	g->ended = 1;
+	pthread_mutex_unlock(&g->mu);
+}
+
 static int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -73,7 +115,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	struct job job;
-	int ch, r, code;
+	struct run_guard g = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+	int ch, r, code, guarded;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
@@ -112,6 +155,8 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 			return FX_USAGE;
 		}
 	}
+	/* Before any thread: they inherit the blocked signals. */
+	guarded = sigguard_start(on_signal, &g) == 0;
 	/* The per-component lines are results: -q and --json drop them. */
 	o.report = cli->json || cli_quiet() ? NULL : stdout;
 	o.server = need_conf(cli, &only, &e) < 0 ? NULL : cli_server(cli, &e);
@@ -120,11 +165,15 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		strlist_release(&only);
 		if (cli->json)
 			print_json(NULL, NULL, e.code ? e.code : FX_FAIL, &e);
-		return cli_fail(&e);
+		code = cli_fail(&e);
+		goto out;
 	}
 	/* Notified and recorded the same however it was started: by hand,
 	 * from cron or by ferry daemon. */
 	job_begin(&job, cli->conf, "backup");
+	pthread_mutex_lock(&g.mu);
+	g.job = &job;
+	pthread_mutex_unlock(&g.mu);
 	r = backup_run(cli->conf, &o, &res, &e);
 	strlist_release(&only);
 	code = r < 0 ? err_exit(&e) : r;
@@ -153,9 +202,14 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		       res.failed ? " (partial)" : "");
 		free(name);
 	}
-	job_end(&job, code, &e);
+	end_once(&g, code, &e);
 	free(res.archive);
-	return code ? cli_fail(&e) : FX_OK;
+	code = code ? cli_fail(&e) : FX_OK;
+out:
+	/* After a signal this waits for the guard, which ends ferry. */
+	if (guarded)
+		sigguard_stop();
+	return code;
 }
 
 const struct cli_cmd cmd_backup_entry = {

@@ -495,7 +495,7 @@ esac
 expect_exit "big archive verifies" 0 "$FERRY" -c bk.ini verify --latest
 sum_before=$(sha256sum archives/*.tar.zst)
 sleep 1
-TMPDIR=$PWD/tmp "$FERRY" -c bk.ini backup >/dev/null 2>&1 &
+TMPDIR=$PWD/tmp "$FERRY" -c bk.ini backup >/dev/null 2>term.err &
 pid=$!
 # The partial archive is opened before the SSH session and the tunnel
 # exist: wait for the tunnel's directory itself (a loaded ASan run took
@@ -511,4 +511,7 @@ same "SIGTERM: killed by the signal" "$st" "143"
 same "SIGTERM: partial file removed" "$(ls archives | grep -c partial || true)" "0"
 same "SIGTERM: tunnel socket and its directory removed" "$(ls -A tmp)" ""
 same "SIGTERM: earlier archives untouched" "$(sha256sum archives/*.tar.zst)" "$sum_before"
+contains "SIGTERM: says so" "$(cat term.err)" "backup: interrupted by SIGTERM; nothing was published"
+same "SIGTERM: the run is recorded as interrupted" \
+	"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], r["exit"])' archives/.ferry-last-backup.json 2>&1)" "failed 143"
 PSQL -d bk_shop -c "DROP TABLE big" >/dev/null

@@ -102,11 +102,9 @@ static char *offsite_pick(const struct conf *remote, const char *want,
 	if (offsite_scan(remote, &list, &n, e) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !got; i++) {
-		const char *slash = strrchr(list[i].stem, '/');
-		const char *stem = slash ? slash + 1 : list[i].stem;
-		char *b = xstrfmt("%s.tar.zst", stem);
+		char *b = repo_archive_name(&list[i]);
 
-		if (!strcmp(b, want) || !strcmp(stem, want))
+		if (!strcmp(b, want) || !strcmp(repo_base(list[i].stem), want))
 			got = b;
 		else
 			free(b);
@@ -219,7 +217,7 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 		}
 		for (size_t i = 0; i < (all ? n : 1); i++) {
 			/* Off-site objects are fetched by their archive name. */
-			char *name = remote ? xstrfmt("%s.tar.zst", repo_base(list[i].stem)) :
+			char *name = remote ? repo_archive_name(&list[i]) :
 				xstrdup(list[i].path);
 			int vr = verify_one(remote, cli->conf, name, cli->json,
 					    arr, &job, &first);

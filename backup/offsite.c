@@ -316,17 +316,12 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 	}
 	items = retention_plan(c, "offsite", list, n);
 	for (size_t i = 0; i < n && r == 0; i++) {
-		char *mk;
+		char *mk, *url = xstrfmt("s3://%s/%s", s.bucket, list[i].path);
+		int goes = retention_say(out, &items[i], url, dry_run, &odd);
 
-		if (items[i].keep && items[i].counted)
+		free(url);
+		if (!goes)
 			continue;
-		fprintf(out, "%s s3://%s/%s: %s\n", items[i].keep ? "keep" :
-			dry_run ? "would delete" : "delete", s.bucket,
-			list[i].path, items[i].reason);
-		if (items[i].keep) {
-			odd++;
-			continue;
-		}
 		gone++;
 		if (dry_run)
 			continue;
@@ -342,8 +337,7 @@ int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 	if (r == 0) {
 		struct buf also = BUF_INIT;
 
-		if (odd)
-			buf_printf(&also, " (%zu not counted: named above)", odd);
+		retention_odd(&also, odd);
 		fprintf(out, "offsite: %zu kept%s, %zu %sdeleted\n", n - gone,
 			buf_str(&also), gone, dry_run ? "would be " : "");
 		buf_release(&also);

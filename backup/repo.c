@@ -12,7 +12,7 @@
 #include "backup/manifest.h"
 #include "conf/conf.h"
 #include "util/buf.h"
-#include "util/escape.h"
+#include "util/jtext.h"
 #include "util/fdio.h"
 #include "util/log.h"
 #include "util/value.h"
@@ -43,6 +43,11 @@ const char *repo_base(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+char *repo_archive_name(const struct repo_entry *r)
+{
+	return xstrfmt("%s" SUFFIX, repo_base(r->stem));
 }
 
 int repo_scan_conf(const struct conf *c, struct repo_entry **out, size_t *n,
@@ -331,15 +336,7 @@ static void stamp_verify(json_t *m, const char *error)
 	if (error) {
 		/* A damaged archive's member names may be any bytes, which
 		 * JSON cannot hold: the failure is recorded all the same. */
-		json_t *v = json_string(error);
-		char *shown;
-
-		if (!v) {
-			shown = esc_str(error);
-			v = json_string(shown);
-			free(shown);
-		}
-		json_object_set_new(m, "verify_error", v);
+		json_object_set_new(m, "verify_error", jtext_new(error));
 	} else {
 		json_object_del(m, "verify_error");
 	}

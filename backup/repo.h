@@ -43,6 +43,10 @@ int repo_scan_conf(const struct conf *c, struct repo_entry **out, size_t *n,
 char *repo_sidecar_path(const char *archive);
 /* The last component of path (a pointer into it). */
 const char *repo_base(const char *path);
+/* The archive's file name, NAME-STAMP.tar.zst, also for an off-site copy
+ * stored encrypted (restore --offsite and verify --offsite fetch it by
+ * that name); caller frees. */
+char *repo_archive_name(const struct repo_entry *r);
 
 /* "<name>-<stamp>[-<N>]<suffix>" exactly: 0, its time and N (1 without
  * one), else -1. */

@@ -189,6 +189,28 @@ void retention_free(struct retention_item *items, size_t n)
 	free(items);
 }
 
+int retention_say(FILE *out, const struct retention_item *it,
+		  const char *name, int dry_run, size_t *odd)
+{
+	char *shown;
+
+	if (it->keep && it->counted)
+		return 0;
+	shown = esc_str(name);	/* a stray name cannot forge a line */
+	/* What is not counted is named too: it waits for a person. */
+	fprintf(out, "%s %s: %s\n", it->keep ? "keep" : dry_run ?
+		"would delete" : "delete", shown, it->reason);
+	free(shown);
+	*odd += it->keep;
+	return !it->keep;
+}
+
+void retention_odd(struct buf *b, size_t odd)
+{
+	if (odd)
+		buf_printf(b, " (%zu not counted: named above)", odd);
+}
+
 int retention_prune(const struct conf *c, int dry_run, FILE *out,
 		    struct err *e)
 {
@@ -202,20 +224,11 @@ int retention_prune(const struct conf *c, int dry_run, FILE *out,
 		return -1;
 	items = retention_plan(c, "backup", list, n);
 	for (size_t i = 0; i < n; i++) {
-		const char *base = repo_base(list[i].path);
-		char *side, *shown;
+		char *side;
 
-		if (items[i].keep && items[i].counted)
+		if (!retention_say(out, &items[i], repo_base(list[i].path),
+				   dry_run, &odd))
 			continue;
-		shown = esc_str(base);	/* a stray name cannot forge a line */
-		/* What is not counted is named too: it waits for a person. */
-		fprintf(out, "%s %s: %s\n", items[i].keep ? "keep" : dry_run ?
-			"would delete" : "delete", shown, items[i].reason);
-		free(shown);
-		if (items[i].keep) {
-			odd++;
-			continue;
-		}
 		gone++;
 		if (dry_run)
 			continue;
@@ -234,8 +247,7 @@ int retention_prune(const struct conf *c, int dry_run, FILE *out,
 	if (rc == 0) {
 		struct buf also = BUF_INIT;
 
-		if (odd)
-			buf_printf(&also, " (%zu not counted: named above)", odd);
+		retention_odd(&also, odd);
 		fprintf(out, "%zu archive%s kept%s, %zu %sdeleted\n", n - gone,
 			n - gone == 1 ? "" : "s", buf_str(&also), gone,
 			dry_run ? "would be " : "");

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 #include "backup/prune.h"
 #include "backup/repo.h"
@@ -49,6 +50,13 @@ struct retention_item *retention_apply(const struct prune_policy *p,
 struct retention_item *retention_plan(const struct conf *c, const char *section,
 				      const struct repo_entry *list, size_t n);
 void retention_free(struct retention_item *items, size_t n);
+/* prune's line for an archive it does not simply keep ("delete NAME:
+ * why", "would delete ...", or "keep NAME: why" for one not counted),
+ * the name escaped; counts those kept into *odd.  1 when it goes. */
+int retention_say(FILE *out, const struct retention_item *it,
+		  const char *name, int dry_run, size_t *odd);
+/* " (N not counted: named above)" for the summary, or "". */
+void retention_odd(struct buf *b, size_t odd);
 /* Deletes what the policy no longer keeps (prints each with its reason to
  * out, and each archive not counted; with dry_run deletes nothing). */
 int retention_prune(const struct conf *c, int dry_run, FILE *out,

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "restore/restore.h"
 
@@ -13,9 +14,8 @@ int rs_stopped(const struct restore_stop *s, struct err *e)
 
 	if (!sig)
 		return 0;
-	return err_set(e, FX_FAIL, "interrupted by %s", sig == SIGINT ?
-		       "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ?
-		       "SIGHUP" : "a signal");
+	return err_set(e, FX_FAIL, "interrupted by SIG%s",
+		       sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 }
 
 ssize_t rs_read(struct rs_member *m, void *buf, size_t n, struct err *e)

@@ -134,7 +134,7 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 	struct repo_entry *list = NULL;
 	size_t n = 0, passed = 0;
 	int rc = -1, partial = 0;
-	const char *want = o->archive, *slash;
+	const char *want = o->archive;
 	char *newest = NULL;	/* why the newest was passed over */
 
 	if (o->offsite) {
@@ -150,11 +150,9 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		return -1;
 	}
 	for (size_t i = 0; !s->path && i < n; i++) {
-		/* Off-site objects are fetched by their archive's name, which
-		 * their stem gives whether or not they are encrypted. */
-		const char *stem = (slash = strrchr(list[i].stem, '/')) ?
-				   slash + 1 : list[i].stem;
-		char *b = xstrfmt("%s.tar.zst", stem);
+		/* Off-site objects are fetched by their archive's name. */
+		const char *stem = repo_base(list[i].stem);
+		char *b = repo_archive_name(&list[i]);
 		const char *bad = o->latest ? repo_verify_error(&list[i]) : NULL;
 		/* One that failed its last verify is known damaged: a newer
 		 * good one, or an older one, is what --latest means. */

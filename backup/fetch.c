@@ -102,7 +102,11 @@ void fetch_blame(struct arc *a, const char *comp, const char *path,
 		return;
 	}
 	shown = esc_str(path);
-	err_wrap(e, "%s: %s", comp, shown);
+	/* The transport's own error may already name the file. */
+	if (strstr(e->msg, shown))
+		err_wrap(e, "%s", comp);
+	else
+		err_wrap(e, "%s: %s", comp, shown);
 	free(shown);
 }
 

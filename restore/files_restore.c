@@ -327,6 +327,7 @@ static void tr_abandon(void *state, struct err *e)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].staged)
 			todir_discard(&t->v[i].tf);
+	todir_undo(t->dir);
 	if (t->files)
 		err_append(e, "; %s: %zu of %zu written under %s before the "
 			   "failure", t->comp, t->files, t->n,

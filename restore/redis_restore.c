@@ -558,6 +558,7 @@ static void rr_abandon(void *state, struct err *e)
 		todir_discard(&p->tf);
 		p->staged = 0;
 	}
+	todir_undo(p->dir);
 	if (p->f) {
 		xport_fclose(p->f, &ignored);
 		p->f = NULL;

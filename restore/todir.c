@@ -17,6 +17,9 @@ struct todir {
 	int fd;
 	char *first;		/* the first file todir_check() found there */
 	size_t existing;	/* how many it found */
+	/* The directories this restore made, in the order it made them:
+	 * the root's own (absolute) first, then those under it. */
+	struct strlist made_abs, made;
 };
 
 char *todir_root(const struct rs_ctx *x, const char *comp)
@@ -28,7 +31,16 @@ char *todir_root(const struct rs_ctx *x, const char *comp)
 	return n > 1 ? xstrfmt("%s/%s", x->o->to, comp) : xstrdup(x->o->to);
 }
 
-static int mkdirs(const char *dir, struct err *e)
+static int mkdir_noted(const char *p, struct strlist *made, struct err *e)
+{
+	if (mkdir(p, 0700) == 0)
+		strlist_add(made, p);
+	else if (errno != EEXIST)
+		return err_set(e, FX_FAIL, "create %s: %s", p, strerror(errno));
+	return 0;
+}
+
+static int mkdirs(const char *dir, struct strlist *made, struct err *e)
 {
 	char *p = xstrdup(dir);
 	int r = 0;
@@ -37,40 +49,46 @@ static int mkdirs(const char *dir, struct err *e)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			r = err_set(e, FX_FAIL, "create %s: %s", p, strerror(errno));
+		r = mkdir_noted(p, made, e);
 		*s = '/';
 	}
-	if (r == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
-		r = err_set(e, FX_FAIL, "create %s: %s", p, strerror(errno));
+	if (r == 0)
+		r = mkdir_noted(p, made, e);
 	free(p);
 	return r;
 }
 
 int todir_open(struct todir **out, const char *root, struct err *e)
 {
-	struct todir *t;
-	int fd;
+	struct todir *t = xcalloc(1, sizeof(*t));
 
-	if (mkdirs(root, e) < 0)
-		return -1;
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(e, FX_FAIL, "open %s: %s", root, strerror(errno));
-	t = xcalloc(1, sizeof(*t));
 	t->root = xstrdup(root);
-	t->fd = fd;
+	t->fd = -1;
+	if (mkdirs(root, &t->made_abs, e) < 0)
+		goto fail;
+	t->fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->fd < 0) {
+		err_set(e, FX_FAIL, "open %s: %s", root, strerror(errno));
+		goto fail;
+	}
 	*out = t;
 	return 0;
+fail:
+	todir_undo(t);
+	todir_free(t);
+	return -1;
 }
 
 void todir_free(struct todir *t)
 {
 	if (!t)
 		return;
-	close(t->fd);
+	if (t->fd >= 0)
+		close(t->fd);
 	free(t->root);
 	free(t->first);
+	strlist_release(&t->made);
+	strlist_release(&t->made_abs);
 	free(t);
 }
 
@@ -149,10 +167,19 @@ static int parents(struct todir *t, const char *rel, int create, int *dirfd,
 		comp = xstrndup(p, n);
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			      O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && create &&
-		    (mkdirat(fd, comp, 0700) == 0 || errno == EEXIST))
-			next = openat(fd, comp, O_RDONLY | O_DIRECTORY |
-				      O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			int made = mkdirat(fd, comp, 0700) == 0;
+
+			if (made) {
+				char *rp = xstrndup(rel, (size_t)(p + n - rel));
+
+				strlist_add(&t->made, rp);
+				free(rp);
+			}
+			if (made || errno == EEXIST)
+				next = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+					      O_NOFOLLOW | O_CLOEXEC);
+		}
 		free(comp);
 		if (next < 0) {
 			int err = errno;
@@ -173,6 +200,30 @@ static int parents(struct todir *t, const char *rel, int create, int *dirfd,
 		fd = next;
 		p += n + 1;
 	}
+}
+
+void todir_undo(struct todir *t)
+{
+	if (!t)
+		return;
+	/* Newest first, so a parent is empty when its turn comes; rmdir
+	 * leaves a directory that holds what was written before a failure.
+	 * Down from the root as a write goes, never through a symlink. */
+	for (size_t i = t->made.n; i > 0 && t->fd >= 0; i--) {
+		struct err ignored = ERR_INIT;
+		const char *last;
+		int dirfd;
+
+		if (parents(t, t->made.v[i - 1], 0, &dirfd, &last,
+			    &ignored) == 0 && dirfd >= 0) {
+			unlinkat(dirfd, last, AT_REMOVEDIR);
+			close(dirfd);
+		}
+	}
+	for (size_t i = t->made_abs.n; i > 0; i--)
+		rmdir(t->made_abs.v[i - 1]);
+	strlist_release(&t->made);
+	strlist_release(&t->made_abs);
 }
 
 int todir_check(struct todir *t, const char *rel, struct err *e)

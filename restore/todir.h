@@ -33,6 +33,9 @@ char *todir_root(const struct rs_ctx *x, const char *comp);
 int todir_open(struct todir **out, const char *root, struct err *e)
 	__attribute__((warn_unused_result));
 void todir_free(struct todir *t);
+/* After a failure: removes the directories this restore made, where
+ * nothing was left in them. */
+void todir_undo(struct todir *t);
 const char *todir_path(const struct todir *t);
 
 /* 1 when rel is relative and made of plain components: none empty, "."

@@ -133,7 +133,21 @@ same "dump.rdb: unchanged, nothing beside it" "$(cat t5/dump.rdb; ls -A t5 | pas
 dump.rdb"
 mkdir -p t6/redis && printf 'old\n' >t6/redis/dump.rdb
 expect_exit "--to DIR, files and redis, redis' file there: refused" 1 "$FERRY" -c f.ini restore "$F" --only files,redis --to "$SCRATCH/t6"
-same "files and redis: nothing written" "$(cd t6 && find . -type f | sort | paste -sd' ')" "./redis/dump.rdb"
+same "files and redis: nothing written, no directory made" "$(cd t6 && find . -mindepth 1 | sort | paste -sd' ')" "./redis ./redis/dump.rdb"
+# A member found damaged in the middle: what was written stays (and is
+# named), the directories made for the rest do not.
+mkdir -p dmg && cp "$F" dmg/ && D=dmg/$(basename "$F")
+python3 - "${F%.tar.zst}.manifest.json" "${D%.tar.zst}.manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for x in m["members"]:
+    if x["name"].endswith("conf/app.conf"):
+        x["sha256"] = "0" * 64
+json.dump(m, open(sys.argv[2], "w"))
+PY
+expect_exit "--to DIR, a member damaged: refused (exit 6)" 6 "$FERRY" -c f.ini restore "$D" --only files --to "$SCRATCH/t7/out"
+same "damaged member: no empty directory left behind" "$(find t7 -type d -empty 2>/dev/null | paste -sd' ')" ""
+same "damaged member: its file is not there" "$(find t7 -name app.conf 2>/dev/null | wc -l)" "0"
 expect_exit "--to DIR --clean: dump.rdb replaced" 0 "$FERRY" -c f.ini restore "$F" --only redis --to "$SCRATCH/t5" --clean
 if [ "$(head -c 5 t5/dump.rdb)" = REDIS ]; then ok "--clean: dump.rdb is the archive's RDB"; else notok "--clean: dump.rdb starts $(head -c 5 t5/dump.rdb | od -c | head -n 1)"; fi
 

@@ -150,6 +150,7 @@ RUNAS "chmod 000 '$R/deploy/environments/.env.prod'"
 new_second
 expect_exit "an unreadable file: exit 5" 5 "$FERRY" -c s.ini backup --only files,logs
 contains "unreadable file: named" "$ERR" ".env.prod"
+same "unreadable file: named once, not by each layer again" "$(grep -o 'environments/.env.prod' <<<"$ERR" | wc -l)" "1"
 P=$(ls -t archives/src-*.tar.zst | head -n 1)
 same "unreadable file: files failed" "$(mjson "${P%.tar.zst}.manifest.json" components.files.status)" "failed"
 same "unreadable file: logs landed" "$(mjson "${P%.tar.zst}.manifest.json" components.logs.status)" "ok"

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "util/escape.h"
 #include "util/jtext.h"
+#include "util/log.h"
 
 /* Downloads (and decrypts) into a pipe that verify reads as it comes. */
 static int verify_remote(const struct conf *c, const char *base,
@@ -74,6 +75,14 @@ static int verify_one(const struct conf *c, const struct conf *conf,
 	if (!c && (r == 0 || e.code == FX_VERIFY))
 		repo_mark_verified(path, r == 0 ? NULL : e.msg,
 				   repo_owns(conf, path), found);
+	if (c && (r == 0 || e.code == FX_VERIFY)) {
+		struct err me = ERR_INIT;
+
+		if (offsite_mark_verified(c, path, r == 0 ? NULL : e.msg,
+					  &me) < 0)
+			log_warn("off-site %s: the verify was not recorded: %s",
+				 path, me.msg);
+	}
 	json_decref(found);
 	if (!job->archive) {
 		job->archive = xstrdup(path);

@@ -73,6 +73,28 @@ static int site_open(const struct conf *c, struct site *s, struct err *e)
 	return 0;
 }
 
+/* A manifest (or its verify mark) as the object key: sealed when the
+ * site is.  One PUT, so the key never holds half of it. */
+static int put_json(struct site *s, const char *key, json_t *m,
+		    struct err *e)
+{
+	char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	struct buf sealed = BUF_INIT;
+	int r;
+
+	if (!text)
+		return err_set(e, FX_FAIL, "%s: cannot write the manifest", key);
+	if (s->sealed) {
+		seal_buffer(s->key, text, strlen(text), &sealed);
+		r = s3_put(&s->s3, key, sealed.p, sealed.len, e);
+	} else {
+		r = s3_put(&s->s3, key, text, strlen(text), e);
+	}
+	free(text);
+	buf_release(&sealed);
+	return r;
+}
+
 static const char *base_of(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -115,8 +137,8 @@ int offsite_upload(const struct conf *c, const char *archive, struct err *e)
 	struct metered mt = { fd_read, NULL, { 0 } };
 	struct stat st;
 	struct site s;
-	struct buf mkey = BUF_INIT, sealed = BUF_INIT;
-	char *akey = NULL, *side = NULL, *text = NULL;
+	struct buf mkey = BUF_INIT;
+	char *akey = NULL, *side = NULL;
 	json_t *m = NULL;
 	int fd = -1, r = -1;
 
@@ -154,13 +176,7 @@ int offsite_upload(const struct conf *c, const char *archive, struct err *e)
 		err_set(e, FX_FAIL, "read %s", side);
 		goto out;
 	}
-	text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s.sealed) {
-		seal_buffer(s.key, text, strlen(text), &sealed);
-		r = s3_put(&s.s3, buf_str(&mkey), sealed.p, sealed.len, e);
-	} else {
-		r = s3_put(&s.s3, buf_str(&mkey), text, strlen(text), e);
-	}
+	r = put_json(&s, buf_str(&mkey), m, e);
 	if (r == 0)
 		log_info("uploaded %s to s3://%s/%s", base_of(archive), s.bucket,
 			 akey);
@@ -168,11 +184,9 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(m);
-	free(text);
 	free(akey);
 	free(side);
 	buf_release(&mkey);
-	buf_release(&sealed);
 	site_release(&s);
 	return r;
 }
@@ -202,6 +216,34 @@ static json_t *fetch_manifest(struct site *s, const char *key)
 	buf_release(&raw);
 	buf_release(&plain);
 	return m;
+}
+
+int offsite_mark_verified(const struct conf *c, const char *base,
+			  const char *error, struct err *e)
+{
+	size_t sl = strlen(".tar.zst"), bl = strlen(base);
+	struct site s;
+	char *mk;
+	json_t *m;
+	int r = 0;
+
+	if (site_open(c, &s, e) < 0)
+		return -1;
+	if (bl > sl && !strcmp(base + bl - sl, ".tar.zst"))
+		bl -= sl;
+	mk = xstrfmt("%s%.*s.manifest.json%s", s.prefix, (int)bl, base,
+		     s.sealed ? ".enc" : "");
+	/* A copy without a readable manifest is counted by no retention
+	 * and picked by no --latest already: nothing to mark. */
+	m = fetch_manifest(&s, mk);
+	if (m) {
+		repo_stamp_verify(m, error);
+		r = put_json(&s, mk, m, e);
+	}
+	json_decref(m);
+	free(mk);
+	site_release(&s);
+	return r;
 }
 
 static int scan(const struct conf *c, struct site *s, int with_manifests,

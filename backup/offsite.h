@@ -30,6 +30,13 @@ int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
  * off-site (archive and manifest both there), one listing.  Caller frees. */
 int offsite_names(const struct conf *c, struct strlist *out, struct err *e)
 	__attribute__((warn_unused_result));
+/* Marks the off-site copy named base ("<name>-<stamp>.tar.zst") as
+ * verified, or as damaged when error is set, in its off-site manifest, as
+ * repo_mark_verified() marks a local one: off-site retention, list
+ * --offsite and restore --offsite --latest read the mark. */
+int offsite_mark_verified(const struct conf *c, const char *base,
+			  const char *error, struct err *e)
+	__attribute__((warn_unused_result));
 int offsite_prune(const struct conf *c, int dry_run, FILE *out,
 		  struct err *e) __attribute__((warn_unused_result));
 /* Streams the plaintext archive named base ("<name>-<stamp>.tar.zst") into

@@ -327,7 +327,7 @@ static void write_json(const char *path, json_t *m)
 	free(text);
 }
 
-static void stamp_verify(json_t *m, const char *error)
+void repo_stamp_verify(json_t *m, const char *error)
 {
 	char when[21];
 
@@ -351,13 +351,13 @@ void repo_mark_verified(const char *archive, const char *error, int ours,
 	struct stat st;
 
 	if (m) {
-		stamp_verify(m, error);
+		repo_stamp_verify(m, error);
 		write_json(side, m);
 	} else if (ours && !error && json_is_object(found)) {
 		/* It passed: the manifest inside it is the one the sidecar
 		 * lost, now checked against every member. */
 		m = json_deep_copy(found);
-		stamp_verify(m, NULL);
+		repo_stamp_verify(m, NULL);
 		write_json(side, m);
 		unlink(rec);
 	} else if (ours && stat(archive, &st) == 0) {
@@ -365,7 +365,7 @@ void repo_mark_verified(const char *archive, const char *error, int ours,
 		 * record of its own, for list and retention, that leaves
 		 * restore's reading of sidecars alone. */
 		m = json_pack("{s:I}", "size", (json_int_t)st.st_size);
-		stamp_verify(m, error);
+		repo_stamp_verify(m, error);
 		write_json(rec, m);
 	}
 	json_decref(m);

@@ -80,6 +80,8 @@ int repo_write_file(const char *path, const void *data, size_t len,
  * readable sidecar gets the record in <stem>.verify.json instead, or, when
  * it passed, its sidecar back from found (the manifest verify read inside
  * it; may be NULL). */
+/* The same mark in a manifest m (an off-site copy's). */
+void repo_stamp_verify(json_t *m, const char *error);
 void repo_mark_verified(const char *archive, const char *error, int ours,
 			json_t *found);
 /* The record's path for an archive path or stem; caller frees. */

@@ -200,6 +200,36 @@ contains "damaged: prune -n counts them" "$OUT" "offsite: 4 kept (3 not counted:
 expect_exit "damaged: prune" 0 "$FERRY" -c dmg.ini prune
 same "damaged: nothing deleted off-site" "$(AWS s3 ls s3://offsite/team/dmg/ | grep -c '\.tar\.zst$')" "4"
 
+# verify --offsite records what it found in the copy's off-site manifest,
+# as verify does beside a local archive: a copy found damaged there holds
+# no keep_* slot and is passed over by restore --offsite --latest, so the
+# older good copy is neither pruned nor skipped
+mkconf mark.ini mark "keep_last = 1" "keep_daily = 0" "keep_weekly = 0" "keep_monthly = 0"
+new_second
+expect_exit "marked: the older backup" 0 "$FERRY" -c mark.ini backup
+M1=$(basename "$(ls archives/mark/off-*.tar.zst)")
+new_second
+expect_exit "marked: the newer backup" 0 "$FERRY" -c mark.ini backup
+M2=$(basename "$(ls -t archives/mark/off-*.tar.zst | head -n 1)")
+python3 - "archives/mark/$M2" mark.bad <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 0x55
+open(sys.argv[2], "wb").write(b)
+PY
+AWS s3 cp mark.bad "s3://offsite/team/mark/$M2" --only-show-errors
+expect_exit "marked: verify --offsite of the good copy" 0 "$FERRY" -c mark.ini verify --offsite "$M1"
+expect_exit "marked: verify --offsite of the damaged copy: exit 6" 6 "$FERRY" -c mark.ini verify --offsite "$M2"
+expect_exit "marked: list --offsite" 0 "$FERRY" -c mark.ini list --offsite
+contains "marked: the damaged copy is shown failed, not counted" "$(grep "$M2" <<<"$OUT")" \
+	"FAILED    verify failed: not counted, kept for inspection"
+contains "marked: the good copy is shown verified, holding keep_last" "$(grep "$M1" <<<"$OUT")" "yes       keep_last"
+PSQL -c "DROP DATABASE IF EXISTS off_db_mark" >/dev/null
+expect_exit "marked: restore --offsite --latest" 0 "$FERRY" -v -c mark.ini restore --offsite --latest --db off_db=off_db_mark
+contains "marked: restore --offsite --latest passes over the damaged copy" "$ERR" "passing over $M2"
+PSQL -c "DROP DATABASE IF EXISTS off_db_mark" >/dev/null
+expect_exit "marked: prune" 0 "$FERRY" -c mark.ini prune
+contains "marked: prune keeps the good copy off-site" "$(AWS s3 ls s3://offsite/team/mark/)" "$M1"
+
 # encrypted copies
 head -c 32 /dev/urandom >offsite.key
 mkconf enc.ini enc "encrypt_key_file = $SCRATCH/offsite.key"
@@ -235,6 +265,8 @@ PY
 AWS s3 cp enc.bin.bad "s3://offsite/team/enc/$E.enc" --only-show-errors
 expect_exit "encrypted: a flipped bit exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest
 contains "encrypted: the damage names the archive" "$ERR" "$E"
+expect_exit "encrypted: list --offsite after the damage" 0 "$FERRY" -c enc.ini list --offsite
+contains "encrypted: the sealed manifest records the failed verify" "$(grep "$E" <<<"$OUT")" "FAILED"
 head -c 1000000 enc.bin >enc.trunc
 AWS s3 cp enc.trunc "s3://offsite/team/enc/$E.enc" --only-show-errors
 expect_exit "encrypted: truncation exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest

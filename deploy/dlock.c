@@ -27,7 +27,10 @@
 	"L=.ferry/deploy.lock; t=.ferry/deploy.lock.$$; " \
 	"printf '%s\\n' \"$C\" >\"$t\" || exit 3; " \
 	"if [ \"$M\" = force ] && [ -f \"$L\" ]; then " \
-	"printf 'was '; cat \"$L\"; rm -f \"$L\"; " \
+	/* its first line, newline or not: the reply's next line must \
+	 * start a line */ \
+	"w=; { IFS= read -r w <\"$L\"; } 2>/dev/null; " \
+	"printf 'was %s\\n' \"$w\"; rm -f \"$L\"; " \
 	"elif [ \"$M\" = takeover ]; then s=.ferry/deploy.lock.stale.$$; " \
 	/* Only the stale line goes: a lock taken meanwhile is put back. */ \
 	"if mv \"$L\" \"$s\" 2>/dev/null; then " \

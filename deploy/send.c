@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/fdio.h"
 #include "util/laclose.h"
 #include "util/progress.h"
@@ -243,6 +244,23 @@ static int add_list(struct archive *a, const char *name,
 	return r;
 }
 
+/* The exact bytes of the entry's names: UTF-8 ones as such, others as
+ * the pax "hdrcharset=BINARY" form, which GNU tar writes back byte for
+ * byte (libarchive refuses a UTF-8 name that is not UTF-8). */
+static void set_names(struct archive_entry *ent, const struct fentry *f)
+{
+	if (esc_utf8(f->path))
+		archive_entry_set_pathname_utf8(ent, f->path);
+	else
+		archive_entry_copy_pathname(ent, f->path);
+	if (f->type != 'l')
+		return;
+	if (esc_utf8(f->link))
+		archive_entry_set_symlink_utf8(ent, f->link);
+	else
+		archive_entry_copy_symlink(ent, f->link);
+}
+
 static int write_entries(struct archive *a, const char *root,
 			 const struct fentry *const *items, size_t n,
 			 uint64_t *bytes, struct err *e)
@@ -262,19 +280,19 @@ static int write_entries(struct archive *a, const char *root,
 		struct archive_entry *ent = archive_entry_new();
 		char *local = xstrfmt("%s/%s", root, f->path);
 
-		archive_entry_set_pathname_utf8(ent, f->path);
+		set_names(ent, f);
 		archive_entry_set_perm(ent, f->mode);
 		archive_entry_set_mtime(ent, f->mtime, 0);
 		if (f->type == 'd') {
 			archive_entry_set_filetype(ent, AE_IFDIR);
 		} else if (f->type == 'l') {
 			archive_entry_set_filetype(ent, AE_IFLNK);
-			archive_entry_set_symlink_utf8(ent, f->link);
 		} else {
 			archive_entry_set_filetype(ent, AE_IFREG);
 			archive_entry_set_size(ent, (la_int64_t)f->size);
 		}
-		if (archive_write_header(a, ent) != ARCHIVE_OK)
+		/* ARCHIVE_WARN: a name that is not UTF-8 went as binary. */
+		if (archive_write_header(a, ent) < ARCHIVE_WARN)
 			r = err_set(e, FX_CONN, "send %s: %s", f->path,
 				    archive_error_string(a));
 		else if (f->type == 'f')

@@ -22,6 +22,11 @@ printf 'tab\there\n' >"$P/with space/a b.txt"
 printf 'nl\n' >"$P/with space/new
 line.txt"
 echo ü >"$P/ünïcødé/ñ.txt"
+# names that are not UTF-8 (Latin-1 from an old checkout, a stray byte)
+mkdir -p "$P/$(printf 'lat\351n')"
+printf 'latin\n' >"$P/$(printf 'lat\351n')/$(printf 'caf\351.txt')"
+printf 'ff\n' >"$P/$(printf 'bad\377utf.txt')"
+ln -s "$(printf 'bad\377utf.txt')" "$P/$(printf 'lnk\376')"
 head -c 2000000 /dev/urandom >"$P/src/blob.bin"
 : >"$P/src/empty-file"
 echo run >"$P/src/run.sh"; chmod 755 "$P/src/run.sh"
@@ -75,6 +80,9 @@ same "dangling link kept as a link" "$(readlink "$R/src/dangling")" "does/not/ex
 same "names with newlines" "$(cat "$R/with space/new
 line.txt")" "nl"
 same "non-ASCII names" "$(cat "$R/ünïcødé/ñ.txt")" "ü"
+same "names that are not UTF-8, byte for byte" "$(cat "$R/$(printf 'lat\351n')/$(printf 'caf\351.txt')" "$R/$(printf 'bad\377utf.txt')")" "latin
+ff"
+same "a link to a name that is not UTF-8" "$(printf %s "$(readlink "$R/$(printf 'lnk\376')")" | od -An -c | tr -s ' ')" "$(printf 'bad\377utf.txt' | od -An -c | tr -s ' ')"
 if [ -d "$R/empty/nested" ]; then ok "empty directories"; else notok "empty directories"; fi
 same "no staging left" "$(ls -A "$R/.ferry" 2>/dev/null | grep -v '^deploys.jsonl$' || true)" ""
 

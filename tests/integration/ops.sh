@@ -333,6 +333,13 @@ contains "the foreign lock is untouched" "$(cat "$R/.ferry/deploy.lock")" "elsew
 expect_exit "--force-unlock removes it and deploys" 0 F deploy --force-unlock
 deployed 0
 contains "saying whose it was" "$ERR" "removed the deploy lock of ghost@elsewhere.invalid (pid 42)"
+# a lock written by hand, without its newline
+printf '{"user":"alice","host":"laptop.invalid","pid":42,"started":"2020-01-01T00:00:00Z","since":%d,"token":"t"}' \
+	"$(( $(date +%s) - 7200 ))" >"$R/.ferry/deploy.lock"
+expect_exit "--force-unlock of a lock without its newline" 0 F deploy --no-up --force-unlock
+deployed 0
+contains "its holder named" "$ERR" "removed the deploy lock of alice@laptop.invalid (pid 42)"
+if [ ! -e "$R/.ferry/deploy.lock" ]; then ok "and no lock is left"; else notok "lock left: $(cat "$R/.ferry/deploy.lock")"; fi
 
 # ---- history
 expect_exit "history" 0 F history

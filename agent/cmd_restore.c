@@ -137,6 +137,11 @@ static int args_fault(const struct restore_opts *o, const struct strlist *only)
 				       "minio, which --only leaves out");
 	if (o->to && !*o->to)
 		return cli_usage_error("restore", "--to: empty directory name");
+	for (size_t i = 0; o->to && only && i < only->n; i++)
+		if (!restorer_to_dir(only->v[i]))
+			return cli_usage_error("restore", "--to DIR: %s cannot "
+					       "be restored into a directory",
+					       only->v[i]);
 	if (o->archive && !*o->archive)
 		return cli_usage_error("restore", "empty archive name");
 	if (o->archive && !o->offsite && stat(o->archive, &st) == 0 &&

@@ -14,6 +14,7 @@
 #include "util/sha256.h"
 #include "backup/archive.h"
 #include "backup/manifest.h"
+#include "backup/repo.h"
 
 #define MANIFEST_MAX (64u << 20)
 #define CHUNK (256u * 1024)
@@ -171,8 +172,8 @@ static int compare(json_t *m, struct seen *v, size_t n, const char *path,
 }
 
 static int verify_open(struct archive *r, struct src *in, const char *path,
-		       json_t **manifest, struct verify_result *res,
-		       struct err *e);
+		       json_t *expect, json_t **manifest,
+		       struct verify_result *res, struct err *e);
 
 static struct archive *reader(void)
 {
@@ -226,7 +227,8 @@ static int damaged(struct archive *r, const struct src *in, const char *label,
 
 /* Opens r on fd through src_read() and hands over to verify_open(). */
 static int open_src(int fd, const char *label, uint64_t total,
-		    json_t **manifest, struct verify_result *res, struct err *e)
+		    json_t *expect, json_t **manifest,
+		    struct verify_result *res, struct err *e)
 {
 	struct archive *r = reader();
 	struct src in = { .fd = fd, .total = total };
@@ -239,7 +241,7 @@ static int open_src(int fd, const char *label, uint64_t total,
 		archive_read_free(r);
 		rc = -1;
 	} else {
-		rc = verify_open(r, &in, label, manifest, res, e);
+		rc = verify_open(r, &in, label, expect, manifest, res, e);
 	}
 	free(in.buf);
 	return rc;
@@ -249,13 +251,19 @@ int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 {
 	struct stat st;
+	char *side;
+	json_t *expect;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
 	memset(res, 0, sizeof(*res));
 	if (fd < 0)
 		return err_set(e, FX_FAIL, "open %s: %s", path, strerror(errno));
+	side = repo_sidecar_path(path);
+	expect = json_load_file(side, 0, NULL);
+	free(side);
 	rc = open_src(fd, path, fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0,
-		      manifest, res, e);
+		      expect, manifest, res, e);
+	json_decref(expect);
 	close(fd);
 	return rc;
 }
@@ -263,13 +271,36 @@ int verify_archive(const char *path, json_t **manifest,
 int verify_fd(int fd, const char *label, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 {
-	return open_src(fd, label, 0, manifest, res, e);
+	return open_src(fd, label, 0, NULL, manifest, res, e);
 }
 
-/* Consumes (frees) r. */
+/* Member i against the manifest beside the archive, as soon as it is
+ * read: damage is named in its member, as restore names it, not at the
+ * end where zstd's checksum of a later frame may see it first.  Order and
+ * names are left to compare(), against the manifest inside. */
+static int early(json_t *expect, size_t i, const struct seen *s,
+		 const char *path, struct err *e)
+{
+	json_t *it = json_array_get(json_object_get(expect, "members"), i);
+	const char *name = json_string_value(json_object_get(it, "name"));
+	const char *sha = json_string_value(json_object_get(it, "sha256"));
+
+	if (!name || !sha || strcmp(name, s->name))
+		return 0;
+	if ((uint64_t)json_integer_value(json_object_get(it, "size")) ==
+	    s->size && !strcmp(sha, s->sha256))
+		return 0;
+	return err_set(e, FX_VERIFY, "%s: member '%s' (at tar offset %lld, "
+		       "read by compressed byte %llu) does not match the "
+		       "manifest", path, name, (long long)s->tar_at,
+		       (unsigned long long)s->fed_by);
+}
+
+/* Consumes (frees) r.  expect: the manifest kept beside the archive, or
+ * NULL. */
 static int verify_open(struct archive *r, struct src *in, const char *path,
-		       json_t **manifest, struct verify_result *res,
-		       struct err *e)
+		       json_t *expect, json_t **manifest,
+		       struct verify_result *res, struct err *e)
 {
 	struct progress pg;
 
@@ -327,7 +358,8 @@ static int verify_open(struct archive *r, struct src *in, const char *path,
 		v[n].name = xstrdup(name);
 		v[n].tar_at = (int64_t)archive_read_header_position(r);
 		n++;
-		if (read_member(r, in, &v[n - 1], NULL, path, &pg, e) < 0)
+		if (read_member(r, in, &v[n - 1], NULL, path, &pg, e) < 0 ||
+		    early(expect, n - 1, &v[n - 1], path, e) < 0)
 			goto out;
 		res->bytes += v[n - 1].size;
 	}

@@ -154,14 +154,21 @@ static int pick(const struct conf *c, const struct restore_opts *o,
 		const char *stem = repo_base(list[i].stem);
 		char *b = repo_archive_name(&list[i]);
 		const char *bad = o->latest ? repo_verify_error(&list[i]) : NULL;
-		/* One that failed its last verify is known damaged: a newer
-		 * good one, or an older one, is what --latest means. */
-		char *why = bad ? xstrfmt("its last verify failed (%s)", bad) :
-			    o->latest ? unfit(list[i].manifest, o, &partial) :
-			    NULL;
+		int part = 0;
+		char *why = o->latest ? unfit(list[i].manifest, o, &part) : NULL;
 
-		if (bad)
-			partial = 1;
+		/* One that failed its last verify is known damaged: a newer
+		 * good one, or an older one, is what --latest means.  It
+		 * holds what is asked for (exit 1, not 2) when its manifest
+		 * says so. */
+		if (bad) {
+			if (!why || part)
+				partial = 1;
+			free(why);
+			why = xstrfmt("its last verify failed (%s)", bad);
+		} else {
+			partial |= part;
+		}
 		if (why) {
 			log_info("--latest: passing over %s: %s", b, why);
 			if (!passed++)
@@ -485,8 +492,14 @@ out:
 
 		/* A failed download explains a damaged stream best. */
 		if (offsite_reader_finish(rd, &fe) < 0 && (rc == 0 ||
-		    e->code == FX_VERIFY))
-			*e = fe, rc = -1;
+		    e->code == FX_VERIFY)) {
+			*e = fe;
+			rc = -1;
+			/* The download's own words (decrypt: ...) name no
+			 * archive. */
+			if (!strstr(e->msg, s.path))
+				err_wrap(e, "off-site %s", s.path);
+		}
 	}
 	/* Whatever failed once the stop came failed because of it. */
 	stopped = rc < 0 && rs_stopped(o->stop, e) < 0;

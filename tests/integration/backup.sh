@@ -180,6 +180,19 @@ lacks "verify: damage is not 'not a ferry archive'" "$ERR" "not a ferry archive"
 cp "$A" "${A%.tar.zst}.good"
 cp flipped.tar.zst "$A"
 expect_exit "verify --latest of a damaged archive exits 6" 6 "$FERRY" -c bk.ini verify --latest
+# with the manifest beside it, the damage is named in the member that holds
+# it (the first byte that decodes differently), as restore names it
+hit=$(python3 - "${A%.tar.zst}.good" "$A" <<'PY'
+import io, subprocess, sys, tarfile
+good = subprocess.run(["zstd", "-dcq", sys.argv[1]], capture_output=True).stdout
+bad = subprocess.run(["zstd", "-dcq", "--no-check", sys.argv[2]], capture_output=True).stdout
+at = next((i for i in range(min(len(good), len(bad))) if good[i] != bad[i]), min(len(good), len(bad)))
+for m in tarfile.open(fileobj=io.BytesIO(good)):
+    if m.offset <= at < m.offset_data + m.size:
+        print(m.name)
+PY
+)
+contains "verify: damage named in the member that holds it (${hit:-?})" "$ERR" "member '${hit:-?}'"
 expect_exit "list after the failed verify" 0 "$FERRY" -c bk.ini list
 contains "list says FAILED" "$OUT" "FAILED"
 expect_exit "verify by name (as list prints it)" 6 "$FERRY" -c bk.ini verify "$(basename "$A")"

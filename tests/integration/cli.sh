@@ -116,6 +116,8 @@ rbad "--bucket twice" "--bucket m=a and m=b: m given twice" --latest --bucket m=
 rbad "--db with --only redis" "--db names databases of postgres and neo4j, which --only leaves out" --latest --only redis --db shop=x
 rbad "--bucket with --only postgres" "--bucket names buckets of minio, which --only leaves out" --latest --only postgres --bucket m=x
 rbad "--to ''" "--to: empty directory name" --latest --only redis --to ''
+rbad "--only postgres --to DIR" "--to DIR: postgres cannot be restored into a directory" --latest --only postgres --to "$SCRATCH/pgdir"
+lacks "restore --only postgres --to DIR: judged before any archive is looked at" "$ERR" "--latest:"
 rbad "''" "empty archive name" ''
 rbad "--only ''" "--only: no component named" --latest --only '' --clean
 expect_exit "backup --only '': exit 2" 2 "$FERRY" -c good.ini backup --only ''

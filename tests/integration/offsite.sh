@@ -226,6 +226,9 @@ contains "marked: the good copy is shown verified, holding keep_last" "$(grep "$
 PSQL -c "DROP DATABASE IF EXISTS off_db_mark" >/dev/null
 expect_exit "marked: restore --offsite --latest" 0 "$FERRY" -v -c mark.ini restore --offsite --latest --db off_db=off_db_mark
 contains "marked: restore --offsite --latest passes over the damaged copy" "$ERR" "passing over $M2"
+expect_exit "marked: --latest for a database no copy holds, damaged ones included: exit 2" 2 \
+	"$FERRY" -c mark.ini restore --offsite --latest --db no_such_db=x
+contains "marked: says no copy holds it" "$ERR" "no archive off-site holds what is asked for"
 PSQL -c "DROP DATABASE IF EXISTS off_db_mark" >/dev/null
 expect_exit "marked: prune" 0 "$FERRY" -c mark.ini prune
 contains "marked: prune keeps the good copy off-site" "$(AWS s3 ls s3://offsite/team/mark/)" "$M1"
@@ -267,6 +270,9 @@ expect_exit "encrypted: a flipped bit exits 6" 6 "$FERRY" -c enc.ini verify --of
 contains "encrypted: the damage names the archive" "$ERR" "$E"
 expect_exit "encrypted: list --offsite after the damage" 0 "$FERRY" -c enc.ini list --offsite
 contains "encrypted: the sealed manifest records the failed verify" "$(grep "$E" <<<"$OUT")" "FAILED"
+expect_exit "encrypted: restore of the damaged copy exits 6" 6 "$FERRY" -c enc.ini restore "$E" --offsite --db off_db=off_db_dmg
+contains "encrypted: restore's damage names the archive" "$ERR" "$E"
+same "encrypted: restore of the damaged copy leaves no database" "$(PSQL -c "SELECT count(*) FROM pg_database WHERE datname = 'off_db_dmg'")" "0"
 head -c 1000000 enc.bin >enc.trunc
 AWS s3 cp enc.trunc "s3://offsite/team/enc/$E.enc" --only-show-errors
 expect_exit "encrypted: truncation exits 6" 6 "$FERRY" -c enc.ini verify --offsite --latest

@@ -164,6 +164,26 @@ same "unreadable log: files landed" "$(mjson "${P%.tar.zst}.manifest.json" compo
 expect_exit "unreadable log: its files restore" 0 "$FERRY" -c s.ini restore "$P" --only files --to "$SCRATCH/after-log-failure"
 RUNAS "chmod 644 '$R/logs/small.log'"
 
+# ---- damage that zstd does not see until the end -------------------------------------------
+# Random bytes are stored as they are (raw blocks): a flipped byte there
+# decodes without complaint, and only the frame's checksum at the end sees
+# it.  With the manifest beside the archive, verify names the member.
+RUNAS "mkdir -p '$R/rand' && head -c 3000000 /dev/urandom >'$R/rand/a.bin' && head -c 3000000 /dev/urandom >'$R/rand/b.bin'"
+sed -e 's|^paths = .*|paths = src/rand|' s.ini >rand.ini
+chmod 600 rand.ini
+new_second
+expect_exit "random bytes: backup" 0 "$FERRY" -c rand.ini backup --only files
+RA=$(ls -t archives/src-*.tar.zst | head -n 1)
+mkdir -p rdmg && cp "$RA" "${RA%.tar.zst}.manifest.json" rdmg/
+RD=rdmg/$(basename "$RA")
+python3 - "$RD" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b"); f.seek(0, 2); at = f.tell() // 4
+f.seek(at); b = bytearray(f.read(10)); f.seek(at); f.write(bytes(x ^ 0x55 for x in b))
+PY
+expect_exit "random bytes, damaged: verify exits 6" 6 "$FERRY" -c rand.ini verify "$RD"
+contains "random bytes, damaged: verify names the member that holds the damage" "$ERR" "member 'files/src/rand/a.bin' "
+
 # ---- names in any bytes: not UTF-8, a newline, ESC -----------------------------------------
 # Members %-escape them (tar lists and extracts those names); the manifest
 # keeps each exact name (as path_bytes when it is not UTF-8), and restore

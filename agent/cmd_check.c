@@ -2,7 +2,7 @@
  * ferry check: one row per configured part, like the old check-services
  * script.  Exit 0 only when every row is ok; 3 when SSH itself fails; 2
  * when a value in the config cannot be used (each one a "config" row; the
- * parts that need it are not checked).
+ * parts that need it are not checked) or deploy would refuse remote_dir.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -13,6 +13,7 @@
 #include "agent/cli.h"
 #include "agent/ops.h"
 #include "backup/component.h"
+#include "deploy/remote.h"
 #include "net/compose.h"
 #include "util/escape.h"
 #include "util/jtext.h"
@@ -53,49 +54,52 @@ static void add(struct report *r, const char *part, int ok, const char *text)
 		buf_printf(&w->detail, " (%s)", lost);
 }
 
-static void run_row(struct xport *x, struct report *rep, const char *part,
-		    const char *cmd, const char *failmsg)
+/*
+ * remote_dir resolved and guarded as deploy does it (a leading ~/ is the
+ * remote home; a refused one is a config error, as for deploy); ok when
+ * it is a writable directory, or before the first deploy, when that
+ * deploy can make it (mkdir -p): its nearest existing parent is one.
+ */
+static void check_remote_dir(struct xport *x, const struct conf *c,
+			     struct report *rep, int *fail_code)
 {
-	struct buf out = BUF_INIT, errout = BUF_INIT;
+	const char *dir = conf_str(c, "project", "remote_dir");
+	struct buf cmd = BUF_INIT, out = BUF_INIT, row = BUF_INIT;
 	struct xrun io = XRUN_INIT;
 	struct proc_status st;
 	struct err e = ERR_INIT;
+	int ok = 0;
 
+	buf_addstr(&cmd, "D=");
+	sh_quote_path(&cmd, dir);
+	buf_addstr(&cmd, "; ");
+	buf_addstr(&cmd, remote_guard);
+	buf_addstr(&cmd, "if [ $new = 0 ]; then test -w \"$D\" && echo there; "
+		   "else q=$D; while [ ! -e \"$q\" ] && [ ! -L \"$q\" ]; do "
+		   "q=$(dirname -- \"$q\"); done; test -d \"$q\" && "
+		   "test -w \"$q\" && echo new; fi");
 	io.out = &out;
-	io.err = &errout;
-	if (xport_run(x, cmd, &io, &st, &e) < 0) {
-		add(rep, part, 0, e.msg);
-	} else if (!st.exited || st.code != 0) {
-		add(rep, part, 0, failmsg);
+	if (xport_run(x, buf_str(&cmd), &io, &st, &e) < 0) {
+		buf_addstr(&row, e.msg);
+	} else if (st.exited && st.code == 5) {
+		remote_refusal(dir, &out, &e);
+		buf_addstr(&row, e.msg);
+		*fail_code = FX_USAGE;
+	} else if (!strncmp(buf_str(&out), "there\n", 6)) {
+		buf_addstr(&row, dir);
+		ok = 1;
+	} else if (!strncmp(buf_str(&out), "new\n", 4)) {
+		buf_printf(&row, "%s (not there yet: the first deploy makes it)",
+			   dir);
+		ok = 1;
 	} else {
-		while (out.len && out.p[out.len - 1] == '\n')
-			buf_setlen(&out, out.len - 1);
-		add(rep, part, 1, buf_str(&out));
+		buf_printf(&row, "%s is not a writable directory on the server, "
+			   "nor can the first deploy make it", dir);
 	}
-	buf_release(&out);
-	buf_release(&errout);
-}
-
-static void check_remote_dir(struct xport *x, const struct conf *c,
-			     struct report *rep)
-{
-	const char *dir = conf_str(c, "project", "remote_dir");
-	struct buf cmd = BUF_INIT, msg = BUF_INIT;
-
-	buf_addstr(&cmd, "d=");
-	sh_quote(&cmd, dir);
-	/* Before the first deploy it is missing: that deploy makes it
-	 * (mkdir -p), so what counts is the nearest directory above it. */
-	buf_addstr(&cmd, "; if [ -e \"$d\" ]; then test -d \"$d\" && "
-		   "test -w \"$d\" && printf '%s\\n' \"$d\"; else p=$d; "
-		   "while [ ! -e \"$p\" ]; do p=$(dirname -- \"$p\"); done; "
-		   "test -d \"$p\" && test -w \"$p\" && printf '%s (not there "
-		   "yet: the first deploy makes it)\\n' \"$d\"; fi");
-	buf_printf(&msg, "%s is not a writable directory on the server, nor "
-		   "can the first deploy make it", dir);
-	run_row(x, rep, "remote dir", buf_str(&cmd), buf_str(&msg));
+	add(rep, "remote dir", ok, buf_str(&row));
 	buf_release(&cmd);
-	buf_release(&msg);
+	buf_release(&out);
+	buf_release(&row);
 }
 
 /* Runs cmd; 0 with its first line of output in out, or -1 with the
@@ -349,7 +353,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
 		free(name);
 	}
 	if (conf_is_set(c, "project", "remote_dir"))
-		check_remote_dir(x, c, &rep);
+		check_remote_dir(x, c, &rep, &fail_code);
 	else if (conf_has_section(c, "project")) {
 		struct err re = ERR_INIT;
 
@@ -388,6 +392,6 @@ const struct cli_cmd cmd_check_entry = {
 	"  --json            print the rows as JSON\n"
 	"exit 0 only when every row is ok; 3 when SSH itself fails or the\n"
 	"connection is lost while checking; 2 when a config value cannot be\n"
-	"used (one 'config' row each)\n",
+	"used (one 'config' row each) or deploy would refuse remote_dir\n",
 	NULL,
 };

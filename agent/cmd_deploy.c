@@ -140,8 +140,45 @@ static void on_signal(void *ctx, int sig)
 	free(line);
 }
 
-/* Every [deploy] require path must exist under remote_dir. */
-static int check_required(struct xport *x, const struct conf *c, struct err *e)
+/*
+ * How to make the required file path that is missing on the server, whose
+ * example (path.example and the like) is there or NULL.  A path the
+ * deploy leaves out (walk's rules) is made on the server; any other is
+ * sent from local_dir, and one made only on the server is deleted by the
+ * next sync when this tree is synced with deletions.
+ */
+static void required_advice(const struct conf *c, struct sync_walk *w,
+			    int deletes, const char *path, const char *example,
+			    struct err *e)
+{
+	const char *rdir = conf_str(c, "project", "remote_dir");
+	const char *ldir = conf_str(c, "project", "local_dir");
+
+	if (sync_walk_excluded(w, path)) {
+		err_append(e, ": create it there");
+		if (example)
+			err_append(e, " (cp %s/%s %s/%s, then fill it in)", rdir,
+				   example, rdir, path);
+		err_append(e, "; ferry does not send it (.env files and "
+			   "excluded paths stay on the server)");
+		return;
+	}
+	err_append(e, ": create it %sin %s", deletes ? "" : "there or ", ldir);
+	if (example)
+		err_append(e, " (cp %s %s, then fill it in)", example, path);
+	if (deletes)
+		err_append(e, " and deploy again: it is not excluded, so ferry "
+			   "sends it, and deletes one made only on the server");
+	else
+		err_append(e, "; it is not excluded, so the next deploy sends "
+			   "one made locally");
+}
+
+/* Every [deploy] require path must exist under remote_dir; w is the
+ * deploy's walk (which paths it sends), deletes whether this sync deletes
+ * what is not in the local tree. */
+static int check_required(struct xport *x, const struct conf *c,
+			  struct sync_walk *w, int deletes, struct err *e)
 {
 	const char *rdir = conf_str(c, "project", "remote_dir");
 	struct strlist req = STRLIST_INIT, missing = STRLIST_INIT;
@@ -178,13 +215,9 @@ static int check_required(struct xport *x, const struct conf *c, struct err *e)
 
 		if (tab)
 			*tab++ = '\0';
-		err_set(e, FX_FAIL, "required file %s is missing in %s on %s: "
-			"create it there", missing.v[0], rdir, xport_name(x));
-		if (tab)
-			err_append(e, " (cp %s/%s %s/%s, then fill it in)", rdir,
-				   tab, rdir, missing.v[0]);
-		err_append(e, "; ferry does not send it (.env files and "
-			   "excluded paths stay on the server)");
+		err_set(e, FX_FAIL, "required file %s is missing in %s on %s",
+			missing.v[0], rdir, xport_name(x));
+		required_advice(c, w, deletes, missing.v[0], tab, e);
 		for (size_t i = 1; i < missing.n; i++) {
 			missing.v[i][strcspn(missing.v[i], "\t")] = '\0';
 			err_append(e, "%s%s", i == 1 ? "; also missing: " : ", ",
@@ -261,9 +294,10 @@ static void print_summary(const struct conf *c, const struct sync_opts *o,
 			  const struct sync_stats *st)
 {
 	if (!cli_quiet() || o->dry_run)
-		printf("%s%zu entries to send (%llu bytes), %zu to delete, %zu "
+		printf("%s%zu entr%s to send (%llu bytes), %zu to delete, %zu "
 		       "unchanged, %.1fs\n", o->dry_run ? "dry run: " : "",
-		       st->files, (unsigned long long)st->bytes, st->deleted,
+		       st->files, st->files == 1 ? "y" : "ies",
+		       (unsigned long long)st->bytes, st->deleted,
 		       st->unchanged, st->seconds);
 	fflush(stdout);
 	if (st->foreign)
@@ -356,9 +390,10 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 		}
 		r = sync_run(c, o->x, &a->sync, walk, &st, e);
 	}
-	sync_walk_free(walk);
-	if (r < 0)
+	if (r < 0) {
+		sync_walk_free(walk);
 		return step_failed(o->x, "syncing files", e);
+	}
 	pthread_mutex_lock(&run->mu);
 	run->synced = 1;
 	run->rec.sent = st.files;
@@ -366,9 +401,15 @@ static int deploy(struct ops *o, struct run *run, struct deploy_args *a,
 	run->rec.bytes = st.bytes;
 	pthread_mutex_unlock(&run->mu);
 	print_summary(c, &a->sync, &st);
-	if (a->no_up)
+	if (a->no_up) {
+		sync_walk_free(walk);
 		return 0;
-	if (check_required(o->x, c, e) < 0)
+	}
+	/* the walk's rules tell how a missing required file is made */
+	r = check_required(o->x, c, walk, conf_num(c, "deploy", "delete") &&
+			   !st.foreign, e);
+	sync_walk_free(walk);
+	if (r < 0)
 		return step_failed(o->x, "checking the required files", e);
 	if (compose_steps(o, c, a, e) < 0)
 		return step_failed(o->x, "starting the services", e);

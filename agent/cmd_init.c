@@ -481,12 +481,13 @@ static int write_file(const char *path, const struct buf *text, int force,
 	int fd = mkstemp(tmp), r = -1;
 
 	if (fd < 0) {
-		err_set(e, FX_FAIL, "%s: %s", path, strerror(errno));
+		err_set(e, FX_FAIL, "init: cannot write %s: %s", path,
+			strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0 || fd_write_all(fd, text->p, text->len) < 0 ||
 	    fsync(fd) < 0) {
-		err_set(e, FX_FAIL, "write %s: %s", tmp, strerror(errno));
+		err_set(e, FX_FAIL, "init: write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto out;
@@ -497,7 +498,8 @@ static int write_file(const char *path, const struct buf *text, int force,
 			err_set(e, FX_FAIL, "init: %s already exists; --force "
 				"replaces it", path);
 		else
-			err_set(e, FX_FAIL, "write %s: %s", path, strerror(errno));
+			err_set(e, FX_FAIL, "init: write %s: %s", path,
+				strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -521,7 +523,8 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 	struct err e = ERR_INIT;
 	const char *host = NULL;
 	char *path = NULL, *name = NULL, real_dir[PATH_MAX];
-	int ch, force = 0, code = FX_OK;
+	struct stat st;
+	int ch, force = 0, bad = 0, code = FX_OK;
 
 	in.root = ".";
 	while ((ch = getopt_long(argc, argv, ":d:f", opts, NULL)) != -1) {
@@ -535,8 +538,14 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("init", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!realpath(in.root, in.real_root)) {
-		err_set(&e, FX_USAGE, "init: %s: %s", in.root, strerror(errno));
+	/* PROJECT that is not a directory is a wrong argument (2); a file
+	 * that cannot be written, or is there already, a failed action (1). */
+	if (!realpath(in.root, in.real_root) || stat(in.real_root, &st) < 0)
+		bad = errno;
+	else if (!S_ISDIR(st.st_mode))
+		bad = ENOTDIR;
+	if (bad) {
+		err_set(&e, FX_USAGE, "init: %s: %s", in.root, strerror(bad));
 		return cli_fail(&e);
 	}
 	if (host && (!*host || strpbrk(host, " \t\n;#"))) {
@@ -612,6 +621,8 @@ const struct cli_cmd cmd_init_entry = {
 	"compose files (./ or a first-level folder such as deploy/) give\n"
 	"[deploy] and, for postgres, redis, minio and neo4j images, their\n"
 	"sections with the ${VAR}s compose uses for secrets; env files give\n"
-	"[project] env_file.  Written 0600; exit 1 if the file exists\n",
+	"[project] env_file.  Written 0600; exit 1 if the file exists or\n"
+	"cannot be written, 2 if PROJECT is not a directory or a compose\n"
+	"file is not valid YAML\n",
 	NULL,
 };

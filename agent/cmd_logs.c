@@ -127,6 +127,7 @@ static int cmd_logs(struct cli *cli, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		ops_add_unique(&names, argv[i]);
+	o.what = "logs";
 	if (ops_open(&o, cli, &e) < 0)
 		goto fail;
 	if (catch_signals() < 0) {
@@ -172,7 +173,7 @@ const struct cli_cmd cmd_logs_entry = {
 	"  -t, --timestamps  show each line's time\n"
 	"stdout carries the log lines, stderr compose's own messages; Ctrl-C\n"
 	"ends it within a second, on the server too\n"
-	"exit 2 for an unknown service, 4 when compose fails, 3 when the\n"
-	"server cannot be reached again\n",
+	"exit 2 for an unknown service, 4 when compose fails or the project is\n"
+	"not deployed yet, 3 when the server cannot be reached again\n",
 	NULL,
 };

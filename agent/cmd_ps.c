@@ -65,6 +65,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		ops_add_unique(&names, argv[i]);
+	o.what = "ps";
 	/* --json: compose lists them all, so names are checked first */
 	if (ops_open(&o, cli, &e) < 0 ||
 	    (cli->json && ops_check_services(&o, &names, NULL, &e) < 0) ||
@@ -83,6 +84,7 @@ const struct cli_cmd cmd_ps_entry = {
 	"show the project's containers and their state",
 	"  --json            one array: service, name, id, state, health,\n"
 	"                    exit_code for each container (stopped ones too)\n"
-	"exit 2 for an unknown service, 4 when compose fails\n",
+	"exit 2 for an unknown service, 4 when compose fails or the project\n"
+	"is not deployed yet (its compose_dir is not on the server)\n",
 	NULL,
 };

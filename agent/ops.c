@@ -14,9 +14,11 @@ int ops_open(struct ops *o, struct cli *cli, struct err *e)
 	const struct xport_opts *server = cli_server(cli, e);
 
 	o->cli = cli;
-	if (!server || xport_open(&o->x, server, e) < 0)
+	if (!server || xport_open(&o->x, server, e) < 0 ||
+	    compose_open(&o->c, o->x, &cli->server.co, e) < 0)
 		return -1;
-	return compose_open(&o->c, o->x, &cli->server.co, e);
+	compose_hush_missing_dir(o->c);
+	return 0;
 }
 
 void ops_close(struct ops *o)
@@ -88,9 +90,18 @@ int ops_check_services(struct ops *o, const struct strlist *names,
 
 void ops_explain(struct ops *o, const struct strlist *names, struct err *e)
 {
-	struct err ce = ERR_INIT;
+	struct err de = ERR_INIT, ce = ERR_INIT;
 
-	if (!names || !names->n || e->code != FX_REMOTE || !o->c)
+	if (e->code != FX_REMOTE || !o->c)
+		return;
+	/* Before the first deploy: what check says, in one line. */
+	if (compose_dir_missing(o->c, &de) == 1) {
+		err_set(e, FX_REMOTE, "%s%s%s does not exist on %s yet (not "
+			"deployed)", o->what ? o->what : "", o->what ? ": " : "",
+			o->cli->server.compose_dir, xport_name(o->x));
+		return;
+	}
+	if (!names || !names->n)
 		return;
 	if (ops_check_services(o, names, NULL, &ce) < 0 && ce.code == FX_USAGE)
 		*e = ce;
@@ -220,6 +231,7 @@ int ops_passthrough(struct cli *cli, int argc, char **argv,
 				       argv[optind]);
 	for (int i = optind; i < argc; i++)
 		ops_add_unique(&names, argv[i]);
+	o.what = argv[0];
 	/* Names are checked first: compose's own complaint would come
 	 * before ferry's line, in its words. */
 	if (ops_open(&o, cli, &e) < 0 ||

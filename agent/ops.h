@@ -17,11 +17,14 @@ struct ops {
 	struct cli *cli;
 	struct xport *x;
 	struct compose *c;
+	const char *what;	/* the command, for messages ("ps"), or NULL */
 };
 
-#define OPS_INIT { NULL, NULL, NULL }
+#define OPS_INIT { NULL, NULL, NULL, NULL }
 
-/* Loads the configuration, connects, finds compose. */
+/* Loads the configuration, connects, finds compose (its output goes to
+ * the user: a compose_dir not there yet fails without the shell's word,
+ * and ops_explain() says it). */
 int ops_open(struct ops *o, struct cli *cli, struct err *e)
 	__attribute__((warn_unused_result));
 void ops_close(struct ops *o);
@@ -38,10 +41,12 @@ int ops_check_services(struct ops *o, const struct strlist *names,
 		       struct strlist *all, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* After compose failed (e): when one of names is not a service of the
- * project, that is the error (FX_USAGE, as ops_check_services() words
- * it).  Checking only then keeps compose's slow start (seconds for v1)
- * off the way of every command that names services rightly. */
+/* After compose failed (e, FX_REMOTE): when compose_dir does not exist
+ * on the server, that is the error ("WHAT: DIR does not exist on HOST yet
+ * (not deployed)", still FX_REMOTE); else when one of names is not a
+ * service of the project (FX_USAGE, as ops_check_services() words it).
+ * Checking only then keeps compose's slow start (seconds for v1) off the
+ * way of every command that names services rightly. */
 void ops_explain(struct ops *o, const struct strlist *names, struct err *e);
 
 /* Appends [group.NAME]'s services to out; FX_USAGE naming an unknown

@@ -348,13 +348,18 @@ static void service_fn(struct ydoc *y, const char *name, yaml_node_t *def,
 static int read_file(struct compose_project *p, const char *root,
 		     const char *name, struct err *e)
 {
-	char *rel = join_rel(p->dir, name);
-	char *path = xstrfmt("%s/%s", root, rel);
-	FILE *f = fopen(path, "re");
+	size_t n = strlen(root);
+	char *rel = join_rel(p->dir, name), *path;
 	yaml_parser_t parser;
 	struct ydoc y = { .file = rel };
+	FILE *f;
 	int r = -1;
 
+	while (n > 1 && root[n - 1] == '/')	/* "proj/" names "proj/x" */
+		n--;
+	path = xstrfmt("%.*s%s%s", (int)n, root,
+		       n && root[n - 1] == '/' ? "" : "/", rel);
+	f = fopen(path, "re");
 	if (!f) {
 		err_set(e, FX_FAIL, "%s: %s", path, strerror(errno));
 		goto out_free;
@@ -362,7 +367,9 @@ static int read_file(struct compose_project *p, const char *root,
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &y.doc)) {
-		err_set(e, FX_USAGE, "%s:%zu: not valid YAML: %s", rel,
+		/* named as the user sees it: under the root given, if any */
+		err_set(e, FX_USAGE, "%s:%zu: not valid YAML: %s",
+			strcmp(root, ".") ? path : rel,
 			parser.problem_mark.line + 1,
 			parser.problem ? parser.problem : "parse error");
 		goto out;

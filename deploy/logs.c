@@ -318,8 +318,10 @@ static int reopen(const struct logs_opts *o, struct xport **x,
 	*c = NULL;
 	xport_close(*x);
 	*x = NULL;
-	if (xport_open(x, o->server, e) == 0 && compose_open(c, *x, &co, e) == 0)
+	if (xport_open(x, o->server, e) == 0 && compose_open(c, *x, &co, e) == 0) {
+		compose_hush_missing_dir(*c);	/* as the first one */
 		r = 0;
+	}
 	free(prefix);
 	return r;
 }

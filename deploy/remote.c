@@ -15,12 +15,28 @@
 #include "deploy/listing.h"
 
 /*
+ * The system's directories, as sh case patterns (a * there matches "/"
+ * too): those refused themselves, and the trees refused with everything
+ * in them -- the system's own files, where a deploy's deletions would
+ * break the server.  Every other directory under /var is the system's
+ * (/var/www, /var/opt), but what lies below one of them may be a
+ * project's (/var/www/app), as under /srv, /opt, /home, /tmp and /mnt.
+ */
+#define SYS_DIRS "/home|/etc|/usr|/var|/bin|/sbin|/lib*|/boot|/opt|/srv|" \
+	"/root|/tmp|/proc|/sys|/dev|/run|/mnt|/media|/snap|/lost+found"
+#define SYS_TREES "/etc/*|/usr/*|/bin/*|/sbin/*|/lib*/*|/boot/*|/proc/*|" \
+	"/sys/*|/dev/*|/run/*|/snap/*"
+#define VAR_TREES "/var/lib/*|/var/log/*|/var/tmp/*|/var/cache/*|" \
+	"/var/spool/*|/var/mail/*|/var/backups/*|/var/run/*|/var/lock/*"
+
+/*
  * remote_dir's guard, for every script that touches it (the scan below,
- * the deploy lock): with D set, resolves it physically -- through the
- * nearest existing ancestor when it does not exist yet, creating nothing
- * -- and refuses it, as written and as resolved, when it is /, the home
- * directory or one of its ancestors, or a system directory: "dir PATH",
- * "refuse WHY", exit 5.  Leaves $here (the physical path) and $new.
+ * the deploy lock, check): with D set, resolves it physically -- through
+ * the nearest existing ancestor when it does not exist yet (left in $p),
+ * creating nothing -- and refuses it, as written and as resolved, when it
+ * is /, the home directory or one of its ancestors, or a system directory
+ * or inside one: "dir PATH", "refuse WHY", exit 5.  Leaves $here (the
+ * physical path) and $new.
  */
 const char remote_guard[] =
 	/* Physical paths by cd -P and back, not $(cd ...; pwd -P): a subshell
@@ -31,13 +47,17 @@ const char remote_guard[] =
 	"unsafe() { why=; case \"$1\" in /) why='it is /'; return;; esac; "
 	"if [ \"$1\" = \"$home\" ]; then why='it is the home directory'; return; fi; "
 	"case \"$home/\" in \"$1\"/*) why='it holds the home directory'; return;; esac; "
-	"case \"$1\" in /*/*) ;; /home|/etc|/usr|/var|/bin|/sbin|/lib*|/boot|/opt|"
-	"/srv|/root|/tmp|/proc|/sys|/dev|/run|/mnt|/media) "
-	"why='it is a system directory';; esac; }; "
+	"case \"$1\" in " VAR_TREES ") t=${1#/var/}; "
+	"why=\"it is inside /var/${t%%/*}, a system directory\";; /var/*/*) ;; "
+	SYS_TREES ") t=${1#/}; why=\"it is inside /${t%%/*}, a system directory\";; "
+	"/var/*) why='it is a system directory';; /*/*) ;; "
+	SYS_DIRS ") why='it is a system directory';; esac; }; "
 	"refuse() { printf 'dir %s\\nrefuse %s\\n' \"$1\" \"$2\"; exit 5; }; "
-	/* as written first (a /lib that links to /usr/lib is still /lib) */
+	/* as written first (a /lib that links to /usr/lib is still /lib);
+	 * with a ".." in it, only where it leads means anything */
 	"l=$D; while [ \"${l%/}\" != \"$l\" ] && [ \"$l\" != / ]; do l=${l%/}; done; "
-	"unsafe \"$l\"; [ -z \"$why\" ] || refuse \"$l\" \"$why\"; "
+	"case \"$l/\" in */../*) ;; *) unsafe \"$l\"; "
+	"[ -z \"$why\" ] || refuse \"$l\" \"$why\";; esac; "
 	"if [ -d \"$D\" ]; then cd -P -- \"$D\" || exit 3; here=$PWD; "
 	"cd - >/dev/null || exit 3; new=0; "
 	"elif [ -e \"$D\" ] || [ -L \"$D\" ]; then "

@@ -1,8 +1,9 @@
 /*
  * remote: the server's side of a sync, in one round trip: resolve
  * remote_dir (a leading ~/ is the remote home), refuse /, the home
- * directory and its ancestors and the system directories, create it
- * (not in a dry run), tell whether it is ferry's own (.ferry/ in it) or an
+ * directory and its ancestors, the system directories and what is inside
+ * the system's own (/usr/local/bin, /var/lib/x), create it (not in a dry
+ * run), tell whether it is ferry's own (.ferry/ in it) or an
  * existing tree ferry did not make (then nothing is deleted until
  * --adopt), clean staging left by an interrupted run, report the tools
  * there (zstd, gzip), and list the tree with find -printf (NUL-separated,
@@ -56,8 +57,9 @@ int remote_walk(struct xport *x, const char *dir, struct ftree *out,
  * The server-side shell every script touching remote_dir starts with (D
  * set to it, quoted with sh_quote_path): remote_guard resolves D without
  * creating anything and refuses an unsafe target (prints "dir PATH" and
- * "refuse WHY", exits 5); remote_claim, after it, creates and enters D and
- * marks an existing tree ferry did not make as foreign (.ferry/foreign).
+ * "refuse WHY", exits 5; ferry check runs it too); remote_claim, after
+ * it, creates and enters D and marks an existing tree ferry did not make
+ * as foreign (.ferry/foreign).
  * remote_subst() appends script with its "REMOTE_CLAIM " placeholder
  * replaced by the claim.
  */

@@ -346,6 +346,41 @@ static void walk_join(struct sync_walk *w)
 	w->running = 0;
 }
 
+/* Does path have a ".." among its components? */
+static int has_dotdot(const char *path)
+{
+	for (const char *s = path;; s++) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return 1;
+		s += n;
+		if (!*s)
+			return 0;
+	}
+}
+
+int sync_walk_excluded(struct sync_walk *w, const char *path)
+{
+	char *p;
+	size_t n;
+	int dir, hit;
+
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (path[0] == '/' || has_dotdot(path))
+		return 1;
+	p = xstrdup(path);
+	n = strlen(p);
+	dir = n && p[n - 1] == '/';	/* "data/": a directory */
+	while (n && p[n - 1] == '/')
+		p[--n] = '\0';
+	walk_join(w);
+	hit = n ? ign_excluded_path(w->ig, p, dir) : 0;
+	free(p);
+	return hit;
+}
+
 void sync_walk_free(struct sync_walk *w)
 {
 	if (!w)

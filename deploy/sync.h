@@ -46,6 +46,11 @@ struct sync_walk;
 int sync_walk_start(const struct conf *c, struct sync_walk **out,
 		    struct err *e) __attribute__((warn_unused_result));
 void sync_walk_free(struct sync_walk *w);
+/* Does a deploy leave path (relative to local_dir, as [deploy] require
+ * names it) out, by the walk's rules (built-ins, exclude, ignore files)?
+ * A path outside the tree (absolute, or with "..") is never sent: 1.
+ * Waits for the walk. */
+int sync_walk_excluded(struct sync_walk *w, const char *path);
 
 /* walk: from sync_walk_start() (still the caller's to free, and reusable
  * after a 1), or NULL for one of its own.  1: the prelude stopped the

@@ -15,6 +15,7 @@ struct compose {
 	char *project;
 	char *labelled;		/* the project's name as the engine knows it */
 	int version;
+	int hush_dir;		/* a missing dir fails without a word */
 };
 
 /* Finds v2 or v1 in one round trip. */
@@ -129,6 +130,15 @@ const char *compose_prefix(const struct compose *c)
 void compose_cmdline(const struct compose *c, const char *const *args,
 		     struct buf *out)
 {
+	if (c->hush_dir) {
+		/* A dir that is there but cannot be entered still has the
+		 * shell say why. */
+		buf_addstr(out, "{ [ -e ");
+		sh_quote_path(out, c->dir);
+		buf_addstr(out, " ] || [ -L ");
+		sh_quote_path(out, c->dir);
+		buf_addstr(out, " ]; } && ");
+	}
 	buf_addstr(out, "cd -- ");
 	sh_quote_path(out, c->dir);
 	/* The prefix is the user's shell words, as the old script had them. */
@@ -145,6 +155,30 @@ void compose_cmdline(const struct compose *c, const char *const *args,
 		buf_addch(out, ' ');
 		sh_join(out, args);
 	}
+}
+
+void compose_hush_missing_dir(struct compose *c)
+{
+	c->hush_dir = 1;
+}
+
+int compose_dir_missing(struct compose *c, struct err *e)
+{
+	struct buf cmd = BUF_INIT;
+	struct xrun io = XRUN_INIT;
+	struct proc_status st;
+	int r;
+
+	buf_addstr(&cmd, "[ -e ");
+	sh_quote_path(&cmd, c->dir);
+	buf_addstr(&cmd, " ] || [ -L ");
+	sh_quote_path(&cmd, c->dir);
+	buf_addstr(&cmd, " ]");
+	r = xport_run(c->x, buf_str(&cmd), &io, &st, e);
+	buf_release(&cmd);
+	if (r < 0)
+		return -1;
+	return st.exited && st.code == 1;
 }
 
 void compose_docker_cmdline(const struct compose *c, const char *const *args,

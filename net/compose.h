@@ -44,6 +44,19 @@ const char *compose_prefix(const struct compose *c);
  * -p P ARGS".  Appended to out. */
 void compose_cmdline(const struct compose *c, const char *const *args,
 		     struct buf *out);
+/*
+ * For commands whose stderr goes straight to the user (ps, logs, up,
+ * down, restart, exec): from now on a command line whose dir does not
+ * exist fails (exit 1) without the shell's "can't cd" line, so that the
+ * caller, asking compose_dir_missing() after a failure, says it once in
+ * its own words.
+ */
+void compose_hush_missing_dir(struct compose *c);
+/* 1 when dir does not exist on the server (a project not deployed yet),
+ * 0 when it does, -1 with e set when the server cannot tell. */
+int compose_dir_missing(struct compose *c, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* The same for a plain docker command with the prefix's environment. */
 void compose_docker_cmdline(const struct compose *c, const char *const *args,
 			    struct buf *out);

@@ -50,6 +50,39 @@ done
 conf bad.ini /home
 expect_exit "refuses /home (dry run too)" 2 "$FERRY" -c bad.ini deploy --dry-run
 contains "an ancestor of the home directory is named as such" "$ERR" "holds the home directory"
+# inside a system directory: refused before anything is listed.  Dry runs
+# only: a build that let /var/tmp (anyone's to write) through would deploy
+# into this machine's.
+for bad in /usr/bin /usr/local /var/tmp /var/www /var/lib/ferry-app \
+	/var/log/app /etc/ferry-app /boot/efi /lib/x86_64-linux-gnu; do
+	conf bad.ini "$bad"
+	expect_exit "refuses remote_dir $bad (dry run)" 2 "$FERRY" -c bad.ini deploy --dry-run
+	contains "refusal of $bad says why" "$ERR" "refusing to sync into remote_dir $bad: it is"
+	lacks "no plan for $bad" "$OUT" "entries to send"
+done
+# named, and no --adopt offered for its files
+conf bad.ini /usr/local/bin
+expect_exit "refuses /usr/local/bin (dry run)" 2 "$FERRY" -c bad.ini deploy --dry-run
+same "says it is inside /usr" "$ERR" "ferry: refusing to sync into remote_dir /usr/local/bin: it is inside /usr, a system directory"
+conf bad.ini /usr/bin
+expect_exit "refuses a non-empty /usr/bin (dry run)" 2 "$FERRY" -c bad.ini deploy --dry-run
+lacks "no --adopt offered for /usr/bin" "$ERR" "--adopt"
+conf bad.ini /var/tmp/app
+expect_exit "refuses /var/tmp/app" 2 "$FERRY" -c bad.ini deploy --dry-run
+contains "says it is inside /var/tmp" "$ERR" "it is inside /var/tmp, a system directory"
+conf bad.ini /usr/lib/../local
+expect_exit "refuses /usr/lib/../local" 2 "$FERRY" -c bad.ini deploy --dry-run
+contains "a path with .. is named where it leads" "$ERR" "/usr/lib/../local = /usr/local: it is inside /usr"
+"$FERRY" -c bad.ini check >check.out 2>&1 && rc=0 || rc=$?
+same "check: a refused remote_dir exits 2" "$rc" 2
+contains "check: the remote dir row says why" "$(cat check.out)" "remote dir  FAIL refusing to sync into remote_dir /usr/lib/../local = /usr/local: it is inside /usr, a system directory"
+# a project's own directory below the system's is fine (it need not exist)
+for good in /srv/ferry-app /opt/ferry-app /var/www/ferry-app /var/opt/ferry-app \
+	/home/ferry-user/app /usr/../srv/ferry-app; do
+	conf good.ini "$good"
+	expect_exit "dry run into $good" 0 "$FERRY" -c good.ini deploy --dry-run --no-up
+	lacks "$good is not refused" "$ERR" "refusing"
+done
 conf bad.ini "$HOME_R/link-to-root"
 RUNAS "ln -sfn / '$HOME_R/link-to-root'"
 expect_exit "refuses a symlink to /" 2 "$FERRY" -c bad.ini deploy --no-up
@@ -71,6 +104,13 @@ expect_exit "deploy into ~/..." 0 "$FERRY" -c t.ini deploy --no-up
 if RUNAS "test -f '$R/tilde/src/one.txt'"; then ok "~/ lands in the remote home"; else notok "~/ did not land in $R/tilde"; fi
 # (other sandboxes share this home: look only for our own path)
 if RUNAS "test -e '$HOME_R/~/$rel/tilde'"; then notok "a literal ~ directory was made"; else ok "no literal ~ directory"; fi
+# check resolves ~/ as deploy does: there after the deploy, not before
+"$FERRY" -c t.ini check >check.out 2>&1 || true
+same "check: a ~/ remote dir that is there is ok" "$(grep '^remote dir' check.out)" "remote dir  ok   ~/$rel/tilde"
+lacks "check: ... and not said missing" "$(cat check.out)" "not there yet"
+conf t2.ini "~/$rel/tilde-new"
+"$FERRY" -c t2.ini check >check.out 2>&1 || true
+contains "check: a ~/ remote dir not there yet" "$(cat check.out)" "remote dir  ok   ~/$rel/tilde-new (not there yet: the first deploy makes it)"
 
 # An existing tree ferry did not make: files arrive, nothing is deleted.
 RUNAS "mkdir -p '$R/foreign/keep' && echo precious >'$R/foreign/precious.txt' && echo k >'$R/foreign/keep/k.txt'"

@@ -135,6 +135,36 @@ rm -rf proj/dst/* proj/dst/.ferry
 TTY_OUT=$(script -qec "'$FERRY' -c proj/d.ini deploy --no-up --quiet --dry-run" /dev/null | tr -d '\r')
 contains "-q keeps a dry run's plan" "$TTY_OUT" "dry run: 4 entries"
 
+# ---- require: how to make a missing file depends on whether it is sent ------
+mkdir -p rq/src/config rq/dst
+echo 'A=change-me' >rq/src/config/app.env.example
+cat >rq/r.ini <<INI
+[server]
+host = local
+[project]
+local_dir = src
+remote_dir = $SCRATCH/rq/dst
+[deploy]
+require = config/app.env
+INI
+expect_exit "a required file that is not excluded: exit 1" 1 "$FERRY" -c rq/r.ini deploy
+contains "it is to be made locally" "$ERR" "required file config/app.env is missing in $SCRATCH/rq/dst on local: create it in rq/src (cp config/app.env.example config/app.env, then fill it in) and deploy again"
+lacks "it is not said to stay on the server" "$ERR" "ferry does not send it"
+sed -i 's/^require = .*/&\ndelete = no/' rq/r.ini
+expect_exit "the same without deletions" 1 "$FERRY" -c rq/r.ini deploy
+contains "then it may be made there too" "$ERR" "create it there or in rq/src (cp config/app.env.example config/app.env, then fill it in); it is not excluded"
+sed -i 's|^require = .*|require = config/.env, secrets/key.pem|; s|^delete = no|exclude = secrets/|' rq/r.ini
+mkdir -p rq/src/secrets && echo k >rq/src/secrets/key.pem.example
+expect_exit "a required .env file: exit 1" 1 "$FERRY" -c rq/r.ini deploy
+contains "an excluded one stays on the server" "$ERR" "required file config/.env is missing in $SCRATCH/rq/dst on local: create it there; ferry does not send it"
+sed -i 's|^require = .*|require = secrets/key.pem|' rq/r.ini
+expect_exit "a required file under [deploy] exclude: exit 1" 1 "$FERRY" -c rq/r.ini deploy
+contains "[deploy] exclude keeps it on the server" "$ERR" "create it there; ferry does not send it"
+cp rq/src/config/app.env.example rq/src/config/app.env
+expect_exit "made locally, it is sent" 0 "$FERRY" -c rq/r.ini deploy --dry-run --no-up
+contains "the plan sends it" "$OUT" ">f+++++++++ config/app.env"
+contains "one entry, said so" "$OUT" "dry run: 1 entry to send"
+
 # ---- what init leaves: the config at the root, remote_dir unset ------------
 mkdir -p rootcfg/app
 echo a >rootcfg/app/a.txt; echo other >rootcfg/other.ini
@@ -385,7 +415,19 @@ contains "says none were found" "$OUT" "no compose files found"
 expect_exit "that file loads too" 0 "$FERRY" -c empty-project/ferry.ini config
 printf 'services:\n  db:\n    image: [unclosed\n' >"$IS/deploy/docker-compose.yml"
 expect_exit "a broken compose file: exit 2" 2 "$FERRY" init --dir "$IS" --force
-contains "named with its line" "$ERR" "deploy/docker-compose.yml:"
+contains "named with its line, under --dir" "$ERR" "ferry: $IS/deploy/docker-compose.yml:4: not valid YAML"
+expect_exit "--dir the compose folder itself" 2 "$FERRY" init --dir "$IS/deploy/" --force
+contains "named as the user sees it" "$ERR" "ferry: $IS/deploy/docker-compose.yml:4: not valid YAML"
+(cd "$IS" && expect_exit "from inside the project" 2 "$FERRY" init --force &&
+	contains "named from there" "$ERR" "ferry: deploy/docker-compose.yml:4: not valid YAML")
+# exit codes: PROJECT that is not a directory is a usage error, a file
+# that cannot be written a failed action
+expect_exit "init --dir of a missing directory: exit 2" 2 "$FERRY" init --dir no-such-project
+same "says so" "$ERR" "ferry: init: no-such-project: No such file or directory"
+expect_exit "init --dir of a file: exit 2" 2 "$FERRY" init --dir l.ini
+same "says it is not a directory" "$ERR" "ferry: init: l.ini: Not a directory"
+expect_exit "init -c into a missing directory: exit 1" 1 "$FERRY" -c no-such-dir/f.ini init --dir empty-project
+same "says it cannot write it" "$ERR" "ferry: init: cannot write no-such-dir/f.ini: No such file or directory"
 
 # ---- against the sandbox ------------------------------------------------------
 needs_sandbox "first contact with a server"
@@ -436,6 +478,18 @@ lacks "restore: no progress when piped" "$ERR" "restore  "
 expect_exit "list" 0 "$FERRY" -c fc.ini list
 contains "list: sizes human-readable" "$OUT" " KiB  "
 PSQL -c "DROP DATABASE fc_copy" -c "DROP DATABASE fc_shop" >/dev/null
+
+# ps, logs and the other compose commands before the first deploy: one line
+never="~/fc-never-$$/sub"
+sed "s|^remote_dir = .*|remote_dir = $never|" "$SBX_DIR/ferry.ini" >never.ini
+printf '[deploy]\ncompose_dir = deploy\ncompose = docker-compose\n' >>never.ini
+chmod 600 never.ini
+for c in ps "ps --json" "ps web" logs "logs -f" "logs --since 10m web" restart down up; do
+	expect_exit "$c before the first deploy: exit 4" 4 "$FERRY" -c never.ini $c
+	same "$c: one line, no shell error" "$ERR" "ferry: ${c%% *}: $never/deploy does not exist on $SBX_USER@$SBX_IP:22 yet (not deployed)"
+done
+expect_exit "exec before the first deploy: exit 4" 4 "$FERRY" -c never.ini exec web -- true
+same "exec: one line, no shell error" "$ERR" "ferry: $never/deploy does not exist on $SBX_USER@$SBX_IP:22 yet (not deployed)"
 
 # a passphrase-protected key without FERRY_SSH_PASSPHRASE
 cat >pp.ini <<INI

@@ -80,10 +80,15 @@ chmod 600 notyet.ini
 "$FERRY" -c notyet.ini check >notyet.out 2>&1 || true
 contains "check: a remote dir the first deploy makes is ok" "$(cat notyet.out)" \
 	"$(printf "%-11s ok   " "remote dir")$rd/not/yet (not there yet: the first deploy makes it)"
-sed "s|^remote_dir = .*|remote_dir = /proc/ferry-nope/app|" "$CONF" >nodir.ini
+sed "s|^remote_dir = .*|remote_dir = /ferry-nope/app|" "$CONF" >nodir.ini
 chmod 600 nodir.ini
 expect_exit "check: a remote dir that cannot be made exits 1" 1 "$FERRY" -c nodir.ini check
-contains "check: says it cannot be made" "$OUT" "remote dir  FAIL /proc/ferry-nope/app is not a writable directory on the server, nor can the first deploy make it"
+contains "check: says it cannot be made" "$OUT" "remote dir  FAIL /ferry-nope/app is not a writable directory on the server, nor can the first deploy make it"
+# what deploy would refuse, check refuses: a config error (exit 2)
+sed "s|^remote_dir = .*|remote_dir = /proc/ferry-nope/app|" "$CONF" >sysdir.ini
+chmod 600 sysdir.ini
+expect_exit "check: a remote dir inside a system directory exits 2" 2 "$FERRY" -c sysdir.ini check
+contains "check: says deploy refuses it" "$OUT" "remote dir  FAIL refusing to sync into remote_dir /proc/ferry-nope/app: it is inside /proc, a system directory"
 server_conf sshdown.ini identity="$SBX_KEY" port=2299
 expect_exit "check: ssh down exits 3" 3 "$FERRY" -c sshdown.ini check
 contains "check: ssh row names the refusal" "$OUT" "connect $SBX_IP:2299: Connection refused"

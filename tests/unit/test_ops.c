@@ -1,17 +1,22 @@
 /*
  * The deploy operations' pure parts: compose's container listings (v2's
  * ps JSON in both shapes, v1's docker inspect), failure wording, log
- * timestamps, the history line, ages, and the pump's lines and stop.
+ * timestamps, the history line, ages, and the pump's lines and stop; and
+ * two scripts run by this machine's sh: remote_dir's guard and a compose
+ * command line in a directory that is not there.
  */
 #include "deploy/history.h"
 #include "deploy/logs.h"
+#include "deploy/remote.h"
 #include "net/compose.h"
 #include "tests/unit/t.h"
 #include "util/ident.h"
 #include "util/pump.h"
+#include "util/shquote.h"
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void ps_json(void)
@@ -120,6 +125,139 @@ static void failure_words(void)
 	compose_failure(&err, &st, &out);
 	T_STREQ(buf_str(&out), "exit code 1", "silence: the status");
 	buf_release(&err);
+	buf_release(&out);
+}
+
+/* Runs script with sh, stdout and stderr into out; its exit status. */
+static int sh_run(const char *script, struct buf *out)
+{
+	char *cmd = xstrfmt("exec 2>&1; %s", script);
+	FILE *f = popen(cmd, "r");
+	char chunk[512];
+	size_t n;
+	int st;
+
+	free(cmd);
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The guard's verdict on paths that need not exist here: as written and
+ * through their nearest existing parent. */
+static void guard(void)
+{
+	static const struct {
+		const char *dir, *out;
+	} cases[] = {
+		{ "/usr/bin", "refuse it is inside /usr, a system directory" },
+		{ "/usr/local", "refuse it is inside /usr, a system directory" },
+		{ "/usr/local/bin/", "refuse it is inside /usr, a system directory" },
+		{ "/etc/nginx", "refuse it is inside /etc, a system directory" },
+		{ "/lib64/x", "refuse it is inside /lib64, a system directory" },
+		{ "/boot/efi", "refuse it is inside /boot, a system directory" },
+		{ "/dev/shm/app", "refuse it is inside /dev, a system directory" },
+		{ "/run/user/app", "refuse it is inside /run, a system directory" },
+		{ "/var/tmp", "refuse it is a system directory" },
+		{ "/var/www", "refuse it is a system directory" },
+		{ "/var/tmp/app", "refuse it is inside /var/tmp, a system directory" },
+		{ "/var/lib/docker/x", "refuse it is inside /var/lib, a system directory" },
+		{ "/var/log/app", "refuse it is inside /var/log, a system directory" },
+		{ "/var/cache/app", "refuse it is inside /var/cache, a system directory" },
+		{ "/var/spool/app", "refuse it is inside /var/spool, a system directory" },
+		{ "/usr/../etc", "dir /etc\nrefuse it is a system directory" },
+		{ "/etc", "refuse it is a system directory" },
+		{ "/srv", "refuse it is a system directory" },
+		{ "/", "refuse it is /" },
+		{ "/srv/ferry-app", "pass" },
+		{ "/opt/ferry-app", "pass" },
+		{ "/var/www/ferry-app", "pass" },
+		{ "/var/opt/ferry-app", "pass" },
+		{ "/home/ferry-user/app", "pass" },
+		{ "/tmp/ferry-app", "pass" },
+		{ "/mnt/data/ferry-app", "pass" },
+		{ "/usr/../srv/ferry-app", "pass" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf cmd = BUF_INIT, out = BUF_INIT;
+		char *name = xstrfmt("guard: %s", cases[i].dir);
+		const char *got;
+
+		buf_addstr(&cmd, "D=");
+		sh_quote_path(&cmd, cases[i].dir);
+		buf_addstr(&cmd, "; ");
+		buf_addstr(&cmd, remote_guard);
+		buf_addstr(&cmd, "echo pass");
+		sh_run(buf_str(&cmd), &out);
+		while (out.len && out.p[out.len - 1] == '\n')
+			buf_setlen(&out, out.len - 1);
+		/* the "dir" line only when the case names where it leads */
+		got = buf_str(&out);
+		if (strncmp(cases[i].out, "dir ", 4) && !strncmp(got, "dir ", 4) &&
+		    strchr(got, '\n'))
+			got = strchr(got, '\n') + 1;
+		T_STREQ(got, cases[i].out, name);
+		free(name);
+		buf_release(&cmd);
+		buf_release(&out);
+	}
+}
+
+/* Hushed, a compose command in a missing dir fails without the shell's
+ * word; a dir that cannot be entered still has it say why. */
+static void hushed_dir(void)
+{
+	static const char *const ps[] = { "ps", NULL };
+	struct compose_opts o = { "echo compose", "/nonexistent/ferry-dir", NULL,
+				  NULL };
+	struct buf cmd = BUF_INIT, out = BUF_INIT;
+	struct compose *c = NULL;
+	struct err e = ERR_INIT;
+	int st;
+
+	if (compose_open(&c, NULL, &o, &e) < 0) {
+		T_OK(0, e.msg);
+		return;
+	}
+	compose_cmdline(c, ps, &cmd);
+	st = sh_run(buf_str(&cmd), &out);
+	T_OK(st != 0 && strstr(buf_str(&out), "/nonexistent/ferry-dir"),
+	     "not hushed: the shell names the missing dir");
+	compose_hush_missing_dir(c);
+	buf_reset(&cmd);
+	buf_reset(&out);
+	compose_cmdline(c, ps, &cmd);
+	st = sh_run(buf_str(&cmd), &out);
+	T_OK(st == 1, "hushed: a missing dir fails");
+	T_STREQ(buf_str(&out), "", "hushed: without a word");
+	compose_free(c);
+	o.dir = "/dev/null";	/* there, but not a directory */
+	if (compose_open(&c, NULL, &o, &e) == 0) {
+		compose_hush_missing_dir(c);
+		buf_reset(&cmd);
+		buf_reset(&out);
+		compose_cmdline(c, ps, &cmd);
+		st = sh_run(buf_str(&cmd), &out);
+		T_OK(st != 0 && strstr(buf_str(&out), "/dev/null"),
+		     "hushed: a dir that cannot be entered is still named");
+		compose_free(c);
+	}
+	buf_reset(&cmd);
+	buf_reset(&out);
+	o.dir = "/";
+	if (compose_open(&c, NULL, &o, &e) == 0) {
+		compose_hush_missing_dir(c);
+		compose_cmdline(c, ps, &cmd);
+		st = sh_run(buf_str(&cmd), &out);
+		T_OK(st == 0 && !strcmp(buf_str(&out), "compose ps\n"),
+		     "hushed: a dir that is there runs compose");
+		compose_free(c);
+	}
+	buf_release(&cmd);
 	buf_release(&out);
 }
 
@@ -277,6 +415,8 @@ int main(void)
 	ps_json();
 	inspect_json();
 	failure_words();
+	guard();
+	hushed_dir();
 	timestamps();
 	ages();
 	history();

@@ -1,4 +1,5 @@
 /* ferry backup [--only COMPONENT,...] [--fail-fast] */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "agent/job.h"
 #include "backup/backup.h"
 #include "backup/component.h"
+#include "backup/offsite.h"
 #include "conf/conf.h"
 #include "util/escape.h"
 #include "util/jtext.h"
@@ -64,42 +66,93 @@ static void print_json(const struct backup_result *res, json_t *comps,
 }
 
 /* The run's record, which a signal may have to write in the main
- * thread's place. */
+ * thread's place, and what it needs to tell the truth there. */
 struct run_guard {
 	pthread_mutex_t mu;
+	const struct conf *conf;
 	struct job *job;	/* once begun */
+	char *archive;		/* published, once in place (owned) */
+	uint64_t size;
+	int running;		/* in backup_run() */
+	int copied;		/* its off-site copy was made */
+	int sig;		/* a signal's report has begun */
 	int ended;		/* job_end() was called */
 };
 
-/* On the guard thread: an interrupted run says so and is recorded as
- * such; then the signal ends ferry, and sigclean removes the partial
- * archive (nothing is published). */
+/* backup_run()'s publish step: the rename under the guard's lock, so a
+ * signal's report and the rename never cross.  Either the archive is in
+ * place and the report names it, or the report came first and nothing is
+ * published (sigclean removes the partial file). */
+static int publish(void *arg, const char *from, const char *to,
+		   uint64_t size, struct err *e)
+{
+	struct run_guard *g = arg;
+	int rc = 0;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->sig) {
+		rc = err_set(e, 128 + g->sig, "interrupted before publishing");
+	} else if (rename(from, to) < 0) {
+		rc = err_set(e, FX_FAIL, "rename %s: %s", to, strerror(errno));
+	} else {
+		g->archive = xstrdup(to);
+		g->size = size;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+/* On the guard thread: an interrupted run says so, and what it had
+ * published, and is recorded as such; then the signal ends ferry, and
+ * sigclean removes a partial archive. */
 static void on_signal(void *ctx, int sig)
 {
 	struct run_guard *g = ctx;
 	struct err e = ERR_INIT;
+	const char *abbr = sigabbrev_np(sig) ? sigabbrev_np(sig) : "?";
+	char *name;
 
 	pthread_mutex_lock(&g->mu);
-	if (!g->ended) {
+	if (g->ended)
+		goto out;
+	g->sig = sig;
+	name = g->archive ? esc_str(g->archive) : NULL;
+	if (!name)
 		err_set(&e, 128 + sig, "backup: interrupted by SIG%s; nothing "
-			"was published", sigabbrev_np(sig) ? sigabbrev_np(sig) :
-			"?");
-		log_error("%s", e.msg);
-		if (g->job)
-			job_end(g->job, 128 + sig, &e);
-		g->ended = 1;
+			"was published", abbr);
+	else if (offsite_configured(g->conf) && (g->running || !g->copied))
+		err_set(&e, 128 + sig, "backup: interrupted by SIG%s%s; %s was "
+			"published, its off-site copy was not made", abbr,
+			g->running ? " during the off-site copy" : "", name);
+	else
+		err_set(&e, 128 + sig, "backup: interrupted by SIG%s; %s was "
+			"published", abbr, name);
+	free(name);
+	log_error("%s", e.msg);
+	if (g->job) {
+		/* The main thread sets it only when no signal came first. */
+		if (g->archive && !g->job->archive)
+			job_set_archive(g->job, g->archive, g->size);
+		job_end(g->job, 128 + sig, &e);
 	}
+	g->ended = 1;
+out:
 	pthread_mutex_unlock(&g->mu);
 }
 
-/* The main thread's job_end(), unless a signal's came first. */
-static void end_once(struct run_guard *g, int code, const struct err *e)
+/* The main thread's job_end(), unless a signal's came first; 1 then (the
+ * guard has said it all and ends ferry). */
+static int end_once(struct run_guard *g, int code, const struct err *e)
 {
+	int signalled;
+
 	pthread_mutex_lock(&g->mu);
+	signalled = g->ended;
 	if (!g->ended && g->job)
 		job_end(g->job, code, e);
 	g->ended = 1;
 	pthread_mutex_unlock(&g->mu);
+	return signalled;
 }
 
 static int cmd_backup(struct cli *cli, int argc, char **argv)
@@ -111,12 +164,14 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist only = STRLIST_INIT;
-	struct backup_opts o = { .only = &only };
+	struct run_guard g = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct backup_opts o = { .only = &only, .publish = publish,
+				 .publish_arg = &g };
 	struct backup_result res;
 	struct err e = ERR_INIT;
 	struct job job;
-	struct run_guard g = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
-	int ch, r, code, guarded;
+	json_t *comps;
+	int ch, r, code, guarded, signalled;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
@@ -172,13 +227,25 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 	 * from cron or by ferry daemon. */
 	job_begin(&job, cli->conf, "backup");
 	pthread_mutex_lock(&g.mu);
+	g.conf = cli->conf;
 	g.job = &job;
+	g.running = 1;
 	pthread_mutex_unlock(&g.mu);
 	r = backup_run(cli->conf, &o, &res, &e);
 	strlist_release(&only);
 	code = r < 0 ? err_exit(&e) : r;
-	if (res.archive)
+	pthread_mutex_lock(&g.mu);
+	g.running = 0;
+	/* The only failure after the publish is the off-site copy's. */
+	g.copied = res.archive && r >= 0 && offsite_configured(cli->conf);
+	if (res.archive && !g.sig)
 		job_set_archive(&job, res.archive, res.size);
+	signalled = g.sig;
+	pthread_mutex_unlock(&g.mu);
+	/* The guard reports this run and ends ferry: no second word (on
+	 * the rename that its removal of the partial file failed, say). */
+	if (signalled)
+		goto out;
 	/* After a partial archive too: it takes no retention slot, so the
 	 * prune cannot delete a complete one for it.  A failed prune is a
 	 * warning; the archive is safe.  Its lines go where the report
@@ -192,7 +259,11 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 			log_warn("prune after backup: %s", pe.msg);
 	}
 	if (cli->json) {
-		print_json(&res, job.components, code, &e);
+		pthread_mutex_lock(&g.mu);
+		comps = g.ended ? NULL : json_deep_copy(job.components);
+		pthread_mutex_unlock(&g.mu);
+		print_json(&res, comps, code, &e);
+		json_decref(comps);
 	} else if (r >= 0 && !cli_quiet()) {
 		char *name = esc_str(res.archive);
 
@@ -202,13 +273,16 @@ static int cmd_backup(struct cli *cli, int argc, char **argv)
 		       res.failed ? " (partial)" : "");
 		free(name);
 	}
-	end_once(&g, code, &e);
+	signalled = end_once(&g, code, &e);
 	free(res.archive);
+	if (signalled)
+		goto out;
 	code = code ? cli_fail(&e) : FX_OK;
 out:
 	/* After a signal this waits for the guard, which ends ferry. */
 	if (guarded)
 		sigguard_stop();
+	free(g.archive);
 	return code;
 }
 

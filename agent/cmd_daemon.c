@@ -10,8 +10,14 @@
  * configuration (a bad one is reported and the old one kept).  SIGTERM or
  * SIGINT during a job is passed on to it as SIGTERM (a backup then removes
  * its partial archive), and the daemon exits 0 once it has ended.
+ *
+ * A run is notified and recorded once, by the job, which knows what it did
+ * (a backup interrupted after publishing says so).  The job tells the
+ * daemon on a pipe that it has (agent/job.h); the daemon reports a run
+ * only when the job could not: killed, or ended before it began its run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -137,10 +143,12 @@ static void reload(struct daemon *d)
 	log_plan(d);
 }
 
-static pid_t spawn(struct daemon *d, int job)
+/* Starts the job; *told is the read end of the pipe it reports on (-1 when
+ * there is none: the daemon cannot tell, and reports as it did before). */
+static pid_t spawn(struct daemon *d, int job, int *told)
 {
 	const char *argv[12];
-	int n = 0;
+	int n = 0, p[2];
 	pid_t pid;
 
 	argv[n++] = d->self;
@@ -155,19 +163,56 @@ static pid_t spawn(struct daemon *d, int job)
 	for (int i = 0; job_argv[job][i]; i++)
 		argv[n++] = job_argv[job][i];
 	argv[n] = NULL;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_warn("%s: no pipe for its report (%s): a run it reports "
+			 "itself may be reported twice", d->s.job[job].name,
+			 strerror(errno));
+		p[0] = p[1] = -1;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		char fd[16];
+
 		/* Its own group: a terminal's ^C reaches the daemon, which
 		 * decides; the signals blocked here must not stay blocked. */
 		setpgid(0, 0);
 		sigprocmask(SIG_SETMASK, &d->old_mask, NULL);
+		/* The daemon is one thread: setenv() is safe after fork. */
+		if (p[1] >= 0 && fcntl(p[1], F_SETFD, 0) == 0 &&
+		    snprintf(fd, sizeof(fd), "%d", p[1]) < (int)sizeof(fd))
+			setenv(JOB_REPORT_FD_ENV, fd, 1);
 		execv(d->self, (char *const *)argv);
 		_exit(127);
 	}
 	if (pid > 0)
 		setpgid(pid, pid);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (pid < 0 && p[0] >= 0) {
+		close(p[0]);
+		p[0] = -1;
+	}
+	*told = p[0];
 	return pid;
+}
+
+/* Whether the ended job said it reported its run of name ("NAME\n" among
+ * its lines: a backup's prune after it says "prune").  Closes fd. */
+static int job_told(int fd, const char *name)
+{
+	char got[256], want[40];
+	size_t n = 1;
+	ssize_t k;
+
+	got[0] = '\n';
+	while (n < sizeof(got) - 1 &&
+	       (k = read(fd, got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)k;
+	got[n] = '\0';
+	close(fd);
+	snprintf(want, sizeof(want), "\n%s\n", name);
+	return strstr(got, want) != NULL;
 }
 
 /* Waits for the job, passing a stop on to it; its wait status. */
@@ -198,6 +243,23 @@ static int await(struct daemon *d, pid_t pid)
 	}
 }
 
+/* The report of a failed run the job did not make itself. */
+static void report_for(struct daemon *d, const char *name, int code,
+		       const char *why, time_t started, double duration)
+{
+	struct job_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.job = name;
+	r.exit = code;
+	r.status = "failed";
+	r.error = why;
+	r.started = started;
+	r.finished = time(NULL);
+	r.duration = duration;
+	job_end_report(d->cli->conf, &r);
+}
+
 /* One job run to its end: its exit code, or -1 when it did not exit. */
 static int run_job(struct daemon *d, int job)
 {
@@ -205,45 +267,49 @@ static int run_job(struct daemon *d, int job)
 	struct timespec t0;
 	time_t started = time(NULL);
 	pid_t pid;
-	int st, code;
+	int st, code, pipe_fd, told;
+	char *why;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = spawn(d, job);
+	pid = spawn(d, job, &pipe_fd);
 	if (pid < 0) {
 		log_error("%s: cannot start: %s", name, strerror(errno));
 		return -1;
 	}
 	log_info("%s: started (pid %ld)", name, (long)pid);
 	st = await(d, pid);
+	/* Without the pipe, as before: a job that exited reported. */
+	told = pipe_fd >= 0 ? job_told(pipe_fd, name) :
+		st >= 0 && WIFEXITED(st);
 	if (st >= 0 && WIFEXITED(st)) {
 		code = WEXITSTATUS(st);
-		if (code == 0)
+		if (code == 0) {
 			log_info("%s: ok in %.1fs", name, elapsed_since(&t0));
-		else
-			log_error("%s: failed with exit %d in %.1fs", name, code,
-				  elapsed_since(&t0));
+			return code;
+		}
+		log_error("%s: failed with exit %d in %.1fs", name, code,
+			  elapsed_since(&t0));
+		/* Its error went to stderr, this log, before its run began
+		 * (a bad [postgres], say): the outside world hears it too. */
+		if (!told) {
+			why = xstrfmt("exited %d before reporting its run (its "
+				      "error is in ferry daemon's log)", code);
+			report_for(d, name, code, why, started,
+				   elapsed_since(&t0));
+			free(why);
+		}
 		return code;
 	}
-	/* Ended by a signal: it could not say so itself. */
-	{
-		int sig = st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
-		char *why = xstrfmt("ended by signal %s%s", sigabbrev_np(sig) ?
-				    sigabbrev_np(sig) : "?", d->stop ?
-				    " (ferry daemon stopping)" : "");
-		struct job_report r;
-
-		memset(&r, 0, sizeof(r));
-		r.job = name;
-		r.exit = 128 + sig;
-		r.status = "failed";
-		r.error = why;
-		r.started = started;
-		r.finished = time(NULL);
-		r.duration = elapsed_since(&t0);
-		log_error("%s: %s after %.1fs", name, why, r.duration);
-		job_end_report(d->cli->conf, &r);
-		free(why);
-	}
+	code = st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st) : SIGKILL;
+	why = xstrfmt("ended by signal %s%s", sigabbrev_np(code) ?
+		      sigabbrev_np(code) : "?", d->stop ?
+		      " (ferry daemon stopping)" : "");
+	log_error("%s: %s after %.1fs%s", name, why, elapsed_since(&t0),
+		  told ? "; it reported its run itself" : "");
+	/* Killed before it could say what it did: the daemon says this. */
+	if (!told)
+		report_for(d, name, 128 + code, why, started, elapsed_since(&t0));
+	free(why);
 	return -1;
 }
 

@@ -51,7 +51,10 @@ static void carry_over(json_t *rec, json_t *prev, const struct job_report *r)
 				json_object_get(prev, "last_success"));
 	}
 	if (r->archive && !strcmp(r->job, "backup")) {
-		json_object_set_new(rec, "last_archive", json_string(r->archive));
+		/* The report's own "archive": masked, and kept when the
+		 * path is not UTF-8 (json_string() would drop it). */
+		json_object_set(rec, "last_archive",
+				json_object_get(rec, "archive"));
 		json_object_set_new(rec, "last_archive_bytes",
 				    json_integer((json_int_t)r->size));
 	} else if (json_object_get(prev, "last_archive")) {

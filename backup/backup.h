@@ -25,6 +25,13 @@ struct backup_opts {
 	const struct xport_opts *server;	/* how to reach the server */
 	const struct compose_opts *compose;	/* compose there */
 	FILE *report;		/* one line per component, or NULL */
+	/* Publishes the finished archive (from: its .partial name) in place
+	 * of rename(), when set: the caller's one point to learn, under its
+	 * own lock, that the archive is in place, or to refuse (-1 with e
+	 * set) when a signal came first. */
+	int (*publish)(void *arg, const char *from, const char *to,
+		       uint64_t size, struct err *e);
+	void *publish_arg;
 };
 
 struct backup_result {

@@ -96,7 +96,8 @@ struct run {
 	time_t start;
 };
 
-static int publish(struct run *r, struct backup_result *res, struct err *e)
+static int publish(struct run *r, const struct backup_opts *o,
+		   struct backup_result *res, struct err *e)
 {
 	const struct arc_member *m;
 	struct stat st;
@@ -118,7 +119,11 @@ static int publish(struct run *r, struct backup_result *res, struct err *e)
 		err_set(e, FX_FAIL, "write %s: %s", r->partial, strerror(errno));
 		goto out;
 	}
-	if (rename(r->partial, r->final) < 0) {
+	if (o->publish) {
+		if (o->publish(o->publish_arg, r->partial, r->final,
+			       (uint64_t)st.st_size, e) < 0)
+			goto out;
+	} else if (rename(r->partial, r->final) < 0) {
 		err_set(e, FX_FAIL, "rename %s: %s", r->final, strerror(errno));
 		goto out;
 	}
@@ -315,7 +320,7 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 			err_append(e, " (all %d components failed)", failed);
 		goto out;
 	}
-	if (publish(&r, res, e) < 0)
+	if (publish(&r, o, res, e) < 0)
 		goto out;
 	res->failed = failed;
 	/* A partial archive goes off-site too: what landed is kept there as

@@ -251,3 +251,97 @@ expect_exit "status: default max_age is twice the interval (48h)" 0 "$FERRY" -c 
 contains "max_age 172800" "$OUT" '"max_age": 172800'
 mkdir -p none && sed "s#^dir = .*#dir = $SCRATCH/none#" fresh.ini >none.ini && chmod 600 none.ini
 expect_exit "status: no backup at all: exit 1" 1 "$FERRY" -c none.ini status
+
+# ---- a secret in a component's error ----------------------------------------
+# The Redis password is "wrong", a word the refusal quotes ("authentication
+# failed (wrong password)"): the run is partial (exit 5) and every string it
+# reports is masked, the component's error as much as the run's.
+sed "s#^dir = .*#dir = $SCRATCH/masked#" nt.ini >mask.ini
+printf '\n[redis]\npassword = wrong\n' >>mask.ini && chmod 600 mask.ini
+: >requests.log
+expect_exit "wrong Redis password: a partial backup" 5 "$FERRY" -c mask.ini backup --json
+contains "the secret is masked in the run's error" "$ERR" "(**** password)"
+lacks "backup --json: no secret" "$OUT" "wrong"
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert "****" in j["components"]["redis"]["error"], j' "$OUT" \
+	&& ok "backup --json: the component's error is masked" || notok "backup --json components: $OUT"
+python3 -c '
+import json
+r = [json.loads(l) for l in open("requests.log")]
+hooks = [json.loads(x["body"]) for x in r if x["path"] == "/hook"]
+assert len(hooks) == 1, hooks
+c = hooks[0]["components"]["redis"]
+assert c["status"] == "failed" and "(**** password)" in c["error"], c
+' && ok "webhook: components.redis.error is masked" || notok "webhook components: $(reqs)"
+lacks "no notification carries the secret" "$(reqs)" "wrong"
+lacks "the state file does not carry it" "$(cat masked/.ferry-last-backup.json)" "wrong"
+expect_exit "status --json after it" 0 "$FERRY" -c mask.ini status --json
+lacks "status --json does not carry it" "$OUT" "wrong"
+
+# ---- SIGTERM during the off-site copy ----------------------------------------
+# An off-site store that takes the connection and never answers (a paused
+# s3rver): the archive is published, then its upload hangs, and SIGTERM
+# ends it there.  The local archive stays, and the message, the record and
+# the notifications say so.
+cat >stall.py <<'PY'
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.settimeout(120)
+held = []
+try:
+    while True:
+        held.append(s.accept()[0])
+        with open(sys.argv[2], "a") as f:
+            f.write("accepted\n")
+except socket.timeout:
+    pass
+PY
+python3 stall.py stall.port stall.log &
+staller=$!
+trap 'kill $listener $staller 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s stall.port ] && break; sleep 0.1; done
+sed -e "s#^dir = .*#dir = $SCRATCH/offarch#" -e 's/^connect_timeout = .*/connect_timeout = 60s/' nt.ini >off.ini
+printf '\n[offsite]\nurl = s3://offsite/nt\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' \
+	"$(cat stall.port)" >>off.ini && chmod 600 off.ini
+: >requests.log
+"$FERRY" -c off.ini backup >off.out 2>off.err &
+bpid=$!
+for _ in $(seq 300); do [ -s stall.log ] && break; sleep 0.1; done
+[ -s stall.log ] && ok "the off-site upload began" || notok "the off-site upload began: $(cat off.err)"
+sleep 0.5
+kill -TERM $bpid
+set +e
+wait $bpid
+st=$?
+set -e
+same "SIGTERM during the off-site copy: exit 143" "$st" "143"
+O=$(cd offarch && ls | grep 'tar\.zst$' || true)
+[ -n "$O" ] && [ -f "offarch/${O%.tar.zst}.manifest.json" ] && ok "the published archive stays, with its manifest" \
+	|| notok "the published archive stays: $(ls offarch)"
+O=$SCRATCH/offarch/$O
+contains "the message names what was published" "$(cat off.err)" \
+	"ferry: backup: interrupted by SIGTERM during the off-site copy; $O was published, its off-site copy was not made"
+lacks "it does not say nothing was published" "$(cat off.err)" "nothing was published"
+python3 - "$O" <<'PY' && ok "one webhook and one /fail ping, naming the archive" || notok "notifications after SIGTERM: $(reqs)"
+import json, sys
+r = [json.loads(l) for l in open("requests.log")]
+hooks = [json.loads(x["body"]) for x in r if x["path"] == "/hook"]
+assert len(hooks) == 1, hooks
+j = hooks[0]
+assert j["status"] == "failed" and j["exit"] == 143 and j["archive"] == sys.argv[1], j
+assert "its off-site copy was not made" in j["error"], j
+assert j["components"]["postgres"]["status"] == "ok", j
+fails = [x for x in r if x["path"] == "/ping/0f3c/fail"]
+assert len(fails) == 1 and sys.argv[1] in fails[0]["body"], fails
+PY
+python3 - "$O" offarch/.ferry-last-backup.json <<'PY' && ok "the state file records the failed run and its archive" || notok "state after SIGTERM: $(cat offarch/.ferry-last-backup.json)"
+import json, sys
+j = json.load(open(sys.argv[2]))
+assert j["status"] == "failed" and j["exit"] == 143, j
+assert j["archive"] == sys.argv[1] and j["last_archive"] == sys.argv[1], j
+PY
+kill $staller 2>/dev/null || true

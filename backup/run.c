@@ -277,8 +277,16 @@ int backup_run(const struct conf *c, const struct backup_opts *o,
 		/* The error may quote a server's name or output in any bytes:
 		 * from here on it is text (the report, the manifest, the
 		 * state file, the webhook). */
-		if (cr < 0)
+		if (cr < 0) {
+			/* ...and it may quote a secret (a server echoing a
+			 * password back): masked as the logs are, before the
+			 * manifest, which goes off-site, or stdout see it. */
+			char *m = log_mask(ce.msg);
+
+			snprintf(ce.msg, sizeof(ce.msg), "%s", m);
+			free(m);
 			esc_fix_text(ce.msg, sizeof(ce.msg));
+		}
 		report(&r, o->report, sel[i]->name, cr == 0 ? NULL : ce.msg,
 		       detail, buf_str(&summary), elapsed_since(&ct));
 		buf_release(&summary);

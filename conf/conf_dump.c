@@ -19,9 +19,19 @@ static void dump_row(const char *sect, const char *name, const char *value,
 	json_t *sec;
 
 	if (!root) {
+		struct buf one = BUF_INIT;
+
+		/* A list's items are kept a line each: one row shows them
+		 * as the file may write them. */
+		for (const char *p = value ? value : ""; *p; p++)
+			if (*p == '\n')
+				buf_addstr(&one, ", ");
+			else
+				buf_addch(&one, *p);
 		fprintf(out, "%-17s = %-28s ; %s\n", name,
-			error ? "(error)" : value ? value : "",
+			error ? "(error)" : buf_str(&one),
 			error ? error : origin);
+		buf_release(&one);
 		return;
 	}
 	sec = json_object_get(root, sect);

@@ -276,6 +276,10 @@ lacks "no notification carries the secret" "$(reqs)" "wrong"
 lacks "the state file does not carry it" "$(cat masked/.ferry-last-backup.json)" "wrong"
 expect_exit "status --json after it" 0 "$FERRY" -c mask.ini status --json
 lacks "status --json does not carry it" "$OUT" "wrong"
+MA=$(ls -t masked/*.manifest.json | head -n 1)
+lacks "the manifest (which goes off-site too) does not carry it" "$(cat "$MA")" "wrong"
+expect_exit "list --json after it" 0 "$FERRY" -c mask.ini list --json
+lacks "list --json does not carry it" "$OUT" "wrong"
 
 # ---- SIGTERM during the off-site copy ----------------------------------------
 # An off-site store that takes the connection and never answers (a paused

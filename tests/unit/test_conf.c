@@ -368,6 +368,8 @@ static void values(void)
 		T_OK(!strstr(dump, "s3cret-from-file") && !strstr(dump, "from-env-file"),
 		     "dump masks secrets");
 		T_OK(strstr(dump, "password          = ********") != NULL, "dump shows the mask");
+		T_OK(strstr(dump, "databases         = app, analytics ") != NULL,
+		     "dump shows a list on one row");
 		free(dump);
 		f = open_memstream(&dump, &len);
 		conf_dump(c, f, 1);

@@ -14,8 +14,8 @@
 
 #define TRIES 3
 
-/* One request, tried up to TRIES times (a reply of 5xx or 429 is tried
- * again, others are final); a warning naming what when all fail. */
+/* One request, tried up to TRIES times (a reply retrying may change is
+ * tried again, others are final); a warning naming what when all fail. */
 static void post(const struct conf *c, const char *what, const char *url,
 		 const char *json, const char *text)
 {
@@ -37,7 +37,7 @@ static void post(const struct conf *c, const char *what, const char *url,
 			return;
 		if (r == 0)
 			err_set(&e, FX_FAIL, "HTTP status %ld", status);
-		if (r == 0 && status < 500 && status != 429)
+		if (r == 0 && !http_status_transient(status))
 			break;
 		if (i + 1 < TRIES) {
 			/* 0.5 s, then 1 s: a restarting receiver is back. */

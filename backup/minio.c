@@ -493,7 +493,7 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 	struct strlist buckets = STRLIST_INIT;
 	struct mrun m = { 0 };
 	struct s3_conf s3;
-	json_t *jbs = json_object();
+	json_t *jbs = json_object(), *failed = json_object();
 	unsigned jobs = (unsigned)conf_num(c, "minio", "jobs");
 	uint64_t objects = 0, bytes = 0;
 	char *url = NULL;
@@ -520,14 +520,17 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 
 		m.bc = s3;
 		m.bc.bucket = buckets.v[i];
-		json_object_set_new(jbs, buckets.v[i], jb);
 		if (backup_bucket(&m, jobs ? jobs : 1, jb, e) < 0) {
-			/* Restore refuses this bucket by these two, rather
-			 * than putting back an empty one. */
-			json_object_set_new(jb, "status", json_string("failed"));
-			json_object_set_new(jb, "error", json_string(e->msg));
+			/* "buckets" holds what landed (the report's "landed:",
+			 * restore --latest --bucket); restore refuses one
+			 * named here rather than put back an empty bucket. */
+			json_decref(jb);
+			json_object_set_new(failed, buckets.v[i],
+					    json_string(e->msg) ?:
+					    json_string("failed"));
 			goto out;
 		}
+		json_object_set_new(jbs, buckets.v[i], jb);
 		objects += m.count;
 		bytes += m.bytes;
 	}
@@ -538,6 +541,11 @@ int minio_backup(struct bk_ctx *ctx, json_t *detail, struct err *e)
 			   (unsigned long long)bytes);
 	r = 0;
 out:
+	/* The buckets before a failed one are good and restorable. */
+	ctx->landed = json_object_size(jbs) > 0;
+	if (json_object_size(failed))
+		json_object_set(detail, "failed_buckets", failed);
+	json_decref(failed);
 	json_decref(jbs);
 	strlist_release(&buckets);
 	free(url);

@@ -24,6 +24,12 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+int http_status_transient(long status)
+{
+	return status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
 struct http_client *http_client_new(void)
 {
 	struct http_client *c = xcalloc(1, sizeof(*c));

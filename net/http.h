@@ -31,6 +31,12 @@ struct http_res {
 	int too_big;		/* the reply went over resp's limit */
 };
 
+/* Whether an HTTP status may be different on a later try: 429 (too many
+ * requests), 500, 502, 503 and 504 (a server or a gateway in trouble).
+ * Any other status is the server's answer to this request, retried or
+ * not (a 501 Not Implemented, a 403, a 404). */
+int http_status_transient(long status);
+
 struct http_client;
 
 struct http_client *http_client_new(void);

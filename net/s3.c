@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/http.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
@@ -120,6 +121,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	const char *colon;
 	struct buf name = BUF_INIT;
 
+	/* Any byte of an answer shows the store is there: from now on only
+	 * a stall in the middle of it counts (quiet_bound()). */
+	x->answered = 1;
+	x->quiet_since = s3_now_ms();
 	if (len > 9 && !strncasecmp(p, "HTTP/", 5)) {
 		const char *sp = memchr(p, ' ', len);
 
@@ -188,6 +193,45 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* ---- silences ----------------------------------------------------------- */
+
+static long long stall_ms(const struct s3_xfer *x)
+{
+	return x->c->stall_ms > 0 ? x->c->stall_ms : 60000;
+}
+
+/* How long x may go without a byte moving either way.  Before any byte of
+ * the answer came, a store that took the connection and says nothing is
+ * as good as unreachable: the connect timeout, so that a dead store costs
+ * S3_TRIES of those, not S3_TRIES stalls.  Once it answers, or for a
+ * request it may think over, a silence as long as the SSH link's. */
+static long long quiet_bound(const struct s3_xfer *x)
+{
+	if (x->answered || x->slow || x->c->timeout_ms <= 0)
+		return stall_ms(x);
+	return x->c->timeout_ms;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct s3_xfer *x = ud;
+	long long now = s3_now_ms();
+
+	(void)dltotal;
+	(void)ultotal;
+	/* A body moving either way is progress, however slow. */
+	if ((int64_t)(dlnow + ulnow) != x->moved) {
+		x->moved = (int64_t)(dlnow + ulnow);
+		x->quiet_since = now;
+		return 0;
+	}
+	if (now - x->quiet_since < quiet_bound(x))
+		return 0;
+	x->stalled = 1;
+	return 1;
+}
+
 /* ---- one try ------------------------------------------------------------ */
 
 static void build_url(struct s3_xfer *x)
@@ -238,7 +282,7 @@ int s3_try_start(struct s3_xfer *x, struct err *e)
 	struct buf line = BUF_INIT;
 	CURL *curl;
 	char *sig;
-	long stall;
+	long long backstop;
 	int bad = 0;
 
 	if (!x->url.len)
@@ -288,13 +332,20 @@ int s3_try_start(struct s3_xfer *x, struct err *e)
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	/* Transfers may be long; stalls may not.  A store may digest a big
-	 * upload for a while before it answers, so the caller's bound is a
-	 * silence as long as the SSH link's (keepalive x count), not the
-	 * connect timeout. */
-	stall = c->stall_ms > 0 ? (long)((c->stall_ms + 999) / 1000) : 60L;
+	/* Transfers may be long; silences may not (quiet_bound() judges
+	 * them).  curl's low-speed check is only a backstop past both
+	 * bounds: its timer is also what runs on_progress() every second
+	 * while nothing moves. */
+	x->answered = x->stalled = 0;
+	x->moved = 0;
+	x->quiet_since = s3_now_ms();
+	backstop = stall_ms(x) > c->timeout_ms ? stall_ms(x) : c->timeout_ms;
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+			 (long)((backstop + 999) / 1000 + 2));
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
@@ -355,6 +406,13 @@ int s3_try_end(struct s3_xfer *x, int rc, struct err *e)
 	/* A GET that broke after giving bytes away can only go on from where
 	 * it broke, and only knowing which version it was reading. */
 	retry = !x->got || x->meta.etag[0];
+	if (rc != CURLE_OK && x->stalled) {
+		err_set(e, FX_CONN, "s3 %s %s: %s after %.1f s of silence",
+			x->method, buf_str(&x->where), x->answered ?
+			"the reply stopped" : "no answer",
+			(double)quiet_bound(x) / 1000);
+		return retry ? 1 : -1;
+	}
 	if (rc != CURLE_OK) {
 		err_set(e, FX_CONN, "s3 %s %s: %s", x->method,
 			buf_str(&x->where), curl_easy_strerror((CURLcode)rc));
@@ -372,7 +430,9 @@ int s3_try_end(struct s3_xfer *x, int rc, struct err *e)
 		err_set(e, status == 403 ? FX_CONN : FX_FAIL,
 			"s3 %s %s: HTTP %ld%s%s", x->method, buf_str(&x->where),
 			status, x->code[0] ? " " : "", x->code);
-		retry = retry && (status >= 500 || status == 429 ||
+		/* A 501 NotImplemented or a 404 is the store's answer:
+		 * asking again only makes the run slower. */
+		retry = retry && (http_status_transient(status) ||
 				  !strcmp(x->code, "RequestTimeout"));
 		return retry ? 1 : -1;
 	}

@@ -30,9 +30,13 @@ struct s3_conf {
 	const char *access_key;
 	const char *secret_key;
 	const char *region;
+	/* How long a try may wait for the first byte of its answer (not even
+	 * a header yet: a store that took the connection but never answers),
+	 * also the bound on connecting.  A try whose bytes are moving, either
+	 * way, is never cut by it. */
 	long long timeout_ms;
-	/* Silence during a transfer that counts as a stall (then retried);
-	 * 0: a minute. */
+	/* Silence in the middle of a reply that counts as a stall; 0: a
+	 * minute. */
 	long long stall_ms;
 	/* How messages name the endpoint (the configured URL when endpoint
 	 * is a tunnel's); NULL: endpoint. */
@@ -75,11 +79,17 @@ struct s3_file_body {
 
 /*
  * One request.  The caller fills the request part and owns the struct;
- * s3_xfer_release() frees what a run left in it.  A failed try is retried
- * (connection failures, 5xx, 429, RequestTimeout) with backoff, S3_TRIES
- * times in all; a GET whose body was already partly given to wr resumes
- * where it broke (Range, If-Match on the first reply's ETag) so the writer
- * never sees a byte twice.
+ * s3_xfer_release() frees what a run left in it.  A try that stalls (no
+ * byte of an answer within c->timeout_ms of silence, or c->stall_ms of
+ * silence once the answer began) or fails in a way another try may mend
+ * (connection failures, HTTP 500, 502, 503, 504, 429, RequestTimeout) is
+ * retried with backoff, S3_TRIES times in all; any other answer (a 501,
+ * a 403, a 404) is final.  So a store that went silent costs a request
+ * at most S3_TRIES x timeout_ms (stall_ms for a slow one) and about 2 s
+ * of backoff.  A GET whose
+ * body was already partly given to wr resumes where it broke (Range,
+ * If-Match on the first reply's ETag) so the writer never sees a byte
+ * twice.
  */
 struct s3_xfer {
 	/* the request */
@@ -93,6 +103,9 @@ struct s3_xfer {
 	const struct s3_file_body *file;	/* ... or from a file */
 	s3_writer wr;			/* a 2xx reply's body goes here ... */
 	void *ud;
+	/* The store may think long before it answers (completing a multipart
+	 * upload): the answer may take c->stall_ms, not c->timeout_ms. */
+	int slow;
 	/* the reply */
 	struct buf resp;	/* ... or here (and always an error's XML) */
 	struct s3_meta meta;	/* the 2xx reply's headers */
@@ -108,6 +121,9 @@ struct s3_xfer {
 	int tries;
 	long long not_before;
 	uint64_t sent, from;
+	long long quiet_since;	/* when a byte last moved, either way */
+	int64_t moved;		/* bytes moved so far, both ways */
+	int answered, stalled;
 	struct err werr;
 	char sha256[65];
 	void *easy, *hdrs;

@@ -135,6 +135,9 @@ int s3_mpu_complete(const struct s3_conf *c, const char *key,
 	buf_addstr(&done, "</CompleteMultipartUpload>");
 	x.body = done.p;
 	x.len = done.len;
+	/* Joining the parts of a big object may take the store a while
+	 * before it says a word. */
+	x.slow = 1;
 	r = s3_do(&x, e);
 	/* S3 may report a failed completion inside a 200. */
 	if (r == 0 && s3_xml_pick(&x.resp, "Code", &code) == 0) {

@@ -98,26 +98,38 @@ static int valid_bucket(const char *s)
 	       s[0] != '.' && s[0] != '-' && s[n - 1] != '.' && s[n - 1] != '-';
 }
 
-static int select_buckets(struct mr *r, json_t *bs, struct err *e)
+/* detail's buckets: those that landed ("buckets"), then those whose
+ * backup failed ("failed_buckets": name -> why; older archives kept them
+ * under "buckets" with an "error"), which are named but never restored. */
+static int select_buckets(struct mr *r, json_t *detail, struct err *e)
 {
 	const struct strlist *map = r->x->o->bucketmap;
+	json_t *bs = json_object_get(detail, "buckets");
+	json_t *failed = json_object_get(detail, "failed_buckets");
 	const char *k;
 	json_t *v;
 	size_t i = 0;
 	int any = 0;
 
-	r->nb = json_object_size(bs);
+	r->nb = json_object_size(bs) + json_object_size(failed);
 	r->b = xcalloc(r->nb + 1, sizeof(*r->b));
 	json_object_foreach(bs, k, v) {
 		r->b[i].src = k;
 		r->b[i].info = v;
-		r->b[i].part = component_member_part(k);
 		r->b[i].failed = json_string_value(json_object_get(v, "error"));
+		r->b[i++].part = component_member_part(k);
+	}
+	json_object_foreach(failed, k, v) {
+		r->b[i].src = k;
+		r->b[i].failed = json_string_value(v) ?: "no reason recorded";
+		r->b[i++].part = component_member_part(k);
+	}
+	for (i = 0; i < r->nb; i++) {
 		r->b[i].selected = (!map || map->n == 0) && !r->b[i].failed;
-		r->b[i].dst = xstrdup(k);
-		r->b[i].want = json_array_size(json_object_get(v, "objects"));
+		r->b[i].dst = xstrdup(r->b[i].src);
+		r->b[i].want = json_array_size(json_object_get(r->b[i].info,
+							       "objects"));
 		r->b[i].configs = json_array();
-		i++;
 	}
 	for (size_t m = 0; map && m < map->n; m++) {
 		const char *eq = strchr(map->v[m], '=');
@@ -370,7 +382,7 @@ static int mr_begin(struct rs_ctx *x, json_t *detail, void **out,
 	if (xport_open(&r->xp, x->o->server, e) < 0 ||
 	    minio_s3_conf(x->conf, r->xp, &r->base, &r->url, e) < 0)
 		return -1;
-	if (select_buckets(r, json_object_get(detail, "buckets"), e) < 0 ||
+	if (select_buckets(r, detail, e) < 0 ||
 	    index_objects(r, e) < 0)
 		return -1;
 	if (mr_up_init(&r->up, (unsigned)(jobs > 0 ? jobs : 1), e) < 0)

@@ -5,8 +5,11 @@
 # configuration, restore into other buckets (checked with awscli, not with
 # ferry), refusal of a non-empty bucket, --clean, a damaged archive, a
 # wrong key (exit 5, postgres intact; with --fail-fast nothing published),
-# an ETag that lies, a retried 503, a download cut midway, buckets = all.
-# cost: 130 (seconds, roughly: tests/run starts the costliest first)
+# an ETag that lies, a retried 503, a download cut midway, answers that
+# are final (501: asked once), a silent store (each try ends after
+# connect_timeout, here and off-site), a reply that trickles or stops,
+# buckets = all.
+# cost: 170 (seconds, roughly: tests/run starts the costliest first)
 set -eu
 . "$FERRY_SOURCE_ROOT/tests/lib.sh"
 needs_sandbox "minio"
@@ -32,12 +35,16 @@ start_proxy() { # [FAIL_MATCH [FAIL_ONCE [FAIL_MIDWAY]]]
 	[ -n "$PROXYPID" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null || true
 	PPORT=$(ns_free_port)
 	: >proxy.log
-	NS env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" FAIL_MIDWAY="${3:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
+	# not through NS(): $! is then node's own pid (kill -STOP reaches it)
+	ip netns exec "$SBX_NS" env FAIL_MATCH="${1:-}" FAIL_ONCE="${2:-}" FAIL_MIDWAY="${3:-}" node "$FERRY_SOURCE_ROOT/tests/sandbox/sigv4_proxy.js" \
 		"$PPORT" "$S3PORT" S3RVER S3RVER "$SCRATCH/proxy.log" &
 	PROXYPID=$!
 	ns_wait_port "$PPORT"
 }
-trap 'kill $S3PID $PROXYPID 2>/dev/null || true' EXIT
+FAKEPID=""
+BHPID=""
+# a stopped proxy gets the TERM only once it runs again
+trap 'kill -CONT $PROXYPID 2>/dev/null; kill $S3PID $PROXYPID $FAKEPID $BHPID 2>/dev/null || true' EXIT
 ns_wait_port "$S3PORT"
 start_proxy
 # Setting up data and reading it back for the checks go to s3rver itself:
@@ -116,6 +123,10 @@ expect_exit "backup of postgres and minio" 0 "$FERRY" -c mn.ini backup
 contains "one line for postgres" "$OUT" "postgres  ok"
 contains "one line for minio: what and how much" "$OUT" "minio     ok, 3 buckets, 1112 objects"
 same "every request's signature was checked and accepted" "$(grep -c '^REFUSED' proxy.log || true)" "0"
+# s3rver answers NotImplemented for ?lifecycle and ?tagging: its answer, not
+# a failure another try could mend
+same "a 501 is final: ?lifecycle asked once per bucket" "$(grep -c '^OK GET /media?lifecycle=' proxy.log || true)" "1"
+same "a 501 is final: ?tagging asked once per bucket" "$(grep -c '^OK GET /many?tagging=' proxy.log || true)" "1"
 A=$(ls archives/mn-*.tar.zst)
 expect_exit "the archive verifies" 0 "$FERRY" -c mn.ini verify "$A"
 tar --zstd -tf "$A" >members.txt
@@ -207,6 +218,7 @@ line=$(printf '%s\n' "$ERR" | grep 'minio' | head -n 1)
 contains "wrong key: the error names the endpoint" "$line" "http://127.0.0.1:$PPORT"
 contains "wrong key: the error names the bucket" "$line" "bucket 'media'"
 contains "wrong key: the error names the 403" "$line" "HTTP 403"
+lacks "wrong key: the failed bucket is not reported as landed" "$OUT" "landed: media"
 P=$(ls archives/one-*.tar.zst)
 if python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); c=m["components"]; assert m["status"]=="partial" and c["minio"]["status"]=="failed" and c["postgres"]["status"]=="ok"' "${P%.tar.zst}.manifest.json"
 then ok "wrong key: published, minio failed, postgres ok"; else notok "wrong key: manifest statuses"; fi
@@ -220,6 +232,19 @@ contains "the refusal says its backup failed" "$ERR" "bucket 'media' is not in t
 expect_exit "restoring the failed component: nothing landed, refused" 1 "$FERRY" -c one.ini restore "$P" --only minio
 contains "the refusal says nothing landed" "$ERR" "nothing to restore"
 if RAW s3api head-bucket --bucket x-failed >/dev/null 2>&1; then notok "the refusal created x-failed"; else ok "the refusal created no bucket"; fi
+# a bucket that fails after one that landed: the report line names only
+# the one that landed, and that one restores
+new_second
+mkconf two.ini two "media, no-such-bucket"
+expect_exit "a missing bucket after a good one: exit 5 (partial)" 5 "$FERRY" -c two.ini backup --only minio
+line=$(printf '%s\n' "$OUT" | grep '^minio ' || true)
+contains "a missing bucket: the report line says it failed" "$line" "bucket 'no-such-bucket'"
+contains "a missing bucket: the report line names the one that landed, alone" "$line" "(landed: media)"
+P2=$(ls archives/two-*.tar.zst 2>/dev/null | head -n 1)
+expect_exit "what landed restores" 0 "$FERRY" -c two.ini restore "$P2" --only minio --bucket media=media-two
+contains "what landed restores: its objects" "$OUT" "minio media -> media-two: 10 objects"
+expect_exit "--bucket naming the bucket that failed is refused" 1 "$FERRY" -c two.ini restore "$P2" --only minio --bucket no-such-bucket=x-failed
+contains "a missing bucket: the refusal says its backup failed" "$ERR" "bucket 'no-such-bucket' is not in the archive: its backup failed"
 # --fail-fast: the same failure stops the run and publishes nothing
 ls archives >before.txt
 new_second
@@ -253,6 +278,110 @@ C=$(ls archives/cut-*.tar.zst)
 same "the resumed object is whole in the archive" \
 	"$(tar --zstd -xOf "$C" $(tar --zstd -tf "$C" | grep '^minio/big/20mb.bin.part-' | sort) | sha256sum)" \
 	"$(sha256sum <20mb.bin)"
+
+# ---- silences ------------------------------------------------------------------
+# A store that took the connection but never answers (the proxy stopped):
+# each try ends after connect_timeout, not after keepalive x keepalive_count
+# (45 s here: the four tries took three minutes).
+start_proxy
+mkconf dead.ini dead "media"
+sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' dead.ini
+kill -STOP "$PROXYPID"
+t0=$(date +%s)
+expect_exit "a silent store: the backup fails, exit 3" 3 "$FERRY" -v -c dead.ini backup --only minio
+took=$(( $(date +%s) - t0 ))
+kill -CONT "$PROXYPID"
+contains "a silent store: each try says no answer came" "$ERR" "no answer after 3.0 s of silence (try 3 of 4)"
+contains "a silent store: the report line names the bucket" "$OUT" "minio     FAILED after"
+if [ "$took" -lt 60 ]; then ok "a silent store: 4 tries of connect_timeout (${took}s)"
+else notok "a silent store: took ${took}s, want about 4 x 3s"; fi
+
+# Off-site the same: a store that never answers (a socket nobody accepts
+# from, on this machine) ends the run after 4 tries of connect_timeout,
+# the local archive kept.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(3600)' >bh.port &
+BHPID=$!
+for _ in $(seq 1 50); do [ -s bh.port ] && break; sleep 0.1; done
+mkconf bh.ini bh "media"
+sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' bh.ini
+printf '\n[offsite]\nurl = s3://offsite/bh\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' "$(cat bh.port)" >>bh.ini
+t0=$(date +%s)
+expect_exit "a silent off-site store: exit 3" 3 "$FERRY" -v -c bh.ini backup --only minio
+took=$(( $(date +%s) - t0 ))
+contains "a silent off-site store: the local archive is kept" "$ERR" "written, but the off-site copy failed"
+contains "a silent off-site store: no answer, 4 tries" "$ERR" "uploads=: no answer after 3.0 s of silence (try 3 of 4)"
+if [ "$(ls archives/bh-*.tar.zst 2>/dev/null | wc -l)" = 1 ]; then ok "a silent off-site store: the archive is there"
+else notok "a silent off-site store: no local archive"; fi
+if [ "$took" -lt 60 ]; then ok "a silent off-site store: 4 tries of connect_timeout (${took}s)"
+else notok "a silent off-site store: took ${took}s, want about 4 x 3s"; fi
+kill "$BHPID" 2>/dev/null || true
+
+# A reply that keeps moving may take longer than connect_timeout; one that
+# stops midway counts as stalled after keepalive x keepalive_count.  A
+# small server of our own: a listing that trickles for about 4.5 s, one that
+# stops after 10 bytes, and 501 NotImplemented for everything else.
+FAKEPORT=$(ns_free_port)
+cat >fake_s3.py <<'PY'
+import socket, sys, threading, time
+port, logf = int(sys.argv[1]), sys.argv[2]
+LIST = (b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name>'
+        b'<KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>')
+NOPE = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code></Error>'
+def serve(c):
+    try:
+        while True:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                d = c.recv(65536)
+                if not d:
+                    return
+                head += d
+            line = head.split(b"\r\n", 1)[0].decode()
+            with open(logf, "a") as f:
+                f.write(line + "\n")
+            path = line.split(" ")[1]
+            if "list-type=2" in path:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(LIST))
+                if path.startswith("/stall"):
+                    c.sendall(LIST[:10])
+                    time.sleep(3600)
+                for i in range(0, len(LIST), 16):
+                    c.sendall(LIST[i:i + 16])
+                    if path.startswith("/trickle"):
+                        time.sleep(0.5)
+            else:
+                c.sendall(b"HTTP/1.1 501 Not Implemented\r\nContent-Type: application/xml\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(NOPE), NOPE))
+    except OSError:
+        pass
+    finally:
+        c.close()
+s = socket.socket()
+s.bind(("127.0.0.1", port))
+s.listen(64)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+PY
+: >fake.log
+ip netns exec "$SBX_NS" python3 fake_s3.py "$FAKEPORT" "$SCRATCH/fake.log" &
+FAKEPID=$!
+ns_wait_port "$FAKEPORT"
+mkconf trickle.ini trickle "trickle"
+sed -i -e 's/^connect_timeout = .*/connect_timeout = 3s/' -e "s|^endpoint = .*|endpoint = http://127.0.0.1:$FAKEPORT|" trickle.ini
+expect_exit "a listing that trickles for longer than connect_timeout: the backup succeeds" 0 \
+	"$FERRY" -c trickle.ini backup --only minio
+same "the trickling listing was asked once" "$(grep -c '^GET /trickle?.*list-type=2' fake.log || true)" "1"
+same "a 501 is final: ?policy asked once" "$(grep -c '^GET /trickle?policy=' fake.log || true)" "1"
+same "each of the five configurations asked once" "$(grep -c '^GET /trickle?[a-z]*= ' fake.log || true)" "5"
+mkconf stall.ini stall "stall"
+sed -i -e 's/^connect_timeout = .*/connect_timeout = 3s/' -e "s|^endpoint = .*|endpoint = http://127.0.0.1:$FAKEPORT|" \
+	-e 's/^\[server\]/[server]\nkeepalive = 4s\nkeepalive_count = 1/' stall.ini
+expect_exit "a listing that stops midway: the backup fails, exit 3" 3 "$FERRY" -v -c stall.ini backup --only minio
+contains "a reply that stops is stalled after keepalive x keepalive_count" "$ERR" "the reply stopped after 4.0 s of silence (try 1 of 4)"
+kill "$FAKEPID" 2>/dev/null || true
 
 # buckets = all: every bucket ListBuckets names (the big ones go first, to
 # keep this short), each with its objects

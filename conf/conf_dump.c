@@ -100,7 +100,7 @@ static void dump_section(const struct conf *c, const char *sect, FILE *out,
 static int always_on(const char *sect)
 {
 	static const char *const on[] = { "server", "project", "deploy",
-		"backup", "log", "logs" };
+		"backup", "log" };
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
 		if (!strcmp(sect, on[i]))

@@ -71,6 +71,10 @@ start() {
 	ip link set "fx$n-n" netns "$ns"
 	ip addr add "$hip/24" dev "fx$n-h"
 	ip link set "fx$n-h" up
+	# With fx$n-h down (a test of a lost link) its route goes, and
+	# 10.231.$n.2 would be sent out by the default route: this one
+	# (after the veth's own, by metric) answers "unreachable" instead.
+	ip route replace unreachable "10.231.$n.0/24" metric 4000
 	ip -n "$ns" addr add "$ip/24" dev "fx$n-n"
 	ip -n "$ns" link set "fx$n-n" up
 	ip -n "$ns" link set lo up
@@ -330,6 +334,7 @@ stop() {
 		# Anything left in the namespace goes with it.
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
+		ip route del unreachable "10.231.${ns#ferry-sbx-}.0/24" metric 4000 2>/dev/null || true
 	fi
 	local rd
 	rd=$(sed -n 's/^SBX_REMOTE_DIR=//p' "$dir/env")

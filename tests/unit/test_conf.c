@@ -370,6 +370,8 @@ static void values(void)
 		T_OK(strstr(dump, "password          = ********") != NULL, "dump shows the mask");
 		T_OK(strstr(dump, "databases         = app, analytics ") != NULL,
 		     "dump shows a list on one row");
+		T_OK(!strstr(dump, "[logs]") && !strstr(dump, "[neo4j]"),
+		     "dump leaves out components the file does not configure");
 		free(dump);
 		f = open_memstream(&dump, &len);
 		conf_dump(c, f, 1);

@@ -27,11 +27,13 @@ struct ignore {
 	struct rules hard, soft;
 };
 
-/* The old deploy script's excludes, and ferry's own staging area. */
+/* The old deploy script's excludes, ferry's own staging area, and the
+ * config ferry init writes (with -c another, it is not the one loaded,
+ * and its secrets stay here all the same). */
 static const char *const builtin[] = {
 	".git/", "node_modules/", ".env", ".env.*", "*.log", ".DS_Store",
 	"__pycache__/", "*.pyc", ".pytest_cache/", "dist/", "build/", ".next/",
-	".vite/", "coverage/", ".turbo/", "/.ferry/",
+	".vite/", "coverage/", ".turbo/", "/.ferry/", "/ferry.ini",
 };
 
 struct ignore *ign_new(void)

@@ -30,7 +30,7 @@ static int push(struct cli *cli, const char *one, struct err *e)
 	struct repo_entry *list = NULL;
 	struct lock lk = LOCK_INIT;
 	char *lockpath = backup_lock_path(cli->conf), *path = NULL;
-	size_t n = 0, sent = 0;
+	size_t n = 0, sent = 0, held = 0;
 	int rc = -1;
 
 	/* A prune must not delete what is being sent. */
@@ -52,6 +52,15 @@ static int push(struct cli *cli, const char *one, struct err *e)
 	for (size_t i = n; i-- > 0;) {
 		if (has(&there, repo_base(list[i].path)))
 			continue;
+		/* Known damaged, or not known to be a whole archive: a copy
+		 * of it protects nothing.  By name it can still be sent. */
+		if (repo_verify_error(&list[i]) || !list[i].manifest) {
+			log_warn("not sent: %s: %s", repo_base(list[i].path),
+				 list[i].manifest ? "its last verify failed" :
+				 "it has no manifest (run ferry verify on it)");
+			held++;
+			continue;
+		}
 		if (offsite_upload(cli->conf, list[i].path, e) < 0) {
 			err_wrap(e, "%s", repo_base(list[i].path));
 			goto out;
@@ -59,8 +68,13 @@ static int push(struct cli *cli, const char *one, struct err *e)
 		sent++;
 	}
 	if (log_get_level() > LOG_QUIET)
-		printf("%zu archive%s sent, %zu already off-site\n", sent,
-		       sent == 1 ? "" : "s", n - sent);
+	{
+		printf("%zu archive%s sent, %zu already off-site", sent,
+		       sent == 1 ? "" : "s", n - sent - held);
+		if (held)
+			printf(", %zu not sent (named above)", held);
+		putchar('\n');
+	}
 	rc = 0;
 out:
 	lock_release(&lk);

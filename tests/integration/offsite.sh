@@ -122,6 +122,16 @@ expect_exit "push one by name" 0 "$FERRY" -c abort.ini offsite push "$AB"
 same "push by name: said once" "$(printf '%s\n%s\n' "$OUT" "$ERR" | grep -c "$AB")" 1
 expect_exit "push of an unknown name: exit 1" 1 "$FERRY" -c abort.ini offsite push no-such-archive
 expect_exit "push without an argument: exit 2" 2 "$FERRY" -c abort.ini offsite push
+# a local archive known damaged (its last verify failed) is not sent
+BADL=off-$(date -u -d "@$(($(date +%s) + 120))" +%Y%m%dT%H%M%SZ)
+cp "archives/abort/$AB" "archives/abort/$BADL.tar.zst"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["verify_error"]="damaged"; json.dump(m, open(sys.argv[2], "w"))' \
+	"archives/abort/${AB%.tar.zst}.manifest.json" "archives/abort/$BADL.manifest.json"
+expect_exit "push --missing with a damaged archive" 0 "$FERRY" -c abort.ini offsite push --missing
+contains "the damaged archive is named, not sent" "$ERR" "not sent: $BADL.tar.zst: its last verify failed"
+contains "push counts it" "$OUT" "0 archives sent, 1 already off-site, 1 not sent (named above)"
+lacks "it is not off-site" "$(AWS s3 ls s3://offsite/team/abort/)" "$BADL"
+rm -f "archives/abort/$BADL.tar.zst" "archives/abort/$BADL.manifest.json"
 
 # a part answered 503 once is retried, and the upload completes
 start_proxy "" 'PUT .*partNumber=2&'

@@ -165,7 +165,9 @@ int ops_compose(struct ops *o, const char *const *args,
 		goto out;
 	p.hold_in = 1;
 	p.out_fd = STDOUT_FILENO;
-	p.err_fd = STDERR_FILENO;
+	/* compose's progress and warnings: -q keeps only errors, and a
+	 * failure quotes the tail it kept. */
+	p.err_fd = cli_quiet() ? -1 : STDERR_FILENO;
 	p.err_tail = &tail;
 	pump_run(&p, &werr);
 	if (xproc_wait(proc, &st, e) < 0)

@@ -196,6 +196,10 @@ same "no line lost (consecutive ticks)" "$nums" "$(seq "$first" "$last")"
 t_before=$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")
 expect_exit "restart worker" 0 F restart worker
 if [ "$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")" != "$t_before" ]; then ok "the worker was restarted"; else notok "worker not restarted"; fi
+t_before=$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")
+expect_exit "restart -q" 0 F -q restart worker
+if [ "$(DK inspect -f '{{.State.StartedAt}}' "${PROJ}_worker_1")" != "$t_before" ]; then ok "restart -q restarted it"; else notok "restart -q: not restarted"; fi
+same "restart -q: compose's progress is not shown" "$OUT$ERR" ""
 expect_exit "restart of an unknown service: exit 2" 2 F restart nosuch
 lacks "only ferry's line, not compose's raw one" "$ERR" "No such service"
 

@@ -27,6 +27,17 @@ struct mr_bucket {
 	json_t *configs;	/* staged sub-resources, applied at the end */
 };
 
+/* The target bucket itself (minio_bucket.c).  mb_state(): whether it
+ * exists (-1: no) and holds objects (1) or not (0); -2 on failure. */
+int mb_state(struct mr_bucket *b, struct err *e);
+/* Deletes every object of b, many at once on pool. */
+int mb_empty(struct s3_pool *pool, struct mr_bucket *b, struct err *e)
+	__attribute__((warn_unused_result));
+/* PUTs the configuration the archive kept (b->configs); what was put
+ * back, or that the store cannot take it, goes into note. */
+int mb_configure(struct mr_bucket *b, struct buf *note, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* An object whose members are being read, and one PUT; see minio_put.c. */
 struct mr_obj;
 struct mr_put;

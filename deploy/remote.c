@@ -158,6 +158,18 @@ int remote_dir_ok(const char *rdir, struct err *e)
 				       "remote_dir '%s': %s; name the project's "
 				       "own directory", rdir ? rdir : "",
 				       bad[i].why);
+	/* Where "a/missing/../.." leads is known only once "missing" is
+	 * made: no guard can judge it before.  A deploy target is named as
+	 * it is. */
+	for (const char *p = rdir; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && !strncmp(p, "..", 2))
+			return err_set(e, FX_USAGE, "refusing to sync into "
+				       "remote_dir '%s': it holds '..'; name the "
+				       "directory itself", rdir);
+		p += n + (p[n] == '/');
+	}
 	return 0;
 }
 

@@ -70,15 +70,25 @@ lacks "no --adopt offered for /usr/bin" "$ERR" "--adopt"
 conf bad.ini /var/tmp/app
 expect_exit "refuses /var/tmp/app" 2 "$FERRY" -c bad.ini deploy --dry-run
 contains "says it is inside /var/tmp" "$ERR" "it is inside /var/tmp, a system directory"
-conf bad.ini /usr/lib/../local
-expect_exit "refuses /usr/lib/../local" 2 "$FERRY" -c bad.ini deploy --dry-run
-contains "a path with .. is named where it leads" "$ERR" "/usr/lib/../local = /usr/local: it is inside /usr"
+conf bad.ini /var/www
 "$FERRY" -c bad.ini check >check.out 2>&1 && rc=0 || rc=$?
 same "check: a refused remote_dir exits 2" "$rc" 2
-contains "check: the remote dir row says why" "$(cat check.out)" "remote dir  FAIL refusing to sync into remote_dir /usr/lib/../local = /usr/local: it is inside /usr, a system directory"
+contains "check: the remote dir row says why" "$(cat check.out)" "remote dir  FAIL refusing to sync into remote_dir /var/www: it is"
+# a '..' is refused before anything is asked of the server: where
+# "missing/../.." leads is known only once "missing" is made, and a guard
+# judging the path before that let a deploy empty the directory it led to
+RUNAS "mkdir -p '$HOME_R/dd-victim' && echo keep >'$HOME_R/dd-victim/precious.txt'"
+for bad in /usr/lib/../local /srv/ferry-nope/../../usr/bin "$HOME_R/dd-victim/nope/../../dd-victim" \
+	"~/nope/../.."; do
+	conf bad.ini "$bad"
+	expect_exit "refuses remote_dir $bad" 2 "$FERRY" -c bad.ini deploy --no-up
+	contains "refusal of $bad names the '..'" "$ERR" "remote_dir '$bad': it holds '..'"
+done
+same "the directory a '..' led to lost nothing" "$(RUNAS "cat '$HOME_R/dd-victim/precious.txt'")" "keep"
+RUNAS "rm -rf '$HOME_R/dd-victim'"
 # a project's own directory below the system's is fine (it need not exist)
 for good in /srv/ferry-app /opt/ferry-app /var/www/ferry-app /var/opt/ferry-app \
-	/home/ferry-user/app /usr/../srv/ferry-app; do
+	/home/ferry-user/app; do
 	conf good.ini "$good"
 	expect_exit "dry run into $good" 0 "$FERRY" -c good.ini deploy --dry-run --no-up
 	lacks "$good is not refused" "$ERR" "refusing"

@@ -121,14 +121,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	const char *colon;
 	struct buf name = BUF_INIT;
 
-	/* Any byte of an answer shows the store is there: from now on only
-	 * a stall in the middle of it counts (quiet_bound()). */
-	x->answered = 1;
 	x->quiet_since = s3_now_ms();
 	if (len > 9 && !strncasecmp(p, "HTTP/", 5)) {
 		const char *sp = memchr(p, ' ', len);
 
 		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		/* The answer shows the store is there: from now on only a
+		 * stall in the middle of it counts (quiet_bound()).  A "100
+		 * Continue" only invites the body; a store that goes silent
+		 * after it has not answered. */
+		if (x->status >= 200)
+			x->answered = 1;
 		/* A resumed GET's headers describe a range: the first reply's
 		 * stand.  Otherwise only the final reply (after a 100) counts. */
 		if (!x->from)

@@ -318,6 +318,52 @@ if [ "$took" -lt 60 ]; then ok "a silent off-site store: 4 tries of connect_time
 else notok "a silent off-site store: took ${took}s, want about 4 x 3s"; fi
 kill "$BHPID" 2>/dev/null || true
 
+# ... and one that invites each part's body ("100 Continue") and then says
+# nothing (s3rver paused in the middle of an upload): not an answer, so
+# each try still ends after connect_timeout.
+cat >cont.py <<'PY'
+import socket, sys, threading, time
+XML = (b'<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult>'
+       b'<Bucket>offsite</Bucket><Key>k</Key><UploadId>u1</UploadId>'
+       b'</InitiateMultipartUploadResult>')
+def serve(c):
+    try:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = c.recv(65536)
+            if not d:
+                return
+            head += d
+        first = head.split(b"\r\n", 1)[0]
+        if first.startswith(b"POST") and b"uploads" in first:
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(XML), XML))
+            time.sleep(3600)
+        if b"100-continue" in head.lower():
+            c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            while c.recv(1 << 20):
+                pass
+        time.sleep(3600)
+    except OSError:
+        pass
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+PY
+python3 cont.py >cont.port &
+CONTPID=$!
+for _ in $(seq 1 50); do [ -s cont.port ] && break; sleep 0.1; done
+mkconf cont.ini cont "big"
+sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' cont.ini
+printf '\n[offsite]\nurl = s3://offsite/cont\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' "$(cat cont.port)" >>cont.ini
+t0=$(date +%s)
+expect_exit "a store silent after 100 Continue: exit 3" 3 "$FERRY" -v -c cont.ini backup --only minio
+took=$(( $(date +%s) - t0 ))
+contains "a store silent after 100 Continue: no answer" "$ERR" "partNumber=1&uploadId=u1: no answer after 3.0 s of silence"
+if [ "$took" -lt 90 ]; then ok "a store silent after 100 Continue: tries of connect_timeout (${took}s)"
+else notok "a store silent after 100 Continue: took ${took}s, want about 8 x 3s"; fi
+kill "$CONTPID" 2>/dev/null || true
+
 # A reply that keeps moving may take longer than connect_timeout; one that
 # stops midway counts as stalled after keepalive x keepalive_count.  A
 # small server of our own: a listing that trickles for about 4.5 s, one that

@@ -25,12 +25,16 @@ static int verify_remote(const struct conf *c, const char *base,
 			 struct verify_result *res, struct err *e)
 {
 	struct offsite_reader *rd;
+	json_t *expect = offsite_manifest(c, base);
 	int fd, r;
 
-	if (offsite_reader_start(c, base, &rd, &fd, e) < 0)
+	if (offsite_reader_start(c, base, &rd, &fd, e) < 0) {
+		json_decref(expect);
 		return -1;
-	r = verify_fd(fd, base, NULL, res, e);
-	if (offsite_reader_finish(rd, e) < 0) {
+	}
+	r = verify_fd(fd, base, expect, NULL, res, e);
+	json_decref(expect);
+	if (offsite_reader_finish(rd, r < 0, e) < 0) {
 		if (e->code != FX_VERIFY && e->code != FX_CONN)
 			e->code = FX_VERIFY;
 		/* The download's own words (decrypt: ...) name no archive. */

@@ -218,10 +218,36 @@ static json_t *fetch_manifest(struct site *s, const char *key)
 	return m;
 }
 
+/* The key of base's manifest on the site (caller frees). */
+static char *manifest_key(const struct site *s, const char *base)
+{
+	size_t sl = strlen(".tar.zst"), bl = strlen(base);
+
+	if (bl > sl && !strcmp(base + bl - sl, ".tar.zst"))
+		bl -= sl;
+	return xstrfmt("%s%.*s.manifest.json%s", s->prefix, (int)bl, base,
+		       s->sealed ? ".enc" : "");
+}
+
+json_t *offsite_manifest(const struct conf *c, const char *base)
+{
+	struct err ignored = ERR_INIT;
+	struct site s;
+	char *mk;
+	json_t *m;
+
+	if (site_open(c, &s, &ignored) < 0)
+		return NULL;
+	mk = manifest_key(&s, base);
+	m = fetch_manifest(&s, mk);
+	free(mk);
+	site_release(&s);
+	return m;
+}
+
 int offsite_mark_verified(const struct conf *c, const char *base,
 			  const char *error, struct err *e)
 {
-	size_t sl = strlen(".tar.zst"), bl = strlen(base);
 	struct site s;
 	char *mk;
 	json_t *m;
@@ -229,10 +255,7 @@ int offsite_mark_verified(const struct conf *c, const char *base,
 
 	if (site_open(c, &s, e) < 0)
 		return -1;
-	if (bl > sl && !strcmp(base + bl - sl, ".tar.zst"))
-		bl -= sl;
-	mk = xstrfmt("%s%.*s.manifest.json%s", s.prefix, (int)bl, base,
-		     s.sealed ? ".enc" : "");
+	mk = manifest_key(&s, base);
 	/* A copy without a readable manifest is counted by no retention
 	 * and picked by no --latest already: nothing to mark. */
 	m = fetch_manifest(&s, mk);
@@ -426,6 +449,8 @@ struct offsite_reader {
 	const struct conf *conf;
 	char *base;
 	int wfd, rfd, rc;
+	int closed;		/* the reader closed its end (atomic) */
+	int ours;		/* the download failed after that */
 	struct err e;
 	pthread_t tid;
 };
@@ -435,6 +460,10 @@ static void *reader_main(void *arg)
 	struct offsite_reader *r = arg;
 
 	r->rc = offsite_fetch(r->conf, r->base, r->wfd, &r->e);
+	/* A reader that stopped early (verify found a damaged member) makes
+	 * the next write fail: see offsite_reader_finish(). */
+	if (r->rc < 0)
+		r->ours = __atomic_load_n(&r->closed, __ATOMIC_ACQUIRE);
 	close(r->wfd);
 	return NULL;
 }
@@ -465,13 +494,15 @@ int offsite_reader_start(const struct conf *c, const char *base,
 	return 0;
 }
 
-int offsite_reader_finish(struct offsite_reader *r, struct err *e)
+int offsite_reader_finish(struct offsite_reader *r, int stopped,
+			  struct err *e)
 {
 	int rc;
 
+	__atomic_store_n(&r->closed, 1, __ATOMIC_RELEASE);
 	close(r->rfd);
 	pthread_join(r->tid, NULL);
-	rc = r->rc;
+	rc = stopped && r->ours ? 0 : r->rc;
 	if (rc < 0)
 		*e = r->e;
 	free(r->base);

@@ -30,6 +30,9 @@ int offsite_scan(const struct conf *c, struct repo_entry **out, size_t *n,
  * off-site (archive and manifest both there), one listing.  Caller frees. */
 int offsite_names(const struct conf *c, struct strlist *out, struct err *e)
 	__attribute__((warn_unused_result));
+/* The manifest kept beside the off-site copy named base, or NULL when it
+ * cannot be read (caller json_decref()s it). */
+json_t *offsite_manifest(const struct conf *c, const char *base);
 /* Marks the off-site copy named base ("<name>-<stamp>.tar.zst") as
  * verified, or as damaged when error is set, in its off-site manifest, as
  * repo_mark_verified() marks a local one: off-site retention, list
@@ -50,7 +53,10 @@ int offsite_reader_start(const struct conf *c, const char *base,
 			 struct offsite_reader **out, int *fd, struct err *e)
 	__attribute__((warn_unused_result));
 /* Closes *fd, waits for the download; when it failed, its error (which says
- * more than the reader's "unexpected end") replaces e and -1 is returned. */
-int offsite_reader_finish(struct offsite_reader *r, struct err *e);
+ * more than the reader's "unexpected end") replaces e and -1 is returned.
+ * stopped: the reader gave up before the end (its own error stands over
+ * the download's failure to write to it from then on). */
+int offsite_reader_finish(struct offsite_reader *r, int stopped,
+			  struct err *e);
 
 #endif

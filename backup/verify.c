@@ -268,10 +268,10 @@ int verify_archive(const char *path, json_t **manifest,
 	return rc;
 }
 
-int verify_fd(int fd, const char *label, json_t **manifest,
+int verify_fd(int fd, const char *label, json_t *expect, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 {
-	return open_src(fd, label, 0, NULL, manifest, res, e);
+	return open_src(fd, label, 0, expect, manifest, res, e);
 }
 
 /* Member i against the manifest beside the archive, as soon as it is

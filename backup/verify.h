@@ -24,8 +24,11 @@ struct verify_result {
 int verify_archive(const char *path, json_t **manifest,
 		   struct verify_result *res, struct err *e)
 	__attribute__((warn_unused_result));
-/* The same over a stream (a pipe from a download); label names it. */
-int verify_fd(int fd, const char *label, json_t **manifest,
+/* The same over a stream (a pipe from a download); label names it.
+ * expect: the manifest kept beside it (an off-site copy's), or NULL:
+ * each member is checked against it as soon as it is read, as
+ * verify_archive() does with the sidecar. */
+int verify_fd(int fd, const char *label, json_t *expect, json_t **manifest,
 	      struct verify_result *res, struct err *e)
 	__attribute__((warn_unused_result));
 /* After a failed read or open of r: FX_VERIFY "LABEL: damaged at compressed

@@ -491,7 +491,7 @@ out:
 		struct err fe = ERR_INIT;
 
 		/* A failed download explains a damaged stream best. */
-		if (offsite_reader_finish(rd, &fe) < 0 && (rc == 0 ||
+		if (offsite_reader_finish(rd, rc < 0, &fe) < 0 && (rc == 0 ||
 		    e->code == FX_VERIFY)) {
 			*e = fe;
 			rc = -1;

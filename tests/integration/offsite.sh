@@ -240,6 +240,25 @@ expect_exit "marked: --latest for a database no copy holds, damaged ones include
 	"$FERRY" -c mark.ini restore --offsite --latest --db no_such_db=x
 contains "marked: says no copy holds it" "$ERR" "no archive off-site holds what is asked for"
 PSQL -c "DROP DATABASE IF EXISTS off_db_mark" >/dev/null
+# With the copy's manifest beside it off-site, verify --offsite names the
+# damaged member as it reads it: random bytes decode without complaint
+# (zstd stores them as they are) until the frame's checksum at the end.
+ip netns exec "$SBX_NS" runuser -u "$SBX_USER" -- sh -c \
+	"cd '$SBX_REMOTE_DIR' && head -c 3000000 /dev/urandom >off-rand-a.bin && head -c 3000000 /dev/urandom >off-rand-b.bin"
+mkconf vr.ini vr "[files]" "paths = off-rand-a.bin, off-rand-b.bin"
+expect_exit "random bytes: backup with an off-site copy" 0 "$FERRY" -c vr.ini backup --only files
+VR=$(basename "$(ls archives/vr/off-*.tar.zst)")
+python3 - "archives/vr/$VR" vr.bad <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); at = len(b) // 4
+for i in range(at, at + 10):
+    b[i] ^= 0x55
+open(sys.argv[2], "wb").write(b)
+PY
+AWS s3 cp vr.bad "s3://offsite/team/vr/$VR" --only-show-errors
+expect_exit "random bytes: verify --offsite of the damaged copy: exit 6" 6 "$FERRY" -c vr.ini verify --offsite "$VR"
+contains "random bytes: verify --offsite names the member that holds the damage" "$ERR" "member 'files/off-rand-a.bin' "
+ip netns exec "$SBX_NS" rm -f "$SBX_REMOTE_DIR/off-rand-a.bin" "$SBX_REMOTE_DIR/off-rand-b.bin"
 expect_exit "marked: prune" 0 "$FERRY" -c mark.ini prune
 contains "marked: prune keeps the good copy off-site" "$(AWS s3 ls s3://offsite/team/mark/)" "$M1"
 

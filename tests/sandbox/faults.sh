@@ -15,7 +15,9 @@
 #
 # A blackhole route for the sandbox's /24, below the link's own route, keeps
 # the link's traffic on this machine while the link is down: without it the
-# default route would carry it off the machine.
+# default route would carry it off the machine.  sandbox.sh start now puts
+# an unreachable one there (the same metric) for as long as the sandbox
+# runs: either will do.
 
 _fault_n=${SBX_IP#10.231.}
 _fault_n=${_fault_n%%.*}
@@ -24,7 +26,7 @@ FAULT_DEV_NS=fx${_fault_n}-n
 FAULT_NET=10.231.${_fault_n}.0/24
 
 _fault_guard() {
-	ip route show "$FAULT_NET" | grep -q blackhole ||
+	ip route show "$FAULT_NET" | grep -qE '^(blackhole|unreachable) ' ||
 		ip route add blackhole "$FAULT_NET" metric 4000
 }
 

@@ -127,17 +127,24 @@ const char *compose_prefix(const struct compose *c)
 	return c->prefix;
 }
 
+/* A shell test, true when dir is there (a dangling link counts). */
+static void dir_there(struct buf *out, const char *dir)
+{
+	buf_addstr(out, "{ [ -e ");
+	sh_quote_path(out, dir);
+	buf_addstr(out, " ] || [ -L ");
+	sh_quote_path(out, dir);
+	buf_addstr(out, " ]; }");
+}
+
 void compose_cmdline(const struct compose *c, const char *const *args,
 		     struct buf *out)
 {
 	if (c->hush_dir) {
 		/* A dir that is there but cannot be entered still has the
 		 * shell say why. */
-		buf_addstr(out, "{ [ -e ");
-		sh_quote_path(out, c->dir);
-		buf_addstr(out, " ] || [ -L ");
-		sh_quote_path(out, c->dir);
-		buf_addstr(out, " ]; } && ");
+		dir_there(out, c->dir);
+		buf_addstr(out, " && ");
 	}
 	buf_addstr(out, "cd -- ");
 	sh_quote_path(out, c->dir);
@@ -169,11 +176,7 @@ int compose_dir_missing(struct compose *c, struct err *e)
 	struct proc_status st;
 	int r;
 
-	buf_addstr(&cmd, "[ -e ");
-	sh_quote_path(&cmd, c->dir);
-	buf_addstr(&cmd, " ] || [ -L ");
-	sh_quote_path(&cmd, c->dir);
-	buf_addstr(&cmd, " ]");
+	dir_there(&cmd, c->dir);
 	r = xport_run(c->x, buf_str(&cmd), &io, &st, e);
 	buf_release(&cmd);
 	if (r < 0)

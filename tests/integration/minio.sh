@@ -296,6 +296,17 @@ contains "a silent store: the report line names the bucket" "$OUT" "minio     FA
 if [ "$took" -lt 60 ]; then ok "a silent store: 4 tries of connect_timeout (${took}s)"
 else notok "a silent store: took ${took}s, want about 4 x 3s"; fi
 
+# offsite_at INI NAME BUCKETS PORTFILE: a config whose off-site store is
+# the server of this machine that wrote its port to PORTFILE (waited for),
+# with a 3 s connect_timeout
+offsite_at() {
+	for _ in $(seq 1 50); do [ -s "$4" ] && break; sleep 0.1; done
+	mkconf "$1" "$2" "$3"
+	sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' "$1"
+	printf '\n[offsite]\nurl = s3://offsite/%s\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' \
+		"$2" "$(cat "$4")" >>"$1"
+}
+
 # Off-site the same: a store that never answers (a socket nobody accepts
 # from, on this machine) ends the run after 4 tries of connect_timeout,
 # the local archive kept.
@@ -303,10 +314,7 @@ python3 -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
 print(s.getsockname()[1], flush=True); time.sleep(3600)' >bh.port &
 BHPID=$!
-for _ in $(seq 1 50); do [ -s bh.port ] && break; sleep 0.1; done
-mkconf bh.ini bh "media"
-sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' bh.ini
-printf '\n[offsite]\nurl = s3://offsite/bh\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' "$(cat bh.port)" >>bh.ini
+offsite_at bh.ini bh "media" bh.port
 t0=$(date +%s)
 expect_exit "a silent off-site store: exit 3" 3 "$FERRY" -v -c bh.ini backup --only minio
 took=$(( $(date +%s) - t0 ))
@@ -352,10 +360,7 @@ while True:
 PY
 python3 cont.py >cont.port &
 CONTPID=$!
-for _ in $(seq 1 50); do [ -s cont.port ] && break; sleep 0.1; done
-mkconf cont.ini cont "big"
-sed -i 's/^connect_timeout = .*/connect_timeout = 3s/' cont.ini
-printf '\n[offsite]\nurl = s3://offsite/cont\nendpoint = http://127.0.0.1:%s\naccess_key = S3RVER\nsecret_key = S3RVER\n' "$(cat cont.port)" >>cont.ini
+offsite_at cont.ini cont "big" cont.port
 t0=$(date +%s)
 expect_exit "a store silent after 100 Continue: exit 3" 3 "$FERRY" -v -c cont.ini backup --only minio
 took=$(( $(date +%s) - t0 ))
